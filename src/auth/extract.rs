@@ -1,0 +1,135 @@
+//! The auth extractors: the only code that reads credentials. Naming [`Authenticated`] or
+//! [`ScopedUser`] in a handler's signature is the whole opt-in to protection.
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, MatchedPath, RawPathParams};
+use axum::http::{header, request::Parts};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::verify::{Identity, TokenVerifier, UserId};
+use crate::error::{ApiError, ErrorCode};
+
+/// A request whose bearer token verified.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Identity);
+
+/// A request whose bearer token verified and whose token user is the `{user_id}` of the path.
+#[derive(Debug, Clone)]
+pub struct ScopedUser(pub UserId);
+
+impl<S> FromRequestParts<S> for Authenticated
+where
+    Arc<TokenVerifier>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    #[tracing::instrument(name = "authenticate", skip_all)]
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let verifier = Arc::<TokenVerifier>::from_ref(state);
+        let verified = match bearer_token(parts) {
+            Ok(token) => verifier.verify(token, unix_now()).await,
+            Err(code) => Err(code),
+        };
+        verified.map(Authenticated).map_err(|code| reject(parts, code, None))
+    }
+}
+
+impl<S> FromRequestParts<S> for ScopedUser
+where
+    Arc<TokenVerifier>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Authenticated(identity) = Authenticated::from_request_parts(parts, state).await?;
+        // Path segments arrive percent-decoded; the comparison is then byte for byte.
+        let params = RawPathParams::from_request_parts(parts, state).await;
+        let path_user = params.ok().and_then(|params| {
+            params.iter().find(|(name, _)| *name == "user_id").map(|(_, v)| v.to_owned())
+        });
+        match path_user {
+            Some(path_user) if path_user.as_bytes() == identity.user_id.as_str().as_bytes() => {
+                Ok(ScopedUser(identity.user_id))
+            }
+            _ => Err(reject(parts, ErrorCode::ForbiddenUserAccess, Some(&identity.user_id))),
+        }
+    }
+}
+
+/// RFC 6750 §2.1: exactly one `Authorization: Bearer <token>` header, scheme case-insensitive,
+/// and no second copy of the credential in the query string.
+fn bearer_token(parts: &Parts) -> Result<&str, ErrorCode> {
+    let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+    let value = values.next().ok_or(ErrorCode::MissingToken)?;
+    if values.next().is_some() || has_query_token(parts) {
+        return Err(ErrorCode::InvalidHeaderFormat);
+    }
+    let value = value.to_str().map_err(|_| ErrorCode::InvalidHeaderFormat)?;
+    let (scheme, token) = value.split_once(' ').ok_or(ErrorCode::InvalidHeaderFormat)?;
+    let token = token.trim_matches(' ');
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
+        return Err(ErrorCode::InvalidHeaderFormat);
+    }
+    Ok(token)
+}
+
+fn has_query_token(parts: &Parts) -> bool {
+    parts.uri.query().is_some_and(|query| {
+        query.split('&').any(|pair| pair.split('=').next() == Some("access_token"))
+    })
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Logs the failure (never the credential) and turns it into the response error.
+fn reject(parts: &Parts, code: ErrorCode, user_id: Option<&UserId>) -> ApiError {
+    let route = parts.extensions.get::<MatchedPath>().map_or("", MatchedPath::as_str);
+    let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+    tracing::warn!(
+        error_code = code.as_str(),
+        route,
+        client = client.map(tracing::field::display),
+        user_id = user_id.map(tracing::field::display),
+        "request refused"
+    );
+    ApiError::new(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    fn parts(uri: &str, auth: &[&str]) -> Parts {
+        let mut builder = Request::builder().uri(uri);
+        for value in auth {
+            builder = builder.header(header::AUTHORIZATION, *value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        for scheme in ["Bearer", "bearer", "BEARER"] {
+            let p = parts("/", &[&format!("{scheme} abc")]);
+            assert_eq!(bearer_token(&p), Ok("abc"));
+        }
+    }
+
+    #[test]
+    fn header_problems_are_classified() {
+        assert_eq!(bearer_token(&parts("/", &[])), Err(ErrorCode::MissingToken));
+        for bad in ["Basic abc", "Bearer", "Bearer ", "Bearer a b", "Token abc"] {
+            assert_eq!(bearer_token(&parts("/", &[bad])), Err(ErrorCode::InvalidHeaderFormat), "{bad}");
+        }
+        let twice = parts("/", &["Bearer a", "Bearer a"]);
+        assert_eq!(bearer_token(&twice), Err(ErrorCode::InvalidHeaderFormat));
+        let with_query = parts("/x?access_token=a", &["Bearer a"]);
+        assert_eq!(bearer_token(&with_query), Err(ErrorCode::InvalidHeaderFormat));
+    }
+}

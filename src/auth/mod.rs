@@ -1,0 +1,18 @@
+//! Authentication: strict token parsing, the key ring and verification, and the extractors.
+
+mod extract;
+pub mod jwks;
+pub mod jws;
+mod verify;
+
+pub use extract::{Authenticated, ScopedUser};
+pub use verify::{ClaimPolicy, Identity, MAX_LEEWAY_SECONDS, TokenVerifier, TrustedKey, UserId};
+
+/// Selects the TLS implementation for outgoing HTTPS (JWKS fetches), once per process.
+pub fn install_tls_provider() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        // Err means another part of the process installed one first, which serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

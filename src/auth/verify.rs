@@ -1,0 +1,226 @@
+//! Token verification: the key ring decides which key (and so which algorithm) may verify a token,
+//! the signature is checked before any claim is read, then the claims are checked.
+
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::sync::Arc;
+
+use super::jwks::{JwksIssuer, JwsAlgorithm, Lookup};
+use super::jws::UnverifiedJws;
+use crate::error::ErrorCode;
+
+/// The longest user id we accept from a token; anything longer is not an id we issue or store.
+pub const MAX_USER_ID_BYTES: usize = 255;
+/// The largest leeway the configuration may set, in seconds.
+pub const MAX_LEEWAY_SECONDS: u64 = 60;
+
+/// A user id as it appears in tokens and paths: a non-empty opaque string, compared byte for byte.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn parse(raw: &str) -> Option<Self> {
+        (!raw.is_empty() && raw.len() <= MAX_USER_ID_BYTES).then(|| Self(raw.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Who a verified access token speaks for.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub user_id: UserId,
+    /// The `sid` claim, when the issuer names the session the token was minted from.
+    pub session_id: Option<String>,
+}
+
+/// What the claims of tokens verified by one key must say.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimPolicy {
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub leeway_seconds: u64,
+}
+
+/// A key we trust, bound to the one algorithm it may verify.
+pub struct TrustedKey {
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+impl TrustedKey {
+    /// The shared Better Auth secret: HS256 and nothing else.
+    pub fn hs256(secret: &[u8]) -> Self {
+        Self { algorithm: Algorithm::HS256, key: DecodingKey::from_secret(secret) }
+    }
+
+    fn verifies(&self, jws: &UnverifiedJws<'_>) -> bool {
+        jsonwebtoken::crypto::verify(
+            jws.signature,
+            jws.signing_input.as_bytes(),
+            &self.key,
+            self.algorithm,
+        )
+        .unwrap_or(false)
+    }
+}
+
+/// Every key the service trusts, each with the claim policy its tokens must meet.
+pub struct TokenVerifier {
+    shared_secret: Option<TrustedKey>,
+    /// Applies to tokens verified with the shared secret.
+    secret_policy: ClaimPolicy,
+    issuers: Vec<Arc<JwksIssuer>>,
+}
+
+impl TokenVerifier {
+    pub fn new(shared_secret: Option<TrustedKey>, secret_policy: ClaimPolicy, issuers: Vec<Arc<JwksIssuer>>) -> Self {
+        Self { shared_secret, secret_policy, issuers }
+    }
+
+    pub fn issuers(&self) -> &[Arc<JwksIssuer>] {
+        &self.issuers
+    }
+
+    /// Verifies `token` at time `now` (seconds since the epoch).
+    pub async fn verify(&self, token: &str, now: i64) -> Result<Identity, ErrorCode> {
+        let jws = UnverifiedJws::parse(token)?;
+        // The key decides the algorithm: a token's `alg` only selects among keys we hold, and a key
+        // verifies only with its own algorithm, so `none` or HS256-with-a-public-key find nothing.
+        if jws.alg == "HS256" {
+            let key = self.shared_secret.as_ref().ok_or(ErrorCode::InvalidTokenSignature)?;
+            if !key.verifies(&jws) {
+                return Err(ErrorCode::InvalidTokenSignature);
+            }
+            return check_claims(&jws, &self.secret_policy, now);
+        }
+        let alg = JwsAlgorithm::from_name(&jws.alg).ok_or(ErrorCode::InvalidTokenSignature)?;
+        let issuer = self.issuer_for(&jws)?;
+        let kid = jws.kid.as_deref();
+        let mut keys = issuer.keys();
+        if matches!(JwksIssuer::lookup(&keys, kid, alg), Lookup::Unknown) {
+            // A new kid may mean the issuer rotated its keys; the cool-down bounds the fetches.
+            issuer.refresh_if_allowed().await;
+            keys = issuer.keys();
+        }
+        match JwksIssuer::lookup(&keys, kid, alg) {
+            Lookup::Found(key) if key.verifies(jws.signing_input.as_bytes(), jws.signature) => {
+                check_claims(&jws, &issuer.policy, now)
+            }
+            // No usable key at all: the issuer is unreachable, which is not the client's fault.
+            Lookup::Unknown if keys.is_empty() => Err(ErrorCode::ServiceUnavailable),
+            _ => Err(ErrorCode::InvalidTokenSignature),
+        }
+    }
+
+    /// Routes a token to the issuer its (not yet trusted) `iss` names; the claim check that
+    /// follows the signature check is what enforces `iss`.
+    fn issuer_for(&self, jws: &UnverifiedJws<'_>) -> Result<&Arc<JwksIssuer>, ErrorCode> {
+        let iss = jws.claims.get("iss").and_then(Value::as_str);
+        match self.issuers.iter().find(|issuer| Some(issuer.issuer()) == iss) {
+            Some(issuer) => Ok(issuer),
+            None => match self.issuers.as_slice() {
+                [only] => Ok(only),
+                [] => Err(ErrorCode::InvalidTokenSignature),
+                _ => Err(ErrorCode::InvalidTokenClaims),
+            },
+        }
+    }
+}
+
+fn check_claims(jws: &UnverifiedJws<'_>, policy: &ClaimPolicy, now: i64) -> Result<Identity, ErrorCode> {
+    let claims = &jws.claims;
+    let leeway = policy.leeway_seconds.min(MAX_LEEWAY_SECONDS) as f64;
+    let now = now as f64;
+
+    let exp = numeric_date(claims, "exp")?.ok_or(ErrorCode::MalformedToken)?;
+    let nbf = numeric_date(claims, "nbf")?;
+    let iat = numeric_date(claims, "iat")?;
+    if now > exp + leeway
+        || nbf.is_some_and(|nbf| nbf > now + leeway)
+        || iat.is_some_and(|iat| iat > now + leeway)
+    {
+        return Err(ErrorCode::TokenExpired);
+    }
+
+    if let Some(issuer) = &policy.issuer
+        && claims.get("iss").and_then(Value::as_str) != Some(issuer.as_str())
+    {
+        return Err(ErrorCode::InvalidTokenClaims);
+    }
+    if let Some(audience) = &policy.audience
+        && !names_audience(claims.get("aud"), audience)
+    {
+        return Err(ErrorCode::InvalidTokenClaims);
+    }
+    if !is_access_token(jws) {
+        return Err(ErrorCode::InvalidTokenClaims);
+    }
+
+    let user_id = user_id(claims)?;
+    let session_id = claims.get("sid").and_then(Value::as_str).map(str::to_owned);
+    Ok(Identity { user_id, session_id })
+}
+
+/// `Ok(None)` when absent; a present value that is not a finite number is malformed.
+fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, ErrorCode> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(ErrorCode::MalformedToken),
+        Some(_) => Err(ErrorCode::MalformedToken),
+    }
+}
+
+fn names_audience(aud: Option<&Value>, expected: &str) -> bool {
+    match aud {
+        Some(Value::String(aud)) => aud == expected,
+        Some(Value::Array(auds)) => auds.iter().any(|aud| aud.as_str() == Some(expected)),
+        _ => false,
+    }
+}
+
+/// Better Auth signs other JWTs with the same secret; none of them may open the task API.
+fn is_access_token(jws: &UnverifiedJws<'_>) -> bool {
+    let claims = &jws.claims;
+    let typ_ok = jws.typ.as_deref().is_none_or(|typ| {
+        typ.eq_ignore_ascii_case("JWT") || typ.eq_ignore_ascii_case("at+jwt")
+    });
+    let has = |name: &str| claims.contains_key(name);
+    // E-mail verification tokens: `{email, updateTo}` and no subject.
+    let email_verification = has("updateTo") || (has("email") && !has("sub") && !has("uid"));
+    // Cookie-cache tokens carry the whole session; OIDC ID tokens carry nonce/hash claims.
+    let session_cache = has("session");
+    let id_token = has("nonce") || has("at_hash") || has("c_hash");
+    let declared_other = claims
+        .get("token_type")
+        .or_else(|| claims.get("token_use"))
+        .is_some_and(|t| t.as_str() != Some("access"));
+    typ_ok && !email_verification && !session_cache && !id_token && !declared_other
+}
+
+fn user_id(claims: &Map<String, Value>) -> Result<UserId, ErrorCode> {
+    let as_id = |name: &str| match claims.get(name) {
+        None => Ok(None),
+        Some(Value::String(raw)) => UserId::parse(raw).map(Some).ok_or(ErrorCode::MissingUidClaim),
+        Some(_) => Err(ErrorCode::MissingUidClaim),
+    };
+    match (as_id("sub")?, as_id("uid")?) {
+        (Some(sub), Some(uid)) if sub != uid => Err(ErrorCode::MissingUidClaim),
+        (Some(id), _) | (None, Some(id)) => Ok(id),
+        (None, None) => Err(ErrorCode::MissingUidClaim),
+    }
+}

@@ -1,0 +1,208 @@
+//! One `Settings` value, read from flags and environment (and `.env`), validated once at start.
+
+use clap::{Args, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::auth::MAX_LEEWAY_SECONDS;
+use crate::auth::jwks::JwksIssuerConfig;
+use crate::store::sqlite::{SqliteOptions, Synchronous};
+
+/// The shortest `BETTER_AUTH_SECRET` accepted: 256 bits, as HS256 wants (RFC 7518 §3.2).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything `taskgate serve` can be told. Each flag also reads the environment variable named.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address and port to listen on.
+    #[arg(long, env = "TASKGATE_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: SocketAddr,
+
+    /// Database URL. `sqlite://path` (created with its folder when missing).
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/taskgate.db", global = true)]
+    pub database_url: String,
+
+    /// Shared HS256 secret of a Better Auth deployment (at least 32 bytes).
+    #[arg(long, env = "BETTER_AUTH_SECRET", hide_env_values = true, global = true)]
+    pub better_auth_secret: Option<SecretString>,
+
+    /// When set, tokens must carry exactly this `iss`.
+    #[arg(long, env = "TASKGATE_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+
+    /// When set, tokens must name this audience in `aud`.
+    #[arg(long, env = "TASKGATE_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+
+    /// JWKS URL of one issuer whose tokens are trusted (for Better Auth: `<base URL>/api/auth/jwks`).
+    /// Needs TASKGATE_JWT_ISSUER and TASKGATE_JWT_AUDIENCE.
+    #[arg(long, env = "TASKGATE_JWKS_URL", global = true)]
+    pub jwks_url: Option<String>,
+
+    /// Several JWKS issuers, as JSON: `[{"jwks_url": "...", "issuer": "...", "audience": "..."}]`.
+    #[arg(long, env = "TASKGATE_JWKS_ISSUERS", global = true)]
+    pub jwks_issuers: Option<String>,
+
+    /// Least seconds between two JWKS refetches caused by tokens with an unknown `kid`.
+    #[arg(long, env = "TASKGATE_JWKS_COOLDOWN", default_value_t = 60, global = true)]
+    pub jwks_cooldown_secs: u64,
+
+    /// Seconds between periodic JWKS refreshes (so removed keys stop being trusted).
+    #[arg(long, env = "TASKGATE_JWKS_REFRESH", default_value_t = 300, global = true)]
+    pub jwks_refresh_secs: u64,
+
+    /// Clock-skew allowance for `exp`, `nbf` and `iat`, in seconds (0 to 60).
+    #[arg(long, env = "TASKGATE_JWT_LEEWAY", default_value_t = 0, global = true)]
+    pub jwt_leeway: u64,
+
+    /// SQLite durability: `full` survives power loss, `normal` may lose the latest commits.
+    #[arg(long, env = "TASKGATE_SQLITE_SYNCHRONOUS", value_enum, default_value = "full", global = true)]
+    pub sqlite_synchronous: Synchronous,
+
+    /// How long a database call waits for a lock before the request fails with 503, in ms.
+    #[arg(long, env = "TASKGATE_DB_BUSY_TIMEOUT_MS", default_value_t = 2000, global = true)]
+    pub db_busy_timeout_ms: u64,
+
+    /// Requests served at once; more are refused with 503 rather than queued.
+    #[arg(long, env = "TASKGATE_MAX_CONCURRENCY", default_value_t = 1024, global = true)]
+    pub max_concurrency: usize,
+
+    /// A request still running after this many seconds is answered with 408.
+    #[arg(long, env = "TASKGATE_REQUEST_TIMEOUT", default_value_t = 30, global = true)]
+    pub request_timeout_secs: u64,
+
+    /// On SIGTERM or Ctrl-C, in-flight requests get this many seconds to finish.
+    #[arg(long, env = "TASKGATE_SHUTDOWN_TIMEOUT", default_value_t = 10, global = true)]
+    pub shutdown_timeout_secs: u64,
+
+    /// Log line format.
+    #[arg(long, env = "TASKGATE_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+}
+
+/// A configuration the service refuses to start with; the message says how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "BETTER_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes (it has {0}); \
+         generate one with `openssl rand -base64 32`"
+    )]
+    SecretTooShort(usize),
+    #[error(
+        "no token verification key is configured. Set one or more of: BETTER_AUTH_SECRET (the \
+         shared HS256 secret of your Better Auth deployment; generate one with `openssl rand -base64 32`), \
+         TASKGATE_JWKS_URL with TASKGATE_JWT_ISSUER and TASKGATE_JWT_AUDIENCE (an issuer's JWKS, \
+         e.g. https://app.example/api/auth/jwks), or TASKGATE_JWKS_ISSUERS (several issuers, as JSON)"
+    )]
+    NoKeySource,
+    #[error(
+        "TASKGATE_JWKS_URL needs TASKGATE_JWT_ISSUER and TASKGATE_JWT_AUDIENCE (for Better Auth: its \
+         base URL, e.g. https://app.example, for both)"
+    )]
+    JwksNeedsIssuerAndAudience,
+    #[error(
+        "TASKGATE_JWKS_ISSUERS must be a JSON array of {{\"jwks_url\", \"issuer\", \"audience\"}} \
+         objects, all three non-empty: {0}"
+    )]
+    InvalidJwksIssuers(String),
+    #[error("JWKS issuer: {0}")]
+    InvalidJwksUrl(String),
+    #[error("TASKGATE_JWT_LEEWAY must be between 0 and {MAX_LEEWAY_SECONDS} seconds (it is {0})")]
+    LeewayTooLarge(u64),
+    #[error("DATABASE_URL `{0}` is not supported: use sqlite://path/to/file.db")]
+    UnsupportedDatabase(String),
+    #[error("{0} must be greater than zero")]
+    Zero(&'static str),
+    #[error("{0} must not be empty when set")]
+    Empty(&'static str),
+}
+
+impl Settings {
+    /// Checks everything that can be checked before touching the network or the disk.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(secret) = &self.better_auth_secret
+            && secret.expose_secret().len() < MIN_SECRET_BYTES
+        {
+            return Err(ConfigError::SecretTooShort(secret.expose_secret().len()));
+        }
+        if self.better_auth_secret.is_none() && self.jwks_issuers()?.is_empty() {
+            return Err(ConfigError::NoKeySource);
+        }
+        if self.jwt_leeway > MAX_LEEWAY_SECONDS {
+            return Err(ConfigError::LeewayTooLarge(self.jwt_leeway));
+        }
+        if self.jwt_issuer.as_deref() == Some("") {
+            return Err(ConfigError::Empty("TASKGATE_JWT_ISSUER"));
+        }
+        if self.jwt_audience.as_deref() == Some("") {
+            return Err(ConfigError::Empty("TASKGATE_JWT_AUDIENCE"));
+        }
+        for (name, value) in [
+            ("TASKGATE_MAX_CONCURRENCY", self.max_concurrency as u64),
+            ("TASKGATE_REQUEST_TIMEOUT", self.request_timeout_secs),
+            ("TASKGATE_DB_BUSY_TIMEOUT_MS", self.db_busy_timeout_ms),
+            ("TASKGATE_JWKS_REFRESH", self.jwks_refresh_secs),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Zero(name));
+            }
+        }
+        self.sqlite_options().map(|_| ())
+    }
+
+    /// Every configured JWKS issuer: TASKGATE_JWKS_URL's, then TASKGATE_JWKS_ISSUERS'.
+    pub fn jwks_issuers(&self) -> Result<Vec<JwksIssuerConfig>, ConfigError> {
+        let mut issuers = Vec::new();
+        if let Some(jwks_url) = self.jwks_url.as_ref().filter(|url| !url.is_empty()) {
+            let (Some(issuer), Some(audience)) = (&self.jwt_issuer, &self.jwt_audience) else {
+                return Err(ConfigError::JwksNeedsIssuerAndAudience);
+            };
+            issuers.push(JwksIssuerConfig {
+                jwks_url: jwks_url.clone(),
+                issuer: issuer.clone(),
+                audience: audience.clone(),
+            });
+        }
+        if let Some(json) = self.jwks_issuers.as_ref().filter(|json| !json.trim().is_empty()) {
+            let listed: Vec<JwksIssuerConfig> = serde_json::from_str(json)
+                .map_err(|e| ConfigError::InvalidJwksIssuers(e.to_string()))?;
+            if let Some(bad) = listed.iter().find(|i| i.jwks_url.is_empty() || i.issuer.is_empty() || i.audience.is_empty()) {
+                return Err(ConfigError::InvalidJwksIssuers(format!("empty field in {bad:?}")));
+            }
+            issuers.extend(listed);
+        }
+        Ok(issuers)
+    }
+
+    pub fn jwks_cooldown(&self) -> Duration {
+        Duration::from_secs(self.jwks_cooldown_secs)
+    }
+
+    pub fn jwks_refresh(&self) -> Duration {
+        Duration::from_secs(self.jwks_refresh_secs)
+    }
+
+    pub fn sqlite_options(&self) -> Result<SqliteOptions, ConfigError> {
+        SqliteOptions::from_url(
+            &self.database_url,
+            self.sqlite_synchronous,
+            Duration::from_millis(self.db_busy_timeout_ms),
+        )
+        .ok_or_else(|| ConfigError::UnsupportedDatabase(self.database_url.clone()))
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+}

@@ -1,0 +1,13 @@
+//! taskgate: a self-hosted, multi-user todo service.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod store;
+pub mod tasks;
+pub mod telemetry;
+pub mod token;

@@ -1,0 +1,50 @@
+//! Storage behind traits: handlers see only [`TaskStore`]; each backend is one module.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use std::sync::Arc;
+
+use crate::auth::UserId;
+use crate::error::{ApiError, ErrorCode};
+use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage};
+
+/// Why a store call failed. Causes are kept for the log and never reach a client.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database is locked, gone or overloaded: worth retrying (503).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or corruption (500).
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                ApiError::new(ErrorCode::ServiceUnavailable)
+            }
+            StoreError::Internal(cause) => ApiError::internal(&cause),
+        }
+    }
+}
+
+/// Every operation is scoped by owner: a task id alone never reaches a row.
+#[async_trait]
+pub trait TaskStore: Send + Sync + 'static {
+    async fn list(&self, owner: &UserId, page: PageRequest) -> Result<TaskPage, StoreError>;
+    async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError>;
+    async fn create(&self, owner: &UserId, draft: TaskDraft) -> Result<Task, StoreError>;
+    /// Replaces title, description and completion; `None` when the owner has no such task.
+    async fn replace(&self, owner: &UserId, id: TaskId, draft: TaskDraft) -> Result<Option<Task>, StoreError>;
+    async fn set_completion(&self, owner: &UserId, id: TaskId, completion: Completion) -> Result<Option<Task>, StoreError>;
+    /// `false` when the owner has no such task.
+    async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError>;
+    /// Succeeds when the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+pub type DynTaskStore = Arc<dyn TaskStore>;

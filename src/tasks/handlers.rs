@@ -1,0 +1,161 @@
+//! HTTP handlers for `/api/{user_id}/tasks`: parse input into domain types, call the store, answer.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+
+use super::{Completion, CompletionInput, ListQuery, PageRequest, Task, TaskDraft, TaskInput};
+use crate::auth::ScopedUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::http::{JsonBody, OptionalJsonBody, TaskIdParam, ValidQuery, path_segment};
+use crate::store::DynTaskStore;
+
+fn tasks_url(user: &ScopedUser) -> String {
+    format!("/api/{}/tasks", path_segment(user.0.as_str()))
+}
+
+fn header_value(value: &str) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(value).map_err(|e| ApiError::internal(&e))
+}
+
+/// List the user's tasks, newest first.
+#[utoipa::path(
+    get, path = "/api/{user_id}/tasks", tag = "tasks",
+    params(("user_id" = String, Path, description = "Must be the token's user id"), ListQuery),
+    responses(
+        (status = 200, description = "A page of tasks, newest first", body = [Task], headers(
+            ("X-Total-Count" = u64, description = "How many tasks the user has in all"),
+            ("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"),
+        )),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("BearerAuth" = []))
+)]
+pub async fn list_tasks(
+    user: ScopedUser,
+    State(store): State<DynTaskStore>,
+    ValidQuery(query): ValidQuery<ListQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let page = PageRequest::try_from(query)?;
+    let found = store.list(&user.0, page).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(found.total));
+    if let Some(next) = found.next {
+        let link = format!(
+            "<{}?limit={}&cursor={}>; rel=\"next\"",
+            tasks_url(&user),
+            page.limit,
+            next.to_cursor()
+        );
+        headers.insert(header::LINK, header_value(&link)?);
+    }
+    Ok((headers, Json(found.tasks)))
+}
+
+/// Create a task.
+#[utoipa::path(
+    post, path = "/api/{user_id}/tasks", tag = "tasks",
+    params(("user_id" = String, Path, description = "Must be the token's user id")),
+    request_body = TaskInput,
+    responses(
+        (status = 201, description = "Created", body = Task, headers(("Location" = String, description = "The new task's URL"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("BearerAuth" = []))
+)]
+pub async fn create_task(
+    user: ScopedUser,
+    State(store): State<DynTaskStore>,
+    JsonBody(input): JsonBody<TaskInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    let draft = TaskDraft::try_from(input)?;
+    let task = store.create(&user.0, draft).await?;
+    let location = header_value(&format!("{}/{}", tasks_url(&user), task.id))?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(task)))
+}
+
+/// Fetch one task.
+#[utoipa::path(
+    get, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
+    params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)")),
+    responses(
+        (status = 200, body = Task),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("BearerAuth" = []))
+)]
+pub async fn get_task(
+    user: ScopedUser,
+    TaskIdParam(id): TaskIdParam,
+    State(store): State<DynTaskStore>,
+) -> Result<Json<Task>, ApiError> {
+    store.get(&user.0, id).await?.map(Json).ok_or_else(ApiError::not_found)
+}
+
+/// Replace a task's title, description and completion. Omitted `description` becomes null and
+/// omitted `completed` becomes false.
+#[utoipa::path(
+    put, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
+    params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)")),
+    request_body = TaskInput,
+    responses(
+        (status = 200, body = Task),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("BearerAuth" = []))
+)]
+pub async fn replace_task(
+    user: ScopedUser,
+    TaskIdParam(id): TaskIdParam,
+    State(store): State<DynTaskStore>,
+    JsonBody(input): JsonBody<TaskInput>,
+) -> Result<Json<Task>, ApiError> {
+    let draft = TaskDraft::try_from(input)?;
+    store.replace(&user.0, id, draft).await?.map(Json).ok_or_else(ApiError::not_found)
+}
+
+/// Delete a task.
+#[utoipa::path(
+    delete, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
+    params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("BearerAuth" = []))
+)]
+pub async fn delete_task(
+    user: ScopedUser,
+    TaskIdParam(id): TaskIdParam,
+    State(store): State<DynTaskStore>,
+) -> Result<StatusCode, ApiError> {
+    match store.delete(&user.0, id).await? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(ApiError::not_found()),
+    }
+}
+
+/// Toggle a task's completion, or set it with `{"completed": bool}`.
+#[utoipa::path(
+    patch, path = "/api/{user_id}/tasks/{id}/complete", tag = "tasks",
+    params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)")),
+    request_body(content = Option<CompletionInput>, description = "Optional: without a body the completion is toggled"),
+    responses(
+        (status = 200, body = Task),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("BearerAuth" = []))
+)]
+pub async fn complete_task(
+    user: ScopedUser,
+    TaskIdParam(id): TaskIdParam,
+    State(store): State<DynTaskStore>,
+    OptionalJsonBody(input): OptionalJsonBody<CompletionInput>,
+) -> Result<Json<Task>, ApiError> {
+    let completion = input.map_or(Completion::Toggle, |input| Completion::Set(input.completed));
+    store.set_completion(&user.0, id, completion).await?.map(Json).ok_or_else(ApiError::not_found)
+}

@@ -1,0 +1,155 @@
+//! Test harness: a real server on port 0 with a fresh SQLite database, and typed request helpers.
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::{Client, RequestBuilder, Response};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+use taskgate::app::Application;
+use taskgate::config::{LogFormat, Settings};
+use taskgate::store::sqlite::Synchronous;
+use tempfile::TempDir;
+
+pub const SECRET: &str = "an-hs256-test-secret-of-at-least-32-bytes";
+
+/// Settings a test starts from: port 0, a database in `dir`, the test secret.
+pub fn test_settings(dir: &TempDir) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: format!("sqlite://{}", dir.path().join("taskgate.db").display()),
+        better_auth_secret: Some(SECRET.into()),
+        jwt_issuer: None,
+        jwt_audience: None,
+        jwks_url: None,
+        jwks_issuers: None,
+        jwks_cooldown_secs: 60,
+        jwks_refresh_secs: 300,
+        jwt_leeway: 0,
+        sqlite_synchronous: Synchronous::Normal,
+        db_busy_timeout_ms: 200,
+        max_concurrency: 1024,
+        request_timeout_secs: 30,
+        shutdown_timeout_secs: 5,
+        log_format: LogFormat::Text,
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub db_path: PathBuf,
+    _dir: TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(&dir);
+    configure(&mut settings);
+    let db_path = dir.path().join("taskgate.db");
+    let app = Application::build(settings).await.expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp { address, client: Client::new(), db_path, _dir: dir }
+}
+
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// An HS256 token with the given claims, signed with `SECRET`.
+pub fn sign(claims: &Value) -> String {
+    sign_with(claims, SECRET.as_bytes())
+}
+
+pub fn sign_with(claims: &Value, secret: &[u8]) -> String {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret)).unwrap()
+}
+
+/// A valid access token for `user`, as Better Auth's HS256 deployments send it.
+pub fn token_for(user: &str) -> String {
+    sign(&json!({ "sub": user, "iat": now(), "exp": now() + 900 }))
+}
+
+/// A token with a hand-written header and payload (any JSON text), HS256-signed with `SECRET`.
+pub fn raw_token(header: &str, payload: &str) -> String {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let input = format!("{}.{}", b64(header), b64(payload));
+    let signature =
+        jsonwebtoken::crypto::sign(input.as_bytes(), &EncodingKey::from_secret(SECRET.as_bytes()), Algorithm::HS256)
+            .unwrap();
+    format!("{input}.{signature}")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn authed(&self, builder: RequestBuilder, token: &str) -> RequestBuilder {
+        builder.header("Authorization", format!("Bearer {token}"))
+    }
+
+    pub async fn list_tasks(&self, user: &str, token: &str) -> Response {
+        self.authed(self.client.get(self.url(&format!("/api/{user}/tasks"))), token).send().await.unwrap()
+    }
+
+    pub async fn create_task(&self, user: &str, token: &str, body: &Value) -> Response {
+        self.authed(self.client.post(self.url(&format!("/api/{user}/tasks"))), token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a task for `user` and returns it.
+    pub async fn new_task(&self, user: &str, title: &str) -> Value {
+        let response = self.create_task(user, &token_for(user), &json!({ "title": title })).await;
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
+    pub async fn get_task(&self, user: &str, token: &str, id: &str) -> Response {
+        self.authed(self.client.get(self.url(&format!("/api/{user}/tasks/{id}"))), token).send().await.unwrap()
+    }
+
+    pub async fn replace_task(&self, user: &str, token: &str, id: &str, body: &Value) -> Response {
+        self.authed(self.client.put(self.url(&format!("/api/{user}/tasks/{id}"))), token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete_task(&self, user: &str, token: &str, id: &str) -> Response {
+        self.authed(self.client.delete(self.url(&format!("/api/{user}/tasks/{id}"))), token).send().await.unwrap()
+    }
+
+    pub async fn complete_task(&self, user: &str, token: &str, id: &str, body: Option<&Value>) -> Response {
+        let builder = self.authed(self.client.patch(self.url(&format!("/api/{user}/tasks/{id}/complete"))), token);
+        let builder = match body {
+            Some(body) => builder.json(body),
+            None => builder,
+        };
+        builder.send().await.unwrap()
+    }
+}
+
+/// Asserts the one error body and returns it.
+pub async fn assert_error(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status, "status");
+    assert_eq!(
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/json"),
+        "error bodies are JSON"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error_code"], code, "error_code in {body}");
+    assert_eq!(body["status_code"], status, "status_code in {body}");
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "detail in {body}");
+    body
+}

@@ -1,0 +1,103 @@
+//! Start-up: configuration the service refuses, and graceful shutdown.
+
+use std::time::Duration;
+use taskgate::app::{Application, StartupError};
+use taskgate::config::ConfigError;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{test_settings, token_for};
+
+async fn build_error(configure: impl FnOnce(&mut taskgate::config::Settings)) -> StartupError {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(&dir);
+    configure(&mut settings);
+    match Application::build(settings).await {
+        Ok(_) => panic!("the app should refuse to start"),
+        Err(error) => error,
+    }
+}
+
+#[tokio::test]
+async fn a_short_secret_is_refused_with_advice() {
+    let error = build_error(|s| s.better_auth_secret = Some("too-short".into())).await;
+    assert!(matches!(error, StartupError::Config(ConfigError::SecretTooShort(9))), "{error}");
+    assert!(error.to_string().contains("openssl rand -base64 32"));
+}
+
+#[tokio::test]
+async fn no_key_at_all_is_refused() {
+    let error = build_error(|s| s.better_auth_secret = None).await;
+    assert!(matches!(error, StartupError::Config(ConfigError::NoKeySource)), "{error}");
+}
+
+#[tokio::test]
+async fn leeway_over_60_seconds_is_refused() {
+    let error = build_error(|s| s.jwt_leeway = 61).await;
+    assert!(matches!(error, StartupError::Config(ConfigError::LeewayTooLarge(61))), "{error}");
+}
+
+#[tokio::test]
+async fn an_unsupported_database_url_is_refused() {
+    let error = build_error(|s| s.database_url = "mysql://localhost/x".into()).await;
+    assert!(matches!(error, StartupError::Config(ConfigError::UnsupportedDatabase(_))), "{error}");
+}
+
+#[test]
+fn the_binary_exits_with_a_message_on_a_short_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_taskgate"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("BETTER_AUTH_SECRET", "short")
+        .env("TASKGATE_LISTEN", "127.0.0.1:0")
+        .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.path().display()))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("BETTER_AUTH_SECRET") && stderr.contains("openssl rand -base64 32"), "{stderr}");
+    assert!(!stderr.contains("short\""), "the secret itself is not echoed: {stderr}");
+}
+
+#[tokio::test]
+async fn the_database_and_its_folder_are_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(&dir);
+    let path = dir.path().join("nested/folder/taskgate.db");
+    settings.database_url = format!("sqlite://{}", path.display());
+    let _app = Application::build(settings).await.unwrap();
+    assert!(path.exists());
+}
+
+#[tokio::test]
+async fn shutdown_lets_an_in_flight_request_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Application::build(test_settings(&dir)).await.unwrap();
+    let address = format!("127.0.0.1:{}", app.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+
+    let body = r#"{"title":"finishing"}"#;
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/u/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        token_for("u"),
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body.as_bytes()[..5]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stream.write_all(&body.as_bytes()[5..]).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+
+    tokio::time::timeout(Duration::from_secs(5), server).await.expect("the server stops").unwrap().unwrap();
+    assert!(tokio::net::TcpStream::connect(&address).await.is_err(), "no longer listening");
+}
