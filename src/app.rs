@@ -63,8 +63,10 @@ pub enum StartupError {
 /// The token verifier the settings describe. JWKS issuers are fetched once here; an issuer that
 /// cannot be reached does not stop the start (its tokens get 503 until it answers).
 pub async fn token_verifier(settings: &Settings) -> Result<TokenVerifier, ConfigError> {
-    let shared_secret =
-        settings.better_auth_secret.as_ref().map(|s| TrustedKey::hs256(s.expose_secret().as_bytes()));
+    let shared_secret = settings
+        .better_auth_secret
+        .as_ref()
+        .map(|s| TrustedKey::hs256(s.expose_secret().as_bytes()));
     let policy = ClaimPolicy {
         issuer: settings.jwt_issuer.clone(),
         audience: settings.jwt_audience.clone(),
@@ -110,15 +112,24 @@ impl Application {
         settings.validate()?;
         let store = SqliteStore::open(settings.sqlite_options()?)?;
         let verifier = token_verifier(&settings).await?;
-        let state = AppState { verifier: Arc::new(verifier), tasks: store };
+        let state = AppState {
+            verifier: Arc::new(verifier),
+            tasks: store,
+        };
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
-        Ok(Self { listener, router: router(state, &settings), shutdown_timeout: settings.shutdown_timeout() })
+        Ok(Self {
+            listener,
+            router: router(state, &settings),
+            shutdown_timeout: settings.shutdown_timeout(),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn port(&self) -> u16 {
@@ -127,7 +138,10 @@ impl Application {
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish for at most the
     /// configured shutdown timeout.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let stopping = Arc::new(Notify::new());
         let signal = {
             let stopping = stopping.clone();
@@ -137,7 +151,9 @@ impl Application {
                 stopping.notify_one();
             }
         };
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, service).with_graceful_shutdown(signal);
         let deadline = async {
             stopping.notified().await;
@@ -156,12 +172,20 @@ impl Application {
 /// The whole HTTP surface.
 pub fn router(state: AppState, settings: &Settings) -> Router {
     let api = Router::new()
-        .route("/api/{user_id}/tasks", get(handlers::list_tasks).post(handlers::create_task))
+        .route(
+            "/api/{user_id}/tasks",
+            get(handlers::list_tasks).post(handlers::create_task),
+        )
         .route(
             "/api/{user_id}/tasks/{id}",
-            get(handlers::get_task).put(handlers::replace_task).delete(handlers::delete_task),
+            get(handlers::get_task)
+                .put(handlers::replace_task)
+                .delete(handlers::delete_task),
         )
-        .route("/api/{user_id}/tasks/{id}/complete", patch(handlers::complete_task))
+        .route(
+            "/api/{user_id}/tasks/{id}/complete",
+            patch(handlers::complete_task),
+        )
         .layer(middleware::map_response(no_store));
 
     let load_limit = Arc::new(Semaphore::new(settings.max_concurrency));
@@ -173,7 +197,10 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout()))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout(),
+        ))
         .layer(middleware::from_fn_with_state(load_limit, shed_load))
         .layer(middleware::map_response(finish_response))
         .layer(CatchPanicLayer::custom(|_| {
@@ -217,7 +244,9 @@ async fn not_found() -> ApiError {
 
 /// Responses about a user's tasks must not be kept by shared or private caches.
 async fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -255,7 +284,10 @@ async fn finish_response(response: Response) -> Response {
         let (mut parts, _) = response.into_parts();
         let body = ApiError::new(ErrorCode::for_status(status)).into_response();
         let (body_parts, body) = body.into_parts();
-        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         parts.headers.remove(header::CONTENT_LENGTH);
         if let Some(retry) = body_parts.headers.get(header::RETRY_AFTER) {
             parts.headers.insert(header::RETRY_AFTER, retry.clone());

@@ -44,7 +44,10 @@ impl JwsAlgorithm {
 /// A public key bound to its algorithm.
 pub enum PublicKey {
     /// Verified by jsonwebtoken.
-    Jwt { algorithm: Algorithm, key: DecodingKey },
+    Jwt {
+        algorithm: Algorithm,
+        key: DecodingKey,
+    },
     /// jsonwebtoken has no ES512; the RustCrypto P-521 implementation verifies it.
     Es512(Box<p521::ecdsa::VerifyingKey>),
 }
@@ -52,9 +55,18 @@ pub enum PublicKey {
 impl PublicKey {
     pub fn algorithm(&self) -> JwsAlgorithm {
         match self {
-            Self::Jwt { algorithm: Algorithm::EdDSA, .. } => JwsAlgorithm::EdDsa,
-            Self::Jwt { algorithm: Algorithm::ES256, .. } => JwsAlgorithm::Es256,
-            Self::Jwt { algorithm: Algorithm::PS256, .. } => JwsAlgorithm::Ps256,
+            Self::Jwt {
+                algorithm: Algorithm::EdDSA,
+                ..
+            } => JwsAlgorithm::EdDsa,
+            Self::Jwt {
+                algorithm: Algorithm::ES256,
+                ..
+            } => JwsAlgorithm::Es256,
+            Self::Jwt {
+                algorithm: Algorithm::PS256,
+                ..
+            } => JwsAlgorithm::Ps256,
             Self::Jwt { .. } => JwsAlgorithm::Rs256,
             Self::Es512(_) => JwsAlgorithm::Es512,
         }
@@ -64,12 +76,17 @@ impl PublicKey {
     pub fn verifies(&self, signing_input: &[u8], signature: &str) -> bool {
         match self {
             Self::Jwt { algorithm, key } => {
-                jsonwebtoken::crypto::verify(signature, signing_input, key, *algorithm).unwrap_or(false)
+                jsonwebtoken::crypto::verify(signature, signing_input, key, *algorithm)
+                    .unwrap_or(false)
             }
             Self::Es512(key) => {
                 use p521::ecdsa::signature::Verifier;
-                let Ok(raw) = URL_SAFE_NO_PAD.decode(signature) else { return false };
-                let Ok(signature) = p521::ecdsa::Signature::from_slice(&raw) else { return false };
+                let Ok(raw) = URL_SAFE_NO_PAD.decode(signature) else {
+                    return false;
+                };
+                let Ok(signature) = p521::ecdsa::Signature::from_slice(&raw) else {
+                    return false;
+                };
                 key.verify(signing_input, &signature).is_ok()
             }
         }
@@ -112,7 +129,9 @@ fn parse_jwk(jwk: Jwk) -> Result<IssuerKey, String> {
         return Err("not a signing key".into());
     }
     let field = |value: &Option<String>, name: &str| {
-        value.clone().ok_or_else(|| format!("{} key without `{name}`", jwk.kty))
+        value
+            .clone()
+            .ok_or_else(|| format!("{} key without `{name}`", jwk.kty))
     };
     let key = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
         ("OKP", Some("Ed25519")) => {
@@ -121,7 +140,10 @@ fn parse_jwk(jwk: Jwk) -> Result<IssuerKey, String> {
                 return Err("Ed25519 key of the wrong length".into());
             }
             let key = DecodingKey::from_ed_components(&x).map_err(|e| e.to_string())?;
-            PublicKey::Jwt { algorithm: Algorithm::EdDSA, key }
+            PublicKey::Jwt {
+                algorithm: Algorithm::EdDSA,
+                key,
+            }
         }
         ("EC", Some("P-256")) => {
             let (x, y) = (field(&jwk.x, "x")?, field(&jwk.y, "y")?);
@@ -129,10 +151,17 @@ fn parse_jwk(jwk: Jwk) -> Result<IssuerKey, String> {
                 return Err("P-256 key of the wrong length".into());
             }
             let key = DecodingKey::from_ec_components(&x, &y).map_err(|e| e.to_string())?;
-            PublicKey::Jwt { algorithm: Algorithm::ES256, key }
+            PublicKey::Jwt {
+                algorithm: Algorithm::ES256,
+                key,
+            }
         }
         ("EC", Some("P-521")) => {
-            let decode = |v: &str| URL_SAFE_NO_PAD.decode(v).map_err(|_| "bad base64".to_owned());
+            let decode = |v: &str| {
+                URL_SAFE_NO_PAD
+                    .decode(v)
+                    .map_err(|_| "bad base64".to_owned())
+            };
             let (x, y) = (decode(&field(&jwk.x, "x")?)?, decode(&field(&jwk.y, "y")?)?);
             if x.len() != 66 || y.len() != 66 {
                 return Err("P-521 key of the wrong length".into());
@@ -141,12 +170,15 @@ fn parse_jwk(jwk: Jwk) -> Result<IssuerKey, String> {
             sec1.push(0x04);
             sec1.extend_from_slice(&x);
             sec1.extend_from_slice(&y);
-            let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| "not a P-521 point")?;
+            let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+                .map_err(|_| "not a P-521 point")?;
             PublicKey::Es512(Box::new(key))
         }
         ("RSA", _) => {
             let (n, e) = (field(&jwk.n, "n")?, field(&jwk.e, "e")?);
-            let modulus = URL_SAFE_NO_PAD.decode(&n).map_err(|_| "bad base64 in `n`")?;
+            let modulus = URL_SAFE_NO_PAD
+                .decode(&n)
+                .map_err(|_| "bad base64 in `n`")?;
             let leading_zeros = modulus.iter().take_while(|b| **b == 0).count();
             if (modulus.len() - leading_zeros) * 8 < MIN_RSA_BITS {
                 return Err(format!("RSA key shorter than {MIN_RSA_BITS} bits"));
@@ -176,7 +208,9 @@ pub fn parse_jwks(body: &[u8]) -> Result<Vec<IssuerKey>, String> {
     let set: JwkSet = serde_json::from_slice(body).map_err(|_| "not a JWKS document".to_owned())?;
     let mut keys = Vec::new();
     for value in set.keys {
-        let parsed = serde_json::from_value::<Jwk>(value).map_err(|e| e.to_string()).and_then(parse_jwk);
+        let parsed = serde_json::from_value::<Jwk>(value)
+            .map_err(|e| e.to_string())
+            .and_then(parse_jwk);
         match parsed {
             Ok(key) => keys.push(key),
             Err(reason) => tracing::warn!(%reason, "skipping a JWKS key"),
@@ -208,25 +242,34 @@ pub struct JwksIssuer {
     url: String,
     pub policy: ClaimPolicy,
     keys: RwLock<Arc<Vec<IssuerKey>>>,
-    /// When the last fetch started; also serializes fetches so a burst of unknown `kid`s
-    /// causes a single request.
-    last_fetch: tokio::sync::Mutex<Option<Instant>>,
+    /// When the last refetch for an unknown `kid` started. The lock also serializes all fetches,
+    /// so a burst of unknown `kid`s causes a single request.
+    last_refetch: tokio::sync::Mutex<Option<Instant>>,
     cooldown: Duration,
     client: reqwest::Client,
     fetches: AtomicU64,
 }
 
 impl JwksIssuer {
-    pub fn new(config: &JwksIssuerConfig, leeway_seconds: u64, cooldown: Duration) -> Result<Self, String> {
+    pub fn new(
+        config: &JwksIssuerConfig,
+        leeway_seconds: u64,
+        cooldown: Duration,
+    ) -> Result<Self, String> {
         crate::auth::install_tls_provider();
-        let origin = reqwest::Url::parse(&config.jwks_url).map_err(|e| format!("{}: {e}", config.jwks_url))?;
+        let origin = reqwest::Url::parse(&config.jwks_url)
+            .map_err(|e| format!("{}: {e}", config.jwks_url))?;
         if !matches!(origin.scheme(), "https" | "http") {
             return Err(format!("{}: the JWKS URL must be http(s)", config.jwks_url));
         }
         // Redirects are followed only within the same scheme, host and port.
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
             let same_origin = attempt.url().origin() == origin.origin();
-            if same_origin && attempt.previous().len() < 3 { attempt.follow() } else { attempt.stop() }
+            if same_origin && attempt.previous().len() < 3 {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
         });
         let client = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
@@ -241,7 +284,7 @@ impl JwksIssuer {
                 leeway_seconds,
             },
             keys: RwLock::new(Arc::new(Vec::new())),
-            last_fetch: tokio::sync::Mutex::new(None),
+            last_refetch: tokio::sync::Mutex::new(None),
             cooldown,
             client,
             fetches: AtomicU64::new(0),
@@ -258,7 +301,10 @@ impl JwksIssuer {
     }
 
     pub fn keys(&self) -> Arc<Vec<IssuerKey>> {
-        self.keys.read().map_or_else(|poisoned| poisoned.into_inner().clone(), |keys| keys.clone())
+        self.keys.read().map_or_else(
+            |poisoned| poisoned.into_inner().clone(),
+            |keys| keys.clone(),
+        )
     }
 
     pub fn has_keys(&self) -> bool {
@@ -281,21 +327,20 @@ impl JwksIssuer {
         }
     }
 
-    /// Fetches now, unless a fetch started within the cool-down (or one is under way, in which
-    /// case this waits for it). Returns whether new keys were installed.
+    /// Refetches for an unknown `kid`, unless such a refetch started within the cool-down (if one
+    /// is under way, this waits for it). Returns whether new keys were installed.
     pub async fn refresh_if_allowed(&self) -> bool {
-        let mut last_fetch = self.last_fetch.lock().await;
-        if last_fetch.is_some_and(|at| at.elapsed() < self.cooldown) {
+        let mut last_refetch = self.last_refetch.lock().await;
+        if last_refetch.is_some_and(|at| at.elapsed() < self.cooldown) {
             return false;
         }
-        *last_fetch = Some(Instant::now());
+        *last_refetch = Some(Instant::now());
         self.fetch().await
     }
 
-    /// Fetches regardless of the cool-down (start-up and the periodic refresh).
+    /// Fetches regardless of the cool-down: at start and for the periodic refresh.
     pub async fn refresh(&self) -> bool {
-        let mut last_fetch = self.last_fetch.lock().await;
-        *last_fetch = Some(Instant::now());
+        let _serialized = self.last_refetch.lock().await;
         self.fetch().await
     }
 
@@ -319,11 +364,19 @@ impl JwksIssuer {
     }
 
     async fn download(&self) -> Result<Vec<u8>, String> {
-        let mut response = self.client.get(&self.url).send().await.map_err(|e| e.to_string())?;
+        let mut response = self
+            .client
+            .get(&self.url)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
         if !response.status().is_success() {
             return Err(format!("status {}", response.status()));
         }
-        if response.content_length().is_some_and(|len| len > MAX_JWKS_BYTES as u64) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_JWKS_BYTES as u64)
+        {
             return Err("JWKS too large".into());
         }
         let mut body = Vec::new();

@@ -65,7 +65,10 @@ pub struct TrustedKey {
 impl TrustedKey {
     /// The shared Better Auth secret: HS256 and nothing else.
     pub fn hs256(secret: &[u8]) -> Self {
-        Self { algorithm: Algorithm::HS256, key: DecodingKey::from_secret(secret) }
+        Self {
+            algorithm: Algorithm::HS256,
+            key: DecodingKey::from_secret(secret),
+        }
     }
 
     fn verifies(&self, jws: &UnverifiedJws<'_>) -> bool {
@@ -88,8 +91,16 @@ pub struct TokenVerifier {
 }
 
 impl TokenVerifier {
-    pub fn new(shared_secret: Option<TrustedKey>, secret_policy: ClaimPolicy, issuers: Vec<Arc<JwksIssuer>>) -> Self {
-        Self { shared_secret, secret_policy, issuers }
+    pub fn new(
+        shared_secret: Option<TrustedKey>,
+        secret_policy: ClaimPolicy,
+        issuers: Vec<Arc<JwksIssuer>>,
+    ) -> Self {
+        Self {
+            shared_secret,
+            secret_policy,
+            issuers,
+        }
     }
 
     pub fn issuers(&self) -> &[Arc<JwksIssuer>] {
@@ -102,7 +113,10 @@ impl TokenVerifier {
         // The key decides the algorithm: a token's `alg` only selects among keys we hold, and a key
         // verifies only with its own algorithm, so `none` or HS256-with-a-public-key find nothing.
         if jws.alg == "HS256" {
-            let key = self.shared_secret.as_ref().ok_or(ErrorCode::InvalidTokenSignature)?;
+            let key = self
+                .shared_secret
+                .as_ref()
+                .ok_or(ErrorCode::InvalidTokenSignature)?;
             if !key.verifies(&jws) {
                 return Err(ErrorCode::InvalidTokenSignature);
             }
@@ -131,7 +145,11 @@ impl TokenVerifier {
     /// follows the signature check is what enforces `iss`.
     fn issuer_for(&self, jws: &UnverifiedJws<'_>) -> Result<&Arc<JwksIssuer>, ErrorCode> {
         let iss = jws.claims.get("iss").and_then(Value::as_str);
-        match self.issuers.iter().find(|issuer| Some(issuer.issuer()) == iss) {
+        match self
+            .issuers
+            .iter()
+            .find(|issuer| Some(issuer.issuer()) == iss)
+        {
             Some(issuer) => Ok(issuer),
             None => match self.issuers.as_slice() {
                 [only] => Ok(only),
@@ -142,7 +160,11 @@ impl TokenVerifier {
     }
 }
 
-fn check_claims(jws: &UnverifiedJws<'_>, policy: &ClaimPolicy, now: i64) -> Result<Identity, ErrorCode> {
+fn check_claims(
+    jws: &UnverifiedJws<'_>,
+    policy: &ClaimPolicy,
+    now: i64,
+) -> Result<Identity, ErrorCode> {
     let claims = &jws.claims;
     let leeway = policy.leeway_seconds.min(MAX_LEEWAY_SECONDS) as f64;
     let now = now as f64;
@@ -173,7 +195,10 @@ fn check_claims(jws: &UnverifiedJws<'_>, policy: &ClaimPolicy, now: i64) -> Resu
 
     let user_id = user_id(claims)?;
     let session_id = claims.get("sid").and_then(Value::as_str).map(str::to_owned);
-    Ok(Identity { user_id, session_id })
+    Ok(Identity {
+        user_id,
+        session_id,
+    })
 }
 
 /// `Ok(None)` when absent; a present value that is not a finite number is malformed.
@@ -196,9 +221,10 @@ fn names_audience(aud: Option<&Value>, expected: &str) -> bool {
 /// Better Auth signs other JWTs with the same secret; none of them may open the task API.
 fn is_access_token(jws: &UnverifiedJws<'_>) -> bool {
     let claims = &jws.claims;
-    let typ_ok = jws.typ.as_deref().is_none_or(|typ| {
-        typ.eq_ignore_ascii_case("JWT") || typ.eq_ignore_ascii_case("at+jwt")
-    });
+    let typ_ok = jws
+        .typ
+        .as_deref()
+        .is_none_or(|typ| typ.eq_ignore_ascii_case("JWT") || typ.eq_ignore_ascii_case("at+jwt"));
     let has = |name: &str| claims.contains_key(name);
     // E-mail verification tokens: `{email, updateTo}` and no subject.
     let email_verification = has("updateTo") || (has("email") && !has("sub") && !has("uid"));
@@ -215,7 +241,9 @@ fn is_access_token(jws: &UnverifiedJws<'_>) -> bool {
 fn user_id(claims: &Map<String, Value>) -> Result<UserId, ErrorCode> {
     let as_id = |name: &str| match claims.get(name) {
         None => Ok(None),
-        Some(Value::String(raw)) => UserId::parse(raw).map(Some).ok_or(ErrorCode::MissingUidClaim),
+        Some(Value::String(raw)) => UserId::parse(raw)
+            .map(Some)
+            .ok_or(ErrorCode::MissingUidClaim),
         Some(_) => Err(ErrorCode::MissingUidClaim),
     };
     match (as_id("sub")?, as_id("uid")?) {

@@ -39,8 +39,18 @@ pub trait TaskStore: Send + Sync + 'static {
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError>;
     async fn create(&self, owner: &UserId, draft: TaskDraft) -> Result<Task, StoreError>;
     /// Replaces title, description and completion; `None` when the owner has no such task.
-    async fn replace(&self, owner: &UserId, id: TaskId, draft: TaskDraft) -> Result<Option<Task>, StoreError>;
-    async fn set_completion(&self, owner: &UserId, id: TaskId, completion: Completion) -> Result<Option<Task>, StoreError>;
+    async fn replace(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        draft: TaskDraft,
+    ) -> Result<Option<Task>, StoreError>;
+    async fn set_completion(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        completion: Completion,
+    ) -> Result<Option<Task>, StoreError>;
     /// `false` when the owner has no such task.
     async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError>;
     /// Succeeds when the database answers.

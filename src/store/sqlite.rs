@@ -8,7 +8,10 @@
 //! write is visible to the very next read.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{
+    Connection, ErrorCode as SqliteCode, OpenFlags, OptionalExtension, Row, TransactionBehavior,
+    params,
+};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,7 +26,8 @@ const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_tasks.s
 const WRITE_QUEUE: usize = 4096;
 /// The most writes one transaction commits; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;
-const COLUMNS: &str = "id, user_id, title, description, completed, completed_at, created_at, updated_at";
+const COLUMNS: &str =
+    "id, user_id, title, description, completed, completed_at, created_at, updated_at";
 
 /// SQLite's `synchronous` setting: FULL survives power loss; NORMAL may lose the last commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,9 +47,15 @@ pub struct SqliteOptions {
 impl SqliteOptions {
     /// Accepts `sqlite://path` or `sqlite:path` (a query string such as `?mode=rwc` is ignored).
     pub fn from_url(url: &str, synchronous: Synchronous, busy_timeout: Duration) -> Option<Self> {
-        let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
         let path = rest.split('?').next().filter(|path| !path.is_empty())?;
-        Some(Self { path: PathBuf::from(path), synchronous, busy_timeout })
+        Some(Self {
+            path: PathBuf::from(path),
+            synchronous,
+            busy_timeout,
+        })
     }
 }
 
@@ -63,19 +73,29 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating it and its folder if needed) and migrates the database, and starts the writer.
     pub fn open(options: SqliteOptions) -> Result<Arc<Self>, StoreError> {
-        if let Some(dir) = options.path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        if let Some(dir) = options
+            .path
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
         let mut conn = open_connection(&options, false).map_err(classify)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(classify)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(classify)?;
         migrate(&mut conn)?;
         let (writer, queue) = mpsc::channel(WRITE_QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run_writer(conn, queue))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
-        Ok(Arc::new(Self { options, readers: Mutex::new(Vec::new()), writer }))
+        Ok(Arc::new(Self {
+            options,
+            readers: Mutex::new(Vec::new()),
+            writer,
+        }))
     }
 
     pub fn path(&self) -> &Path {
@@ -118,7 +138,9 @@ fn open_connection(options: &SqliteOptions, read_only: bool) -> rusqlite::Result
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
     let conn = Connection::open_with_flags(&options.path, flags)?;
     conn.busy_timeout(options.busy_timeout)?;
@@ -133,8 +155,12 @@ fn open_connection(options: &SqliteOptions, read_only: bool) -> rusqlite::Result
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(classify)?;
-    let applied: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(classify)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(classify)?;
+    let applied: i64 = tx
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(classify)?;
     let applied = usize::try_from(applied).unwrap_or(usize::MAX);
     if applied > MIGRATIONS.len() {
         return Err(StoreError::Internal(format!(
@@ -144,7 +170,8 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         tx.execute_batch(sql).map_err(classify)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1).map_err(classify)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .map_err(classify)?;
     }
     tx.commit().map_err(classify)
 }
@@ -178,14 +205,11 @@ fn commit_batch(conn: &Connection, jobs: impl Iterator<Item = WriteJob>) {
         }
         conn.execute_batch("COMMIT")
     })();
-    let outcome = outcome.map_err(|error| {
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        error
-    });
+    if outcome.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
     for reply in replies {
-        reply(outcome.as_ref().map(|_| ()).map_err(|e| classify_ref(e)));
+        reply(outcome.as_ref().map(|_| ()).map_err(classify_ref));
     }
     // Jobs never started (BEGIN failed) are dropped here, which answers their callers with an error.
 }
@@ -235,7 +259,10 @@ impl TaskStore for SqliteStore {
                  ORDER BY id DESC LIMIT ?3"
             ))?;
             let mut tasks = select
-                .query_map(params![owner.as_str(), after, page.limit + 1], task_from_row)?
+                .query_map(
+                    params![owner.as_str(), after, page.limit + 1],
+                    task_from_row,
+                )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let mut count = conn.prepare_cached("SELECT count(*) FROM tasks WHERE user_id = ?1")?;
             let total: i64 = count.query_row([owner.as_str()], |row| row.get(0))?;
@@ -252,9 +279,11 @@ impl TaskStore for SqliteStore {
 
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
         self.read(|conn| {
-            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM tasks WHERE user_id = ?1 AND id = ?2"))?
-                .query_row(params![owner.as_str(), id.to_string()], task_from_row)
-                .optional()
+            conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM tasks WHERE user_id = ?1 AND id = ?2"
+            ))?
+            .query_row(params![owner.as_str(), id.to_string()], task_from_row)
+            .optional()
         })
     }
 
@@ -271,17 +300,30 @@ impl TaskStore for SqliteStore {
             updated_at: now,
         };
         self.write(move |conn| {
-            conn.prepare_cached(&format!("INSERT INTO tasks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"))?
-                .execute(params![
-                    task.id, task.user_id, task.title, task.description, task.completed,
-                    task.completed_at, task.created_at, task.updated_at
-                ])?;
+            conn.prepare_cached(&format!(
+                "INSERT INTO tasks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ))?
+            .execute(params![
+                task.id,
+                task.user_id,
+                task.title,
+                task.description,
+                task.completed,
+                task.completed_at,
+                task.created_at,
+                task.updated_at
+            ])?;
             Ok(task)
         })
         .await
     }
 
-    async fn replace(&self, owner: &UserId, id: TaskId, draft: TaskDraft) -> Result<Option<Task>, StoreError> {
+    async fn replace(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        draft: TaskDraft,
+    ) -> Result<Option<Task>, StoreError> {
         let (owner, now) = (owner.as_str().to_owned(), timestamp_now());
         self.write(move |conn| {
             conn.prepare_cached(&format!(
@@ -290,7 +332,14 @@ impl TaskStore for SqliteStore {
                  WHERE user_id = ?1 AND id = ?2 RETURNING {COLUMNS}"
             ))?
             .query_row(
-                params![owner, id.to_string(), draft.title, draft.description, draft.completed, now],
+                params![
+                    owner,
+                    id.to_string(),
+                    draft.title,
+                    draft.description,
+                    draft.completed,
+                    now
+                ],
                 task_from_row,
             )
             .optional()
@@ -298,7 +347,12 @@ impl TaskStore for SqliteStore {
         .await
     }
 
-    async fn set_completion(&self, owner: &UserId, id: TaskId, completion: Completion) -> Result<Option<Task>, StoreError> {
+    async fn set_completion(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        completion: Completion,
+    ) -> Result<Option<Task>, StoreError> {
         let (owner, now) = (owner.as_str().to_owned(), timestamp_now());
         let set_to = match completion {
             Completion::Toggle => None,

@@ -73,7 +73,11 @@ pub async fn create_task(
     let draft = TaskDraft::try_from(input)?;
     let task = store.create(&user.0, draft).await?;
     let location = header_value(&format!("{}/{}", tasks_url(&user), task.id))?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(task)))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(task),
+    ))
 }
 
 /// Fetch one task.
@@ -91,7 +95,11 @@ pub async fn get_task(
     TaskIdParam(id): TaskIdParam,
     State(store): State<DynTaskStore>,
 ) -> Result<Json<Task>, ApiError> {
-    store.get(&user.0, id).await?.map(Json).ok_or_else(ApiError::not_found)
+    store
+        .get(&user.0, id)
+        .await?
+        .map(Json)
+        .ok_or_else(ApiError::not_found)
 }
 
 /// Replace a task's title, description and completion. Omitted `description` becomes null and
@@ -114,7 +122,11 @@ pub async fn replace_task(
     JsonBody(input): JsonBody<TaskInput>,
 ) -> Result<Json<Task>, ApiError> {
     let draft = TaskDraft::try_from(input)?;
-    store.replace(&user.0, id, draft).await?.map(Json).ok_or_else(ApiError::not_found)
+    store
+        .replace(&user.0, id, draft)
+        .await?
+        .map(Json)
+        .ok_or_else(ApiError::not_found)
 }
 
 /// Delete a task.
@@ -157,5 +169,9 @@ pub async fn complete_task(
     OptionalJsonBody(input): OptionalJsonBody<CompletionInput>,
 ) -> Result<Json<Task>, ApiError> {
     let completion = input.map_or(Completion::Toggle, |input| Completion::Set(input.completed));
-    store.set_completion(&user.0, id, completion).await?.map(Json).ok_or_else(ApiError::not_found)
+    store
+        .set_completion(&user.0, id, completion)
+        .await?
+        .map(Json)
+        .ok_or_else(ApiError::not_found)
 }

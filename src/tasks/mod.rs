@@ -63,7 +63,9 @@ impl fmt::Display for TaskId {
 /// Now, as the RFC 3339 UTC text every timestamp is stored and served as (microsecond precision).
 pub fn timestamp_now() -> String {
     let now = OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(now.microsecond() * 1000).unwrap_or(now);
+    let now = now
+        .replace_nanosecond(now.microsecond() * 1000)
+        .unwrap_or(now);
     now.format(&Rfc3339).unwrap_or_default()
 }
 
@@ -122,7 +124,10 @@ impl TryFrom<TaskInput> for TaskDraft {
     fn try_from(input: TaskInput) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
         let mut problem = |field: &str, message: &str| {
-            errors.push(FieldError { field: field.to_owned(), message: message.to_owned() })
+            errors.push(FieldError {
+                field: field.to_owned(),
+                message: message.to_owned(),
+            })
         };
         let title = input.title.trim();
         let title_chars = title.chars().count();
@@ -131,7 +136,10 @@ impl TryFrom<TaskInput> for TaskDraft {
         } else if title_chars > MAX_TITLE_CHARS {
             problem("title", "must be at most 200 characters");
         } else if title.chars().any(char::is_control) {
-            problem("title", "must not contain control characters such as line breaks");
+            problem(
+                "title",
+                "must not contain control characters such as line breaks",
+            );
         }
         if let Some(description) = &input.description
             && description.chars().count() > MAX_DESCRIPTION_CHARS
@@ -180,9 +188,16 @@ impl TryFrom<ListQuery> for PageRequest {
     fn try_from(query: ListQuery) -> Result<Self, ApiError> {
         let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-            return Err(ApiError::invalid_field("limit", "must be between 1 and 500"));
+            return Err(ApiError::invalid_field(
+                "limit",
+                "must be between 1 and 500",
+            ));
         }
-        let after = query.cursor.as_deref().map(TaskId::from_cursor).transpose()?;
+        let after = query
+            .cursor
+            .as_deref()
+            .map(TaskId::from_cursor)
+            .transpose()?;
         Ok(Self { limit, after })
     }
 }

@@ -53,11 +53,20 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    TestApp { address, client: Client::new(), db_path, _dir: dir }
+    taskgate::auth::install_tls_provider();
+    TestApp {
+        address,
+        client: Client::new(),
+        db_path,
+        _dir: dir,
+    }
 }
 
 pub fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// An HS256 token with the given claims, signed with `SECRET`.
@@ -66,7 +75,12 @@ pub fn sign(claims: &Value) -> String {
 }
 
 pub fn sign_with(claims: &Value, secret: &[u8]) -> String {
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret)).unwrap()
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .unwrap()
 }
 
 /// A valid access token for `user`, as Better Auth's HS256 deployments send it.
@@ -79,9 +93,12 @@ pub fn raw_token(header: &str, payload: &str) -> String {
     use base64::Engine;
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     let input = format!("{}.{}", b64(header), b64(payload));
-    let signature =
-        jsonwebtoken::crypto::sign(input.as_bytes(), &EncodingKey::from_secret(SECRET.as_bytes()), Algorithm::HS256)
-            .unwrap();
+    let signature = jsonwebtoken::crypto::sign(
+        input.as_bytes(),
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+        Algorithm::HS256,
+    )
+    .unwrap();
     format!("{input}.{signature}")
 }
 
@@ -95,42 +112,81 @@ impl TestApp {
     }
 
     pub async fn list_tasks(&self, user: &str, token: &str) -> Response {
-        self.authed(self.client.get(self.url(&format!("/api/{user}/tasks"))), token).send().await.unwrap()
+        self.authed(
+            self.client.get(self.url(&format!("/api/{user}/tasks"))),
+            token,
+        )
+        .send()
+        .await
+        .unwrap()
     }
 
     pub async fn create_task(&self, user: &str, token: &str, body: &Value) -> Response {
-        self.authed(self.client.post(self.url(&format!("/api/{user}/tasks"))), token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.authed(
+            self.client.post(self.url(&format!("/api/{user}/tasks"))),
+            token,
+        )
+        .json(body)
+        .send()
+        .await
+        .unwrap()
     }
 
     /// Creates a task for `user` and returns it.
     pub async fn new_task(&self, user: &str, title: &str) -> Value {
-        let response = self.create_task(user, &token_for(user), &json!({ "title": title })).await;
+        let response = self
+            .create_task(user, &token_for(user), &json!({ "title": title }))
+            .await;
         assert_eq!(response.status(), 201);
         response.json().await.unwrap()
     }
 
     pub async fn get_task(&self, user: &str, token: &str, id: &str) -> Response {
-        self.authed(self.client.get(self.url(&format!("/api/{user}/tasks/{id}"))), token).send().await.unwrap()
+        self.authed(
+            self.client
+                .get(self.url(&format!("/api/{user}/tasks/{id}"))),
+            token,
+        )
+        .send()
+        .await
+        .unwrap()
     }
 
     pub async fn replace_task(&self, user: &str, token: &str, id: &str, body: &Value) -> Response {
-        self.authed(self.client.put(self.url(&format!("/api/{user}/tasks/{id}"))), token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.authed(
+            self.client
+                .put(self.url(&format!("/api/{user}/tasks/{id}"))),
+            token,
+        )
+        .json(body)
+        .send()
+        .await
+        .unwrap()
     }
 
     pub async fn delete_task(&self, user: &str, token: &str, id: &str) -> Response {
-        self.authed(self.client.delete(self.url(&format!("/api/{user}/tasks/{id}"))), token).send().await.unwrap()
+        self.authed(
+            self.client
+                .delete(self.url(&format!("/api/{user}/tasks/{id}"))),
+            token,
+        )
+        .send()
+        .await
+        .unwrap()
     }
 
-    pub async fn complete_task(&self, user: &str, token: &str, id: &str, body: Option<&Value>) -> Response {
-        let builder = self.authed(self.client.patch(self.url(&format!("/api/{user}/tasks/{id}/complete"))), token);
+    pub async fn complete_task(
+        &self,
+        user: &str,
+        token: &str,
+        id: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let builder = self.authed(
+            self.client
+                .patch(self.url(&format!("/api/{user}/tasks/{id}/complete"))),
+            token,
+        );
         let builder = match body {
             Some(body) => builder.json(body),
             None => builder,
@@ -143,13 +199,19 @@ impl TestApp {
 pub async fn assert_error(response: Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status(), status, "status");
     assert_eq!(
-        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("application/json"),
         "error bodies are JSON"
     );
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error_code"], code, "error_code in {body}");
     assert_eq!(body["status_code"], status, "status_code in {body}");
-    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "detail in {body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "detail in {body}"
+    );
     body
 }

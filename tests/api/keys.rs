@@ -68,7 +68,11 @@ impl TestKey {
                 let der = key.to_pkcs8_der().unwrap();
                 let public = key.verifying_key().to_bytes().to_vec();
                 let jwk = json!({ "kty": "OKP", "crv": "Ed25519", "x": b64(&public) });
-                (Private::Jwt(Algorithm::EdDSA, EncodingKey::from_ed_der(der.as_bytes())), jwk, public)
+                (
+                    Private::Jwt(Algorithm::EdDSA, EncodingKey::from_ed_der(der.as_bytes())),
+                    jwk,
+                    public,
+                )
             }
             Alg::Es256 => {
                 use p256::pkcs8::EncodePrivateKey;
@@ -76,7 +80,11 @@ impl TestKey {
                 let der = key.to_pkcs8_der().unwrap();
                 let point = key.verifying_key().to_encoded_point(false);
                 let jwk = json!({ "kty": "EC", "crv": "P-256", "x": b64(point.x().unwrap()), "y": b64(point.y().unwrap()) });
-                (Private::Jwt(Algorithm::ES256, EncodingKey::from_ec_der(der.as_bytes())), jwk, point.as_bytes().to_vec())
+                (
+                    Private::Jwt(Algorithm::ES256, EncodingKey::from_ec_der(der.as_bytes())),
+                    jwk,
+                    point.as_bytes().to_vec(),
+                )
             }
             Alg::Es512 => {
                 let key = p521::ecdsa::SigningKey::random(&mut OsRng);
@@ -92,13 +100,27 @@ impl TestKey {
                 let der = key.to_pkcs1_der().unwrap();
                 let n = key.n().to_bytes_be();
                 let jwk = json!({ "kty": "RSA", "n": b64(&n), "e": b64(&key.e().to_bytes_be()) });
-                let algorithm = if alg == Alg::Rs256 { Algorithm::RS256 } else { Algorithm::PS256 };
-                (Private::Jwt(algorithm, EncodingKey::from_rsa_der(der.as_bytes())), jwk, n)
+                let algorithm = if alg == Alg::Rs256 {
+                    Algorithm::RS256
+                } else {
+                    Algorithm::PS256
+                };
+                (
+                    Private::Jwt(algorithm, EncodingKey::from_rsa_der(der.as_bytes())),
+                    jwk,
+                    n,
+                )
             }
         };
         jwk["kid"] = json!(kid);
         jwk["alg"] = json!(alg.name());
-        Self { alg, kid: kid.to_owned(), jwk, public_bytes, private }
+        Self {
+            alg,
+            kid: kid.to_owned(),
+            jwk,
+            public_bytes,
+            private,
+        }
     }
 
     /// A token with this key's alg and kid (plus `extra_header`) over `claims`.
@@ -113,9 +135,15 @@ impl TestKey {
                 }
             }
         }
-        let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
         let signature = match &self.private {
-            Private::Jwt(algorithm, key) => jsonwebtoken::crypto::sign(input.as_bytes(), key, *algorithm).unwrap(),
+            Private::Jwt(algorithm, key) => {
+                jsonwebtoken::crypto::sign(input.as_bytes(), key, *algorithm).unwrap()
+            }
             Private::P521(key) => {
                 use p521::ecdsa::signature::Signer;
                 let signature: p521::ecdsa::Signature = key.sign(input.as_bytes());
@@ -174,11 +202,18 @@ impl JwksServer {
             fetches: Arc::new(AtomicUsize::new(0)),
             down: Arc::new(AtomicBool::new(false)),
         };
-        let router = Router::new().route("/api/auth/jwks", get(serve_jwks)).with_state(shared.clone());
+        let router = Router::new()
+            .route("/api/auth/jwks", get(serve_jwks))
+            .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/api/auth/jwks", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router).await });
-        Self { url, keys: shared.keys, fetches: shared.fetches, down: shared.down }
+        Self {
+            url,
+            keys: shared.keys,
+            fetches: shared.fetches,
+            down: shared.down,
+        }
     }
 
     pub fn publish(&self, keys: &[&TestKey]) {

@@ -1,4 +1,5 @@
 //! The integration suite: one binary, every test through real HTTP on port 0.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod helpers;
 
