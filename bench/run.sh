@@ -221,12 +221,12 @@ for w in floor W-list W-create; do
     printf '| %-9s | %9s | %9s | %9s |\n' "$w" "${RPS[$w]}" "${P50[$w]}" "${P99[$w]}"
 done
 echo
-echo "W-list / floor:          $pct_floor %   (target >= 40 %)             $v_pct"
-echo "W-list / $FASTAPI_REQS req/s:     ${x_fastapi}x   (target >= 50x = 32,500 req/s)   $v_list"
-echo "W-list p99:              ${P99[W-list]} ms   (target < 5 ms)            $v_lp99"
-echo "W-create (sync=$SYNC):   ${RPS[W-create]} req/s   (target >= 5,000 with full)   $v_create"
-echo "server peak RSS (VmHWM): $rss_mb MB   (target < 40 MB)                $v_rss"
-
+line() { printf '%-26s %-14s %-34s %s\n' "$@"; }
+line "W-list / floor:" "$pct_floor %" "(target >= 40 %)" "$v_pct"
+line "W-list / $FASTAPI_REQS req/s:" "${x_fastapi}x" "(target >= 50x = 32,500 req/s)" "$v_list"
+line "W-list p99:" "${P99[W-list]} ms" "(target < 5 ms)" "$v_lp99"
+line "W-create (sync=$SYNC):" "${RPS[W-create]} req/s" "(target >= 5,000 req/s with full)" "$v_create"
+line "server peak RSS (VmHWM):" "$rss_mb MB" "(target < 40 MB)" "$v_rss"
 if [[ "$STRICT" == 1 && "$MISSED" == 1 ]]; then
     die "a target was missed (STRICT=1)"
 fi

@@ -1,4 +1,5 @@
 //! Test signing keys for every asymmetric algorithm, their JWKs, and a JWKS server on port 0.
+//! Shared by the integration tests and the verification benchmark (`benches/verify.rs`).
 
 use axum::Router;
 use axum::extract::State;
@@ -12,7 +13,6 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::helpers::now;
 
 pub const ISSUER: &str = "http://127.0.0.1:3005";
 
@@ -161,6 +161,10 @@ impl TestKey {
     pub fn token_for(&self, user: &str) -> String {
         self.sign(&access_claims(user))
     }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 pub fn access_claims(user: &str) -> Value {
