@@ -29,7 +29,11 @@ fn verification(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(3));
 
     // HS256 with the shared secret, claims as Better Auth's HS256 deployments send them.
-    let policy = ClaimPolicy { issuer: Some(ISSUER.into()), audience: Some(ISSUER.into()), leeway_seconds: 0 };
+    let policy = ClaimPolicy {
+        issuer: Some(ISSUER.into()),
+        audience: Some(ISSUER.into()),
+        leeway_seconds: 0,
+    };
     let hs256 = TokenVerifier::new(Some(TrustedKey::hs256(SECRET.as_bytes())), policy, Vec::new());
     let token = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -45,10 +49,15 @@ fn verification(c: &mut Criterion) {
         let key = TestKey::generate(alg, "bench-kid");
         let (verifier, token) = runtime.block_on(async {
             let jwks = JwksServer::start(&[&key]).await;
-            let config = JwksIssuerConfig { jwks_url: jwks.url.clone(), issuer: ISSUER.into(), audience: ISSUER.into() };
+            let config = JwksIssuerConfig {
+                jwks_url: jwks.url.clone(),
+                issuer: ISSUER.into(),
+                audience: ISSUER.into(),
+            };
             let issuer = JwksIssuer::new(&config, 0, Duration::from_secs(60)).unwrap();
             assert!(issuer.refresh().await, "the bench JWKS loads");
-            let verifier = TokenVerifier::new(None, ClaimPolicy::default(), vec![std::sync::Arc::new(issuer)]);
+            let verifier =
+                TokenVerifier::new(None, ClaimPolicy::default(), vec![std::sync::Arc::new(issuer)]);
             (verifier, key.sign(&keys::access_claims("bench-user")))
         });
         runtime.block_on(verifier.verify(&token, now())).unwrap();

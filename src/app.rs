@@ -112,10 +112,7 @@ impl Application {
         settings.validate()?;
         let store = SqliteStore::open(settings.sqlite_options()?)?;
         let verifier = token_verifier(&settings).await?;
-        let state = AppState {
-            verifier: Arc::new(verifier),
-            tasks: store,
-        };
+        let state = AppState { verifier: Arc::new(verifier), tasks: store };
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
@@ -127,9 +124,7 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn port(&self) -> u16 {
@@ -151,9 +146,7 @@ impl Application {
                 stopping.notify_one();
             }
         };
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, service).with_graceful_shutdown(signal);
         let deadline = async {
             stopping.notified().await;
@@ -172,20 +165,12 @@ impl Application {
 /// The whole HTTP surface.
 pub fn router(state: AppState, settings: &Settings) -> Router {
     let api = Router::new()
-        .route(
-            "/api/{user_id}/tasks",
-            get(handlers::list_tasks).post(handlers::create_task),
-        )
+        .route("/api/{user_id}/tasks", get(handlers::list_tasks).post(handlers::create_task))
         .route(
             "/api/{user_id}/tasks/{id}",
-            get(handlers::get_task)
-                .put(handlers::replace_task)
-                .delete(handlers::delete_task),
+            get(handlers::get_task).put(handlers::replace_task).delete(handlers::delete_task),
         )
-        .route(
-            "/api/{user_id}/tasks/{id}/complete",
-            patch(handlers::complete_task),
-        )
+        .route("/api/{user_id}/tasks/{id}/complete", patch(handlers::complete_task))
         .layer(middleware::map_response(no_store));
 
     let load_limit = Arc::new(Semaphore::new(settings.max_concurrency));
@@ -244,9 +229,7 @@ async fn not_found() -> ApiError {
 
 /// Responses about a user's tasks must not be kept by shared or private caches.
 async fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -284,10 +267,7 @@ async fn finish_response(response: Response) -> Response {
         let (mut parts, _) = response.into_parts();
         let body = ApiError::new(ErrorCode::for_status(status)).into_response();
         let (body_parts, body) = body.into_parts();
-        parts.headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         parts.headers.remove(header::CONTENT_LENGTH);
         if let Some(retry) = body_parts.headers.get(header::RETRY_AFTER) {
             parts.headers.insert(header::RETRY_AFTER, retry.clone());

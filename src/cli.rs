@@ -5,11 +5,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Settings;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "taskgate",
-    version,
-    about = "A self-hosted, multi-user todo service"
-)]
+#[command(name = "taskgate", version, about = "A self-hosted, multi-user todo service")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

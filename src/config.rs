@@ -22,30 +22,15 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Address and port to listen on.
-    #[arg(
-        long,
-        env = "TASKGATE_LISTEN",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "TASKGATE_LISTEN", default_value = "127.0.0.1:8080", global = true)]
     pub listen: SocketAddr,
 
     /// Database URL. `sqlite://path` (created with its folder when missing).
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://data/taskgate.db",
-        global = true
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/taskgate.db", global = true)]
     pub database_url: String,
 
     /// Shared HS256 secret of a Better Auth deployment (at least 32 bytes).
-    #[arg(
-        long,
-        env = "BETTER_AUTH_SECRET",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "BETTER_AUTH_SECRET", hide_env_values = true, global = true)]
     pub better_auth_secret: Option<SecretString>,
 
     /// When set, tokens must carry exactly this `iss`.
@@ -66,21 +51,11 @@ pub struct Settings {
     pub jwks_issuers: Option<String>,
 
     /// Least seconds between two JWKS refetches caused by tokens with an unknown `kid`.
-    #[arg(
-        long,
-        env = "TASKGATE_JWKS_COOLDOWN",
-        default_value_t = 60,
-        global = true
-    )]
+    #[arg(long, env = "TASKGATE_JWKS_COOLDOWN", default_value_t = 60, global = true)]
     pub jwks_cooldown_secs: u64,
 
     /// Seconds between periodic JWKS refreshes (so removed keys stop being trusted).
-    #[arg(
-        long,
-        env = "TASKGATE_JWKS_REFRESH",
-        default_value_t = 300,
-        global = true
-    )]
+    #[arg(long, env = "TASKGATE_JWKS_REFRESH", default_value_t = 300, global = true)]
     pub jwks_refresh_secs: u64,
 
     /// Clock-skew allowance for `exp`, `nbf` and `iat`, in seconds (0 to 60).
@@ -98,49 +73,27 @@ pub struct Settings {
     pub sqlite_synchronous: Synchronous,
 
     /// How long a database call waits for a lock before the request fails with 503, in ms.
-    #[arg(
-        long,
-        env = "TASKGATE_DB_BUSY_TIMEOUT_MS",
-        default_value_t = 2000,
-        global = true
-    )]
+    #[arg(long, env = "TASKGATE_DB_BUSY_TIMEOUT_MS", default_value_t = 2000, global = true)]
     pub db_busy_timeout_ms: u64,
 
+    /// Memory for cached list pages, in MiB (0 turns the cache off).
+    #[arg(long, env = "TASKGATE_LIST_CACHE_MB", default_value_t = 16, global = true)]
+    pub list_cache_mb: usize,
+
     /// Requests served at once; more are refused with 503 rather than queued.
-    #[arg(
-        long,
-        env = "TASKGATE_MAX_CONCURRENCY",
-        default_value_t = 1024,
-        global = true
-    )]
+    #[arg(long, env = "TASKGATE_MAX_CONCURRENCY", default_value_t = 1024, global = true)]
     pub max_concurrency: usize,
 
     /// A request still running after this many seconds is answered with 408.
-    #[arg(
-        long,
-        env = "TASKGATE_REQUEST_TIMEOUT",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env = "TASKGATE_REQUEST_TIMEOUT", default_value_t = 30, global = true)]
     pub request_timeout_secs: u64,
 
     /// On SIGTERM or Ctrl-C, in-flight requests get this many seconds to finish.
-    #[arg(
-        long,
-        env = "TASKGATE_SHUTDOWN_TIMEOUT",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "TASKGATE_SHUTDOWN_TIMEOUT", default_value_t = 10, global = true)]
     pub shutdown_timeout_secs: u64,
 
     /// Log line format.
-    #[arg(
-        long,
-        env = "TASKGATE_LOG_FORMAT",
-        value_enum,
-        default_value = "text",
-        global = true
-    )]
+    #[arg(long, env = "TASKGATE_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
 }
 
@@ -227,20 +180,14 @@ impl Settings {
                 audience: audience.clone(),
             });
         }
-        if let Some(json) = self
-            .jwks_issuers
-            .as_ref()
-            .filter(|json| !json.trim().is_empty())
-        {
+        if let Some(json) = self.jwks_issuers.as_ref().filter(|json| !json.trim().is_empty()) {
             let listed: Vec<JwksIssuerConfig> = serde_json::from_str(json)
                 .map_err(|e| ConfigError::InvalidJwksIssuers(e.to_string()))?;
             if let Some(bad) = listed
                 .iter()
                 .find(|i| i.jwks_url.is_empty() || i.issuer.is_empty() || i.audience.is_empty())
             {
-                return Err(ConfigError::InvalidJwksIssuers(format!(
-                    "empty field in {bad:?}"
-                )));
+                return Err(ConfigError::InvalidJwksIssuers(format!("empty field in {bad:?}")));
             }
             issuers.extend(listed);
         }
@@ -256,12 +203,14 @@ impl Settings {
     }
 
     pub fn sqlite_options(&self) -> Result<SqliteOptions, ConfigError> {
-        SqliteOptions::from_url(
-            &self.database_url,
-            self.sqlite_synchronous,
-            Duration::from_millis(self.db_busy_timeout_ms),
-        )
-        .ok_or_else(|| ConfigError::UnsupportedDatabase(self.database_url.clone()))
+        let options = SqliteOptions::from_url(&self.database_url)
+            .ok_or_else(|| ConfigError::UnsupportedDatabase(self.database_url.clone()))?;
+        Ok(SqliteOptions {
+            synchronous: self.sqlite_synchronous,
+            busy_timeout: Duration::from_millis(self.db_busy_timeout_ms),
+            list_cache_bytes: self.list_cache_mb.saturating_mul(1 << 20),
+            ..options
+        })
     }
 
     pub fn request_timeout(&self) -> Duration {

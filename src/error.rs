@@ -172,19 +172,11 @@ const RETRY_AFTER_SECONDS: &str = "1";
 
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
-        Self {
-            code,
-            detail: code.default_detail().to_owned(),
-            errors: Vec::new(),
-        }
+        Self { code, detail: code.default_detail().to_owned(), errors: Vec::new() }
     }
 
     pub fn with_detail(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self {
-            code,
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
+        Self { code, detail: detail.into(), errors: Vec::new() }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -192,18 +184,11 @@ impl ApiError {
             [only] => format!("{}: {}", only.field, only.message),
             _ => "The request is not valid".to_owned(),
         };
-        Self {
-            code: ErrorCode::ValidationError,
-            detail,
-            errors,
-        }
+        Self { code: ErrorCode::ValidationError, detail, errors }
     }
 
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        Self::validation(vec![FieldError {
-            field: field.to_owned(),
-            message: message.into(),
-        }])
+        Self::validation(vec![FieldError { field: field.to_owned(), message: message.into() }])
     }
 
     pub fn not_found() -> Self {
@@ -259,10 +244,7 @@ impl IntoResponse for ApiError {
             headers.insert(header::WWW_AUTHENTICATE, value);
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            headers.insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_SECONDS),
-            );
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
         response
     }

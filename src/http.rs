@@ -48,18 +48,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJsonBody<T>
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -73,18 +65,14 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // serde would read a struct from a JSON array too; our bodies are objects, nothing else.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(
-            match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-                Ok(_) => ApiError::invalid_field("body", "must be a JSON object"),
-                Err(_) => ApiError::new(ErrorCode::BadRequest),
-            },
-        );
+        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => ApiError::invalid_field("body", "must be a JSON object"),
+            Err(_) => ApiError::new(ErrorCode::BadRequest),
+        });
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
-    deserializer
-        .end()
-        .map_err(|_| ApiError::new(ErrorCode::BadRequest))?;
+    deserializer.end().map_err(|_| ApiError::new(ErrorCode::BadRequest))?;
     Ok(value)
 }
 
@@ -95,17 +83,9 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError 
     }
     // serde_json appends " at line L column C"; the field path says more to an API client.
     let message = inner.to_string();
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
-        .to_owned();
+    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
     let path = error.path().to_string();
-    let field = if path == "." {
-        quoted_name(&message).unwrap_or("body").to_owned()
-    } else {
-        path
-    };
+    let field = if path == "." { quoted_name(&message).unwrap_or("body").to_owned() } else { path };
     ApiError::validation(vec![FieldError { field, message }])
 }
 
@@ -144,10 +124,7 @@ impl<S: Send + Sync> FromRequestParts<S> for TaskIdParam {
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::invalid_field("id", "must be a task id (a UUID)"))?;
-        let raw = params
-            .iter()
-            .find(|(name, _)| *name == "id")
-            .map_or("", |(_, value)| value);
+        let raw = params.iter().find(|(name, _)| *name == "id").map_or("", |(_, value)| value);
         TaskId::parse(raw).map(TaskIdParam)
     }
 }

@@ -32,20 +32,14 @@ async fn run(cli: Cli) -> Result<(), String> {
     let settings = cli.settings;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let app = Application::build(settings)
-                .await
-                .map_err(|e| e.to_string())?;
+            let app = Application::build(settings).await.map_err(|e| e.to_string())?;
             tracing::info!(address = %app.local_addr(), "taskgate listening");
-            app.run_until_stopped(shutdown_signal())
-                .await
-                .map_err(|e| e.to_string())
+            app.run_until_stopped(shutdown_signal()).await.map_err(|e| e.to_string())
         }
         Command::Token { user, ttl } => {
             settings.validate().map_err(|e| e.to_string())?;
-            let secret = settings
-                .better_auth_secret
-                .as_ref()
-                .ok_or("BETTER_AUTH_SECRET is not set")?;
+            let secret =
+                settings.better_auth_secret.as_ref().ok_or("BETTER_AUTH_SECRET is not set")?;
             let token = token::mint_hs256(
                 secret.expose_secret().as_bytes(),
                 &user,

@@ -32,9 +32,7 @@ where
             Ok(token) => verifier.verify(token, unix_now()).await,
             Err(code) => Err(code),
         };
-        verified
-            .map(Authenticated)
-            .map_err(|code| reject(parts, code, None))
+        verified.map(Authenticated).map_err(|code| reject(parts, code, None))
     }
 }
 
@@ -50,20 +48,13 @@ where
         // Path segments arrive percent-decoded; the comparison is then byte for byte.
         let params = RawPathParams::from_request_parts(parts, state).await;
         let path_user = params.ok().and_then(|params| {
-            params
-                .iter()
-                .find(|(name, _)| *name == "user_id")
-                .map(|(_, v)| v.to_owned())
+            params.iter().find(|(name, _)| *name == "user_id").map(|(_, v)| v.to_owned())
         });
         match path_user {
             Some(path_user) if path_user.as_bytes() == identity.user_id.as_str().as_bytes() => {
                 Ok(ScopedUser(identity.user_id))
             }
-            _ => Err(reject(
-                parts,
-                ErrorCode::ForbiddenUserAccess,
-                Some(&identity.user_id),
-            )),
+            _ => Err(reject(parts, ErrorCode::ForbiddenUserAccess, Some(&identity.user_id))),
         }
     }
 }
@@ -80,9 +71,7 @@ fn bearer_token(parts: &Parts) -> Result<&str, ErrorCode> {
         return Err(ErrorCode::InvalidHeaderFormat);
     }
     let value = value.to_str().map_err(|_| ErrorCode::InvalidHeaderFormat)?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or(ErrorCode::InvalidHeaderFormat)?;
+    let (scheme, token) = value.split_once(' ').ok_or(ErrorCode::InvalidHeaderFormat)?;
     let token = token.trim_matches(' ');
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
         return Err(ErrorCode::InvalidHeaderFormat);
@@ -92,28 +81,19 @@ fn bearer_token(parts: &Parts) -> Result<&str, ErrorCode> {
 
 fn has_query_token(parts: &Parts) -> bool {
     parts.uri.query().is_some_and(|query| {
-        query
-            .split('&')
-            .any(|pair| pair.split('=').next() == Some("access_token"))
+        query.split('&').any(|pair| pair.split('=').next() == Some("access_token"))
     })
 }
 
 fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Logs the failure (never the credential) and turns it into the response error.
 fn reject(parts: &Parts, code: ErrorCode, user_id: Option<&UserId>) -> ApiError {
-    let route = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map_or("", MatchedPath::as_str);
-    let client = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
+    let route = parts.extensions.get::<MatchedPath>().map_or("", MatchedPath::as_str);
+    let client =
+        parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
     tracing::warn!(
         error_code = code.as_str(),
         route,
@@ -158,9 +138,6 @@ mod tests {
         let twice = parts("/", &["Bearer a", "Bearer a"]);
         assert_eq!(bearer_token(&twice), Err(ErrorCode::InvalidHeaderFormat));
         let with_query = parts("/x?access_token=a", &["Bearer a"]);
-        assert_eq!(
-            bearer_token(&with_query),
-            Err(ErrorCode::InvalidHeaderFormat)
-        );
+        assert_eq!(bearer_token(&with_query), Err(ErrorCode::InvalidHeaderFormat));
     }
 }

@@ -44,10 +44,7 @@ impl JwsAlgorithm {
 /// A public key bound to its algorithm.
 pub enum PublicKey {
     /// Verified by jsonwebtoken.
-    Jwt {
-        algorithm: Algorithm,
-        key: DecodingKey,
-    },
+    Jwt { algorithm: Algorithm, key: DecodingKey },
     /// jsonwebtoken has no ES512; the RustCrypto P-521 implementation verifies it.
     Es512(Box<p521::ecdsa::VerifyingKey>),
 }
@@ -55,18 +52,9 @@ pub enum PublicKey {
 impl PublicKey {
     pub fn algorithm(&self) -> JwsAlgorithm {
         match self {
-            Self::Jwt {
-                algorithm: Algorithm::EdDSA,
-                ..
-            } => JwsAlgorithm::EdDsa,
-            Self::Jwt {
-                algorithm: Algorithm::ES256,
-                ..
-            } => JwsAlgorithm::Es256,
-            Self::Jwt {
-                algorithm: Algorithm::PS256,
-                ..
-            } => JwsAlgorithm::Ps256,
+            Self::Jwt { algorithm: Algorithm::EdDSA, .. } => JwsAlgorithm::EdDsa,
+            Self::Jwt { algorithm: Algorithm::ES256, .. } => JwsAlgorithm::Es256,
+            Self::Jwt { algorithm: Algorithm::PS256, .. } => JwsAlgorithm::Ps256,
             Self::Jwt { .. } => JwsAlgorithm::Rs256,
             Self::Es512(_) => JwsAlgorithm::Es512,
         }
@@ -129,9 +117,7 @@ fn parse_jwk(jwk: Jwk) -> Result<IssuerKey, String> {
         return Err("not a signing key".into());
     }
     let field = |value: &Option<String>, name: &str| {
-        value
-            .clone()
-            .ok_or_else(|| format!("{} key without `{name}`", jwk.kty))
+        value.clone().ok_or_else(|| format!("{} key without `{name}`", jwk.kty))
     };
     let key = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
         ("OKP", Some("Ed25519")) => {
@@ -140,10 +126,7 @@ fn parse_jwk(jwk: Jwk) -> Result<IssuerKey, String> {
                 return Err("Ed25519 key of the wrong length".into());
             }
             let key = DecodingKey::from_ed_components(&x).map_err(|e| e.to_string())?;
-            PublicKey::Jwt {
-                algorithm: Algorithm::EdDSA,
-                key,
-            }
+            PublicKey::Jwt { algorithm: Algorithm::EdDSA, key }
         }
         ("EC", Some("P-256")) => {
             let (x, y) = (field(&jwk.x, "x")?, field(&jwk.y, "y")?);
@@ -151,17 +134,10 @@ fn parse_jwk(jwk: Jwk) -> Result<IssuerKey, String> {
                 return Err("P-256 key of the wrong length".into());
             }
             let key = DecodingKey::from_ec_components(&x, &y).map_err(|e| e.to_string())?;
-            PublicKey::Jwt {
-                algorithm: Algorithm::ES256,
-                key,
-            }
+            PublicKey::Jwt { algorithm: Algorithm::ES256, key }
         }
         ("EC", Some("P-521")) => {
-            let decode = |v: &str| {
-                URL_SAFE_NO_PAD
-                    .decode(v)
-                    .map_err(|_| "bad base64".to_owned())
-            };
+            let decode = |v: &str| URL_SAFE_NO_PAD.decode(v).map_err(|_| "bad base64".to_owned());
             let (x, y) = (decode(&field(&jwk.x, "x")?)?, decode(&field(&jwk.y, "y")?)?);
             if x.len() != 66 || y.len() != 66 {
                 return Err("P-521 key of the wrong length".into());
@@ -176,9 +152,7 @@ fn parse_jwk(jwk: Jwk) -> Result<IssuerKey, String> {
         }
         ("RSA", _) => {
             let (n, e) = (field(&jwk.n, "n")?, field(&jwk.e, "e")?);
-            let modulus = URL_SAFE_NO_PAD
-                .decode(&n)
-                .map_err(|_| "bad base64 in `n`")?;
+            let modulus = URL_SAFE_NO_PAD.decode(&n).map_err(|_| "bad base64 in `n`")?;
             let leading_zeros = modulus.iter().take_while(|b| **b == 0).count();
             if (modulus.len() - leading_zeros) * 8 < MIN_RSA_BITS {
                 return Err(format!("RSA key shorter than {MIN_RSA_BITS} bits"));
@@ -208,9 +182,8 @@ pub fn parse_jwks(body: &[u8]) -> Result<Vec<IssuerKey>, String> {
     let set: JwkSet = serde_json::from_slice(body).map_err(|_| "not a JWKS document".to_owned())?;
     let mut keys = Vec::new();
     for value in set.keys {
-        let parsed = serde_json::from_value::<Jwk>(value)
-            .map_err(|e| e.to_string())
-            .and_then(parse_jwk);
+        let parsed =
+            serde_json::from_value::<Jwk>(value).map_err(|e| e.to_string()).and_then(parse_jwk);
         match parsed {
             Ok(key) => keys.push(key),
             Err(reason) => tracing::warn!(%reason, "skipping a JWKS key"),
@@ -301,10 +274,7 @@ impl JwksIssuer {
     }
 
     pub fn keys(&self) -> Arc<Vec<IssuerKey>> {
-        self.keys.read().map_or_else(
-            |poisoned| poisoned.into_inner().clone(),
-            |keys| keys.clone(),
-        )
+        self.keys.read().map_or_else(|poisoned| poisoned.into_inner().clone(), |keys| keys.clone())
     }
 
     pub fn has_keys(&self) -> bool {
@@ -364,19 +334,11 @@ impl JwksIssuer {
     }
 
     async fn download(&self) -> Result<Vec<u8>, String> {
-        let mut response = self
-            .client
-            .get(&self.url)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut response = self.client.get(&self.url).send().await.map_err(|e| e.to_string())?;
         if !response.status().is_success() {
             return Err(format!("status {}", response.status()));
         }
-        if response
-            .content_length()
-            .is_some_and(|len| len > MAX_JWKS_BYTES as u64)
-        {
+        if response.content_length().is_some_and(|len| len > MAX_JWKS_BYTES as u64) {
             return Err("JWKS too large".into());
         }
         let mut body = Vec::new();

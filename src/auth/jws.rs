@@ -65,14 +65,7 @@ impl<'a> UnverifiedJws<'a> {
             return Err(ErrorCode::InvalidTokenSignature);
         }
         let claims = decode_object(payload_b64)?;
-        Ok(Self {
-            signing_input,
-            signature,
-            alg,
-            kid,
-            typ,
-            claims,
-        })
+        Ok(Self { signing_input, signature, alg, kid, typ, claims })
     }
 }
 
@@ -81,9 +74,7 @@ fn is_strict_base64url(segment: &str) -> bool {
 }
 
 fn decode_object(segment: &str) -> Result<Map<String, Value>, ErrorCode> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|_| ErrorCode::MalformedToken)?;
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| ErrorCode::MalformedToken)?;
     let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
     let StrictValue(value) =
         de::Deserialize::deserialize(&mut deserializer).map_err(|_| ErrorCode::MalformedToken)?;
@@ -182,10 +173,7 @@ mod tests {
         let nested = token(r#"{"alg":"HS256"}"#, r#"{"x":{"y":1,"y":2}}"#);
         let header = token(r#"{"alg":"HS256","alg":"none"}"#, r#"{}"#);
         for t in [top, nested, header] {
-            assert_eq!(
-                UnverifiedJws::parse(&t).unwrap_err(),
-                ErrorCode::MalformedToken
-            );
+            assert_eq!(UnverifiedJws::parse(&t).unwrap_err(), ErrorCode::MalformedToken);
         }
     }
 
@@ -206,11 +194,7 @@ mod tests {
             "a".repeat(MAX_TOKEN_BYTES + 1),
         ];
         for t in cases {
-            assert_eq!(
-                UnverifiedJws::parse(&t).unwrap_err(),
-                ErrorCode::MalformedToken,
-                "{t}"
-            );
+            assert_eq!(UnverifiedJws::parse(&t).unwrap_err(), ErrorCode::MalformedToken, "{t}");
         }
     }
 
@@ -218,9 +202,6 @@ mod tests {
     fn an_empty_signature_is_a_signature_failure() {
         let t = token(r#"{"alg":"none"}"#, r#"{}"#);
         let unsigned = format!("{}.", t.rsplit_once('.').unwrap().0);
-        assert_eq!(
-            UnverifiedJws::parse(&unsigned).unwrap_err(),
-            ErrorCode::InvalidTokenSignature
-        );
+        assert_eq!(UnverifiedJws::parse(&unsigned).unwrap_err(), ErrorCode::InvalidTokenSignature);
     }
 }

@@ -65,10 +65,7 @@ pub struct TrustedKey {
 impl TrustedKey {
     /// The shared Better Auth secret: HS256 and nothing else.
     pub fn hs256(secret: &[u8]) -> Self {
-        Self {
-            algorithm: Algorithm::HS256,
-            key: DecodingKey::from_secret(secret),
-        }
+        Self { algorithm: Algorithm::HS256, key: DecodingKey::from_secret(secret) }
     }
 
     fn verifies(&self, jws: &UnverifiedJws<'_>) -> bool {
@@ -96,11 +93,7 @@ impl TokenVerifier {
         secret_policy: ClaimPolicy,
         issuers: Vec<Arc<JwksIssuer>>,
     ) -> Self {
-        Self {
-            shared_secret,
-            secret_policy,
-            issuers,
-        }
+        Self { shared_secret, secret_policy, issuers }
     }
 
     pub fn issuers(&self) -> &[Arc<JwksIssuer>] {
@@ -113,10 +106,7 @@ impl TokenVerifier {
         // The key decides the algorithm: a token's `alg` only selects among keys we hold, and a key
         // verifies only with its own algorithm, so `none` or HS256-with-a-public-key find nothing.
         if jws.alg == "HS256" {
-            let key = self
-                .shared_secret
-                .as_ref()
-                .ok_or(ErrorCode::InvalidTokenSignature)?;
+            let key = self.shared_secret.as_ref().ok_or(ErrorCode::InvalidTokenSignature)?;
             if !key.verifies(&jws) {
                 return Err(ErrorCode::InvalidTokenSignature);
             }
@@ -145,11 +135,7 @@ impl TokenVerifier {
     /// follows the signature check is what enforces `iss`.
     fn issuer_for(&self, jws: &UnverifiedJws<'_>) -> Result<&Arc<JwksIssuer>, ErrorCode> {
         let iss = jws.claims.get("iss").and_then(Value::as_str);
-        match self
-            .issuers
-            .iter()
-            .find(|issuer| Some(issuer.issuer()) == iss)
-        {
+        match self.issuers.iter().find(|issuer| Some(issuer.issuer()) == iss) {
             Some(issuer) => Ok(issuer),
             None => match self.issuers.as_slice() {
                 [only] => Ok(only),
@@ -195,10 +181,7 @@ fn check_claims(
 
     let user_id = user_id(claims)?;
     let session_id = claims.get("sid").and_then(Value::as_str).map(str::to_owned);
-    Ok(Identity {
-        user_id,
-        session_id,
-    })
+    Ok(Identity { user_id, session_id })
 }
 
 /// `Ok(None)` when absent; a present value that is not a finite number is malformed.
@@ -241,9 +224,7 @@ fn is_access_token(jws: &UnverifiedJws<'_>) -> bool {
 fn user_id(claims: &Map<String, Value>) -> Result<UserId, ErrorCode> {
     let as_id = |name: &str| match claims.get(name) {
         None => Ok(None),
-        Some(Value::String(raw)) => UserId::parse(raw)
-            .map(Some)
-            .ok_or(ErrorCode::MissingUidClaim),
+        Some(Value::String(raw)) => UserId::parse(raw).map(Some).ok_or(ErrorCode::MissingUidClaim),
         Some(_) => Err(ErrorCode::MissingUidClaim),
     };
     match (as_id("sub")?, as_id("uid")?) {

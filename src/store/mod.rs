@@ -1,5 +1,6 @@
 //! Storage behind traits: handlers see only [`TaskStore`]; each backend is one module.
 
+pub mod cache;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -35,7 +36,7 @@ impl From<StoreError> for ApiError {
 /// Every operation is scoped by owner: a task id alone never reaches a row.
 #[async_trait]
 pub trait TaskStore: Send + Sync + 'static {
-    async fn list(&self, owner: &UserId, page: PageRequest) -> Result<TaskPage, StoreError>;
+    async fn list(&self, owner: &UserId, page: PageRequest) -> Result<Arc<TaskPage>, StoreError>;
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError>;
     async fn create(&self, owner: &UserId, draft: TaskDraft) -> Result<Task, StoreError>;
     /// Replaces title, description and completion; `None` when the owner has no such task.

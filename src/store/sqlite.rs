@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
+use super::cache::ListCache;
 use super::{StoreError, TaskStore};
 use crate::auth::UserId;
 use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, timestamp_now};
@@ -42,19 +43,21 @@ pub struct SqliteOptions {
     pub synchronous: Synchronous,
     /// How long a statement waits for a lock held by another process before the request is a 503.
     pub busy_timeout: Duration,
+    /// Bytes of list pages kept in memory (0: none).
+    pub list_cache_bytes: usize,
 }
 
 impl SqliteOptions {
     /// Accepts `sqlite://path` or `sqlite:path` (a query string such as `?mode=rwc` is ignored).
-    pub fn from_url(url: &str, synchronous: Synchronous, busy_timeout: Duration) -> Option<Self> {
-        let rest = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))?;
+    /// Defaults: `synchronous=FULL`, a 2 s busy timeout, 16 MiB of list cache.
+    pub fn from_url(url: &str) -> Option<Self> {
+        let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
         let path = rest.split('?').next().filter(|path| !path.is_empty())?;
         Some(Self {
             path: PathBuf::from(path),
-            synchronous,
-            busy_timeout,
+            synchronous: Synchronous::Full,
+            busy_timeout: Duration::from_secs(2),
+            list_cache_bytes: 16 << 20,
         })
     }
 }
@@ -68,34 +71,28 @@ pub struct SqliteStore {
     options: SqliteOptions,
     readers: Mutex<Vec<Connection>>,
     writer: mpsc::Sender<WriteJob>,
+    /// Only this process writes the file, so invalidating on our own commits keeps it exact.
+    pages: Arc<ListCache>,
 }
 
 impl SqliteStore {
     /// Opens (creating it and its folder if needed) and migrates the database, and starts the writer.
     pub fn open(options: SqliteOptions) -> Result<Arc<Self>, StoreError> {
-        if let Some(dir) = options
-            .path
-            .parent()
-            .filter(|dir| !dir.as_os_str().is_empty())
-        {
+        if let Some(dir) = options.path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
         let mut conn = open_connection(&options, false).map_err(classify)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(classify)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(classify)?;
         migrate(&mut conn)?;
         let (writer, queue) = mpsc::channel(WRITE_QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run_writer(conn, queue))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
-        Ok(Arc::new(Self {
-            options,
-            readers: Mutex::new(Vec::new()),
-            writer,
-        }))
+        let pages = Arc::new(ListCache::new(options.list_cache_bytes));
+        Ok(Arc::new(Self { options, readers: Mutex::new(Vec::new()), writer, pages }))
     }
 
     pub fn path(&self) -> &Path {
@@ -115,15 +112,20 @@ impl SqliteStore {
         result
     }
 
+    /// Runs `f` in the writer's next batch and answers once the batch is durable, after
+    /// invalidating `owner`'s cached pages.
     async fn write<T: Send + 'static>(
         &self,
+        owner: &UserId,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
         let (answer, answered) = oneshot::channel();
+        let (pages, owner) = (self.pages.clone(), owner.as_str().to_owned());
         let job: WriteJob = Box::new(move |conn| {
             let result = f(conn).map_err(classify);
             let succeeded = result.is_ok();
             let reply: Reply = Box::new(move |committed| {
+                pages.invalidate(&owner);
                 let _ = answer.send(committed.and(result));
             });
             (succeeded, reply)
@@ -155,12 +157,9 @@ fn open_connection(options: &SqliteOptions, read_only: bool) -> rusqlite::Result
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(classify)?;
-    let applied: i64 = tx
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(classify)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(classify)?;
+    let applied: i64 =
+        tx.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(classify)?;
     let applied = usize::try_from(applied).unwrap_or(usize::MAX);
     if applied > MIGRATIONS.len() {
         return Err(StoreError::Internal(format!(
@@ -170,8 +169,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         tx.execute_batch(sql).map_err(classify)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)
-            .map_err(classify)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1).map_err(classify)?;
     }
     tx.commit().map_err(classify)
 }
@@ -251,30 +249,40 @@ fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
 
 #[async_trait]
 impl TaskStore for SqliteStore {
-    async fn list(&self, owner: &UserId, page: PageRequest) -> Result<TaskPage, StoreError> {
-        let after = page.after.map(|id| id.to_string());
-        self.read(|conn| {
-            let mut select = conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM tasks WHERE user_id = ?1 AND (?2 IS NULL OR id < ?2) \
-                 ORDER BY id DESC LIMIT ?3"
-            ))?;
-            let mut tasks = select
-                .query_map(
-                    params![owner.as_str(), after, page.limit + 1],
-                    task_from_row,
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let mut count = conn.prepare_cached("SELECT count(*) FROM tasks WHERE user_id = ?1")?;
-            let total: i64 = count.query_row([owner.as_str()], |row| row.get(0))?;
-            let total = total.unsigned_abs();
+    async fn list(&self, owner: &UserId, page: PageRequest) -> Result<Arc<TaskPage>, StoreError> {
+        let ticket = match self.pages.get(owner.as_str(), page) {
+            Ok(cached) => return Ok(cached),
+            Err(ticket) => ticket,
+        };
+        let found = Arc::new(self.read(|conn| {
+            let fetch = i64::from(page.limit) + 1;
+            let mut tasks = match page.after {
+                None => conn
+                    .prepare_cached(&format!(
+                        "SELECT {COLUMNS} FROM tasks WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2"
+                    ))?
+                    .query_map(params![owner.as_str(), fetch], task_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+                Some(after) => conn
+                    .prepare_cached(&format!(
+                        "SELECT {COLUMNS} FROM tasks WHERE user_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+                    ))?
+                    .query_map(params![owner.as_str(), after.to_string(), fetch], task_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            };
+            let total: i64 = conn
+                .prepare_cached("SELECT count(*) FROM tasks WHERE user_id = ?1")?
+                .query_row([owner.as_str()], |row| row.get(0))?;
             let next = if tasks.len() > page.limit as usize {
                 tasks.truncate(page.limit as usize);
                 tasks.last().and_then(|task| TaskId::parse(&task.id).ok())
             } else {
                 None
             };
-            Ok(TaskPage { tasks, total, next })
-        })
+            Ok(TaskPage::new(tasks, total.unsigned_abs(), next))
+        })?);
+        self.pages.put(owner.as_str(), page, ticket, found.clone());
+        Ok(found)
     }
 
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
@@ -299,7 +307,7 @@ impl TaskStore for SqliteStore {
             created_at: now.clone(),
             updated_at: now,
         };
-        self.write(move |conn| {
+        self.write(owner, move |conn| {
             conn.prepare_cached(&format!(
                 "INSERT INTO tasks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
             ))?
@@ -324,22 +332,15 @@ impl TaskStore for SqliteStore {
         id: TaskId,
         draft: TaskDraft,
     ) -> Result<Option<Task>, StoreError> {
-        let (owner, now) = (owner.as_str().to_owned(), timestamp_now());
-        self.write(move |conn| {
+        let (user, now) = (owner.as_str().to_owned(), timestamp_now());
+        self.write(owner, move |conn| {
             conn.prepare_cached(&format!(
                 "UPDATE tasks SET title = ?3, description = ?4, completed = ?5, \
                  completed_at = CASE WHEN ?5 THEN coalesce(completed_at, ?6) END, updated_at = ?6 \
                  WHERE user_id = ?1 AND id = ?2 RETURNING {COLUMNS}"
             ))?
             .query_row(
-                params![
-                    owner,
-                    id.to_string(),
-                    draft.title,
-                    draft.description,
-                    draft.completed,
-                    now
-                ],
+                params![user, id.to_string(), draft.title, draft.description, draft.completed, now],
                 task_from_row,
             )
             .optional()
@@ -353,30 +354,30 @@ impl TaskStore for SqliteStore {
         id: TaskId,
         completion: Completion,
     ) -> Result<Option<Task>, StoreError> {
-        let (owner, now) = (owner.as_str().to_owned(), timestamp_now());
+        let (user, now) = (owner.as_str().to_owned(), timestamp_now());
         let set_to = match completion {
             Completion::Toggle => None,
             Completion::Set(completed) => Some(completed),
         };
-        self.write(move |conn| {
+        self.write(owner, move |conn| {
             // Right-hand sides see the old row, so `completed` below is the value before the update.
             conn.prepare_cached(&format!(
                 "UPDATE tasks SET completed = coalesce(?3, 1 - completed), \
                  completed_at = CASE WHEN coalesce(?3, 1 - completed) THEN coalesce(completed_at, ?4) END, \
                  updated_at = ?4 WHERE user_id = ?1 AND id = ?2 RETURNING {COLUMNS}"
             ))?
-            .query_row(params![owner, id.to_string(), set_to, now], task_from_row)
+            .query_row(params![user, id.to_string(), set_to, now], task_from_row)
             .optional()
         })
         .await
     }
 
     async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError> {
-        let owner = owner.as_str().to_owned();
-        self.write(move |conn| {
+        let user = owner.as_str().to_owned();
+        self.write(owner, move |conn| {
             let deleted = conn
                 .prepare_cached("DELETE FROM tasks WHERE user_id = ?1 AND id = ?2")?
-                .execute(params![owner, id.to_string()])?;
+                .execute(params![user, id.to_string()])?;
             Ok(deleted > 0)
         })
         .await

@@ -40,6 +40,7 @@ pub async fn list_tasks(
     let page = PageRequest::try_from(query)?;
     let found = store.list(&user.0, page).await?;
     let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert("x-total-count", HeaderValue::from(found.total));
     if let Some(next) = found.next {
         let link = format!(
@@ -50,7 +51,7 @@ pub async fn list_tasks(
         );
         headers.insert(header::LINK, header_value(&link)?);
     }
-    Ok((headers, Json(found.tasks)))
+    Ok((headers, found.json()))
 }
 
 /// Create a task.
@@ -73,11 +74,7 @@ pub async fn create_task(
     let draft = TaskDraft::try_from(input)?;
     let task = store.create(&user.0, draft).await?;
     let location = header_value(&format!("{}/{}", tasks_url(&user), task.id))?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(task),
-    ))
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(task)))
 }
 
 /// Fetch one task.
@@ -95,11 +92,7 @@ pub async fn get_task(
     TaskIdParam(id): TaskIdParam,
     State(store): State<DynTaskStore>,
 ) -> Result<Json<Task>, ApiError> {
-    store
-        .get(&user.0, id)
-        .await?
-        .map(Json)
-        .ok_or_else(ApiError::not_found)
+    store.get(&user.0, id).await?.map(Json).ok_or_else(ApiError::not_found)
 }
 
 /// Replace a task's title, description and completion. Omitted `description` becomes null and
@@ -122,11 +115,7 @@ pub async fn replace_task(
     JsonBody(input): JsonBody<TaskInput>,
 ) -> Result<Json<Task>, ApiError> {
     let draft = TaskDraft::try_from(input)?;
-    store
-        .replace(&user.0, id, draft)
-        .await?
-        .map(Json)
-        .ok_or_else(ApiError::not_found)
+    store.replace(&user.0, id, draft).await?.map(Json).ok_or_else(ApiError::not_found)
 }
 
 /// Delete a task.
@@ -169,9 +158,5 @@ pub async fn complete_task(
     OptionalJsonBody(input): OptionalJsonBody<CompletionInput>,
 ) -> Result<Json<Task>, ApiError> {
     let completion = input.map_or(Completion::Toggle, |input| Completion::Set(input.completed));
-    store
-        .set_completion(&user.0, id, completion)
-        .await?
-        .map(Json)
-        .ok_or_else(ApiError::not_found)
+    store.set_completion(&user.0, id, completion).await?.map(Json).ok_or_else(ApiError::not_found)
 }

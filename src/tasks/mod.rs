@@ -2,10 +2,12 @@
 
 pub mod handlers;
 
+use axum::body::Bytes;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::OnceLock;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
@@ -63,9 +65,7 @@ impl fmt::Display for TaskId {
 /// Now, as the RFC 3339 UTC text every timestamp is stored and served as (microsecond precision).
 pub fn timestamp_now() -> String {
     let now = OffsetDateTime::now_utc();
-    let now = now
-        .replace_nanosecond(now.microsecond() * 1000)
-        .unwrap_or(now);
+    let now = now.replace_nanosecond(now.microsecond() * 1000).unwrap_or(now);
     now.format(&Rfc3339).unwrap_or_default()
 }
 
@@ -124,10 +124,7 @@ impl TryFrom<TaskInput> for TaskDraft {
     fn try_from(input: TaskInput) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
         let mut problem = |field: &str, message: &str| {
-            errors.push(FieldError {
-                field: field.to_owned(),
-                message: message.to_owned(),
-            })
+            errors.push(FieldError { field: field.to_owned(), message: message.to_owned() })
         };
         let title = input.title.trim();
         let title_chars = title.chars().count();
@@ -136,10 +133,7 @@ impl TryFrom<TaskInput> for TaskDraft {
         } else if title_chars > MAX_TITLE_CHARS {
             problem("title", "must be at most 200 characters");
         } else if title.chars().any(char::is_control) {
-            problem(
-                "title",
-                "must not contain control characters such as line breaks",
-            );
+            problem("title", "must not contain control characters such as line breaks");
         }
         if let Some(description) = &input.description
             && description.chars().count() > MAX_DESCRIPTION_CHARS
@@ -188,26 +182,34 @@ impl TryFrom<ListQuery> for PageRequest {
     fn try_from(query: ListQuery) -> Result<Self, ApiError> {
         let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-            return Err(ApiError::invalid_field(
-                "limit",
-                "must be between 1 and 500",
-            ));
+            return Err(ApiError::invalid_field("limit", "must be between 1 and 500"));
         }
-        let after = query
-            .cursor
-            .as_deref()
-            .map(TaskId::from_cursor)
-            .transpose()?;
+        let after = query.cursor.as_deref().map(TaskId::from_cursor).transpose()?;
         Ok(Self { limit, after })
     }
 }
 
-/// A page of a user's tasks, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A page of a user's tasks, newest first. Pages are immutable, so a cached page renders its
+/// JSON once and every later response reuses the bytes.
+#[derive(Debug)]
 pub struct TaskPage {
     pub tasks: Vec<Task>,
     /// All of the user's tasks, not only this page's.
     pub total: u64,
     /// Set when more tasks follow this page.
     pub next: Option<TaskId>,
+    json: OnceLock<Bytes>,
+}
+
+impl TaskPage {
+    pub fn new(tasks: Vec<Task>, total: u64, next: Option<TaskId>) -> Self {
+        Self { tasks, total, next, json: OnceLock::new() }
+    }
+
+    /// The tasks as a JSON array.
+    pub fn json(&self) -> Bytes {
+        self.json
+            .get_or_init(|| serde_json::to_vec(&self.tasks).map(Bytes::from).unwrap_or_default())
+            .clone()
+    }
 }

@@ -19,10 +19,7 @@ async fn list_with_header(
 }
 
 fn www_authenticate(response: &reqwest::Response) -> String {
-    response.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .to_owned()
+    response.headers()["www-authenticate"].to_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -45,11 +42,7 @@ async fn a_token_in_the_query_string_is_not_accepted() {
         .unwrap();
     assert_error(only_query, 401, "INVALID_HEADER_FORMAT").await;
     let both = app
-        .authed(
-            app.client
-                .get(app.url(&format!("/api/u/tasks?access_token={token}"))),
-            &token,
-        )
+        .authed(app.client.get(app.url(&format!("/api/u/tasks?access_token={token}"))), &token)
         .send()
         .await
         .unwrap();
@@ -69,10 +62,7 @@ async fn malformed_authorization_headers_are_401_invalid_header_format() {
     ] {
         let response = list_with_header(&app, "u", Some(&value)).await;
         let challenge = www_authenticate(&response);
-        assert!(
-            challenge.contains(r#"error="invalid_request""#),
-            "{challenge}"
-        );
+        assert!(challenge.contains(r#"error="invalid_request""#), "{challenge}");
         assert_error(response, 401, "INVALID_HEADER_FORMAT").await;
     }
 }
@@ -102,10 +92,7 @@ async fn the_bearer_scheme_is_case_insensitive() {
 async fn assert_token_refused(app: &crate::helpers::TestApp, token: &str, code: &str) {
     let response = list_with_header(app, "u", Some(&format!("Bearer {token}"))).await;
     let challenge = www_authenticate(&response);
-    assert!(
-        challenge.contains(r#"error="invalid_token""#),
-        "{challenge}"
-    );
+    assert!(challenge.contains(r#"error="invalid_token""#), "{challenge}");
     assert!(challenge.contains("error_description="), "{challenge}");
     assert_error(response, 401, code).await;
 }
@@ -118,20 +105,13 @@ async fn structurally_broken_tokens_are_401_malformed_token() {
         "not-a-jwt".to_owned(),
         "a.b".to_owned(),
         format!("{good}.extra"),
-        format!(
-            "{}x.{}",
-            &good[..good.find('.').unwrap()],
-            &good[good.find('.').unwrap() + 1..]
-        ),
+        format!("{}x.{}", &good[..good.find('.').unwrap()], &good[good.find('.').unwrap() + 1..]),
         "x".repeat(8 * 1024 + 1),
         raw_token(
             r#"{"alg":"HS256","crit":["exp"]}"#,
             &json!({"sub":"u","exp": now() + 60}).to_string(),
         ),
-        raw_token(
-            r#"{"alg":"HS256"}"#,
-            r#"{"sub":"u","sub":"u","exp":9999999999}"#,
-        ),
+        raw_token(r#"{"alg":"HS256"}"#, r#"{"sub":"u","sub":"u","exp":9999999999}"#),
         raw_token(r#"{"alg":"HS256"}"#, r#"[1,2]"#),
     ];
     for token in cases {
@@ -161,11 +141,8 @@ async fn a_token_signed_with_another_secret_is_401_invalid_signature() {
     assert_token_refused(&app, &forged, "INVALID_TOKEN_SIGNATURE").await;
     let good = token_for("u");
     let tampered = format!("{}A", &good[..good.len() - 1]);
-    let tampered = if tampered == good {
-        format!("{}B", &good[..good.len() - 1])
-    } else {
-        tampered
-    };
+    let tampered =
+        if tampered == good { format!("{}B", &good[..good.len() - 1]) } else { tampered };
     assert_token_refused(&app, &tampered, "INVALID_TOKEN_SIGNATURE").await;
 }
 
@@ -177,12 +154,8 @@ async fn alg_none_in_any_spelling_and_other_algorithms_are_refused() {
     let payload = b64(&json!({ "sub": "u", "exp": now() + 60 }).to_string());
     for alg in ["none", "None", "NONE", "nOnE"] {
         let header = b64(&format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
-        assert_token_refused(
-            &app,
-            &format!("{header}.{payload}."),
-            "INVALID_TOKEN_SIGNATURE",
-        )
-        .await;
+        assert_token_refused(&app, &format!("{header}.{payload}."), "INVALID_TOKEN_SIGNATURE")
+            .await;
         assert_token_refused(
             &app,
             &format!("{header}.{payload}.{}", b64("x")),
@@ -212,11 +185,7 @@ async fn key_carrying_headers_are_ignored() {
     );
     let input = {
         let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-        format!(
-            "{}.{}",
-            b64(&header),
-            b64(&json!({ "sub": "u", "exp": now() + 60 }).to_string())
-        )
+        format!("{}.{}", b64(&header), b64(&json!({ "sub": "u", "exp": now() + 60 }).to_string()))
     };
     let signature = jsonwebtoken::crypto::sign(
         input.as_bytes(),
@@ -224,23 +193,10 @@ async fn key_carrying_headers_are_ignored() {
         jsonwebtoken::Algorithm::HS256,
     )
     .unwrap();
-    assert_token_refused(
-        &app,
-        &format!("{input}.{signature}"),
-        "INVALID_TOKEN_SIGNATURE",
-    )
-    .await;
+    assert_token_refused(&app, &format!("{input}.{signature}"), "INVALID_TOKEN_SIGNATURE").await;
     // The same headers on a token signed with the real secret change nothing either.
-    let genuine = raw_token(
-        &header,
-        &json!({ "sub": "u", "exp": now() + 60 }).to_string(),
-    );
-    assert_eq!(
-        list_with_header(&app, "u", Some(&format!("Bearer {genuine}")))
-            .await
-            .status(),
-        200
-    );
+    let genuine = raw_token(&header, &json!({ "sub": "u", "exp": now() + 60 }).to_string());
+    assert_eq!(list_with_header(&app, "u", Some(&format!("Bearer {genuine}"))).await.status(), 200);
 }
 
 #[tokio::test]
@@ -260,12 +216,7 @@ async fn expired_and_not_yet_valid_tokens_are_401_token_expired() {
 async fn leeway_tolerates_small_clock_skew() {
     let app = spawn_app_with(|s| s.jwt_leeway = 30).await;
     let token = sign(&json!({ "sub": "u", "exp": now() - 10, "iat": now() + 10 }));
-    assert_eq!(
-        list_with_header(&app, "u", Some(&format!("Bearer {token}")))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(list_with_header(&app, "u", Some(&format!("Bearer {token}"))).await.status(), 200);
     let too_old = sign(&json!({ "sub": "u", "exp": now() - 45 }));
     assert_token_refused(&app, &too_old, "TOKEN_EXPIRED").await;
 }
@@ -274,12 +225,7 @@ async fn leeway_tolerates_small_clock_skew() {
 async fn uid_is_accepted_when_sub_is_absent() {
     let app = spawn_app().await;
     let token = sign(&json!({ "uid": "u", "exp": now() + 60 }));
-    assert_eq!(
-        list_with_header(&app, "u", Some(&format!("Bearer {token}")))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(list_with_header(&app, "u", Some(&format!("Bearer {token}"))).await.status(), 200);
 }
 
 #[tokio::test]
@@ -299,9 +245,7 @@ async fn unusable_user_ids_are_401_missing_uid_claim() {
     }
     let agreeing = sign(&json!({ "sub": "u", "uid": "u", "exp": exp }));
     assert_eq!(
-        list_with_header(&app, "u", Some(&format!("Bearer {agreeing}")))
-            .await
-            .status(),
+        list_with_header(&app, "u", Some(&format!("Bearer {agreeing}"))).await.status(),
         200
     );
 }
@@ -317,21 +261,11 @@ async fn issuer_and_audience_are_enforced_when_configured() {
     let good = sign(
         &json!({ "sub": "u", "exp": exp, "iss": "https://app.example", "aud": "https://app.example" }),
     );
-    assert_eq!(
-        list_with_header(&app, "u", Some(&format!("Bearer {good}")))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(list_with_header(&app, "u", Some(&format!("Bearer {good}"))).await.status(), 200);
     let in_list = sign(
         &json!({ "sub": "u", "exp": exp, "iss": "https://app.example", "aud": ["other", "https://app.example"] }),
     );
-    assert_eq!(
-        list_with_header(&app, "u", Some(&format!("Bearer {in_list}")))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(list_with_header(&app, "u", Some(&format!("Bearer {in_list}"))).await.status(), 200);
     let cases = [
         json!({ "sub": "u", "exp": exp, "aud": "https://app.example" }),
         json!({ "sub": "u", "exp": exp, "iss": "https://evil.example", "aud": "https://app.example" }),
@@ -347,12 +281,7 @@ async fn issuer_and_audience_are_enforced_when_configured() {
 async fn audience_is_not_checked_when_none_is_configured() {
     let app = spawn_app().await;
     let token = sign(&json!({ "sub": "u", "exp": now() + 60, "aud": "http://localhost:3000" }));
-    assert_eq!(
-        list_with_header(&app, "u", Some(&format!("Bearer {token}")))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(list_with_header(&app, "u", Some(&format!("Bearer {token}"))).await.status(), 200);
 }
 
 #[tokio::test]
@@ -370,13 +299,7 @@ async fn better_auths_other_jwts_are_not_access_tokens() {
     }));
     let refresh = sign(&json!({ "sub": "u", "exp": exp, "token_type": "refresh" }));
     let id_token = sign(&json!({ "sub": "u", "exp": exp, "nonce": "n" }));
-    for token in [
-        email_verification,
-        email_verification_plain,
-        cookie_cache,
-        refresh,
-        id_token,
-    ] {
+    for token in [email_verification, email_verification_plain, cookie_cache, refresh, id_token] {
         assert_token_refused(&app, &token, "INVALID_TOKEN_CLAIMS").await;
     }
 }
@@ -404,11 +327,7 @@ async fn the_token_command_mints_a_token_the_service_accepts() {
         .env_remove("TASKGATE_JWT_AUDIENCE")
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let token = String::from_utf8(output.stdout).unwrap();
     let response =
         list_with_header(&app, "cli-user", Some(&format!("Bearer {}", token.trim()))).await;

@@ -18,12 +18,7 @@ async fn health_needs_no_token() {
 #[tokio::test]
 async fn unknown_routes_are_json_404s() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/no/such/route"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/no/such/route")).send().await.unwrap();
     assert_error(response, 404, "NOT_FOUND").await;
 }
 
@@ -82,10 +77,7 @@ async fn every_response_carries_security_headers() {
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
         assert!(
-            headers["content-security-policy"]
-                .to_str()
-                .unwrap()
-                .contains("frame-ancestors 'none'"),
+            headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"),
             "{path}"
         );
     }
@@ -94,20 +86,9 @@ async fn every_response_carries_security_headers() {
 #[tokio::test]
 async fn the_openapi_document_describes_the_api_and_its_security() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        doc["openapi"].as_str().unwrap().starts_with("3.1"),
-        "{}",
-        doc["openapi"]
-    );
+    let doc: Value =
+        app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
     let scheme = &doc["components"]["securitySchemes"]["BearerAuth"];
     assert_eq!(scheme["type"], "http");
     assert_eq!(scheme["scheme"], "bearer");
@@ -123,11 +104,7 @@ async fn the_openapi_document_describes_the_api_and_its_security() {
     ];
     for (path, method) in expected {
         let operation = &paths[path][method];
-        assert_eq!(
-            operation["security"],
-            json!([{ "BearerAuth": [] }]),
-            "{method} {path}"
-        );
+        assert_eq!(operation["security"], json!([{ "BearerAuth": [] }]), "{method} {path}");
     }
     let schemas = &doc["components"]["schemas"];
     for schema in ["Task", "TaskInput", "ErrorBody", "ErrorCode"] {
@@ -152,24 +129,15 @@ async fn the_docs_page_is_served_without_the_internet() {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger"), "a Swagger UI page");
-    assert!(
-        !html.contains("https://"),
-        "no asset is fetched from elsewhere"
-    );
-    let bundle = app
-        .client
-        .get(app.url("/docs/swagger-ui-bundle.js"))
-        .send()
-        .await
-        .unwrap();
+    assert!(!html.contains("https://"), "no asset is fetched from elsewhere");
+    let bundle = app.client.get(app.url("/docs/swagger-ui-bundle.js")).send().await.unwrap();
     assert_eq!(bundle.status(), 200);
 }
 
 /// Holds a request open by sending its headers and only part of its body.
 async fn start_slow_request(address: &str, token: &str) -> tokio::net::TcpStream {
-    let mut stream = tokio::net::TcpStream::connect(address.trim_start_matches("http://"))
-        .await
-        .unwrap();
+    let mut stream =
+        tokio::net::TcpStream::connect(address.trim_start_matches("http://")).await.unwrap();
     let head = format!(
         "POST /api/u/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"title\":"
@@ -191,15 +159,7 @@ async fn requests_beyond_the_concurrency_limit_are_shed_with_503() {
     // Capacity comes back once the held request is gone.
     let mut ok = false;
     for _ in 0..50 {
-        if app
-            .client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            == 200
-        {
+        if app.client.get(app.url("/healthz")).send().await.unwrap().status() == 200 {
             ok = true;
             break;
         }
@@ -213,19 +173,13 @@ async fn a_request_that_runs_past_the_timeout_is_a_json_408() {
     let app = spawn_app_with(|s| s.request_timeout_secs = 1).await;
     let mut held = start_slow_request(&app.address, &token_for("u")).await;
     let mut response = Vec::new();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        held.read_to_end(&mut response),
-    )
-    .await
-    .expect("the server answers by itself")
-    .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), held.read_to_end(&mut response))
+        .await
+        .expect("the server answers by itself")
+        .unwrap();
     let response = String::from_utf8_lossy(&response);
     assert!(response.starts_with("HTTP/1.1 408"), "{response}");
-    assert!(
-        response.contains(r#""error_code":"REQUEST_TIMEOUT""#),
-        "{response}"
-    );
+    assert!(response.contains(r#""error_code":"REQUEST_TIMEOUT""#), "{response}");
 }
 
 #[tokio::test]
@@ -235,21 +189,14 @@ async fn a_locked_database_is_a_fast_503_and_loses_nothing() {
     app.new_task("u", "before").await;
     let locker = rusqlite::Connection::open(&app.db_path).unwrap();
     locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let response = app
-        .create_task("u", &token, &json!({ "title": "during" }))
-        .await;
+    let response = app.create_task("u", &token, &json!({ "title": "during" })).await;
     assert_eq!(response.headers()["retry-after"], "1");
     assert_error(response, 503, "SERVICE_UNAVAILABLE").await;
     locker.execute_batch("ROLLBACK").unwrap();
-    let response = app
-        .create_task("u", &token, &json!({ "title": "after" }))
-        .await;
+    let response = app.create_task("u", &token, &json!({ "title": "after" })).await;
     assert_eq!(response.status(), 201);
     let titles: Vec<Value> = app.list_tasks("u", &token).await.json().await.unwrap();
-    let titles: Vec<&str> = titles
-        .iter()
-        .map(|t| t["title"].as_str().unwrap())
-        .collect();
+    let titles: Vec<&str> = titles.iter().map(|t| t["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["after", "before"]);
 }
 

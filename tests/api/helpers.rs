@@ -27,6 +27,7 @@ pub fn test_settings(dir: &TempDir) -> Settings {
         jwt_leeway: 0,
         sqlite_synchronous: Synchronous::Normal,
         db_busy_timeout_ms: 200,
+        list_cache_mb: 16,
         max_concurrency: 1024,
         request_timeout_secs: 30,
         shutdown_timeout_secs: 5,
@@ -54,19 +55,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     taskgate::auth::install_tls_provider();
-    TestApp {
-        address,
-        client: Client::new(),
-        db_path,
-        _dir: dir,
-    }
+    TestApp { address, client: Client::new(), db_path, _dir: dir }
 }
 
 pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 /// An HS256 token with the given claims, signed with `SECRET`.
@@ -75,12 +68,8 @@ pub fn sign(claims: &Value) -> String {
 }
 
 pub fn sign_with(claims: &Value, secret: &[u8]) -> String {
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        claims,
-        &EncodingKey::from_secret(secret),
-    )
-    .unwrap()
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
+        .unwrap()
 }
 
 /// A valid access token for `user`, as Better Auth's HS256 deployments send it.
@@ -112,67 +101,47 @@ impl TestApp {
     }
 
     pub async fn list_tasks(&self, user: &str, token: &str) -> Response {
-        self.authed(
-            self.client.get(self.url(&format!("/api/{user}/tasks"))),
-            token,
-        )
-        .send()
-        .await
-        .unwrap()
+        self.authed(self.client.get(self.url(&format!("/api/{user}/tasks"))), token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn create_task(&self, user: &str, token: &str, body: &Value) -> Response {
-        self.authed(
-            self.client.post(self.url(&format!("/api/{user}/tasks"))),
-            token,
-        )
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+        self.authed(self.client.post(self.url(&format!("/api/{user}/tasks"))), token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Creates a task for `user` and returns it.
     pub async fn new_task(&self, user: &str, title: &str) -> Value {
-        let response = self
-            .create_task(user, &token_for(user), &json!({ "title": title }))
-            .await;
+        let response = self.create_task(user, &token_for(user), &json!({ "title": title })).await;
         assert_eq!(response.status(), 201);
         response.json().await.unwrap()
     }
 
     pub async fn get_task(&self, user: &str, token: &str, id: &str) -> Response {
-        self.authed(
-            self.client
-                .get(self.url(&format!("/api/{user}/tasks/{id}"))),
-            token,
-        )
-        .send()
-        .await
-        .unwrap()
+        self.authed(self.client.get(self.url(&format!("/api/{user}/tasks/{id}"))), token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn replace_task(&self, user: &str, token: &str, id: &str, body: &Value) -> Response {
-        self.authed(
-            self.client
-                .put(self.url(&format!("/api/{user}/tasks/{id}"))),
-            token,
-        )
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+        self.authed(self.client.put(self.url(&format!("/api/{user}/tasks/{id}"))), token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn delete_task(&self, user: &str, token: &str, id: &str) -> Response {
-        self.authed(
-            self.client
-                .delete(self.url(&format!("/api/{user}/tasks/{id}"))),
-            token,
-        )
-        .send()
-        .await
-        .unwrap()
+        self.authed(self.client.delete(self.url(&format!("/api/{user}/tasks/{id}"))), token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn complete_task(
@@ -183,8 +152,7 @@ impl TestApp {
         body: Option<&Value>,
     ) -> Response {
         let builder = self.authed(
-            self.client
-                .patch(self.url(&format!("/api/{user}/tasks/{id}/complete"))),
+            self.client.patch(self.url(&format!("/api/{user}/tasks/{id}/complete"))),
             token,
         );
         let builder = match body {
@@ -199,19 +167,13 @@ impl TestApp {
 pub async fn assert_error(response: Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status(), status, "status");
     assert_eq!(
-        response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
         Some("application/json"),
         "error bodies are JSON"
     );
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error_code"], code, "error_code in {body}");
     assert_eq!(body["status_code"], status, "status_code in {body}");
-    assert!(
-        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-        "detail in {body}"
-    );
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "detail in {body}");
     body
 }

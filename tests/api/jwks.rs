@@ -32,26 +32,17 @@ async fn tokens_of_every_better_auth_algorithm_are_accepted() {
         let jwks = JwksServer::start(&[&key]).await;
         let app = spawn_with_jwks(&jwks, 60, false).await;
         let token = key.token_for("ba-user");
-        let created = app
-            .create_task("ba-user", &token, &json!({ "title": alg.name() }))
-            .await;
+        let created = app.create_task("ba-user", &token, &json!({ "title": alg.name() })).await;
         assert_eq!(created.status(), 201, "{alg:?}");
         assert_eq!(status_for(&app, "ba-user", &token).await, 200, "{alg:?}");
-        assert_error(
-            app.list_tasks("someone-else", &token).await,
-            403,
-            "FORBIDDEN_USER_ACCESS",
-        )
-        .await;
+        assert_error(app.list_tasks("someone-else", &token).await, 403, "FORBIDDEN_USER_ACCESS")
+            .await;
     }
 }
 
 #[tokio::test]
 async fn a_key_verifies_only_its_own_algorithm() {
-    let keys: Vec<TestKey> = ALL
-        .iter()
-        .map(|alg| TestKey::generate(*alg, alg.name()))
-        .collect();
+    let keys: Vec<TestKey> = ALL.iter().map(|alg| TestKey::generate(*alg, alg.name())).collect();
     let refs: Vec<&TestKey> = keys.iter().collect();
     let jwks = JwksServer::start(&refs).await;
     let app = spawn_with_jwks(&jwks, 60, true).await;
@@ -59,12 +50,7 @@ async fn a_key_verifies_only_its_own_algorithm() {
         for other in ALL.iter().filter(|a| **a != key.alg) {
             // The key's kid with another algorithm named in the header: refused before any crypto.
             let token = key.sign_with_header(json!({ "alg": other.name() }), &access_claims("u"));
-            assert_error(
-                app.list_tasks("u", &token).await,
-                401,
-                "INVALID_TOKEN_SIGNATURE",
-            )
-            .await;
+            assert_error(app.list_tasks("u", &token).await, 401, "INVALID_TOKEN_SIGNATURE").await;
         }
         // A signature by one key presented under another key's kid.
         let impostor = keys.iter().find(|k| k.alg != key.alg).unwrap();
@@ -72,12 +58,7 @@ async fn a_key_verifies_only_its_own_algorithm() {
             json!({ "kid": key.kid, "alg": impostor.alg.name() }),
             &access_claims("u"),
         );
-        assert_error(
-            app.list_tasks("u", &token).await,
-            401,
-            "INVALID_TOKEN_SIGNATURE",
-        )
-        .await;
+        assert_error(app.list_tasks("u", &token).await, 401, "INVALID_TOKEN_SIGNATURE").await;
     }
 }
 
@@ -100,12 +81,8 @@ async fn hs256_macs_made_with_a_public_key_are_refused() {
                     )
                     .unwrap()
                 };
-                assert_error(
-                    app.list_tasks("u", &token).await,
-                    401,
-                    "INVALID_TOKEN_SIGNATURE",
-                )
-                .await;
+                assert_error(app.list_tasks("u", &token).await, 401, "INVALID_TOKEN_SIGNATURE")
+                    .await;
             }
         }
     }
@@ -123,21 +100,12 @@ async fn wrong_issuer_or_audience_is_401_invalid_token_claims() {
     let mut no_aud = access_claims("u");
     no_aud.as_object_mut().unwrap().remove("aud");
     for claims in [wrong_iss, wrong_aud, no_aud] {
-        assert_error(
-            app.list_tasks("u", &key.sign(&claims)).await,
-            401,
-            "INVALID_TOKEN_CLAIMS",
-        )
-        .await;
+        assert_error(app.list_tasks("u", &key.sign(&claims)).await, 401, "INVALID_TOKEN_CLAIMS")
+            .await;
     }
     let mut expired = access_claims("u");
     expired["exp"] = json!(now() - 5);
-    assert_error(
-        app.list_tasks("u", &key.sign(&expired)).await,
-        401,
-        "TOKEN_EXPIRED",
-    )
-    .await;
+    assert_error(app.list_tasks("u", &key.sign(&expired)).await, 401, "TOKEN_EXPIRED").await;
 }
 
 #[tokio::test]
@@ -168,22 +136,14 @@ async fn unknown_kids_cause_at_most_one_refetch_per_cooldown() {
     let mut attempts = Vec::new();
     for n in 0..25 {
         let app = app.clone();
-        let token = key.sign_with_header(
-            json!({ "kid": format!("unknown-{n}") }),
-            &access_claims("u"),
-        );
-        attempts.push(tokio::spawn(async move {
-            app.list_tasks("u", &token).await.status()
-        }));
+        let token =
+            key.sign_with_header(json!({ "kid": format!("unknown-{n}") }), &access_claims("u"));
+        attempts.push(tokio::spawn(async move { app.list_tasks("u", &token).await.status() }));
     }
     for attempt in attempts {
         assert_eq!(attempt.await.unwrap(), 401);
     }
-    assert_eq!(
-        jwks.fetches(),
-        2,
-        "one refetch for 25 unknown kids within the cool-down"
-    );
+    assert_eq!(jwks.fetches(), 2, "one refetch for 25 unknown kids within the cool-down");
     assert_eq!(status_for(&app, "u", &key.token_for("u")).await, 200);
 }
 
@@ -195,12 +155,7 @@ async fn cached_keys_keep_working_while_the_issuer_is_down() {
     jwks.set_down(true);
     // An unknown kid makes it refetch, which fails; the cached key is kept.
     let unknown = key.sign_with_header(json!({ "kid": "other" }), &access_claims("u"));
-    assert_error(
-        app.list_tasks("u", &unknown).await,
-        401,
-        "INVALID_TOKEN_SIGNATURE",
-    )
-    .await;
+    assert_error(app.list_tasks("u", &unknown).await, 401, "INVALID_TOKEN_SIGNATURE").await;
     assert!(jwks.fetches() >= 2);
     assert_eq!(status_for(&app, "u", &key.token_for("u")).await, 200);
 }
@@ -233,12 +188,7 @@ async fn key_carrying_headers_never_cause_a_request() {
         "jwk": attacker.jwk, "x5c": ["MIIB"]
     });
     let token = attacker.sign_with_header(header, &access_claims("u"));
-    assert_error(
-        app.list_tasks("u", &token).await,
-        401,
-        "INVALID_TOKEN_SIGNATURE",
-    )
-    .await;
+    assert_error(app.list_tasks("u", &token).await, 401, "INVALID_TOKEN_SIGNATURE").await;
     assert_eq!(trap.fetches(), 0, "no request to a URL named by a token");
 }
 
@@ -249,20 +199,11 @@ async fn a_token_without_kid_is_refused_when_the_issuer_has_several_keys() {
     let jwks = JwksServer::start(&[&one, &two]).await;
     let app = spawn_with_jwks(&jwks, 60, false).await;
     let token = one.sign_with_header(json!({ "kid": null }), &access_claims("u"));
-    assert_error(
-        app.list_tasks("u", &token).await,
-        401,
-        "INVALID_TOKEN_SIGNATURE",
-    )
-    .await;
+    assert_error(app.list_tasks("u", &token).await, 401, "INVALID_TOKEN_SIGNATURE").await;
 
     let single = JwksServer::start(&[&one]).await;
     let app = spawn_with_jwks(&single, 60, false).await;
-    assert_eq!(
-        status_for(&app, "u", &token).await,
-        200,
-        "unambiguous with a single key"
-    );
+    assert_eq!(status_for(&app, "u", &token).await, 200, "unambiguous with a single key");
 }
 
 #[tokio::test]
@@ -286,11 +227,7 @@ async fn weak_or_mislabelled_keys_in_the_jwks_are_skipped() {
         good.jwk.clone(),
     ]);
     let app = spawn_with_jwks(&jwks, 60, false).await;
-    assert_eq!(
-        status_for(&app, "u", &good.token_for("u")).await,
-        200,
-        "usable keys still load"
-    );
+    assert_eq!(status_for(&app, "u", &good.token_for("u")).await, 200, "usable keys still load");
 }
 
 #[tokio::test]
@@ -316,28 +253,15 @@ async fn several_issuers_each_with_their_own_audience() {
         claims
     };
     assert_eq!(
-        status_for(
-            &app,
-            "u",
-            &a.sign(&claims("https://a.example", "https://a.example"))
-        )
-        .await,
+        status_for(&app, "u", &a.sign(&claims("https://a.example", "https://a.example"))).await,
         200
     );
-    assert_eq!(
-        status_for(&app, "u", &b.sign(&claims("https://b.example", "taskgate"))).await,
-        200
-    );
+    assert_eq!(status_for(&app, "u", &b.sign(&claims("https://b.example", "taskgate"))).await, 200);
     // B's key does not speak for issuer A, nor A's audience for B.
     let cross = b.sign(&claims("https://a.example", "https://a.example"));
     assert_eq!(status_for(&app, "u", &cross).await, 401);
     let wrong_aud = b.sign(&claims("https://b.example", "https://a.example"));
-    assert_error(
-        app.list_tasks("u", &wrong_aud).await,
-        401,
-        "INVALID_TOKEN_CLAIMS",
-    )
-    .await;
+    assert_error(app.list_tasks("u", &wrong_aud).await, 401, "INVALID_TOKEN_CLAIMS").await;
 }
 
 #[tokio::test]
@@ -372,11 +296,6 @@ async fn periodic_refresh_drops_removed_keys() {
     let replacement = TestKey::generate(Alg::EdDsa, "k2");
     jwks.publish(&[&replacement]);
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let body: Value = app
-        .list_tasks("u", &key.token_for("u"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.list_tasks("u", &key.token_for("u")).await.json().await.unwrap();
     assert_eq!(body["error_code"], "INVALID_TOKEN_SIGNATURE");
 }

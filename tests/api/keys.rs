@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-
 pub const ISSUER: &str = "http://127.0.0.1:3005";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,27 +99,13 @@ impl TestKey {
                 let der = key.to_pkcs1_der().unwrap();
                 let n = key.n().to_bytes_be();
                 let jwk = json!({ "kty": "RSA", "n": b64(&n), "e": b64(&key.e().to_bytes_be()) });
-                let algorithm = if alg == Alg::Rs256 {
-                    Algorithm::RS256
-                } else {
-                    Algorithm::PS256
-                };
-                (
-                    Private::Jwt(algorithm, EncodingKey::from_rsa_der(der.as_bytes())),
-                    jwk,
-                    n,
-                )
+                let algorithm = if alg == Alg::Rs256 { Algorithm::RS256 } else { Algorithm::PS256 };
+                (Private::Jwt(algorithm, EncodingKey::from_rsa_der(der.as_bytes())), jwk, n)
             }
         };
         jwk["kid"] = json!(kid);
         jwk["alg"] = json!(alg.name());
-        Self {
-            alg,
-            kid: kid.to_owned(),
-            jwk,
-            public_bytes,
-            private,
-        }
+        Self { alg, kid: kid.to_owned(), jwk, public_bytes, private }
     }
 
     /// A token with this key's alg and kid (plus `extra_header`) over `claims`.
@@ -206,18 +191,12 @@ impl JwksServer {
             fetches: Arc::new(AtomicUsize::new(0)),
             down: Arc::new(AtomicBool::new(false)),
         };
-        let router = Router::new()
-            .route("/api/auth/jwks", get(serve_jwks))
-            .with_state(shared.clone());
+        let router =
+            Router::new().route("/api/auth/jwks", get(serve_jwks)).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/api/auth/jwks", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router).await });
-        Self {
-            url,
-            keys: shared.keys,
-            fetches: shared.fetches,
-            down: shared.down,
-        }
+        Self { url, keys: shared.keys, fetches: shared.fetches, down: shared.down }
     }
 
     pub fn publish(&self, keys: &[&TestKey]) {

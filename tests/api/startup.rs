@@ -20,41 +20,26 @@ async fn build_error(configure: impl FnOnce(&mut taskgate::config::Settings)) ->
 #[tokio::test]
 async fn a_short_secret_is_refused_with_advice() {
     let error = build_error(|s| s.better_auth_secret = Some("too-short".into())).await;
-    assert!(
-        matches!(error, StartupError::Config(ConfigError::SecretTooShort(9))),
-        "{error}"
-    );
+    assert!(matches!(error, StartupError::Config(ConfigError::SecretTooShort(9))), "{error}");
     assert!(error.to_string().contains("openssl rand -base64 32"));
 }
 
 #[tokio::test]
 async fn no_key_at_all_is_refused() {
     let error = build_error(|s| s.better_auth_secret = None).await;
-    assert!(
-        matches!(error, StartupError::Config(ConfigError::NoKeySource)),
-        "{error}"
-    );
+    assert!(matches!(error, StartupError::Config(ConfigError::NoKeySource)), "{error}");
 }
 
 #[tokio::test]
 async fn leeway_over_60_seconds_is_refused() {
     let error = build_error(|s| s.jwt_leeway = 61).await;
-    assert!(
-        matches!(error, StartupError::Config(ConfigError::LeewayTooLarge(61))),
-        "{error}"
-    );
+    assert!(matches!(error, StartupError::Config(ConfigError::LeewayTooLarge(61))), "{error}");
 }
 
 #[tokio::test]
 async fn an_unsupported_database_url_is_refused() {
     let error = build_error(|s| s.database_url = "mysql://localhost/x".into()).await;
-    assert!(
-        matches!(
-            error,
-            StartupError::Config(ConfigError::UnsupportedDatabase(_))
-        ),
-        "{error}"
-    );
+    assert!(matches!(error, StartupError::Config(ConfigError::UnsupportedDatabase(_))), "{error}");
 }
 
 #[test]
@@ -65,10 +50,7 @@ fn the_binary_exits_with_a_message_on_a_short_secret() {
         .current_dir(dir.path())
         .env("BETTER_AUTH_SECRET", "short")
         .env("TASKGATE_LISTEN", "127.0.0.1:0")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/t.db", dir.path().display()),
-        )
+        .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.path().display()))
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -77,10 +59,7 @@ fn the_binary_exits_with_a_message_on_a_short_secret() {
         stderr.contains("BETTER_AUTH_SECRET") && stderr.contains("openssl rand -base64 32"),
         "{stderr}"
     );
-    assert!(
-        !stderr.contains("short\""),
-        "the secret itself is not echoed: {stderr}"
-    );
+    assert!(!stderr.contains("short\""), "the secret itself is not echoed: {stderr}");
 }
 
 #[tokio::test]
@@ -127,8 +106,5 @@ async fn shutdown_lets_an_in_flight_request_finish() {
         .expect("the server stops")
         .unwrap()
         .unwrap();
-    assert!(
-        tokio::net::TcpStream::connect(&address).await.is_err(),
-        "no longer listening"
-    );
+    assert!(tokio::net::TcpStream::connect(&address).await.is_err(), "no longer listening");
 }

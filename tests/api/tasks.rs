@@ -18,10 +18,7 @@ async fn a_created_task_is_returned_with_201_and_its_location() {
     assert_eq!(response.status(), 201);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let task: Value = response.json().await.unwrap();
-    assert_eq!(
-        location,
-        format!("/api/alice/tasks/{}", task["id"].as_str().unwrap())
-    );
+    assert_eq!(location, format!("/api/alice/tasks/{}", task["id"].as_str().unwrap()));
     assert_eq!(task["title"], "Buy milk", "the title is trimmed");
     assert_eq!(task["description"], "2 litres");
     assert_eq!(task["user_id"], "alice");
@@ -35,9 +32,7 @@ async fn a_created_task_is_returned_with_201_and_its_location() {
         time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339).unwrap();
     }
 
-    let fetched = app
-        .get_task("alice", &token, task["id"].as_str().unwrap())
-        .await;
+    let fetched = app.get_task("alice", &token, task["id"].as_str().unwrap()).await;
     assert_eq!(fetched.status(), 200);
     assert_eq!(fetched.json::<Value>().await.unwrap(), task);
 }
@@ -45,13 +40,8 @@ async fn a_created_task_is_returned_with_201_and_its_location() {
 #[tokio::test]
 async fn a_task_created_completed_has_a_completion_time() {
     let app = spawn_app().await;
-    let response = app
-        .create_task(
-            "a",
-            &token_for("a"),
-            &json!({ "title": "t", "completed": true }),
-        )
-        .await;
+    let response =
+        app.create_task("a", &token_for("a"), &json!({ "title": "t", "completed": true })).await;
     let task: Value = response.json().await.unwrap();
     assert_eq!(task["completed"], true);
     assert_eq!(task["completed_at"], task["created_at"]);
@@ -92,23 +82,13 @@ async fn pages_follow_the_link_header_until_the_end() {
     let mut url = app.url("/api/carol/tasks?limit=2");
     let mut seen = Vec::new();
     loop {
-        let response = app
-            .authed(app.client.get(&url), &token)
-            .send()
-            .await
-            .unwrap();
+        let response = app.authed(app.client.get(&url), &token).send().await.unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["x-total-count"], "5");
-        let next = response
-            .headers()
-            .get("link")
-            .map(|v| v.to_str().unwrap().to_owned());
+        let next = response.headers().get("link").map(|v| v.to_str().unwrap().to_owned());
         let page: Vec<Value> = response.json().await.unwrap();
         assert!(page.len() <= 2);
-        seen.extend(
-            page.into_iter()
-                .map(|t| t["title"].as_str().unwrap().to_owned()),
-        );
+        seen.extend(page.into_iter().map(|t| t["title"].as_str().unwrap().to_owned()));
         match next {
             Some(link) => {
                 assert!(link.ends_with(r#">; rel="next""#), "{link}");
@@ -125,18 +105,9 @@ async fn pages_follow_the_link_header_until_the_end() {
 async fn bad_paging_parameters_are_422() {
     let app = spawn_app().await;
     let token = token_for("dave");
-    for query in [
-        "limit=0",
-        "limit=501",
-        "limit=ten",
-        "cursor=not-a-cursor",
-        "cursor=AAAA",
-    ] {
+    for query in ["limit=0", "limit=501", "limit=ten", "cursor=not-a-cursor", "cursor=AAAA"] {
         let response = app
-            .authed(
-                app.client.get(app.url(&format!("/api/dave/tasks?{query}"))),
-                &token,
-            )
+            .authed(app.client.get(app.url(&format!("/api/dave/tasks?{query}"))), &token)
             .send()
             .await
             .unwrap();
@@ -165,29 +136,16 @@ async fn put_replaces_every_field_and_clears_omitted_ones() {
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap();
-    let response = app
-        .replace_task("erin", &token, id, &json!({ "title": "new" }))
-        .await;
+    let response = app.replace_task("erin", &token, id, &json!({ "title": "new" })).await;
     assert_eq!(response.status(), 200);
     let task: Value = response.json().await.unwrap();
     assert_eq!(task["title"], "new");
-    assert_eq!(
-        task["description"],
-        Value::Null,
-        "omitted description is cleared"
-    );
+    assert_eq!(task["description"], Value::Null, "omitted description is cleared");
     assert_eq!(task["completed"], false, "omitted completed becomes false");
     assert_eq!(task["completed_at"], Value::Null);
     assert_eq!(task["created_at"], created["created_at"]);
     assert_eq!(task["id"], created["id"]);
-    assert_eq!(
-        app.get_task("erin", &token, id)
-            .await
-            .json::<Value>()
-            .await
-            .unwrap(),
-        task
-    );
+    assert_eq!(app.get_task("erin", &token, id).await.json::<Value>().await.unwrap(), task);
 }
 
 #[tokio::test]
@@ -197,12 +155,7 @@ async fn patch_complete_toggles_and_sets() {
     let task = app.new_task("fay", "t").await;
     let id = task["id"].as_str().unwrap();
 
-    let done: Value = app
-        .complete_task("fay", &token, id, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let done: Value = app.complete_task("fay", &token, id, None).await.json().await.unwrap();
     assert_eq!(done["completed"], true);
     assert!(done["completed_at"].is_string());
 
@@ -213,23 +166,13 @@ async fn patch_complete_toggles_and_sets() {
         .await
         .unwrap();
     assert_eq!(set_again["completed"], true, "setting is not toggling");
-    assert_eq!(
-        set_again["completed_at"], done["completed_at"],
-        "completion time is kept"
-    );
+    assert_eq!(set_again["completed_at"], done["completed_at"], "completion time is kept");
 
-    let undone: Value = app
-        .complete_task("fay", &token, id, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let undone: Value = app.complete_task("fay", &token, id, None).await.json().await.unwrap();
     assert_eq!(undone["completed"], false);
     assert_eq!(undone["completed_at"], Value::Null);
 
-    let response = app
-        .complete_task("fay", &token, id, Some(&json!({ "completed": "yes" })))
-        .await;
+    let response = app.complete_task("fay", &token, id, Some(&json!({ "completed": "yes" }))).await;
     assert_error(response, 422, "VALIDATION_ERROR").await;
 }
 
@@ -256,20 +199,11 @@ async fn invalid_task_bodies_are_422_with_field_errors() {
         (json!({ "title": "x".repeat(201) }), "title"),
         (json!({ "title": "line\nbreak" }), "title"),
         (json!({ "title": 5 }), "title"),
-        (
-            json!({ "title": "ok", "description": "d".repeat(1001) }),
-            "description",
-        ),
+        (json!({ "title": "ok", "description": "d".repeat(1001) }), "description"),
         (json!({ "title": "ok", "completed": "yes" }), "completed"),
-        (
-            json!({ "title": "ok", "id": "01937f6c-3c5e-7a3b-9d61-2a4f0c1e5b7d" }),
-            "id",
-        ),
+        (json!({ "title": "ok", "id": "01937f6c-3c5e-7a3b-9d61-2a4f0c1e5b7d" }), "id"),
         (json!({ "title": "ok", "user_id": "mallory" }), "user_id"),
-        (
-            json!({ "title": "ok", "created_at": "2020-01-01T00:00:00Z" }),
-            "created_at",
-        ),
+        (json!({ "title": "ok", "created_at": "2020-01-01T00:00:00Z" }), "created_at"),
         (json!({ "title": "ok", "colour": "red" }), "colour"),
         (json!(["title"]), "body"),
     ];
@@ -278,23 +212,13 @@ async fn invalid_task_bodies_are_422_with_field_errors() {
         assert_eq!(response.status(), 422, "for {body}");
         let error = assert_error(response, 422, "VALIDATION_ERROR").await;
         assert_eq!(error["errors"][0]["field"], field, "for {body}: {error}");
-        assert!(
-            error["errors"][0]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())
-        );
+        assert!(error["errors"][0]["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
     // Exactly 200 characters (not bytes) is fine.
-    let response = app
-        .create_task("hal", &token, &json!({ "title": "é".repeat(200) }))
-        .await;
+    let response = app.create_task("hal", &token, &json!({ "title": "é".repeat(200) })).await;
     assert_eq!(response.status(), 201);
     let listed = app.list_tasks("hal", &token).await;
-    assert_eq!(
-        listed.headers()["x-total-count"],
-        "1",
-        "nothing invalid was stored"
-    );
+    assert_eq!(listed.headers()["x-total-count"], "1", "nothing invalid was stored");
 }
 
 #[tokio::test]
@@ -303,37 +227,19 @@ async fn a_put_with_an_invalid_body_changes_nothing() {
     let token = token_for("ivy");
     let task = app.new_task("ivy", "keep me").await;
     let id = task["id"].as_str().unwrap();
-    let response = app
-        .replace_task("ivy", &token, id, &json!({ "title": "" }))
-        .await;
+    let response = app.replace_task("ivy", &token, id, &json!({ "title": "" })).await;
     assert_error(response, 422, "VALIDATION_ERROR").await;
-    assert_eq!(
-        app.get_task("ivy", &token, id)
-            .await
-            .json::<Value>()
-            .await
-            .unwrap(),
-        task
-    );
+    assert_eq!(app.get_task("ivy", &token, id).await.json::<Value>().await.unwrap(), task);
 }
 
 #[tokio::test]
 async fn a_malformed_task_id_is_422() {
     let app = spawn_app().await;
     let token = token_for("jo");
-    let error = assert_error(
-        app.get_task("jo", &token, "not-a-uuid").await,
-        422,
-        "VALIDATION_ERROR",
-    )
-    .await;
+    let error =
+        assert_error(app.get_task("jo", &token, "not-a-uuid").await, 422, "VALIDATION_ERROR").await;
     assert_eq!(error["errors"][0]["field"], "id");
-    assert_error(
-        app.delete_task("jo", &token, "123").await,
-        422,
-        "VALIDATION_ERROR",
-    )
-    .await;
+    assert_error(app.delete_task("jo", &token, "123").await, 422, "VALIDATION_ERROR").await;
 }
 
 #[tokio::test]
@@ -343,18 +249,12 @@ async fn a_missing_task_is_404() {
     let id = uuid::Uuid::now_v7().to_string();
     assert_error(app.get_task("kim", &token, &id).await, 404, "NOT_FOUND").await;
     assert_error(
-        app.replace_task("kim", &token, &id, &json!({ "title": "x" }))
-            .await,
+        app.replace_task("kim", &token, &id, &json!({ "title": "x" })).await,
         404,
         "NOT_FOUND",
     )
     .await;
-    assert_error(
-        app.complete_task("kim", &token, &id, None).await,
-        404,
-        "NOT_FOUND",
-    )
-    .await;
+    assert_error(app.complete_task("kim", &token, &id, None).await, 404, "NOT_FOUND").await;
 }
 
 #[tokio::test]
@@ -375,13 +275,9 @@ async fn concurrent_creates_all_land() {
     for n in 0..50 {
         let app = app.clone();
         handles.push(tokio::spawn(async move {
-            app.create_task(
-                "max",
-                &token_for("max"),
-                &json!({ "title": format!("t{n}") }),
-            )
-            .await
-            .status()
+            app.create_task("max", &token_for("max"), &json!({ "title": format!("t{n}") }))
+                .await
+                .status()
         }));
     }
     for handle in handles {
@@ -389,4 +285,32 @@ async fn concurrent_creates_all_land() {
     }
     let response = app.list_tasks("max", &token_for("max")).await;
     assert_eq!(response.headers()["x-total-count"], "50");
+}
+
+#[tokio::test]
+async fn the_list_reflects_every_kind_of_write_at_once() {
+    let app = spawn_app().await;
+    let token = token_for("nia");
+    let titles = |tasks: &Vec<Value>| -> Vec<(String, bool)> {
+        tasks
+            .iter()
+            .map(|t| (t["title"].as_str().unwrap().to_owned(), t["completed"].as_bool().unwrap()))
+            .collect()
+    };
+    let list = || async { app.list_tasks("nia", &token).await.json::<Vec<Value>>().await.unwrap() };
+    let a = app.new_task("nia", "a").await;
+    let b = app.new_task("nia", "b").await;
+    assert_eq!(titles(&list().await), [("b".into(), false), ("a".into(), false)]);
+    // Read twice so a cached page exists, then change the data under it in every way.
+    assert_eq!(titles(&list().await), [("b".into(), false), ("a".into(), false)]);
+
+    app.replace_task("nia", &token, a["id"].as_str().unwrap(), &json!({ "title": "a2" })).await;
+    assert_eq!(titles(&list().await), [("b".into(), false), ("a2".into(), false)]);
+    app.complete_task("nia", &token, b["id"].as_str().unwrap(), None).await;
+    assert_eq!(titles(&list().await), [("b".into(), true), ("a2".into(), false)]);
+    app.delete_task("nia", &token, b["id"].as_str().unwrap()).await;
+    assert_eq!(titles(&list().await), [("a2".into(), false)]);
+    // Another user's writes leave this user's list as it is.
+    app.new_task("other", "x").await;
+    assert_eq!(titles(&list().await), [("a2".into(), false)]);
 }
