@@ -1,5 +1,7 @@
 //! Cost of verifying one access token, per algorithm, through the same `TokenVerifier` the
-//! extractor uses (strict parsing, key selection, signature, claims).
+//! extractor uses: `first use` pays for strict parsing, key selection, the signature and the
+//! claims; `repeat use` is the same token again, as a client sends it on every request, served by
+//! the verified-token cache (claims' times re-checked).
 //!
 //! Reproduce: `cargo bench --bench verify` (figures recorded in bench/README.md).
 
@@ -8,7 +10,7 @@
 #[path = "../tests/api/keys.rs"]
 mod keys;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use taskgate::auth::jwks::{JwksIssuer, JwksIssuerConfig};
@@ -22,11 +24,23 @@ fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
+/// Signs claims into a token for one case.
+type Signer = Box<dyn Fn(&serde_json::Value) -> String>;
+
+/// A fresh token each time, as a first request with it would bring.
+fn unique_claims(n: &mut u64) -> serde_json::Value {
+    *n += 1;
+    let mut claims = keys::access_claims("bench-user");
+    claims["jti"] = serde_json::json!(n.to_string());
+    claims
+}
+
 fn verification(c: &mut Criterion) {
     taskgate::auth::install_tls_provider();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let mut group = c.benchmark_group("verify");
-    group.measurement_time(Duration::from_secs(3));
+    let mut first_use = c.benchmark_group("verify first use");
+    first_use.measurement_time(Duration::from_secs(3));
+    let mut cases: Vec<(&str, TokenVerifier, Signer)> = Vec::new();
 
     // HS256 with the shared secret, claims as Better Auth's HS256 deployments send them.
     let policy = ClaimPolicy {
@@ -35,19 +49,20 @@ fn verification(c: &mut Criterion) {
         leeway_seconds: 0,
     };
     let hs256 = TokenVerifier::new(Some(TrustedKey::hs256(SECRET.as_bytes())), policy, Vec::new());
-    let token = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &keys::access_claims("bench-user"),
-        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap();
-    group.bench_function("HS256", |b| {
-        b.iter(|| runtime.block_on(hs256.verify(black_box(&token), now())).unwrap())
-    });
+    let sign_hs256 = |claims: &serde_json::Value| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
+    };
+    cases.push(("HS256", hs256, Box::new(sign_hs256)));
 
+    let mut servers = Vec::new();
     for alg in ALL {
         let key = TestKey::generate(alg, "bench-kid");
-        let (verifier, token) = runtime.block_on(async {
+        let verifier = runtime.block_on(async {
             let jwks = JwksServer::start(&[&key]).await;
             let config = JwksIssuerConfig {
                 jwks_url: jwks.url.clone(),
@@ -56,16 +71,33 @@ fn verification(c: &mut Criterion) {
             };
             let issuer = JwksIssuer::new(&config, 0, Duration::from_secs(60)).unwrap();
             assert!(issuer.refresh().await, "the bench JWKS loads");
-            let verifier =
-                TokenVerifier::new(None, ClaimPolicy::default(), vec![std::sync::Arc::new(issuer)]);
-            (verifier, key.sign(&keys::access_claims("bench-user")))
+            servers.push(jwks);
+            TokenVerifier::new(None, ClaimPolicy::default(), vec![std::sync::Arc::new(issuer)])
         });
-        runtime.block_on(verifier.verify(&token, now())).unwrap();
-        group.bench_function(alg.name(), |b| {
+        cases.push((alg.name(), verifier, Box::new(move |claims| key.sign(claims))));
+    }
+
+    let mut n = 0;
+    for (name, verifier, sign) in &cases {
+        first_use.bench_function(*name, |b| {
+            b.iter_batched(
+                || sign(&unique_claims(&mut n)),
+                |token| runtime.block_on(verifier.verify(black_box(&token), now())).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    first_use.finish();
+
+    let mut repeat_use = c.benchmark_group("verify repeat use");
+    repeat_use.measurement_time(Duration::from_secs(2));
+    for (name, verifier, sign) in &cases {
+        let token = sign(&keys::access_claims("bench-user"));
+        repeat_use.bench_function(*name, |b| {
             b.iter(|| runtime.block_on(verifier.verify(black_box(&token), now())).unwrap())
         });
     }
-    group.finish();
+    repeat_use.finish();
 }
 
 criterion_group!(benches, verification);

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::verify::ClaimPolicy;
@@ -221,6 +221,11 @@ pub struct JwksIssuer {
     cooldown: Duration,
     client: reqwest::Client,
     fetches: AtomicU64,
+    /// The JWKS document the current keys came from, to tell a real change from a refresh.
+    published: Mutex<Vec<u8>>,
+    /// Bumped after every change of keys; what was verified under an older generation is
+    /// verified again.
+    generation: AtomicU64,
 }
 
 impl JwksIssuer {
@@ -261,6 +266,8 @@ impl JwksIssuer {
             cooldown,
             client,
             fetches: AtomicU64::new(0),
+            published: Mutex::new(Vec::new()),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -271,6 +278,10 @@ impl JwksIssuer {
     /// How many fetches were attempted: for logs and tests.
     pub fn fetch_count(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     pub fn keys(&self) -> Arc<Vec<IssuerKey>> {
@@ -316,13 +327,22 @@ impl JwksIssuer {
 
     async fn fetch(&self) -> bool {
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        match self.download().await.and_then(|body| parse_jwks(&body)) {
-            Ok(keys) => {
-                tracing::info!(issuer = self.issuer(), keys = keys.len(), "JWKS fetched");
+        let fetched =
+            self.download().await.and_then(|body| parse_jwks(&body).map(|keys| (body, keys)));
+        match fetched {
+            Ok((body, keys)) => {
+                let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
+                if *published == body {
+                    return false;
+                }
+                tracing::info!(issuer = self.issuer(), keys = keys.len(), "JWKS keys installed");
                 match self.keys.write() {
                     Ok(mut current) => *current = Arc::new(keys),
                     Err(poisoned) => *poisoned.into_inner() = Arc::new(keys),
                 }
+                // After the keys, so a generation never names keys older than it.
+                self.generation.fetch_add(1, Ordering::SeqCst);
+                *published = body;
                 true
             }
             Err(reason) => {

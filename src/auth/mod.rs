@@ -3,6 +3,7 @@
 mod extract;
 pub mod jwks;
 pub mod jws;
+mod verified;
 mod verify;
 
 pub use extract::{Authenticated, ScopedUser};

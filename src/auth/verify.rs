@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::jwks::{JwksIssuer, JwsAlgorithm, Lookup};
 use super::jws::UnverifiedJws;
+use super::verified::{KeySource, Validity, Verified, VerifiedTokens};
 use crate::error::ErrorCode;
 
 /// The longest user id we accept from a token; anything longer is not an id we issue or store.
@@ -85,6 +86,7 @@ pub struct TokenVerifier {
     /// Applies to tokens verified with the shared secret.
     secret_policy: ClaimPolicy,
     issuers: Vec<Arc<JwksIssuer>>,
+    verified: VerifiedTokens,
 }
 
 impl TokenVerifier {
@@ -93,7 +95,7 @@ impl TokenVerifier {
         secret_policy: ClaimPolicy,
         issuers: Vec<Arc<JwksIssuer>>,
     ) -> Self {
-        Self { shared_secret, secret_policy, issuers }
+        Self { shared_secret, secret_policy, issuers, verified: VerifiedTokens::default() }
     }
 
     pub fn issuers(&self) -> &[Arc<JwksIssuer>] {
@@ -102,6 +104,32 @@ impl TokenVerifier {
 
     /// Verifies `token` at time `now` (seconds since the epoch).
     pub async fn verify(&self, token: &str, now: i64) -> Result<Identity, ErrorCode> {
+        if let Some(known) = self.verified.get(token) {
+            if self.still_trusted(known.source) {
+                known.validity.check(now)?;
+                return Ok(known.identity);
+            }
+            self.verified.forget(token);
+        }
+        let verified = self.verify_signature_and_claims(token, now).await?;
+        self.verified.insert(token, verified.clone());
+        Ok(verified.identity)
+    }
+
+    fn still_trusted(&self, source: KeySource) -> bool {
+        match source {
+            KeySource::SharedSecret => true,
+            KeySource::Issuer { index, generation } => {
+                self.issuers.get(index).is_some_and(|issuer| issuer.generation() == generation)
+            }
+        }
+    }
+
+    async fn verify_signature_and_claims(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<Verified, ErrorCode> {
         let jws = UnverifiedJws::parse(token)?;
         // The key decides the algorithm: a token's `alg` only selects among keys we hold, and a key
         // verifies only with its own algorithm, so `none` or HS256-with-a-public-key find nothing.
@@ -110,20 +138,24 @@ impl TokenVerifier {
             if !key.verifies(&jws) {
                 return Err(ErrorCode::InvalidTokenSignature);
             }
-            return check_claims(&jws, &self.secret_policy, now);
+            return check_claims(&jws, &self.secret_policy, now, KeySource::SharedSecret);
         }
         let alg = JwsAlgorithm::from_name(&jws.alg).ok_or(ErrorCode::InvalidTokenSignature)?;
-        let issuer = self.issuer_for(&jws)?;
+        let (index, issuer) = self.issuer_for(&jws)?;
         let kid = jws.kid.as_deref();
+        // The generation is read before the keys: if they change in between, the entry is only
+        // ever marked older than its keys, never newer.
+        let mut generation = issuer.generation();
         let mut keys = issuer.keys();
         if matches!(JwksIssuer::lookup(&keys, kid, alg), Lookup::Unknown) {
             // A new kid may mean the issuer rotated its keys; the cool-down bounds the fetches.
             issuer.refresh_if_allowed().await;
+            generation = issuer.generation();
             keys = issuer.keys();
         }
         match JwksIssuer::lookup(&keys, kid, alg) {
             Lookup::Found(key) if key.verifies(jws.signing_input.as_bytes(), jws.signature) => {
-                check_claims(&jws, &issuer.policy, now)
+                check_claims(&jws, &issuer.policy, now, KeySource::Issuer { index, generation })
             }
             // No usable key at all: the issuer is unreachable, which is not the client's fault.
             Lookup::Unknown if keys.is_empty() => Err(ErrorCode::ServiceUnavailable),
@@ -133,12 +165,12 @@ impl TokenVerifier {
 
     /// Routes a token to the issuer its (not yet trusted) `iss` names; the claim check that
     /// follows the signature check is what enforces `iss`.
-    fn issuer_for(&self, jws: &UnverifiedJws<'_>) -> Result<&Arc<JwksIssuer>, ErrorCode> {
+    fn issuer_for(&self, jws: &UnverifiedJws<'_>) -> Result<(usize, &Arc<JwksIssuer>), ErrorCode> {
         let iss = jws.claims.get("iss").and_then(Value::as_str);
-        match self.issuers.iter().find(|issuer| Some(issuer.issuer()) == iss) {
-            Some(issuer) => Ok(issuer),
+        match self.issuers.iter().enumerate().find(|(_, issuer)| Some(issuer.issuer()) == iss) {
+            Some(found) => Ok(found),
             None => match self.issuers.as_slice() {
-                [only] => Ok(only),
+                [only] => Ok((0, only)),
                 [] => Err(ErrorCode::InvalidTokenSignature),
                 _ => Err(ErrorCode::InvalidTokenClaims),
             },
@@ -150,20 +182,17 @@ fn check_claims(
     jws: &UnverifiedJws<'_>,
     policy: &ClaimPolicy,
     now: i64,
-) -> Result<Identity, ErrorCode> {
+    source: KeySource,
+) -> Result<Verified, ErrorCode> {
     let claims = &jws.claims;
     let leeway = policy.leeway_seconds.min(MAX_LEEWAY_SECONDS) as f64;
-    let now = now as f64;
 
     let exp = numeric_date(claims, "exp")?.ok_or(ErrorCode::MalformedToken)?;
     let nbf = numeric_date(claims, "nbf")?;
     let iat = numeric_date(claims, "iat")?;
-    if now > exp + leeway
-        || nbf.is_some_and(|nbf| nbf > now + leeway)
-        || iat.is_some_and(|iat| iat > now + leeway)
-    {
-        return Err(ErrorCode::TokenExpired);
-    }
+    let starts = nbf.into_iter().chain(iat).fold(f64::NEG_INFINITY, f64::max);
+    let validity = Validity { from: starts - leeway, until: exp + leeway };
+    validity.check(now)?;
 
     if let Some(issuer) = &policy.issuer
         && claims.get("iss").and_then(Value::as_str) != Some(issuer.as_str())
@@ -181,7 +210,7 @@ fn check_claims(
 
     let user_id = user_id(claims)?;
     let session_id = claims.get("sid").and_then(Value::as_str).map(str::to_owned);
-    Ok(Identity { user_id, session_id })
+    Ok(Verified { identity: Identity { user_id, session_id }, validity, source })
 }
 
 /// `Ok(None)` when absent; a present value that is not a finite number is malformed.
@@ -231,5 +260,71 @@ fn user_id(claims: &Map<String, Value>) -> Result<UserId, ErrorCode> {
         (Some(sub), Some(uid)) if sub != uid => Err(ErrorCode::MissingUidClaim),
         (Some(id), _) | (None, Some(id)) => Ok(id),
         (None, None) => Err(ErrorCode::MissingUidClaim),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SECRET: &[u8] = b"a-unit-test-secret-of-32-bytes-or-more";
+
+    fn verifier() -> TokenVerifier {
+        TokenVerifier::new(Some(TrustedKey::hs256(SECRET)), ClaimPolicy::default(), Vec::new())
+    }
+
+    fn token(claims: serde_json::Value) -> String {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET),
+        )
+        .unwrap()
+    }
+
+    fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let verifier = verifier();
+        let t = token(json!({ "sub": "u", "iat": 1000, "exp": 2000 }));
+        assert_eq!(block_on(verifier.verify(&t, 1500)).unwrap().user_id.as_str(), "u");
+        assert!(verifier.verified.get(&t).is_some(), "remembered");
+        assert_eq!(block_on(verifier.verify(&t, 2001)).unwrap_err(), ErrorCode::TokenExpired);
+        assert_eq!(block_on(verifier.verify(&t, 999)).unwrap_err(), ErrorCode::TokenExpired);
+        assert!(block_on(verifier.verify(&t, 2000)).is_ok());
+    }
+
+    #[test]
+    fn only_verified_tokens_are_remembered() {
+        let verifier = verifier();
+        let forged = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            &json!({ "sub": "u", "exp": 2000 }),
+            &jsonwebtoken::EncodingKey::from_secret(b"another-secret-another-secret-another"),
+        )
+        .unwrap();
+        assert_eq!(
+            block_on(verifier.verify(&forged, 1500)).unwrap_err(),
+            ErrorCode::InvalidTokenSignature
+        );
+        assert!(verifier.verified.get(&forged).is_none());
+        let expired = token(json!({ "sub": "u", "exp": 1000 }));
+        assert!(block_on(verifier.verify(&expired, 1500)).is_err());
+        assert!(verifier.verified.get(&expired).is_none());
+    }
+
+    #[test]
+    fn nbf_and_iat_bound_the_validity_with_leeway() {
+        let policy = ClaimPolicy { leeway_seconds: 10, ..ClaimPolicy::default() };
+        let verifier = TokenVerifier::new(Some(TrustedKey::hs256(SECRET)), policy, Vec::new());
+        let t = token(json!({ "sub": "u", "nbf": 1000, "iat": 900, "exp": 2000 }));
+        assert_eq!(block_on(verifier.verify(&t, 989)).unwrap_err(), ErrorCode::TokenExpired);
+        assert!(block_on(verifier.verify(&t, 990)).is_ok());
+        assert!(block_on(verifier.verify(&t, 2010)).is_ok());
+        assert_eq!(block_on(verifier.verify(&t, 2011)).unwrap_err(), ErrorCode::TokenExpired);
     }
 }
