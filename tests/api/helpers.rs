@@ -54,8 +54,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp { address, client: http_client(), db_path, _dir: dir }
+}
+
+/// An HTTP client for talking to the server under test.
+pub fn http_client() -> Client {
     taskgate::auth::install_tls_provider();
-    TestApp { address, client: Client::new(), db_path, _dir: dir }
+    Client::new()
 }
 
 pub fn now() -> i64 {

@@ -8,5 +8,6 @@ mod errors;
 mod isolation;
 mod jwks;
 mod keys;
+mod logs;
 mod startup;
 mod tasks;
