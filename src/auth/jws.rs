@@ -190,6 +190,7 @@ mod tests {
             token(r#"{"alg":"HS256"}"#, r#""string""#),
             token(r#"{"alg":"HS256","crit":["exp"]}"#, r#"{}"#),
             token(r#"{"alg":"HS256","kid":7}"#, r#"{}"#),
+            token(&format!(r#"{{"alg":"HS256","kid":"{}"}}"#, "k".repeat(MAX_KID_CHARS + 1)), "{}"),
             token(r#"{"alg":"HS256"}"#, r#"{} trailing"#),
             "a".repeat(MAX_TOKEN_BYTES + 1),
         ];

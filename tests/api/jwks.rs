@@ -299,3 +299,48 @@ async fn periodic_refresh_drops_removed_keys() {
     let body: Value = app.list_tasks("u", &key.token_for("u")).await.json().await.unwrap();
     assert_eq!(body["error_code"], "INVALID_TOKEN_SIGNATURE");
 }
+
+async fn spawn_with_jwks_url(url: String) -> TestApp {
+    spawn_app_with(move |s| {
+        s.jwks_url = Some(url);
+        s.jwt_issuer = Some(ISSUER.into());
+        s.jwt_audience = Some(ISSUER.into());
+        s.jwks_cooldown_secs = 60;
+        s.better_auth_secret = None;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn redirects_are_followed_within_the_origin_only() {
+    let key = TestKey::generate(Alg::EdDsa, "k");
+    let jwks = JwksServer::start(&[&key]).await;
+    let same_origin = jwks.redirect_url("/api/auth/jwks");
+    let app = spawn_with_jwks_url(same_origin).await;
+    assert_eq!(status_for(&app, "u", &key.token_for("u")).await, 200);
+
+    // The same server under another host name is another origin: not followed.
+    let elsewhere = JwksServer::start(&[&key]).await;
+    let other_host = elsewhere.url.replace("127.0.0.1", "localhost");
+    let app = spawn_with_jwks_url(jwks.redirect_url(&other_host)).await;
+    assert_error(app.list_tasks("u", &key.token_for("u")).await, 503, "SERVICE_UNAVAILABLE").await;
+    assert_eq!(elsewhere.fetches(), 0, "the redirect to another origin was not followed");
+}
+
+#[tokio::test]
+async fn an_oversized_jwks_is_refused() {
+    let key = TestKey::generate(Alg::EdDsa, "k");
+    let jwks = JwksServer::start(&[]).await;
+    // About 300 KiB of well-formed keys, the real one among them.
+    let mut keys: Vec<Value> = (0..3000)
+        .map(|n| {
+            let mut jwk = key.jwk.clone();
+            jwk["kid"] = json!(format!("padding-key-number-{n:06}"));
+            jwk
+        })
+        .collect();
+    keys.push(key.jwk.clone());
+    jwks.publish_raw(keys);
+    let app = spawn_with_jwks_url(jwks.url.clone()).await;
+    assert_error(app.list_tasks("u", &key.token_for("u")).await, 503, "SERVICE_UNAVAILABLE").await;
+}

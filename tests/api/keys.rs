@@ -53,6 +53,17 @@ pub struct TestKey {
     private: Private,
 }
 
+fn percent_encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -184,15 +195,31 @@ async fn serve_jwks(State(shared): State<Shared>) -> axum::response::Response {
     axum::Json(json!({ "keys": keys })).into_response()
 }
 
+/// `/redirect?to=<url>` answers 307 to `<url>`.
+async fn redirect(
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> axum::response::Response {
+    let to = query.get("to").cloned().unwrap_or_default();
+    (StatusCode::TEMPORARY_REDIRECT, [(axum::http::header::LOCATION, to)]).into_response()
+}
+
 impl JwksServer {
+    /// A URL on this server that redirects to `to`.
+    pub fn redirect_url(&self, to: &str) -> String {
+        let base = self.url.trim_end_matches("/api/auth/jwks");
+        format!("{base}/redirect?to={}", percent_encode(to))
+    }
+
     pub async fn start(keys: &[&TestKey]) -> Self {
         let shared = Shared {
             keys: Arc::new(Mutex::new(keys.iter().map(|k| k.jwk.clone()).collect())),
             fetches: Arc::new(AtomicUsize::new(0)),
             down: Arc::new(AtomicBool::new(false)),
         };
-        let router =
-            Router::new().route("/api/auth/jwks", get(serve_jwks)).with_state(shared.clone());
+        let router = Router::new()
+            .route("/api/auth/jwks", get(serve_jwks))
+            .route("/redirect", get(redirect))
+            .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/api/auth/jwks", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router).await });
