@@ -255,19 +255,26 @@ impl TaskStore for SqliteStore {
             Err(ticket) => ticket,
         };
         let found = Arc::new(self.read(|conn| {
-            let fetch = i64::from(page.limit) + 1;
+            // One row past the page tells whether another follows; the scan runs in key order, so
+            // taking rows stops it early. Parameters are CAST because SQLite re-prepares a statement
+            // on every run when its plan (here, the ORDER BY) depends on a bound value, and a bound
+            // `LIMIT` would do the same: see `list_statements_are_prepared_once`.
+            let fetch = page.limit as usize + 1;
             let mut tasks = match page.after {
                 None => conn
                     .prepare_cached(&format!(
-                        "SELECT {COLUMNS} FROM tasks WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2"
+                        "SELECT {COLUMNS} FROM tasks WHERE user_id = CAST(?1 AS TEXT) ORDER BY id DESC"
                     ))?
-                    .query_map(params![owner.as_str(), fetch], task_from_row)?
+                    .query_map(params![owner.as_str()], task_from_row)?
+                    .take(fetch)
                     .collect::<rusqlite::Result<Vec<_>>>()?,
                 Some(after) => conn
                     .prepare_cached(&format!(
-                        "SELECT {COLUMNS} FROM tasks WHERE user_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+                        "SELECT {COLUMNS} FROM tasks WHERE user_id = CAST(?1 AS TEXT) AND id < CAST(?2 AS TEXT) \
+                         ORDER BY id DESC"
                     ))?
-                    .query_map(params![owner.as_str(), after.to_string(), fetch], task_from_row)?
+                    .query_map(params![owner.as_str(), after.to_string()], task_from_row)?
+                    .take(fetch)
                     .collect::<rusqlite::Result<Vec<_>>>()?,
             };
             let total: i64 = conn
@@ -385,5 +392,51 @@ impl TaskStore for SqliteStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::StatementStatus;
+
+    #[tokio::test]
+    async fn list_statements_are_prepared_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let options =
+            SqliteOptions { list_cache_bytes: 0, ..SqliteOptions::from_url(&url).unwrap() };
+        let store = SqliteStore::open(options).unwrap();
+        let owner = UserId::parse("u").unwrap();
+        for n in 0..3 {
+            let draft = TaskDraft { title: format!("t{n}"), description: None, completed: false };
+            store.create(&owner, draft).await.unwrap();
+        }
+        let first = store.list(&owner, PageRequest { limit: 2, after: None }).await.unwrap();
+        let after = first.next;
+        for limit in [2, 100, 500, 2] {
+            store.list(&owner, PageRequest { limit, after: None }).await.unwrap();
+            store.list(&owner, PageRequest { limit, after }).await.unwrap();
+        }
+        let conn = store.readers.lock().unwrap().pop().unwrap();
+        let mut cached = 0;
+        for sql in [
+            format!(
+                "SELECT {COLUMNS} FROM tasks WHERE user_id = CAST(?1 AS TEXT) ORDER BY id DESC"
+            ),
+            format!(
+                "SELECT {COLUMNS} FROM tasks WHERE user_id = CAST(?1 AS TEXT) AND id < CAST(?2 AS TEXT) \
+                 ORDER BY id DESC"
+            ),
+        ] {
+            let statement = conn.prepare_cached(&sql).unwrap();
+            assert!(
+                statement.get_status(StatementStatus::Run) >= 4,
+                "the list used this statement"
+            );
+            assert_eq!(statement.get_status(StatementStatus::RePrepare), 0, "{sql}");
+            cached += 1;
+        }
+        assert_eq!(cached, 2);
     }
 }
