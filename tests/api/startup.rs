@@ -108,3 +108,49 @@ async fn shutdown_lets_an_in_flight_request_finish() {
         .unwrap();
     assert!(tokio::net::TcpStream::connect(&address).await.is_err(), "no longer listening");
 }
+
+#[tokio::test]
+async fn settings_are_read_from_a_dot_env_file() {
+    let app = crate::helpers::spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("BETTER_AUTH_SECRET={}\n", crate::helpers::SECRET),
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_taskgate"))
+        .args(["token", "--user", "from-dotenv"])
+        .current_dir(dir.path())
+        .env_remove("BETTER_AUTH_SECRET")
+        .env_remove("TASKGATE_JWT_ISSUER")
+        .env_remove("TASKGATE_JWT_AUDIENCE")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let token = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(app.list_tasks("from-dotenv", token.trim()).await.status(), 200);
+}
+
+#[test]
+fn the_migrate_command_creates_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data/migrated.db");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_taskgate"))
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env("DATABASE_URL", format!("sqlite://{}", path.display()))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'tasks'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 1);
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 1);
+}
