@@ -320,17 +320,13 @@ async fn a_better_auth_style_hs256_token_with_its_user_claims_is_accepted() {
 #[tokio::test]
 async fn the_token_command_mints_a_token_the_service_accepts() {
     let app = spawn_app().await;
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_taskgate"))
-        .args(["token", "--user", "cli-user", "--ttl", "60"])
-        .env("BETTER_AUTH_SECRET", SECRET)
-        .env_remove("TASKGATE_JWT_ISSUER")
-        .env_remove("TASKGATE_JWT_AUDIENCE")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let token = String::from_utf8(output.stdout).unwrap();
-    let response =
-        list_with_header(&app, "cli-user", Some(&format!("Bearer {}", token.trim()))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = crate::helpers::mint_with_cli(
+        dir.path(),
+        &["--user", "cli-user", "--ttl", "60"],
+        Some(SECRET),
+    );
+    let response = list_with_header(&app, "cli-user", Some(&format!("Bearer {token}"))).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body, json!([]));

@@ -57,6 +57,31 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp { address, client: http_client(), db_path, _dir: dir }
 }
 
+/// The `taskgate` binary run in `dir`, with no taskgate configuration inherited from the
+/// environment the tests run in.
+pub fn taskgate_command(dir: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_taskgate"));
+    command.current_dir(dir);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("TASKGATE_") || name == "BETTER_AUTH_SECRET" || name == "DATABASE_URL" {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// Runs `taskgate token` with `args` in `dir` and returns the token it printed.
+pub fn mint_with_cli(dir: &std::path::Path, args: &[&str], secret: Option<&str>) -> String {
+    let mut command = taskgate_command(dir);
+    command.arg("token").args(args);
+    if let Some(secret) = secret {
+        command.env("BETTER_AUTH_SECRET", secret);
+    }
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
 /// An HTTP client for talking to the server under test.
 pub fn http_client() -> Client {
     taskgate::auth::install_tls_provider();

@@ -9,15 +9,12 @@ use crate::helpers::{SECRET, sign};
 #[tokio::test]
 async fn refusals_are_logged_with_their_code_but_no_token_or_secret_ever_is() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskgate"))
-        .current_dir(dir.path())
+    let mut child = crate::helpers::taskgate_command(dir.path())
         .env("BETTER_AUTH_SECRET", SECRET)
         .env("TASKGATE_LISTEN", "127.0.0.1:0")
         .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.path().display()))
         .env("RUST_LOG", "trace")
         .env("TASKGATE_LOG_FORMAT", "json")
-        .env_remove("TASKGATE_JWT_ISSUER")
-        .env_remove("TASKGATE_JWT_AUDIENCE")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

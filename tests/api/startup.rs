@@ -45,9 +45,8 @@ async fn an_unsupported_database_url_is_refused() {
 #[test]
 fn the_binary_exits_with_a_message_on_a_short_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_taskgate"))
+    let output = crate::helpers::taskgate_command(dir.path())
         .arg("serve")
-        .current_dir(dir.path())
         .env("BETTER_AUTH_SECRET", "short")
         .env("TASKGATE_LISTEN", "127.0.0.1:0")
         .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.path().display()))
@@ -118,26 +117,16 @@ async fn settings_are_read_from_a_dot_env_file() {
         format!("BETTER_AUTH_SECRET={}\n", crate::helpers::SECRET),
     )
     .unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_taskgate"))
-        .args(["token", "--user", "from-dotenv"])
-        .current_dir(dir.path())
-        .env_remove("BETTER_AUTH_SECRET")
-        .env_remove("TASKGATE_JWT_ISSUER")
-        .env_remove("TASKGATE_JWT_AUDIENCE")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let token = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(app.list_tasks("from-dotenv", token.trim()).await.status(), 200);
+    let token = crate::helpers::mint_with_cli(dir.path(), &["--user", "from-dotenv"], None);
+    assert_eq!(app.list_tasks("from-dotenv", &token).await.status(), 200);
 }
 
 #[test]
 fn the_migrate_command_creates_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("data/migrated.db");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_taskgate"))
+    let output = crate::helpers::taskgate_command(dir.path())
         .arg("migrate")
-        .current_dir(dir.path())
         .env("DATABASE_URL", format!("sqlite://{}", path.display()))
         .output()
         .unwrap();
