@@ -314,3 +314,35 @@ async fn the_list_reflects_every_kind_of_write_at_once() {
     app.new_task("other", "x").await;
     assert_eq!(titles(&list().await), [("a2".into(), false)]);
 }
+
+#[tokio::test]
+async fn under_concurrent_writes_every_read_after_a_write_sees_it() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let mut workers = Vec::new();
+    for worker in 0..8 {
+        let app = app.clone();
+        workers.push(tokio::spawn(async move {
+            let token = token_for("race");
+            for n in 0..15 {
+                let created = app.new_task("race", &format!("w{worker}-{n}")).await;
+                // The write was answered, so the very next read must include it, whatever the
+                // other workers' reads and writes left in the cache meanwhile.
+                let response = app
+                    .authed(app.client.get(app.url("/api/race/tasks?limit=500")), &token)
+                    .send()
+                    .await
+                    .unwrap();
+                let listed: Vec<Value> = response.json().await.unwrap();
+                assert!(
+                    listed.iter().any(|t| t["id"] == created["id"]),
+                    "worker {worker} lost its write {n}"
+                );
+            }
+        }));
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let response = app.list_tasks("race", &token_for("race")).await;
+    assert_eq!(response.headers()["x-total-count"], "120");
+}
