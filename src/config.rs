@@ -159,6 +159,8 @@ impl Settings {
             ("TASKGATE_REQUEST_TIMEOUT", self.request_timeout_secs),
             ("TASKGATE_DB_BUSY_TIMEOUT_MS", self.db_busy_timeout_ms),
             ("TASKGATE_JWKS_REFRESH", self.jwks_refresh_secs),
+            // Zero would let every token with an unknown kid make us fetch from the issuer.
+            ("TASKGATE_JWKS_COOLDOWN", self.jwks_cooldown_secs),
         ] {
             if value == 0 {
                 return Err(ConfigError::Zero(name));

@@ -113,7 +113,7 @@ async fn rotation_new_kids_are_fetched_and_removed_kids_stop_working() {
     let old = TestKey::generate(Alg::EdDsa, "old");
     let new = TestKey::generate(Alg::EdDsa, "new");
     let jwks = JwksServer::start(&[&old]).await;
-    let app = spawn_with_jwks(&jwks, 0, false).await;
+    let app = spawn_with_jwks(&jwks, 1, false).await;
     assert_eq!(status_for(&app, "u", &old.token_for("u")).await, 200);
 
     jwks.publish(&[&new]);
@@ -151,7 +151,7 @@ async fn unknown_kids_cause_at_most_one_refetch_per_cooldown() {
 async fn cached_keys_keep_working_while_the_issuer_is_down() {
     let key = TestKey::generate(Alg::Rs256, "k");
     let jwks = JwksServer::start(&[&key]).await;
-    let app = spawn_with_jwks(&jwks, 0, false).await;
+    let app = spawn_with_jwks(&jwks, 1, false).await;
     jwks.set_down(true);
     // An unknown kid makes it refetch, which fails; the cached key is kept.
     let unknown = key.sign_with_header(json!({ "kid": "other" }), &access_claims("u"));
@@ -165,14 +165,15 @@ async fn with_no_usable_key_at_all_a_token_is_503_not_401() {
     let key = TestKey::generate(Alg::EdDsa, "k");
     let jwks = JwksServer::start(&[]).await;
     jwks.set_down(true);
-    let app = spawn_with_jwks(&jwks, 0, false).await;
+    let app = spawn_with_jwks(&jwks, 1, false).await;
     let response = app.list_tasks("u", &key.token_for("u")).await;
     assert_eq!(response.headers()["retry-after"], "1");
     assert_error(response, 503, "SERVICE_UNAVAILABLE").await;
 
-    // Once the issuer answers, the same token works.
+    // Once the issuer answers (and the one-second cool-down has passed), the same token works.
     jwks.set_down(false);
     jwks.publish(&[&key]);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(status_for(&app, "u", &key.token_for("u")).await, 200);
 }
 
@@ -182,7 +183,7 @@ async fn key_carrying_headers_never_cause_a_request() {
     let attacker = TestKey::generate(Alg::EdDsa, "attacker");
     let jwks = JwksServer::start(&[&key]).await;
     let trap = JwksServer::start(&[&attacker]).await;
-    let app = spawn_with_jwks(&jwks, 0, false).await;
+    let app = spawn_with_jwks(&jwks, 1, false).await;
     let header = json!({
         "kid": "attacker", "jku": trap.url, "x5u": trap.url,
         "jwk": attacker.jwk, "x5c": ["MIIB"]
@@ -343,4 +344,16 @@ async fn an_oversized_jwks_is_refused() {
     jwks.publish_raw(keys);
     let app = spawn_with_jwks_url(jwks.url.clone()).await;
     assert_error(app.list_tasks("u", &key.token_for("u")).await, 503, "SERVICE_UNAVAILABLE").await;
+}
+
+#[tokio::test]
+async fn a_zero_cooldown_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = crate::helpers::test_settings(&dir);
+    settings.jwks_cooldown_secs = 0;
+    let error = match taskgate::app::Application::build(settings).await {
+        Ok(_) => panic!("must refuse"),
+        Err(error) => error.to_string(),
+    };
+    assert!(error.contains("TASKGATE_JWKS_COOLDOWN"), "{error}");
 }
