@@ -201,10 +201,6 @@ impl ApiError {
         Self::new(ErrorCode::InternalError)
     }
 
-    pub fn code(&self) -> ErrorCode {
-        self.code
-    }
-
     fn www_authenticate(&self) -> Option<HeaderValue> {
         let value = match self.code {
             ErrorCode::MissingToken => r#"Bearer realm="taskgate""#.to_owned(),

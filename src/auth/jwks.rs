@@ -220,7 +220,6 @@ pub struct JwksIssuer {
     last_refetch: tokio::sync::Mutex<Option<Instant>>,
     cooldown: Duration,
     client: reqwest::Client,
-    fetches: AtomicU64,
     /// The JWKS document the current keys came from, to tell a real change from a refresh.
     published: Mutex<Vec<u8>>,
     /// Bumped after every change of keys; what was verified under an older generation is
@@ -265,7 +264,6 @@ impl JwksIssuer {
             last_refetch: tokio::sync::Mutex::new(None),
             cooldown,
             client,
-            fetches: AtomicU64::new(0),
             published: Mutex::new(Vec::new()),
             generation: AtomicU64::new(0),
         })
@@ -275,21 +273,12 @@ impl JwksIssuer {
         self.policy.issuer.as_deref().unwrap_or_default()
     }
 
-    /// How many fetches were attempted: for logs and tests.
-    pub fn fetch_count(&self) -> u64 {
-        self.fetches.load(Ordering::Relaxed)
-    }
-
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 
     pub fn keys(&self) -> Arc<Vec<IssuerKey>> {
         self.keys.read().map_or_else(|poisoned| poisoned.into_inner().clone(), |keys| keys.clone())
-    }
-
-    pub fn has_keys(&self) -> bool {
-        !self.keys().is_empty()
     }
 
     /// Finds the key for a token's `kid` and algorithm among `keys`.
@@ -326,7 +315,6 @@ impl JwksIssuer {
     }
 
     async fn fetch(&self) -> bool {
-        self.fetches.fetch_add(1, Ordering::Relaxed);
         let fetched =
             self.download().await.and_then(|body| parse_jwks(&body).map(|keys| (body, keys)));
         match fetched {

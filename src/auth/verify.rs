@@ -98,10 +98,6 @@ impl TokenVerifier {
         Self { shared_secret, secret_policy, issuers, verified: VerifiedTokens::default() }
     }
 
-    pub fn issuers(&self) -> &[Arc<JwksIssuer>] {
-        &self.issuers
-    }
-
     /// Verifies `token` at time `now` (seconds since the epoch).
     pub async fn verify(&self, token: &str, now: i64) -> Result<Identity, ErrorCode> {
         if let Some(known) = self.verified.get(token) {
