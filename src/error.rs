@@ -175,10 +175,6 @@ impl ApiError {
         Self { code, detail: code.default_detail().to_owned(), errors: Vec::new() }
     }
 
-    pub fn with_detail(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self { code, detail: detail.into(), errors: Vec::new() }
-    }
-
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {
             [only] => format!("{}: {}", only.field, only.message),

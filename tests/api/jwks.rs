@@ -8,7 +8,11 @@ use crate::helpers::{TestApp, assert_error, now, spawn_app_with};
 use crate::keys::{ALL, Alg, ISSUER, JwksServer, TestKey, access_claims};
 
 async fn spawn_with_jwks(jwks: &JwksServer, cooldown_secs: u64, shared_secret: bool) -> TestApp {
-    let url = jwks.url.clone();
+    spawn_with_jwks_url(jwks.url.clone(), cooldown_secs, shared_secret).await
+}
+
+/// A service trusting the JWKS at `url` for `ISSUER`, with or without the shared secret too.
+async fn spawn_with_jwks_url(url: String, cooldown_secs: u64, shared_secret: bool) -> TestApp {
     spawn_app_with(move |s| {
         s.jwks_url = Some(url);
         s.jwt_issuer = Some(ISSUER.into());
@@ -301,29 +305,18 @@ async fn periodic_refresh_drops_removed_keys() {
     assert_eq!(body["error_code"], "INVALID_TOKEN_SIGNATURE");
 }
 
-async fn spawn_with_jwks_url(url: String) -> TestApp {
-    spawn_app_with(move |s| {
-        s.jwks_url = Some(url);
-        s.jwt_issuer = Some(ISSUER.into());
-        s.jwt_audience = Some(ISSUER.into());
-        s.jwks_cooldown_secs = 60;
-        s.better_auth_secret = None;
-    })
-    .await
-}
-
 #[tokio::test]
 async fn redirects_are_followed_within_the_origin_only() {
     let key = TestKey::generate(Alg::EdDsa, "k");
     let jwks = JwksServer::start(&[&key]).await;
     let same_origin = jwks.redirect_url("/api/auth/jwks");
-    let app = spawn_with_jwks_url(same_origin).await;
+    let app = spawn_with_jwks_url(same_origin, 60, false).await;
     assert_eq!(status_for(&app, "u", &key.token_for("u")).await, 200);
 
     // The same server under another host name is another origin: not followed.
     let elsewhere = JwksServer::start(&[&key]).await;
     let other_host = elsewhere.url.replace("127.0.0.1", "localhost");
-    let app = spawn_with_jwks_url(jwks.redirect_url(&other_host)).await;
+    let app = spawn_with_jwks_url(jwks.redirect_url(&other_host), 60, false).await;
     assert_error(app.list_tasks("u", &key.token_for("u")).await, 503, "SERVICE_UNAVAILABLE").await;
     assert_eq!(elsewhere.fetches(), 0, "the redirect to another origin was not followed");
 }
@@ -342,7 +335,7 @@ async fn an_oversized_jwks_is_refused() {
         .collect();
     keys.push(key.jwk.clone());
     jwks.publish_raw(keys);
-    let app = spawn_with_jwks_url(jwks.url.clone()).await;
+    let app = spawn_with_jwks(&jwks, 60, false).await;
     assert_error(app.list_tasks("u", &key.token_for("u")).await, 503, "SERVICE_UNAVAILABLE").await;
 }
 
