@@ -1,11 +1,11 @@
 //! Building and running the service: state, router, middleware stack, graceful shutdown.
 
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
-use axum::{Json, Router};
 use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,6 +26,7 @@ use crate::auth::jwks::JwksIssuer;
 use crate::auth::{ClaimPolicy, TokenVerifier, TrustedKey};
 use crate::config::{ConfigError, Settings};
 use crate::error::{ApiError, ErrorCode};
+use crate::health;
 use crate::http::MAX_BODY_BYTES;
 use crate::openapi::ApiDoc;
 use crate::store::sqlite::SqliteStore;
@@ -177,8 +178,8 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     let load_limit = Arc::new(Semaphore::new(settings.max_concurrency));
     Router::new()
         .merge(api)
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
         .fallback(not_found)
         .with_state(state)
@@ -214,16 +215,6 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 ),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-}
-
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
-}
-
-/// Ready when the database answers; a load balancer takes the instance out otherwise.
-async fn readyz(State(store): State<DynTaskStore>) -> Result<Json<serde_json::Value>, ApiError> {
-    store.ping().await?;
-    Ok(Json(serde_json::json!({ "status": "ok" })))
 }
 
 async fn not_found() -> ApiError {

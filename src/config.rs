@@ -92,6 +92,45 @@ pub struct Settings {
     #[arg(long, env = "TASKGATE_SHUTDOWN_TIMEOUT", default_value_t = 10, global = true)]
     pub shutdown_timeout_secs: u64,
 
+    /// Seconds a client has to send a request's headers, from its first byte (or from the
+    /// connection's start); slower clients are disconnected.
+    #[arg(long, env = "TASKGATE_HEADER_TIMEOUT", default_value_t = 10, global = true)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a keep-alive connection may stay idle between requests before it is closed.
+    #[arg(long, env = "TASKGATE_IDLE_TIMEOUT", default_value_t = 60, global = true)]
+    pub idle_timeout_secs: u64,
+
+    /// Seconds a client has to send a request body once its headers are in; slower is a 408.
+    #[arg(long, env = "TASKGATE_BODY_TIMEOUT", default_value_t = 10, global = true)]
+    pub body_timeout_secs: u64,
+
+    /// Open connections at most; more are closed at once. Default: the file-descriptor limit
+    /// less headroom for the database, JWKS fetches and logs.
+    #[arg(long, env = "TASKGATE_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
+
+    /// Requests one user may have in flight at once; more get 429.
+    #[arg(long, env = "TASKGATE_MAX_INFLIGHT_PER_USER", default_value_t = 32, global = true)]
+    pub max_inflight_per_user: usize,
+
+    /// Browser origins allowed to call the API cross-origin, comma-separated exact origins
+    /// (`https://app.example`); empty means same-origin only.
+    #[arg(long, env = "TASKGATE_CORS_ORIGINS", default_value = "", global = true)]
+    pub cors_origins: String,
+
+    /// Where to serve Prometheus metrics (`127.0.0.1:9090`); off unless set.
+    #[arg(long, env = "TASKGATE_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Proxies whose `X-Forwarded-For` is believed, comma-separated addresses or CIDRs.
+    #[arg(long, env = "TASKGATE_TRUSTED_PROXIES", default_value = "", global = true)]
+    pub trusted_proxies: String,
+
+    /// The URL clients reach this service at (`https://todo.example`); https turns on HSTS.
+    #[arg(long, env = "TASKGATE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
     /// Log line format.
     #[arg(long, env = "TASKGATE_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,

@@ -39,6 +39,10 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 422: the body or a parameter is well-formed but not acceptable.
     ValidationError,
+    /// 422: an `Idempotency-Key` already used with a different request body.
+    IdempotencyKeyReused,
+    /// 429: the user has too many requests in flight.
+    TooManyRequests,
     /// 500: something failed inside the service; details are only in the log.
     InternalError,
     /// 503: the database cannot be reached or the service is at capacity.
@@ -63,7 +67,8 @@ impl ErrorCode {
             BadRequest => StatusCode::BAD_REQUEST,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ValidationError => StatusCode::UNPROCESSABLE_ENTITY,
+            ValidationError | IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -87,6 +92,8 @@ impl ErrorCode {
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ValidationError => "VALIDATION_ERROR",
+            IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            TooManyRequests => "TOO_MANY_REQUESTS",
             InternalError => "INTERNAL_ERROR",
             ServiceUnavailable => "SERVICE_UNAVAILABLE",
         }
@@ -105,6 +112,7 @@ impl ErrorCode {
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
             StatusCode::UNPROCESSABLE_ENTITY => Self::ValidationError,
+            StatusCode::TOO_MANY_REQUESTS => Self::TooManyRequests,
             StatusCode::SERVICE_UNAVAILABLE => Self::ServiceUnavailable,
             _ => Self::InternalError,
         }
@@ -128,6 +136,10 @@ impl ErrorCode {
             PayloadTooLarge => "The request body is too large",
             UnsupportedMediaType => "The request body must be application/json",
             ValidationError => "The request is not valid",
+            IdempotencyKeyReused => {
+                "This Idempotency-Key was already used with a different request body"
+            }
+            TooManyRequests => "Too many requests in flight for this user, retry shortly",
             InternalError => "An internal error occurred",
             ServiceUnavailable => "The service is temporarily unavailable, retry shortly",
         }
@@ -235,7 +247,7 @@ impl IntoResponse for ApiError {
         if let Some(value) = www_authenticate {
             headers.insert(header::WWW_AUTHENTICATE, value);
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
         response

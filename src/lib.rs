@@ -5,6 +5,8 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod fence;
+pub mod health;
 pub mod http;
 pub mod openapi;
 pub mod store;

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::cache::ListCache;
 use super::{StoreError, TaskStore};
 use crate::auth::UserId;
+use crate::fence;
 use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, timestamp_now};
 
 const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_tasks.sql")];
@@ -121,8 +122,14 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let (answer, answered) = oneshot::channel();
         let (pages, owner) = (self.pages.clone(), owner.as_str().to_owned());
+        let fence = fence::current();
         let job: WriteJob = Box::new(move |conn| {
-            let result = f(conn).map_err(classify);
+            // A request already answered with a timeout must not change anything.
+            let result = if fence::begin_write(fence.as_deref()) {
+                f(conn).map_err(classify)
+            } else {
+                Err(StoreError::Unavailable("the request timed out before its write".into()))
+            };
             let succeeded = result.is_ok();
             let reply: Reply = Box::new(move |committed| {
                 pages.invalidate(&owner);

@@ -32,6 +32,15 @@ pub fn test_settings(dir: &TempDir) -> Settings {
         request_timeout_secs: 30,
         shutdown_timeout_secs: 5,
         log_format: LogFormat::Text,
+        header_timeout_secs: 10,
+        idle_timeout_secs: 60,
+        body_timeout_secs: 10,
+        max_connections: None,
+        max_inflight_per_user: 32,
+        cors_origins: String::new(),
+        metrics_listen: None,
+        trusted_proxies: String::new(),
+        public_url: None,
     }
 }
 
