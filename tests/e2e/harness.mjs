@@ -1,0 +1,460 @@
+// Shared harness for the browser end-to-end tests: a real taskgate process on a free port with a
+// throw-away SQLite database, tokens minted by `taskgate token`, Chromium driven by playwright-core,
+// small static servers for pages on other origins, and cleanup of all of it, pass or fail.
+//
+// Everything a test starts is registered with a Scope; `scope.close()` (run it from an `after`
+// hook, or use `scopeFor(t)`) stops it in reverse order. A last-resort `exit` hook kills any child
+// process and removes any temp dir that a crash left behind.
+//
+// Environment (all optional):
+//   TASKGATE_BIN      the taskgate binary (default: $CARGO_TARGET_DIR/debug/taskgate when
+//                     CARGO_TARGET_DIR is set, else <repo>/target/debug/taskgate)
+//   CHROMIUM_PATH     the Chromium executable (default /usr/bin/chromium, Debian's `chromium`)
+//   E2E_KEEP_LOGS=1   print taskgate's output when it is stopped (it is always printed on failure)
+
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { readFile, realpath } from "node:fs/promises";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(HERE, "../..");
+
+/** Where the taskgate binary is: TASKGATE_BIN, else cargo's debug build. */
+export const TASKGATE_BIN = process.env.TASKGATE_BIN
+  ? path.resolve(process.env.TASKGATE_BIN)
+  : path.join(path.resolve(REPO_ROOT, process.env.CARGO_TARGET_DIR ?? "target"), "debug", "taskgate");
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** The flags the tests run Chromium with: headless, and quiet on the network (no update checks, no sync). */
+export const CHROMIUM_ARGS = Object.freeze([
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+]);
+
+/** A secret for `BETTER_AUTH_SECRET`: 32 random bytes, base64 (44 bytes, above the 32-byte minimum). */
+export function newSecret() {
+  return randomBytes(32).toString("base64");
+}
+
+const STARTUP_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const COMMAND_TIMEOUT_MS = 15_000;
+const POLL_INTERVAL_MS = 50;
+// A port another process takes between our probe and taskgate's bind makes taskgate exit at once;
+// it is then started again on another port.
+const LISTEN_ATTEMPTS = 3;
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup
+
+/** The last line of defence: what must not outlive this process even if no cleanup ran. */
+const liveChildren = new Set();
+const liveTempDirs = new Set();
+
+process.once("exit", () => {
+  for (const child of liveChildren) child.kill("SIGKILL");
+  for (const dir of liveTempDirs) rmSync(dir, { recursive: true, force: true });
+});
+// Without these, Ctrl-C or a runner's SIGTERM ends node without running the `exit` hook above.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.once(signal, () => process.exit(128 + os.constants.signals[signal]));
+}
+
+/** Cleanup actions, run in reverse order of registration; every one runs even when some fail. */
+export class Scope {
+  #actions = [];
+
+  /** Registers `action` (sync or async) to run on close; returns it. */
+  defer(action) {
+    this.#actions.push(action);
+    return action;
+  }
+
+  async close() {
+    const errors = [];
+    while (this.#actions.length > 0) {
+      const action = this.#actions.pop();
+      try {
+        await action();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, "several cleanup actions failed");
+  }
+}
+
+/** A Scope closed when test (or suite) context `t` ends. */
+export function scopeFor(t) {
+  const scope = new Scope();
+  t.after(() => scope.close());
+  return scope;
+}
+
+/** A fresh temp dir, removed when `scope` closes. */
+export function tempDir(scope, prefix = "taskgate-e2e-") {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  liveTempDirs.add(dir);
+  scope.defer(() => {
+    rmSync(dir, { recursive: true, force: true });
+    liveTempDirs.delete(dir);
+  });
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small utilities
+
+/** Rejects after `ms` with `message`; the timer never keeps the process alive. */
+function rejectAfter(ms, message) {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
+}
+
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * fetch with a timeout, from node (no browser rules apply). Returns `{ status, headers, text, body }`,
+ * `body` being the parsed JSON when the response is JSON.
+ */
+export async function request(url, init = {}) {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const text = await res.text();
+  let body = text;
+  if (text !== "") {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+  }
+  return { status: res.status, headers: res.headers, text, body };
+}
+
+/** The environment a taskgate process starts with: ours minus anything taskgate reads, plus `extra`. */
+export function taskgateEnv(extra = {}) {
+  const env = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith("TASKGATE_") || key === "DATABASE_URL" || key === "BETTER_AUTH_SECRET") continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+function assertBinary() {
+  assert.ok(
+    existsSync(TASKGATE_BIN),
+    `no taskgate binary at ${TASKGATE_BIN}: run \`cargo build\` at the repo root, or set TASKGATE_BIN`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// taskgate
+
+/** Spawns a child process tracked for cleanup, keeping the tail of its output for error messages. */
+function spawnTracked(label, command, args, { env, cwd }) {
+  const child = spawn(command, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+  child.label = label;
+  child.output = "";
+  const keep = (chunk) => {
+    child.output = (child.output + chunk.toString()).slice(-16_000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  child.exited = new Promise((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+    // A child that could not be spawned emits "error" and never "exit".
+    child.once("error", (error) => {
+      keep(`spawn error: ${error.message}\n`);
+      if (child.pid === undefined) resolve({ code: null, signal: null });
+    });
+  });
+  liveChildren.add(child);
+  child.exited.then(() => liveChildren.delete(child));
+  return child;
+}
+
+function hasExited(child) {
+  return child.pid === undefined || child.exitCode !== null || child.signalCode !== null;
+}
+
+/** SIGTERM (taskgate shuts down gracefully on it), then SIGKILL after STOP_TIMEOUT_MS. */
+async function stopChild(child) {
+  if (!hasExited(child)) {
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+    await child.exited;
+    clearTimeout(timer);
+  }
+  child.stdout.destroy();
+  child.stderr.destroy();
+}
+
+/** Polls `url` until it answers 200; fails early when `child` exits. */
+async function waitForHealthy(child, url) {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    if (hasExited(child)) return { exited: true };
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      if (res.status === 200 && !hasExited(child)) return { exited: false };
+      last = `HTTP ${res.status}`;
+    } catch (error) {
+      last = error.cause?.code ?? error.message;
+    }
+    await delay(POLL_INTERVAL_MS);
+  }
+  throw new Error(`${child.label} not healthy at ${url} after ${STARTUP_TIMEOUT_MS} ms (${last}):\n${child.output}`);
+}
+
+/**
+ * Starts `taskgate serve` on a free port of 127.0.0.1 with a fresh SQLite database, and waits until
+ * /healthz answers. `env` is added to a clean environment (no inherited TASKGATE_*, DATABASE_URL or
+ * BETTER_AUTH_SECRET); a BETTER_AUTH_SECRET is generated unless `env` has one.
+ *
+ * Returns `{ url, origin, port, env, dir, output(), token(user, options), stop() }`; `stop` is also
+ * run when `scope` closes.
+ */
+export async function startTaskgate(scope, { env = {}, args = [] } = {}) {
+  assertBinary();
+  const dir = tempDir(scope, "taskgate-e2e-server-");
+  const serverEnv = {
+    BETTER_AUTH_SECRET: newSecret(),
+    DATABASE_URL: `sqlite://${path.join(dir, "taskgate.db")}`,
+    ...env,
+  };
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const listen = `127.0.0.1:${port}`;
+    const child = spawnTracked(`taskgate on ${listen}`, TASKGATE_BIN, ["serve", ...args], {
+      // In its own dir, so no .env of the developer's is read.
+      cwd: dir,
+      env: taskgateEnv({ ...serverEnv, TASKGATE_LISTEN: listen }),
+    });
+    let stopped = false;
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      await stopChild(child);
+      if (process.env.E2E_KEEP_LOGS === "1") process.stderr.write(`--- ${child.label}:\n${child.output}\n`);
+    };
+    scope.defer(stop);
+    const origin = `http://${listen}`;
+    const { exited } = await waitForHealthy(child, `${origin}/healthz`);
+    if (exited) {
+      await child.exited;
+      if (/cannot listen/i.test(child.output) && attempt < LISTEN_ATTEMPTS) continue;
+      throw new Error(`${child.label} exited (code ${child.exitCode}) before it was healthy:\n${child.output}`);
+    }
+    return {
+      url: origin,
+      origin,
+      port,
+      env: serverEnv,
+      dir,
+      output: () => child.output,
+      token: (user, options) => mintToken(user, { ...options, env: serverEnv, cwd: dir }),
+      stop,
+    };
+  }
+}
+
+/**
+ * `taskgate token --user <user>`: an HS256 access token signed with `env.BETTER_AUTH_SECRET` (and
+ * carrying env's TASKGATE_JWT_ISSUER / TASKGATE_JWT_AUDIENCE, as the server expects them).
+ */
+export async function mintToken(user, { env, ttl, cwd = os.tmpdir() } = {}) {
+  assertBinary();
+  assert.ok(env?.BETTER_AUTH_SECRET, "mintToken needs env.BETTER_AUTH_SECRET (at least 32 bytes)");
+  const args = ["token", "--user", user];
+  if (ttl !== undefined) args.push("--ttl", String(ttl));
+  const stdout = await new Promise((resolve, reject) => {
+    execFile(
+      TASKGATE_BIN,
+      args,
+      { env: taskgateEnv(env), cwd, timeout: COMMAND_TIMEOUT_MS },
+      (error, out, err) => (error ? reject(new Error(`taskgate token failed: ${error.message}\n${err}`)) : resolve(out)),
+    );
+  });
+  const token = stdout.trim();
+  assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/, "taskgate token printed no JWT");
+  return token;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static pages on another origin
+
+const CONTENT_TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+};
+
+/**
+ * Serves the files under `root` (GET and HEAD; `/` is index.html) on 127.0.0.1, port 0 unless
+ * `port` is given. Returns `{ origin, url(path), requests, close() }`; `requests` lists every
+ * "METHOD /path" it was asked for. Closed when `scope` closes.
+ */
+export async function serveStatic(scope, root, { port = 0 } = {}) {
+  const base = await realpath(root);
+  const requests = [];
+  const server = http.createServer(async (req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    try {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.writeHead(405, { allow: "GET, HEAD" }).end();
+        return;
+      }
+      const pathname = decodeURIComponent(new URL(req.url, "http://x").pathname);
+      const file = path.resolve(base, `.${pathname.endsWith("/") ? `${pathname}index.html` : pathname}`);
+      // Only files inside root, whatever `..` the path holds.
+      if (file !== base && !file.startsWith(base + path.sep)) {
+        res.writeHead(404).end();
+        return;
+      }
+      const content = await readFile(file);
+      res.writeHead(200, {
+        "content-type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream",
+        "cache-control": "no-store",
+      });
+      res.end(req.method === "HEAD" ? undefined : content);
+    } catch {
+      if (!res.headersSent) res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(() => resolve()));
+  };
+  scope.defer(close);
+  return { origin, url: (p = "/") => new URL(p, origin).href, requests, close };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chromium
+
+/** Launches headless Chromium (CHROMIUM_PATH, never a downloaded browser); closed when `scope` closes. */
+export async function launchChromium(scope, options = {}) {
+  assert.ok(
+    existsSync(CHROMIUM_PATH),
+    `no Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
+  );
+  const browser = await Promise.race([
+    chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], ...options }),
+    rejectAfter(STARTUP_TIMEOUT_MS, `Chromium did not start within ${STARTUP_TIMEOUT_MS} ms`),
+  ]);
+  scope.defer(() => browser.close());
+  return browser;
+}
+
+/**
+ * A new page in a fresh browser context (no cookies or storage shared with other pages), with a
+ * watcher recording what went wrong on it (see watchPage). Closed when `scope` closes.
+ */
+export async function newPage(scope, browser, { allowedOrigins = [], ...contextOptions } = {}) {
+  const context = await browser.newContext(contextOptions);
+  scope.defer(() => context.close());
+  const page = await context.newPage();
+  const watch = watchPage(page, { allowedOrigins });
+  return { context, page, watch };
+}
+
+/**
+ * Records, for one page: console errors, uncaught page errors, failed requests, requests to an
+ * origin not in `allowedOrigins`, and every response's status and headers (lower-case names).
+ * `watch.settled()` waits for the response headers still being read.
+ */
+export function watchPage(page, { allowedOrigins = [] } = {}) {
+  const allowed = new Set(allowedOrigins);
+  const pending = new Set();
+  const watch = {
+    consoleErrors: [],
+    pageErrors: [],
+    failedRequests: [],
+    foreignRequests: [],
+    responses: [],
+    async settled() {
+      await Promise.all([...pending]);
+    },
+  };
+  const originOf = (url) => {
+    try {
+      return new URL(url).origin;
+    } catch {
+      return url;
+    }
+  };
+  page.on("console", (message) => {
+    if (message.type() === "error") {
+      const { url, lineNumber } = message.location();
+      watch.consoleErrors.push(`${message.text()}${url ? ` (${url}:${lineNumber})` : ""}`);
+    }
+  });
+  page.on("pageerror", (error) => watch.pageErrors.push(String(error?.stack ?? error)));
+  page.on("request", (req) => {
+    // data: and blob: URLs have an opaque origin and stay inside the page.
+    if (/^(data|blob|about):/.test(req.url())) return;
+    if (allowed.size > 0 && !allowed.has(originOf(req.url()))) {
+      watch.foreignRequests.push(`${req.method()} ${req.url()}`);
+    }
+  });
+  page.on("requestfailed", (req) => {
+    watch.failedRequests.push(`${req.method()} ${req.url()}: ${req.failure()?.errorText ?? "failed"}`);
+  });
+  page.on("response", (res) => {
+    const read = res
+      .allHeaders()
+      .then((headers) => {
+        watch.responses.push({ method: res.request().method(), url: res.url(), status: res.status(), headers });
+      })
+      .catch(() => {
+        // The page or context closed before the headers were read: nothing left to check.
+      })
+      .finally(() => pending.delete(read));
+    pending.add(read);
+  });
+  return watch;
+}
