@@ -300,11 +300,8 @@ export async function mintToken(user, { env, ttl, cwd = os.tmpdir() } = {}) {
   const args = ["token", "--user", user];
   if (ttl !== undefined) args.push("--ttl", String(ttl));
   const stdout = await new Promise((resolve, reject) => {
-    execFile(
-      TASKGATE_BIN,
-      args,
-      { env: taskgateEnv(env), cwd, timeout: COMMAND_TIMEOUT_MS },
-      (error, out, err) => (error ? reject(new Error(`taskgate token failed: ${error.message}\n${err}`)) : resolve(out)),
+    execFile(TASKGATE_BIN, args, { env: taskgateEnv(env), cwd, timeout: COMMAND_TIMEOUT_MS }, (error, out, err) =>
+      error ? reject(new Error(`taskgate token failed: ${error.message}\n${err}`)) : resolve(out),
     );
   });
   const token = stdout.trim();
@@ -404,8 +401,8 @@ export async function newPage(scope, browser, { allowedOrigins = [], ...contextO
 
 /**
  * Records, for one page: console errors, uncaught page errors, failed requests, requests to an
- * origin not in `allowedOrigins`, and every response's status and headers (lower-case names).
- * `watch.settled()` waits for the response headers still being read.
+ * origin not in `allowedOrigins` (when it is given), and every response's status and headers
+ * (lower-case names). `watch.settled()` waits for the response headers still being read.
  */
 export function watchPage(page, { allowedOrigins = [] } = {}) {
   const allowed = new Set(allowedOrigins);
