@@ -1,12 +1,14 @@
 //! Authentication: strict token parsing, the key ring and verification, and the extractors.
 
 mod extract;
+mod inflight;
 pub mod jwks;
 pub mod jws;
 mod verified;
 mod verify;
 
 pub use extract::{Authenticated, ScopedUser};
+pub use inflight::{InflightLimiter, InflightSlot};
 pub use verify::{ClaimPolicy, Identity, MAX_LEEWAY_SECONDS, TokenVerifier, TrustedKey, UserId};
 
 /// Selects the TLS implementation for outgoing HTTPS (JWKS fetches), once per process.

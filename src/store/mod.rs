@@ -56,6 +56,17 @@ pub trait TaskStore: Send + Sync + 'static {
     async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError>;
     /// Succeeds when the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Figures for the metrics endpoint: queue depths, cache sizes, connections.
+    fn gauges(&self) -> Vec<Gauge> {
+        Vec::new()
+    }
+}
+
+/// One figure a store reports; `name` is a Prometheus metric name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gauge {
+    pub name: &'static str,
+    pub value: f64,
 }
 
 pub type DynTaskStore = Arc<dyn TaskStore>;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::cache::ListCache;
-use super::{StoreError, TaskStore};
+use super::{Gauge, StoreError, TaskStore};
 use crate::auth::UserId;
 use crate::fence;
 use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, timestamp_now};
@@ -258,9 +258,13 @@ fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
 impl TaskStore for SqliteStore {
     async fn list(&self, owner: &UserId, page: PageRequest) -> Result<Arc<TaskPage>, StoreError> {
         let ticket = match self.pages.get(owner.as_str(), page) {
-            Ok(cached) => return Ok(cached),
+            Ok(cached) => {
+                crate::metrics::count("taskgate_list_cache_hits_total");
+                return Ok(cached);
+            }
             Err(ticket) => ticket,
         };
+        crate::metrics::count("taskgate_list_cache_misses_total");
         let found = Arc::new(self.read(|conn| {
             // One row past the page tells whether another follows; the scan runs in key order, so
             // taking rows stops it early. Parameters are CAST because SQLite re-prepares a statement
@@ -399,6 +403,20 @@ impl TaskStore for SqliteStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())))
+    }
+
+    fn gauges(&self) -> Vec<Gauge> {
+        let (cached_bytes, cached_users) = self.pages.usage();
+        let readers = self.readers.lock().map_or(0, |readers| readers.len());
+        vec![
+            Gauge {
+                name: "taskgate_db_writer_queue",
+                value: (WRITE_QUEUE - self.writer.capacity()) as f64,
+            },
+            Gauge { name: "taskgate_db_idle_readers", value: readers as f64 },
+            Gauge { name: "taskgate_list_cache_bytes", value: cached_bytes as f64 },
+            Gauge { name: "taskgate_list_cache_users", value: cached_users as f64 },
+        ]
     }
 }
 

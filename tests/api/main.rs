@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod edge;
 mod errors;
 mod isolation;
 mod jwks;
