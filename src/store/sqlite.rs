@@ -529,7 +529,150 @@ impl TaskStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fence::WriteFence;
     use rusqlite::StatementStatus;
+
+    fn open_store(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        SqliteStore::open(SqliteOptions::from_url(&url).unwrap()).unwrap()
+    }
+
+    /// A second, writable connection to the store's file, as another process would have.
+    fn side_connection(store: &SqliteStore) -> Connection {
+        open_connection(&store.options, false).unwrap()
+    }
+
+    fn draft(title: &str) -> TaskDraft {
+        TaskDraft { title: title.into(), description: None, completed: false }
+    }
+
+    fn key(value: &str) -> IdempotencyKey {
+        IdempotencyKey::parse(value).unwrap()
+    }
+
+    fn keys_stored(store: &SqliteStore) -> Vec<String> {
+        store
+            .read(|conn| {
+                conn.prepare("SELECT key FROM idempotency_keys ORDER BY key")?
+                    .query_map([], |row| row.get(0))?
+                    .collect()
+            })
+            .unwrap()
+    }
+
+    async fn task_count(store: &SqliteStore, owner: &UserId) -> u64 {
+        store.list(owner, PageRequest { limit: 1, after: None }).await.unwrap().total
+    }
+
+    #[tokio::test]
+    async fn a_key_is_replayed_for_24_hours_and_then_names_a_new_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let (owner, k, t0) = (UserId::parse("u").unwrap(), key("k"), unix_now());
+
+        let CreateOutcome::Created(first) =
+            store.create_once_at(&owner, draft("a"), &k, t0).await.unwrap()
+        else {
+            panic!("a new key creates")
+        };
+        let last_second = t0 + KEY_LIFETIME_SECS - 1;
+        assert_eq!(
+            store.create_once_at(&owner, draft("a"), &k, last_second).await.unwrap(),
+            CreateOutcome::Replayed(first.clone())
+        );
+        assert_eq!(
+            store.create_once_at(&owner, draft("b"), &k, last_second).await.unwrap(),
+            CreateOutcome::KeyReused
+        );
+
+        let expired = t0 + KEY_LIFETIME_SECS;
+        let CreateOutcome::Created(second) =
+            store.create_once_at(&owner, draft("b"), &k, expired).await.unwrap()
+        else {
+            panic!("an expired key creates again")
+        };
+        assert_ne!(second.id, first.id);
+        assert_eq!(
+            store.create_once_at(&owner, draft("a"), &k, expired + 1).await.unwrap(),
+            CreateOutcome::KeyReused,
+            "the key now stands for the second request"
+        );
+        assert_eq!(task_count(&store, &owner).await, 2);
+    }
+
+    #[tokio::test]
+    async fn expired_keys_are_purged_at_most_once_a_minute() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let (owner, t0) = (UserId::parse("u").unwrap(), unix_now());
+        let create = async |name: &str, at: i64| {
+            store.create_once_at(&owner, draft(name), &key(name), at).await.unwrap();
+        };
+        create("k1", t0).await;
+        create("k2", t0 + 1).await;
+        let day = t0 + KEY_LIFETIME_SECS;
+        create("k3", day).await;
+        assert_eq!(keys_stored(&store), ["k2", "k3"], "k1 expired and was purged");
+        create("k4", day + PURGE_EVERY_SECS - 1).await;
+        assert_eq!(keys_stored(&store), ["k2", "k3", "k4"], "k2 expired, but a purge ran lately");
+        create("k5", day + PURGE_EVERY_SECS).await;
+        assert_eq!(keys_stored(&store), ["k3", "k4", "k5"]);
+    }
+
+    #[tokio::test]
+    async fn a_purge_that_reaches_its_limit_lets_the_next_create_purge_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let (owner, now) = (UserId::parse("u").unwrap(), unix_now());
+        let mut side = side_connection(&store);
+        let tx = side.transaction().unwrap();
+        for n in 0..PURGE_LIMIT + 10 {
+            tx.execute(
+                "INSERT INTO idempotency_keys VALUES ('v', ?1, zeroblob(32), 'id', '{}', ?2)",
+                params![format!("old{n:05}"), now - KEY_LIFETIME_SECS],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        store.create_once_at(&owner, draft("a"), &key("a"), now).await.unwrap();
+        assert_eq!(keys_stored(&store).len(), 11, "one purge deletes at most PURGE_LIMIT keys");
+        store.create_once_at(&owner, draft("b"), &key("b"), now + 1).await.unwrap();
+        assert_eq!(keys_stored(&store), ["a", "b"], "the next create purged the rest at once");
+    }
+
+    #[tokio::test]
+    async fn a_write_refused_by_a_timed_out_request_records_neither_task_nor_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let owner = UserId::parse("u").unwrap();
+        let fence = WriteFence::new();
+        assert!(fence.abandon());
+        let refused = fence.scope(store.create_once(&owner, draft("a"), &key("k"))).await;
+        assert!(matches!(refused, Err(StoreError::Unavailable(_))), "{refused:?}");
+        assert_eq!(task_count(&store, &owner).await, 0);
+        assert!(keys_stored(&store).is_empty());
+        let retried = store.create_once(&owner, draft("b"), &key("k")).await.unwrap();
+        assert!(matches!(retried, CreateOutcome::Created(_)), "the key is still free: {retried:?}");
+    }
+
+    #[tokio::test]
+    async fn the_key_and_its_task_commit_or_fail_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let owner = UserId::parse("u").unwrap();
+        side_connection(&store)
+            .execute_batch(
+                "CREATE TRIGGER no_keys BEFORE INSERT ON idempotency_keys \
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+            )
+            .unwrap();
+        let failed = store.create_once(&owner, draft("a"), &key("k")).await;
+        assert!(
+            matches!(&failed, Err(StoreError::Internal(cause)) if cause.contains("refused")),
+            "the key's insert failed: {failed:?}"
+        );
+        assert_eq!(task_count(&store, &owner).await, 0, "the task was rolled back with its key");
+    }
 
     #[tokio::test]
     async fn list_statements_are_prepared_once() {
