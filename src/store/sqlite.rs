@@ -226,7 +226,7 @@ impl SqliteStore {
         .await
     }
 
-    /// `true` for the one caller that should purge expired keys now: at most one a minute.
+    /// `true` for the one caller that should purge expired keys now: at most once a minute.
     fn claim_purge(&self, now: i64) -> bool {
         let due = self.next_purge.load(Ordering::Relaxed);
         now >= due

@@ -142,7 +142,8 @@ async fn a_malformed_key_is_422_naming_the_header_and_creates_nothing() {
         HeaderValue::from_bytes(b"\"caf\xc3\xa9\"").unwrap(),
     ];
     for key in malformed {
-        let response = post_with_keys(&app, "alice", r#"{"title": "t"}"#, &[key.clone()]).await;
+        let response =
+            post_with_keys(&app, "alice", r#"{"title": "t"}"#, std::slice::from_ref(&key)).await;
         let body = assert_error(response, 422, "VALIDATION_ERROR").await;
         assert_eq!(body["errors"][0]["field"], "Idempotency-Key", "{key:?}: {body}");
     }
