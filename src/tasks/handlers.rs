@@ -5,11 +5,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 
+use super::idempotency::IdempotencyKey;
 use super::{Completion, CompletionInput, ListQuery, PageRequest, Task, TaskDraft, TaskInput};
 use crate::auth::ScopedUser;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::{JsonBody, OptionalJsonBody, TaskIdParam, ValidQuery, path_segment};
-use crate::store::DynTaskStore;
+use crate::store::{CreateOutcome, DynTaskStore};
 
 fn tasks_url(user: &ScopedUser) -> String {
     format!("/api/{}/tasks", path_segment(user.0.as_str()))
@@ -69,12 +70,24 @@ pub async fn list_tasks(
 pub async fn create_task(
     user: ScopedUser,
     State(store): State<DynTaskStore>,
+    key: Option<IdempotencyKey>,
     JsonBody(input): JsonBody<TaskInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     let draft = TaskDraft::try_from(input)?;
-    let task = store.create(&user.0, draft).await?;
-    let location = header_value(&format!("{}/{}", tasks_url(&user), task.id))?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(task)))
+    let (task, replayed) = match key {
+        None => (store.create(&user.0, draft).await?, false),
+        Some(key) => match store.create_once(&user.0, draft, &key).await? {
+            CreateOutcome::Created(task) => (task, false),
+            CreateOutcome::Replayed(task) => (task, true),
+            CreateOutcome::KeyReused => return Err(ErrorCode::IdempotencyKeyReused.into()),
+        },
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(header::LOCATION, header_value(&format!("{}/{}", tasks_url(&user), task.id))?);
+    if replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok((StatusCode::CREATED, headers, Json(task)))
 }
 
 /// Fetch one task.

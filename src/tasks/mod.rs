@@ -1,6 +1,7 @@
 //! The task domain: what a task is, and the parsed, validated inputs that create or change one.
 
 pub mod handlers;
+pub mod idempotency;
 
 use axum::body::Bytes;
 use base64::Engine;
@@ -69,8 +70,8 @@ pub fn timestamp_now() -> String {
     now.format(&Rfc3339).unwrap_or_default()
 }
 
-/// A task as stored and as served.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+/// A task as stored and as served (and, for idempotent replays, stored as served).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Task {
     /// UUIDv7.
     #[schema(example = "01937f6c-3c5e-7a3b-9d61-2a4f0c1e5b7d")]

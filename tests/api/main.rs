@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod edge;
 mod errors;
+mod idempotency;
 mod isolation;
 mod jwks;
 mod keys;
