@@ -5,9 +5,13 @@ mod helpers;
 
 mod auth;
 mod errors;
+mod expiry;
 mod isolation;
 mod jwks;
 mod keys;
 mod logs;
+mod openapi;
 mod startup;
 mod tasks;
+mod titles;
+mod token_command;
