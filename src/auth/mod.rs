@@ -9,7 +9,9 @@ mod verify;
 
 pub use extract::{Authenticated, ScopedUser};
 pub use inflight::{InflightLimiter, InflightSlot};
-pub use verify::{ClaimPolicy, Identity, MAX_LEEWAY_SECONDS, TokenVerifier, TrustedKey, UserId};
+pub use verify::{
+    ClaimPolicy, Identity, MAX_LEEWAY_SECONDS, MAX_USER_ID_BYTES, TokenVerifier, TrustedKey, UserId,
+};
 
 /// Selects the TLS implementation for outgoing HTTPS (JWKS fetches), once per process.
 pub fn install_tls_provider() {

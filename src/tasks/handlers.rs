@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use super::idempotency::IdempotencyKey;
 use super::{Completion, CompletionInput, ListQuery, PageRequest, Task, TaskDraft, TaskInput};
 use crate::auth::ScopedUser;
-use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
 use crate::http::{JsonBody, OptionalJsonBody, TaskIdParam, ValidQuery, path_segment};
 use crate::store::{CreateOutcome, DynTaskStore};
 
@@ -29,7 +29,11 @@ fn header_value(value: &str) -> Result<HeaderValue, ApiError> {
             ("X-Total-Count" = u64, description = "How many tasks the user has in all"),
             ("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"),
         )),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 422, response = crate::openapi::InvalidListQuery),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     ),
     security(("BearerAuth" = []))
 )]
@@ -58,12 +62,21 @@ pub async fn list_tasks(
 /// Create a task.
 #[utoipa::path(
     post, path = "/api/{user_id}/tasks", tag = "tasks",
-    params(("user_id" = String, Path, description = "Must be the token's user id")),
+    params(
+        ("user_id" = String, Path, description = "Must be the token's user id"),
+        crate::openapi::IdempotencyKeyHeader,
+    ),
     request_body = TaskInput,
     responses(
         (status = 201, description = "Created", body = Task, headers(("Location" = String, description = "The new task's URL"))),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::InvalidNewTask),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     ),
     security(("BearerAuth" = []))
 )]
@@ -95,8 +108,13 @@ pub async fn create_task(
     get, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
     params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)")),
     responses(
-        (status = 200, body = Task),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 200, description = "The task", body = Task),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::InvalidTaskId),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     ),
     security(("BearerAuth" = []))
 )]
@@ -115,9 +133,16 @@ pub async fn get_task(
     params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)")),
     request_body = TaskInput,
     responses(
-        (status = 200, body = Task),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 200, description = "The task as replaced", body = Task),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::InvalidTask),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     ),
     security(("BearerAuth" = []))
 )]
@@ -137,7 +162,12 @@ pub async fn replace_task(
     params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::InvalidTaskId),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     ),
     security(("BearerAuth" = []))
 )]
@@ -158,9 +188,16 @@ pub async fn delete_task(
     params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)")),
     request_body(content = Option<CompletionInput>, description = "Optional: without a body the completion is toggled"),
     responses(
-        (status = 200, body = Task),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 200, description = "The task with its new completion", body = Task),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::InvalidCompletion),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     ),
     security(("BearerAuth" = []))
 )]
