@@ -1,10 +1,10 @@
 //! Building and running the service: state, router, middleware stack, graceful shutdown.
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, patch};
 use secrecy::ExposeSecret;
 use std::future::Future;
@@ -12,23 +12,26 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, Semaphore};
-use tower_http::LatencyUnit;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwks::JwksIssuer;
-use crate::auth::{ClaimPolicy, TokenVerifier, TrustedKey};
+use crate::auth::{ClaimPolicy, InflightLimiter, TokenVerifier, TrustedKey};
 use crate::config::{ConfigError, Settings};
+use crate::edge::{EdgeConfig, EdgeLayer};
 use crate::error::{ApiError, ErrorCode};
 use crate::health;
 use crate::http::MAX_BODY_BYTES;
 use crate::openapi::ApiDoc;
+use crate::serve::{ConnectionLimits, serve};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{DynTaskStore, StoreError};
 use crate::tasks::handlers;
@@ -38,6 +41,13 @@ use crate::tasks::handlers;
 pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     pub tasks: DynTaskStore,
+    pub inflight: Arc<InflightLimiter>,
+}
+
+impl FromRef<AppState> for Arc<InflightLimiter> {
+    fn from_ref(state: &AppState) -> Self {
+        state.inflight.clone()
+    }
 }
 
 impl FromRef<AppState> for Arc<TokenVerifier> {
@@ -60,6 +70,8 @@ pub enum StartupError {
     Database(#[from] StoreError),
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
+    #[error("cannot serve metrics on {0}: {1}")]
+    Metrics(SocketAddr, std::io::Error),
 }
 
 /// The token verifier the settings describe. JWKS issuers are fetched once here; an issuer that
@@ -106,22 +118,44 @@ fn keep_refreshing(issuer: Weak<JwksIssuer>, every: Duration) {
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    shutdown_timeout: Duration,
+    limits: ConnectionLimits,
+    metrics: Option<(TcpListener, DynTaskStore)>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
-        let store = SqliteStore::open(settings.sqlite_options()?)?;
+        let store: DynTaskStore = SqliteStore::open(settings.sqlite_options()?)?;
         let verifier = token_verifier(&settings).await?;
-        let state = AppState { verifier: Arc::new(verifier), tasks: store };
+        let state = AppState {
+            verifier: Arc::new(verifier),
+            tasks: store.clone(),
+            inflight: InflightLimiter::new(settings.max_inflight_per_user),
+        };
+        let metrics = match settings.metrics_listen {
+            Some(address) => Some((
+                crate::metrics::listen(address)
+                    .await
+                    .map_err(|e| StartupError::Metrics(address, e))?,
+                store,
+            )),
+            None => None,
+        };
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
         Ok(Self {
             listener,
-            router: router(state, &settings),
-            shutdown_timeout: settings.shutdown_timeout(),
+            router: router(state, &settings)?,
+            limits: ConnectionLimits {
+                header_timeout: settings.header_timeout(),
+                idle_timeout: settings.idle_timeout(),
+                max_connections: settings
+                    .max_connections
+                    .unwrap_or_else(crate::serve::default_max_connections),
+                shutdown_timeout: settings.shutdown_timeout(),
+            },
+            metrics,
         })
     }
 
@@ -133,39 +167,34 @@ impl Application {
         self.local_addr().port()
     }
 
+    /// Where metrics are served, when they are.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(listener, _)| listener.local_addr().ok())
+    }
+
+    pub fn max_connections(&self) -> usize {
+        self.limits.max_connections
+    }
+
     /// Serves until `shutdown` completes, then lets in-flight requests finish for at most the
     /// configured shutdown timeout.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let stopping = Arc::new(Notify::new());
-        let signal = {
-            let stopping = stopping.clone();
-            async move {
-                shutdown.await;
-                tracing::info!("shutting down: finishing in-flight requests");
-                stopping.notify_one();
-            }
-        };
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, service).with_graceful_shutdown(signal);
-        let deadline = async {
-            stopping.notified().await;
-            tokio::time::sleep(self.shutdown_timeout).await;
-        };
-        tokio::select! {
-            result = server => result,
-            () = deadline => {
-                tracing::warn!("shutdown deadline passed: dropping the requests still running");
-                Ok(())
-            }
+        if let Some((listener, store)) = self.metrics {
+            tokio::spawn(crate::metrics::serve(listener, store));
         }
+        serve(self.listener, self.router, self.limits, shutdown).await
     }
 }
 
+/// Headers a browser on another origin may read from our responses.
+const EXPOSED_HEADERS: [&str; 7] =
+    ["link", "x-total-count", "x-request-id", "location", "etag", "set-auth-jwt", "set-auth-token"];
+
 /// The whole HTTP surface.
-pub fn router(state: AppState, settings: &Settings) -> Router {
+pub fn router(state: AppState, settings: &Settings) -> Result<Router, ConfigError> {
     let api = Router::new()
         .route("/api/{user_id}/tasks", get(handlers::list_tasks).post(handlers::create_task))
         .route(
@@ -173,106 +202,69 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             get(handlers::get_task).put(handlers::replace_task).delete(handlers::delete_task),
         )
         .route("/api/{user_id}/tasks/{id}/complete", patch(handlers::complete_task))
-        .layer(middleware::map_response(no_store));
+        // Responses about a user's tasks must not be kept by shared or private caches.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
 
-    let load_limit = Arc::new(Semaphore::new(settings.max_concurrency));
-    Router::new()
+    // Work beyond the concurrency limit is refused at once (503) rather than queued until it
+    // times out. Health checks stay outside it, so a saturated instance still says it is alive.
+    let shed = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+            tracing::warn!("at capacity: request shed");
+            ApiError::new(ErrorCode::ServiceUnavailable)
+        }))
+        .layer(LoadShedLayer::new())
+        .layer(GlobalConcurrencyLimitLayer::new(settings.max_concurrency));
+    let limited = Router::new()
         .merge(api)
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
         .fallback(not_found)
+        .layer(shed);
+
+    let edge = EdgeLayer::new(EdgeConfig {
+        request_timeout: settings.request_timeout(),
+        hsts: settings.public_url_is_https(),
+        trusted_proxies: settings.trusted_proxies()?,
+    });
+    let mut app = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(limited)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            settings.request_timeout(),
-        ))
-        .layer(middleware::from_fn_with_state(load_limit, shed_load))
-        .layer(middleware::map_response(finish_response))
+        .layer(RequestBodyTimeoutLayer::new(settings.body_timeout()))
+        // A declared body over the limit is refused before it is read, and before `100 Continue`.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    let origins = settings.cors_origins()?;
+    if !origins.is_empty() {
+        app = app.layer(cors(origins));
+    }
+    Ok(app
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a handler panicked");
             ApiError::new(ErrorCode::InternalError).into_response()
         }))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request| {
-                    let route = request
-                        .extensions()
-                        .get::<MatchedPath>()
-                        .map_or("<unmatched>", MatchedPath::as_str);
-                    let request_id = request
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("");
-                    tracing::info_span!("request", method = %request.method(), route, request_id)
-                })
-                .on_request(())
-                .on_response(
-                    DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Micros),
-                ),
-        )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(edge))
+}
+
+/// Cross-origin access for the configured origins only: never `*`, never a reflected origin.
+fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
+        .max_age(Duration::from_secs(600))
 }
 
 async fn not_found() -> ApiError {
     ApiError::not_found()
-}
-
-/// Responses about a user's tasks must not be kept by shared or private caches.
-async fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// Refuses work beyond the concurrency limit at once, instead of queueing it until it times out.
-async fn shed_load(State(limit): State<Arc<Semaphore>>, request: Request, next: Next) -> Response {
-    match limit.try_acquire() {
-        Ok(_permit) => next.run(request).await,
-        Err(_) => {
-            tracing::warn!("at capacity: request shed");
-            ApiError::new(ErrorCode::ServiceUnavailable).into_response()
-        }
-    }
-}
-
-const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
-    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::REFERRER_POLICY, "no-referrer"),
-    (header::X_FRAME_OPTIONS, "DENY"),
-    (
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-         frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    ),
-];
-
-/// Adds the security headers to every response, and gives error responses made outside our
-/// handlers (the router's 405, the timeout's 408, ...) the one JSON error body.
-async fn finish_response(response: Response) -> Response {
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    let mut response = if (status.is_client_error() || status.is_server_error()) && !is_json {
-        let (mut parts, _) = response.into_parts();
-        let body = ApiError::new(ErrorCode::for_status(status)).into_response();
-        let (body_parts, body) = body.into_parts();
-        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        parts.headers.remove(header::CONTENT_LENGTH);
-        if let Some(retry) = body_parts.headers.get(header::RETRY_AFTER) {
-            parts.headers.insert(header::RETRY_AFTER, retry.clone());
-        }
-        Response::from_parts(parts, body)
-    } else {
-        response
-    };
-    let headers = response.headers_mut();
-    for (name, value) in SECURITY_HEADERS {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
-    response
 }

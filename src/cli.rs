@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
+use crate::token;
 
 #[derive(Debug, Parser)]
 #[command(name = "taskgate", version, about = "A self-hosted, multi-user todo service")]
@@ -19,11 +20,11 @@ pub enum Command {
     Serve,
     /// Print an HS256 access token for a user, signed with BETTER_AUTH_SECRET.
     Token {
-        /// The user id the token speaks for (its `sub`).
-        #[arg(long)]
+        /// The user id the token speaks for (its `sub`): 1 to 255 bytes.
+        #[arg(long, value_parser = token::parse_user)]
         user: String,
-        /// Lifetime in seconds.
-        #[arg(long, default_value_t = 900)]
+        /// Lifetime in seconds, from 1 to 31536000 (one year).
+        #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = token::parse_ttl)]
         ttl: u64,
     },
     /// Create or upgrade the database schema, then exit.

@@ -1,5 +1,6 @@
 //! One `Settings` value, read from flags and environment (and `.env`), validated once at start.
 
+use axum::http::HeaderValue;
 use clap::{Args, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use crate::auth::MAX_LEEWAY_SECONDS;
 use crate::auth::jwks::JwksIssuerConfig;
+use crate::edge::TrustedProxies;
 use crate::store::sqlite::{SqliteOptions, Synchronous};
 
 /// The shortest `BETTER_AUTH_SECRET` accepted: 256 bits, as HS256 wants (RFC 7518 §3.2).
@@ -165,8 +167,17 @@ pub enum ConfigError {
     InvalidJwksUrl(String),
     #[error("TASKGATE_JWT_LEEWAY must be between 0 and {MAX_LEEWAY_SECONDS} seconds (it is {0})")]
     LeewayTooLarge(u64),
-    #[error("DATABASE_URL `{0}` is not supported: use sqlite://path/to/file.db")]
+    #[error("DATABASE_URL `{}` is not supported: use sqlite://path/to/file.db", redacted_url(.0))]
     UnsupportedDatabase(String),
+    #[error(
+        "TASKGATE_CORS_ORIGINS: `{0}` is not an origin; list exact origins such as \
+         https://app.example or http://localhost:3000 (scheme, host and port; no path, no `*`)"
+    )]
+    InvalidCorsOrigin(String),
+    #[error("TASKGATE_TRUSTED_PROXIES: `{0}` is not an IP address or CIDR (e.g. 10.0.0.0/8)")]
+    InvalidTrustedProxy(String),
+    #[error("TASKGATE_PUBLIC_URL `{}` must be an http or https URL", redacted_url(.0))]
+    InvalidPublicUrl(String),
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
     #[error("{0} must not be empty when set")]
@@ -193,7 +204,19 @@ impl Settings {
         if self.jwt_audience.as_deref() == Some("") {
             return Err(ConfigError::Empty("TASKGATE_JWT_AUDIENCE"));
         }
+        self.cors_origins()?;
+        self.trusted_proxies()?;
+        if let Some(url) = &self.public_url
+            && !reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            return Err(ConfigError::InvalidPublicUrl(url.clone()));
+        }
         for (name, value) in [
+            ("TASKGATE_HEADER_TIMEOUT", self.header_timeout_secs),
+            ("TASKGATE_IDLE_TIMEOUT", self.idle_timeout_secs),
+            ("TASKGATE_BODY_TIMEOUT", self.body_timeout_secs),
+            ("TASKGATE_MAX_CONNECTIONS", self.max_connections.unwrap_or(1) as u64),
+            ("TASKGATE_MAX_INFLIGHT_PER_USER", self.max_inflight_per_user as u64),
             ("TASKGATE_MAX_CONCURRENCY", self.max_concurrency as u64),
             ("TASKGATE_REQUEST_TIMEOUT", self.request_timeout_secs),
             ("TASKGATE_DB_BUSY_TIMEOUT_MS", self.db_busy_timeout_ms),
@@ -260,5 +283,122 @@ impl Settings {
 
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_secs)
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs)
+    }
+
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|url| url.starts_with("https://"))
+    }
+
+    /// The allowed cross-origin callers, each an exact serialized origin.
+    pub fn cors_origins(&self) -> Result<Vec<HeaderValue>, ConfigError> {
+        self.cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(|origin| {
+                let parsed = reqwest::Url::parse(origin).ok().filter(|url| {
+                    matches!(url.scheme(), "http" | "https")
+                        && url.origin().ascii_serialization() == origin
+                });
+                parsed
+                    .and_then(|_| HeaderValue::from_str(origin).ok())
+                    .ok_or_else(|| ConfigError::InvalidCorsOrigin(origin.to_owned()))
+            })
+            .collect()
+    }
+
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, ConfigError> {
+        TrustedProxies::parse(&self.trusted_proxies).map_err(ConfigError::InvalidTrustedProxy)
+    }
+
+    /// What the start-up log line says about this configuration: nothing secret.
+    pub fn summary(&self) -> Summary {
+        let mut key_sources = Vec::new();
+        if self.better_auth_secret.is_some() {
+            key_sources.push("BETTER_AUTH_SECRET (HS256)".to_owned());
+        }
+        for issuer in self.jwks_issuers().unwrap_or_default() {
+            key_sources.push(format!("JWKS {}", redacted_url(&issuer.jwks_url)));
+        }
+        Summary {
+            database: redacted_url(&self.database_url),
+            key_sources: key_sources.join(", "),
+            issuer_enforced: self.jwt_issuer.is_some(),
+            audience_enforced: self.jwt_audience.is_some(),
+        }
+    }
+}
+
+/// The parts of the configuration worth stating at start.
+#[derive(Debug)]
+pub struct Summary {
+    pub database: String,
+    pub key_sources: String,
+    /// For the shared secret; JWKS issuers always check both.
+    pub issuer_enforced: bool,
+    pub audience_enforced: bool,
+}
+
+/// A URL fit for logs and messages: no user info (passwords), no query string or fragment (tokens).
+pub fn redacted_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.set_query(None);
+            parsed.set_fragment(None);
+            parsed.to_string()
+        }
+        // Not a URL we can take apart: show only what precedes any credentials.
+        Err(_) => match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://…"),
+            None => "…".to_owned(),
+        },
+    }
+}
+
+/// Environment variables that look like ours but are not: most likely typos, which would
+/// otherwise silently leave a setting (an audience check, say) off.
+pub fn unknown_taskgate_variables(known: &[&str]) -> Vec<String> {
+    let mut unknown: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| name.starts_with("TASKGATE_") && !known.contains(&name.as_str()))
+        .collect();
+    unknown.sort();
+    unknown
+}
+
+/// Loads `.env` from the working folder or the nearest folder above it that has one. A problem is
+/// described by line number only: the line itself may hold a secret.
+pub fn load_dotenv() -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    let path = cwd.ancestors().map(|dir| dir.join(".env")).find(|path| path.is_file())?;
+    match dotenvy::from_path(&path) {
+        Ok(()) => None,
+        Err(dotenvy::Error::LineParse(text, _)) => {
+            let first = text.lines().next().unwrap_or("");
+            let line = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|content| content.lines().position(|l| l.contains(first)))
+                .map_or_else(|| "?".to_owned(), |index| (index + 1).to_string());
+            Some(format!(
+                "{}: line {line} is not NAME=value; it and the lines after it were not read",
+                path.display()
+            ))
+        }
+        Err(dotenvy::Error::Io(error)) => Some(format!("cannot read {}: {error}", path.display())),
+        Err(_) => Some(format!("{}: cannot be read as a .env file", path.display())),
     }
 }

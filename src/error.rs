@@ -203,6 +203,17 @@ impl ApiError {
         Self::new(ErrorCode::NotFound)
     }
 
+    /// The body this error is answered with; the OpenAPI document's examples are made with it,
+    /// so they show exactly what the service sends.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            detail: self.detail.clone(),
+            error_code: self.code,
+            status_code: self.code.status().as_u16(),
+            errors: self.errors.clone(),
+        }
+    }
+
     /// A failure whose cause is logged here and never shown to the client.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");

@@ -2,19 +2,43 @@
 
 use axum::Json;
 use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::store::DynTaskStore;
 
+/// The body of a healthy answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthStatus {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+const OK: HealthStatus = HealthStatus { status: "ok" };
+
 /// Alive: the process answers HTTP.
-pub async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+#[utoipa::path(
+    get, path = "/healthz", tag = "health",
+    responses(
+        (status = 200, description = "The process is up and answers HTTP", body = HealthStatus,
+            example = json!({ "status": "ok" })),
+    )
+)]
+pub async fn healthz() -> Json<HealthStatus> {
+    Json(OK)
 }
 
 /// Ready when the database answers; a load balancer takes the instance out otherwise.
-pub async fn readyz(
-    State(store): State<DynTaskStore>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+#[utoipa::path(
+    get, path = "/readyz", tag = "health",
+    responses(
+        (status = 200, description = "Ready: the database answers", body = HealthStatus,
+            example = json!({ "status": "ok" })),
+        (status = 503, response = crate::openapi::NotReady),
+    )
+)]
+pub async fn readyz(State(store): State<DynTaskStore>) -> Result<Json<HealthStatus>, ApiError> {
     store.ping().await?;
-    Ok(Json(serde_json::json!({ "status": "ok" })))
+    Ok(Json(OK))
 }

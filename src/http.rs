@@ -1,13 +1,16 @@
 //! Request extractors for bodies, queries and path ids that fail with the service's one error body.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Query, RawPathParams, Request};
+use axum::extract::{
+    FromRequest, FromRequestParts, OptionalFromRequestParts, Query, RawPathParams, Request,
+};
 use axum::http::{HeaderMap, header, request::Parts};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::tasks::TaskId;
+use crate::tasks::idempotency::{self, IdempotencyKey};
 
 /// Largest accepted request body; larger ones are a 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -126,6 +129,24 @@ impl<S: Send + Sync> FromRequestParts<S> for TaskIdParam {
             .map_err(|_| ApiError::invalid_field("id", "must be a task id (a UUID)"))?;
         let raw = params.iter().find(|(name, _)| *name == "id").map_or("", |(_, value)| value);
         TaskId::parse(raw).map(TaskIdParam)
+    }
+}
+
+/// `Option<IdempotencyKey>`: the `Idempotency-Key` header, `None` when absent. A malformed value,
+/// or several of them, is a 422: a retry must never silently lose its key.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, ApiError> {
+        let mut values = parts.headers.get_all("idempotency-key").iter();
+        let Some(value) = values.next() else {
+            return Ok(None);
+        };
+        if values.next().is_some() {
+            return Err(ApiError::invalid_field(idempotency::HEADER, "must be sent once"));
+        }
+        // Bytes beyond ASCII become replacement characters, which parse rejects like any other.
+        IdempotencyKey::parse(&String::from_utf8_lossy(value.as_bytes())).map(Some)
     }
 }
 

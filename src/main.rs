@@ -7,18 +7,18 @@ use std::process::ExitCode;
 use taskgate::app::Application;
 use taskgate::cli::{Cli, Command};
 use taskgate::store::sqlite::SqliteStore;
-use taskgate::{telemetry, token};
+use taskgate::{config, telemetry, token};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // A missing .env is normal; a malformed one is worth saying.
-    if let Err(error) = dotenvy::dotenv()
-        && !error.not_found()
-    {
-        eprintln!("taskgate: ignoring .env: {error}");
+    if let Some(problem) = config::load_dotenv() {
+        eprintln!("taskgate: {problem}");
     }
     let cli = Cli::parse();
-    telemetry::init(cli.settings.log_format);
+    let _log_writer = telemetry::init(cli.settings.log_format);
+    for name in config::unknown_taskgate_variables(&known_variables()) {
+        tracing::warn!(variable = name, "unknown TASKGATE_ variable ignored: is it misspelt?");
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -32,8 +32,19 @@ async fn run(cli: Cli) -> Result<(), String> {
     let settings = cli.settings;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            let summary = settings.summary();
             let app = Application::build(settings).await.map_err(|e| e.to_string())?;
-            tracing::info!(address = %app.local_addr(), "taskgate listening");
+            tracing::info!(
+                version = env!("CARGO_PKG_VERSION"),
+                address = %app.local_addr(),
+                database = summary.database,
+                key_sources = summary.key_sources,
+                issuer_enforced = summary.issuer_enforced,
+                audience_enforced = summary.audience_enforced,
+                max_connections = app.max_connections(),
+                metrics = app.metrics_addr().map(tracing::field::display),
+                "taskgate listening"
+            );
             app.run_until_stopped(shutdown_signal()).await.map_err(|e| e.to_string())
         }
         Command::Token { user, ttl } => {
@@ -58,6 +69,22 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Every environment variable the command line reads.
+fn known_variables() -> Vec<&'static str> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let mut names = Vec::new();
+    for command in std::iter::once(&command).chain(command.get_subcommands()) {
+        for arg in command.get_arguments() {
+            if let Some(name) = arg.get_env().and_then(|name| name.to_str()) {
+                // Leaked once per name at start: a handful of short strings.
+                names.push(&*Box::leak(name.to_owned().into_boxed_str()));
+            }
+        }
+    }
+    names
 }
 
 async fn shutdown_signal() {

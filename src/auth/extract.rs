@@ -7,24 +7,30 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::inflight::{InflightLimiter, InflightSlot};
 use super::verify::{Identity, TokenVerifier, UserId};
+use crate::edge::ClientAddr;
 use crate::error::{ApiError, ErrorCode};
+use crate::telemetry::Untrusted;
 
-/// A request whose bearer token verified.
-#[derive(Debug, Clone)]
-pub struct Authenticated(pub Identity);
+/// A request whose bearer token verified. It holds one of its user's in-flight slots until the
+/// handler returns.
+#[derive(Debug)]
+pub struct Authenticated(pub Identity, #[allow(dead_code)] InflightSlot);
 
 /// A request whose bearer token verified and whose token user is the `{user_id}` of the path.
-#[derive(Debug, Clone)]
-pub struct ScopedUser(pub UserId);
+#[derive(Debug)]
+pub struct ScopedUser(pub UserId, #[allow(dead_code)] InflightSlot);
 
 impl<S> FromRequestParts<S> for Authenticated
 where
     Arc<TokenVerifier>: FromRef<S>,
+    Arc<InflightLimiter>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
+    // skip_all: the span must never record the credential.
     #[tracing::instrument(name = "authenticate", skip_all)]
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let verifier = Arc::<TokenVerifier>::from_ref(state);
@@ -32,19 +38,24 @@ where
             Ok(token) => verifier.verify(token, unix_now()).await,
             Err(code) => Err(code),
         };
-        verified.map(Authenticated).map_err(|code| reject(parts, code, None))
+        let identity = verified.map_err(|code| reject(parts, code, None))?;
+        match Arc::<InflightLimiter>::from_ref(state).try_acquire(&identity.user_id) {
+            Some(slot) => Ok(Authenticated(identity, slot)),
+            None => Err(reject(parts, ErrorCode::TooManyRequests, Some(&identity.user_id))),
+        }
     }
 }
 
 impl<S> FromRequestParts<S> for ScopedUser
 where
     Arc<TokenVerifier>: FromRef<S>,
+    Arc<InflightLimiter>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Authenticated(identity) = Authenticated::from_request_parts(parts, state).await?;
+        let Authenticated(identity, slot) = Authenticated::from_request_parts(parts, state).await?;
         // Path segments arrive percent-decoded; the comparison is then byte for byte.
         let params = RawPathParams::from_request_parts(parts, state).await;
         let path_user = params.ok().and_then(|params| {
@@ -52,7 +63,7 @@ where
         });
         match path_user {
             Some(path_user) if path_user.as_bytes() == identity.user_id.as_str().as_bytes() => {
-                Ok(ScopedUser(identity.user_id))
+                Ok(ScopedUser(identity.user_id, slot))
             }
             _ => Err(reject(parts, ErrorCode::ForbiddenUserAccess, Some(&identity.user_id))),
         }
@@ -89,18 +100,25 @@ fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Logs the failure (never the credential) and turns it into the response error.
+/// Logs the failure (never the credential) and turns it into the response error. Values a client
+/// chose (the token's user id, the request id) are logged quoted and escaped, so they cannot forge
+/// a log line or send terminal escapes.
 fn reject(parts: &Parts, code: ErrorCode, user_id: Option<&UserId>) -> ApiError {
     let route = parts.extensions.get::<MatchedPath>().map_or("", MatchedPath::as_str);
-    let client =
-        parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+    let client = parts.extensions.get::<ClientAddr>().map(|ClientAddr(addr)| *addr).or_else(|| {
+        parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())
+    });
+    let request_id = parts.headers.get("x-request-id");
     tracing::warn!(
         error_code = code.as_str(),
         route,
         client = client.map(tracing::field::display),
-        user_id = user_id.map(tracing::field::display),
+        user_id = user_id.map(|id| tracing::field::display(Untrusted(id.as_str()))),
+        request_id =
+            request_id.and_then(|id| id.to_str().ok()).map(Untrusted).map(tracing::field::display),
         "request refused"
     );
+    crate::metrics::auth_refusal(code.as_str());
     ApiError::new(code)
 }
 

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::verify::ClaimPolicy;
+use crate::config::redacted_url;
 
 /// A JWKS larger than this is refused: real key sets are a few KiB.
 const MAX_JWKS_BYTES: usize = 256 * 1024;
@@ -234,10 +235,10 @@ impl JwksIssuer {
         cooldown: Duration,
     ) -> Result<Self, String> {
         crate::auth::install_tls_provider();
-        let origin = reqwest::Url::parse(&config.jwks_url)
-            .map_err(|e| format!("{}: {e}", config.jwks_url))?;
+        let shown = redacted_url(&config.jwks_url);
+        let origin = reqwest::Url::parse(&config.jwks_url).map_err(|e| format!("{shown}: {e}"))?;
         if !matches!(origin.scheme(), "https" | "http") {
-            return Err(format!("{}: the JWKS URL must be http(s)", config.jwks_url));
+            return Err(format!("{shown}: the JWKS URL must be http(s)"));
         }
         // Redirects are followed only within the same scheme, host and port.
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
@@ -335,14 +336,15 @@ impl JwksIssuer {
             }
             Err(reason) => {
                 // The keys we have keep working while the issuer is unreachable.
-                tracing::warn!(issuer = self.issuer(), url = %self.url, %reason, "JWKS fetch failed");
+                let url = redacted_url(&self.url);
+                tracing::warn!(issuer = self.issuer(), %url, %reason, "JWKS fetch failed");
                 false
             }
         }
     }
 
     async fn download(&self) -> Result<Vec<u8>, String> {
-        let mut response = self.client.get(&self.url).send().await.map_err(|e| e.to_string())?;
+        let mut response = self.client.get(&self.url).send().await.map_err(describe)?;
         if !response.status().is_success() {
             return Err(format!("status {}", response.status()));
         }
@@ -350,7 +352,7 @@ impl JwksIssuer {
             return Err("JWKS too large".into());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        while let Some(chunk) = response.chunk().await.map_err(describe)? {
             if body.len() + chunk.len() > MAX_JWKS_BYTES {
                 return Err("JWKS too large".into());
             }
@@ -358,4 +360,9 @@ impl JwksIssuer {
         }
         Ok(body)
     }
+}
+
+/// A fetch error without its URL, which may hold credentials or a query string.
+fn describe(error: reqwest::Error) -> String {
+    error.without_url().to_string()
 }

@@ -1,13 +1,17 @@
 //! Authentication: strict token parsing, the key ring and verification, and the extractors.
 
 mod extract;
+mod inflight;
 pub mod jwks;
 pub mod jws;
 mod verified;
 mod verify;
 
 pub use extract::{Authenticated, ScopedUser};
-pub use verify::{ClaimPolicy, Identity, MAX_LEEWAY_SECONDS, TokenVerifier, TrustedKey, UserId};
+pub use inflight::{InflightLimiter, InflightSlot};
+pub use verify::{
+    ClaimPolicy, Identity, MAX_LEEWAY_SECONDS, MAX_USER_ID_BYTES, TokenVerifier, TrustedKey, UserId,
+};
 
 /// Selects the TLS implementation for outgoing HTTPS (JWKS fetches), once per process.
 pub fn install_tls_provider() {

@@ -12,7 +12,8 @@ use crate::error::ErrorCode;
 /// Tokens kept, in bytes of token text; past it the cache starts over.
 const MAX_BYTES: usize = 4 << 20;
 
-/// When a verified token may be used, in seconds since the epoch, leeway included.
+/// When a verified token may be used, in seconds since the epoch, leeway included: from `from`
+/// (inclusive) until just before `until`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Validity {
     pub from: f64,
@@ -20,9 +21,12 @@ pub struct Validity {
 }
 
 impl Validity {
+    /// `until` is exclusive (RFC 7519 4.1.4: the token must not be accepted "on or after" `exp`),
+    /// `from` inclusive. The first verification and every remembered use go through here, so
+    /// they cannot disagree about the last second.
     pub fn check(self, now: i64) -> Result<(), ErrorCode> {
         let now = now as f64;
-        if now > self.until || now < self.from { Err(ErrorCode::TokenExpired) } else { Ok(()) }
+        if now >= self.until || now < self.from { Err(ErrorCode::TokenExpired) } else { Ok(()) }
     }
 }
 

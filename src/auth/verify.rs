@@ -289,9 +289,37 @@ mod tests {
         let t = token(json!({ "sub": "u", "iat": 1000, "exp": 2000 }));
         assert_eq!(block_on(verifier.verify(&t, 1500)).unwrap().user_id.as_str(), "u");
         assert!(verifier.verified.get(&t).is_some(), "remembered");
+        assert!(block_on(verifier.verify(&t, 1999)).is_ok());
+        // `exp` is exclusive: the second it names is already too late.
+        assert_eq!(block_on(verifier.verify(&t, 2000)).unwrap_err(), ErrorCode::TokenExpired);
         assert_eq!(block_on(verifier.verify(&t, 2001)).unwrap_err(), ErrorCode::TokenExpired);
         assert_eq!(block_on(verifier.verify(&t, 999)).unwrap_err(), ErrorCode::TokenExpired);
-        assert!(block_on(verifier.verify(&t, 2000)).is_ok());
+    }
+
+    #[test]
+    fn the_first_verification_and_the_remembered_token_agree_that_exp_is_exclusive() {
+        let first = verifier();
+        let t = token(json!({ "sub": "u", "exp": 2000 }));
+        assert_eq!(block_on(first.verify(&t, 2000)).unwrap_err(), ErrorCode::TokenExpired);
+        assert!(first.verified.get(&t).is_none(), "an expired token is not remembered");
+        let remembered = verifier();
+        assert!(block_on(remembered.verify(&t, 1999)).is_ok());
+        assert!(remembered.verified.get(&t).is_some(), "remembered");
+        assert_eq!(block_on(remembered.verify(&t, 2000)).unwrap_err(), ErrorCode::TokenExpired);
+    }
+
+    #[test]
+    fn with_leeway_a_token_expires_at_exp_plus_leeway_on_both_paths() {
+        let policy = ClaimPolicy { leeway_seconds: 10, ..ClaimPolicy::default() };
+        let with_leeway =
+            || TokenVerifier::new(Some(TrustedKey::hs256(SECRET)), policy.clone(), Vec::new());
+        let t = token(json!({ "sub": "u", "exp": 2000 }));
+        let first = with_leeway();
+        assert_eq!(block_on(first.verify(&t, 2010)).unwrap_err(), ErrorCode::TokenExpired);
+        let remembered = with_leeway();
+        assert!(block_on(remembered.verify(&t, 2009)).is_ok());
+        assert!(remembered.verified.get(&t).is_some(), "remembered");
+        assert_eq!(block_on(remembered.verify(&t, 2010)).unwrap_err(), ErrorCode::TokenExpired);
     }
 
     #[test]
@@ -320,7 +348,7 @@ mod tests {
         let t = token(json!({ "sub": "u", "nbf": 1000, "iat": 900, "exp": 2000 }));
         assert_eq!(block_on(verifier.verify(&t, 989)).unwrap_err(), ErrorCode::TokenExpired);
         assert!(block_on(verifier.verify(&t, 990)).is_ok());
-        assert!(block_on(verifier.verify(&t, 2010)).is_ok());
-        assert_eq!(block_on(verifier.verify(&t, 2011)).unwrap_err(), ErrorCode::TokenExpired);
+        assert!(block_on(verifier.verify(&t, 2009)).is_ok());
+        assert_eq!(block_on(verifier.verify(&t, 2010)).unwrap_err(), ErrorCode::TokenExpired);
     }
 }

@@ -89,6 +89,12 @@ impl ListCache {
         }
     }
 
+    /// Bytes of pages held and users with pages, for the metrics endpoint.
+    pub fn usage(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.bytes, state.users.values().filter(|user| !user.pages.is_empty()).count())
+    }
+
     /// Forgets the user's pages. Call after a write for `owner` commits and before answering it.
     pub fn invalidate(&self, owner: &str) {
         let mut state = self.lock();

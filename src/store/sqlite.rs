@@ -8,26 +8,36 @@
 //! write is visible to the very next read.
 
 use async_trait::async_trait;
+use rusqlite::types::Type;
 use rusqlite::{
     Connection, ErrorCode as SqliteCode, OpenFlags, OptionalExtension, Row, TransactionBehavior,
     params,
 };
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
 use super::cache::ListCache;
-use super::{StoreError, TaskStore};
+use super::{CreateOutcome, Gauge, StoreError, TaskStore};
 use crate::auth::UserId;
 use crate::fence;
+use crate::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
 use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, timestamp_now};
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_tasks.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_tasks.sql"),
+    include_str!("../../migrations/sqlite/0002_idempotency.sql"),
+];
 /// Writes queued beyond this wait (back-pressure) rather than grow memory without bound.
 const WRITE_QUEUE: usize = 4096;
 /// The most writes one transaction commits; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;
+/// Least seconds between two purges of expired idempotency keys.
+const PURGE_EVERY_SECS: i64 = 60;
+/// The most expired keys one purge deletes, so that a purge adds little to its batch.
+const PURGE_LIMIT: usize = 1000;
 const COLUMNS: &str =
     "id, user_id, title, description, completed, completed_at, created_at, updated_at";
 
@@ -74,6 +84,8 @@ pub struct SqliteStore {
     writer: mpsc::Sender<WriteJob>,
     /// Only this process writes the file, so invalidating on our own commits keeps it exact.
     pages: Arc<ListCache>,
+    /// The Unix second from which the next idempotent create also purges expired keys.
+    next_purge: Arc<AtomicI64>,
 }
 
 impl SqliteStore {
@@ -93,7 +105,13 @@ impl SqliteStore {
             .spawn(move || run_writer(conn, queue))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         let pages = Arc::new(ListCache::new(options.list_cache_bytes));
-        Ok(Arc::new(Self { options, readers: Mutex::new(Vec::new()), writer, pages }))
+        Ok(Arc::new(Self {
+            options,
+            readers: Mutex::new(Vec::new()),
+            writer,
+            pages,
+            next_purge: Arc::new(AtomicI64::new(0)),
+        }))
     }
 
     pub fn path(&self) -> &Path {
@@ -141,6 +159,129 @@ impl SqliteStore {
         self.writer.send(job).await.map_err(|_| gone())?;
         answered.await.map_err(|_| gone())?
     }
+
+    /// [`TaskStore::create_once`] at Unix second `now` (tests move the clock).
+    async fn create_once_at(
+        &self,
+        owner: &UserId,
+        draft: TaskDraft,
+        key: &IdempotencyKey,
+        now: i64,
+    ) -> Result<CreateOutcome, StoreError> {
+        let fingerprint = Fingerprint::of(&draft);
+        let task = new_task(owner, draft);
+        let key = key.as_str().to_owned();
+        let purge = self.claim_purge(now);
+        let next_purge = self.next_purge.clone();
+        // One job, so the lookup, the task and its key share a transaction, and the writer
+        // thread runs jobs one after another: of concurrent requests with one key, the first
+        // creates and the others find its row.
+        self.write(owner, move |conn| {
+            if purge && purge_expired_keys(conn, now)? == PURGE_LIMIT {
+                // More may be left: let the next create go on purging.
+                next_purge.store(now, Ordering::Relaxed);
+            }
+            let found = conn
+                .prepare_cached(
+                    "SELECT fingerprint, response, created_at FROM idempotency_keys \
+                     WHERE user_id = ?1 AND key = ?2",
+                )?
+                .query_row(params![task.user_id, key], |row| {
+                    Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                })
+                .optional()?;
+            if let Some((stored, response, created_at)) = found
+                && now - created_at < KEY_LIFETIME_SECS
+            {
+                if stored != fingerprint.0 {
+                    return Ok(CreateOutcome::KeyReused);
+                }
+                let first = serde_json::from_str(&response).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(1, Type::Text, e.into())
+                })?;
+                return Ok(CreateOutcome::Replayed(first));
+            }
+            insert_task(conn, &task)?;
+            let response = serde_json::to_string(&task)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+            // An expired row for this key is taken over by the new request.
+            conn.prepare_cached(
+                "INSERT INTO idempotency_keys \
+                 (user_id, key, fingerprint, task_id, response, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (user_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, \
+                 task_id = excluded.task_id, response = excluded.response, \
+                 created_at = excluded.created_at",
+            )?
+            .execute(params![
+                task.user_id,
+                key,
+                fingerprint.0,
+                task.id,
+                response,
+                now
+            ])?;
+            Ok(CreateOutcome::Created(task))
+        })
+        .await
+    }
+
+    /// `true` for the one caller that should purge expired keys now: at most once a minute.
+    fn claim_purge(&self, now: i64) -> bool {
+        let due = self.next_purge.load(Ordering::Relaxed);
+        now >= due
+            && self
+                .next_purge
+                .compare_exchange(due, now + PURGE_EVERY_SECS, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
+/// Deletes up to [`PURGE_LIMIT`] keys that expired by `now`; returns how many.
+fn purge_expired_keys(conn: &Connection, now: i64) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "DELETE FROM idempotency_keys WHERE (user_id, key) IN \
+         (SELECT user_id, key FROM idempotency_keys WHERE created_at <= ?1 LIMIT ?2)",
+    )?
+    .execute(params![now - KEY_LIFETIME_SECS, PURGE_LIMIT as i64])
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A new task for `owner`, stamped now.
+fn new_task(owner: &UserId, draft: TaskDraft) -> Task {
+    let now = timestamp_now();
+    Task {
+        id: TaskId::new().to_string(),
+        user_id: owner.as_str().to_owned(),
+        title: draft.title,
+        description: draft.description,
+        completed: draft.completed,
+        completed_at: draft.completed.then(|| now.clone()),
+        created_at: now.clone(),
+        updated_at: now,
+    }
+}
+
+fn insert_task(conn: &Connection, task: &Task) -> rusqlite::Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO tasks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    ))?
+    .execute(params![
+        task.id,
+        task.user_id,
+        task.title,
+        task.description,
+        task.completed,
+        task.completed_at,
+        task.created_at,
+        task.updated_at
+    ])?;
+    Ok(())
 }
 
 fn open_connection(options: &SqliteOptions, read_only: bool) -> rusqlite::Result<Connection> {
@@ -258,9 +399,13 @@ fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
 impl TaskStore for SqliteStore {
     async fn list(&self, owner: &UserId, page: PageRequest) -> Result<Arc<TaskPage>, StoreError> {
         let ticket = match self.pages.get(owner.as_str(), page) {
-            Ok(cached) => return Ok(cached),
+            Ok(cached) => {
+                crate::metrics::count("taskgate_list_cache_hits_total");
+                return Ok(cached);
+            }
             Err(ticket) => ticket,
         };
+        crate::metrics::count("taskgate_list_cache_misses_total");
         let found = Arc::new(self.read(|conn| {
             // One row past the page tells whether another follows; the scan runs in key order, so
             // taking rows stops it early. Parameters are CAST because SQLite re-prepares a statement
@@ -310,34 +455,17 @@ impl TaskStore for SqliteStore {
     }
 
     async fn create(&self, owner: &UserId, draft: TaskDraft) -> Result<Task, StoreError> {
-        let now = timestamp_now();
-        let task = Task {
-            id: TaskId::new().to_string(),
-            user_id: owner.as_str().to_owned(),
-            title: draft.title,
-            description: draft.description,
-            completed: draft.completed,
-            completed_at: draft.completed.then(|| now.clone()),
-            created_at: now.clone(),
-            updated_at: now,
-        };
-        self.write(owner, move |conn| {
-            conn.prepare_cached(&format!(
-                "INSERT INTO tasks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-            ))?
-            .execute(params![
-                task.id,
-                task.user_id,
-                task.title,
-                task.description,
-                task.completed,
-                task.completed_at,
-                task.created_at,
-                task.updated_at
-            ])?;
-            Ok(task)
-        })
-        .await
+        let task = new_task(owner, draft);
+        self.write(owner, move |conn| insert_task(conn, &task).map(|()| task)).await
+    }
+
+    async fn create_once(
+        &self,
+        owner: &UserId,
+        draft: TaskDraft,
+        key: &IdempotencyKey,
+    ) -> Result<CreateOutcome, StoreError> {
+        self.create_once_at(owner, draft, key, unix_now()).await
     }
 
     async fn replace(
@@ -400,12 +528,169 @@ impl TaskStore for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())))
     }
+
+    fn gauges(&self) -> Vec<Gauge> {
+        let (cached_bytes, cached_users) = self.pages.usage();
+        let readers = self.readers.lock().map_or(0, |readers| readers.len());
+        vec![
+            Gauge {
+                name: "taskgate_db_writer_queue",
+                value: (WRITE_QUEUE - self.writer.capacity()) as f64,
+            },
+            Gauge { name: "taskgate_db_idle_readers", value: readers as f64 },
+            Gauge { name: "taskgate_list_cache_bytes", value: cached_bytes as f64 },
+            Gauge { name: "taskgate_list_cache_users", value: cached_users as f64 },
+        ]
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fence::WriteFence;
     use rusqlite::StatementStatus;
+
+    fn open_store(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        SqliteStore::open(SqliteOptions::from_url(&url).unwrap()).unwrap()
+    }
+
+    /// A second, writable connection to the store's file, as another process would have.
+    fn side_connection(store: &SqliteStore) -> Connection {
+        open_connection(&store.options, false).unwrap()
+    }
+
+    fn draft(title: &str) -> TaskDraft {
+        TaskDraft { title: title.into(), description: None, completed: false }
+    }
+
+    fn key(value: &str) -> IdempotencyKey {
+        IdempotencyKey::parse(value).unwrap()
+    }
+
+    fn keys_stored(store: &SqliteStore) -> Vec<String> {
+        store
+            .read(|conn| {
+                conn.prepare("SELECT key FROM idempotency_keys ORDER BY key")?
+                    .query_map([], |row| row.get(0))?
+                    .collect()
+            })
+            .unwrap()
+    }
+
+    async fn task_count(store: &SqliteStore, owner: &UserId) -> u64 {
+        store.list(owner, PageRequest { limit: 1, after: None }).await.unwrap().total
+    }
+
+    #[tokio::test]
+    async fn a_key_is_replayed_for_24_hours_and_then_names_a_new_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let (owner, k, t0) = (UserId::parse("u").unwrap(), key("k"), unix_now());
+
+        let CreateOutcome::Created(first) =
+            store.create_once_at(&owner, draft("a"), &k, t0).await.unwrap()
+        else {
+            panic!("a new key creates")
+        };
+        let last_second = t0 + KEY_LIFETIME_SECS - 1;
+        assert_eq!(
+            store.create_once_at(&owner, draft("a"), &k, last_second).await.unwrap(),
+            CreateOutcome::Replayed(first.clone())
+        );
+        assert_eq!(
+            store.create_once_at(&owner, draft("b"), &k, last_second).await.unwrap(),
+            CreateOutcome::KeyReused
+        );
+
+        let expired = t0 + KEY_LIFETIME_SECS;
+        let CreateOutcome::Created(second) =
+            store.create_once_at(&owner, draft("b"), &k, expired).await.unwrap()
+        else {
+            panic!("an expired key creates again")
+        };
+        assert_ne!(second.id, first.id);
+        assert_eq!(
+            store.create_once_at(&owner, draft("a"), &k, expired + 1).await.unwrap(),
+            CreateOutcome::KeyReused,
+            "the key now stands for the second request"
+        );
+        assert_eq!(task_count(&store, &owner).await, 2);
+    }
+
+    #[tokio::test]
+    async fn expired_keys_are_purged_at_most_once_a_minute() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let (owner, t0) = (UserId::parse("u").unwrap(), unix_now());
+        let create = async |name: &str, at: i64| {
+            store.create_once_at(&owner, draft(name), &key(name), at).await.unwrap();
+        };
+        create("k1", t0).await;
+        create("k2", t0 + 1).await;
+        let day = t0 + KEY_LIFETIME_SECS;
+        create("k3", day).await;
+        assert_eq!(keys_stored(&store), ["k2", "k3"], "k1 expired and was purged");
+        create("k4", day + PURGE_EVERY_SECS - 1).await;
+        assert_eq!(keys_stored(&store), ["k2", "k3", "k4"], "k2 expired, but a purge ran lately");
+        create("k5", day + PURGE_EVERY_SECS).await;
+        assert_eq!(keys_stored(&store), ["k3", "k4", "k5"]);
+    }
+
+    #[tokio::test]
+    async fn a_purge_that_reaches_its_limit_lets_the_next_create_purge_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let (owner, now) = (UserId::parse("u").unwrap(), unix_now());
+        let mut side = side_connection(&store);
+        let tx = side.transaction().unwrap();
+        for n in 0..PURGE_LIMIT + 10 {
+            tx.execute(
+                "INSERT INTO idempotency_keys VALUES ('v', ?1, zeroblob(32), 'id', '{}', ?2)",
+                params![format!("old{n:05}"), now - KEY_LIFETIME_SECS],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        store.create_once_at(&owner, draft("a"), &key("a"), now).await.unwrap();
+        assert_eq!(keys_stored(&store).len(), 11, "one purge deletes at most PURGE_LIMIT keys");
+        store.create_once_at(&owner, draft("b"), &key("b"), now + 1).await.unwrap();
+        assert_eq!(keys_stored(&store), ["a", "b"], "the next create purged the rest at once");
+    }
+
+    #[tokio::test]
+    async fn a_write_refused_by_a_timed_out_request_records_neither_task_nor_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let owner = UserId::parse("u").unwrap();
+        let fence = WriteFence::new();
+        assert!(fence.abandon());
+        let refused = fence.scope(store.create_once(&owner, draft("a"), &key("k"))).await;
+        assert!(matches!(refused, Err(StoreError::Unavailable(_))), "{refused:?}");
+        assert_eq!(task_count(&store, &owner).await, 0);
+        assert!(keys_stored(&store).is_empty());
+        let retried = store.create_once(&owner, draft("b"), &key("k")).await.unwrap();
+        assert!(matches!(retried, CreateOutcome::Created(_)), "the key is still free: {retried:?}");
+    }
+
+    #[tokio::test]
+    async fn the_key_and_its_task_commit_or_fail_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let owner = UserId::parse("u").unwrap();
+        side_connection(&store)
+            .execute_batch(
+                "CREATE TRIGGER no_keys BEFORE INSERT ON idempotency_keys \
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+            )
+            .unwrap();
+        let failed = store.create_once(&owner, draft("a"), &key("k")).await;
+        assert!(
+            matches!(&failed, Err(StoreError::Internal(cause)) if cause.contains("refused")),
+            "the key's insert failed: {failed:?}"
+        );
+        assert_eq!(task_count(&store, &owner).await, 0, "the task was rolled back with its key");
+    }
 
     #[tokio::test]
     async fn list_statements_are_prepared_once() {

@@ -5,11 +5,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 
+use super::idempotency::IdempotencyKey;
 use super::{Completion, CompletionInput, ListQuery, PageRequest, Task, TaskDraft, TaskInput};
 use crate::auth::ScopedUser;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorCode};
 use crate::http::{JsonBody, OptionalJsonBody, TaskIdParam, ValidQuery, path_segment};
-use crate::store::DynTaskStore;
+use crate::store::{CreateOutcome, DynTaskStore};
 
 fn tasks_url(user: &ScopedUser) -> String {
     format!("/api/{}/tasks", path_segment(user.0.as_str()))
@@ -28,7 +29,11 @@ fn header_value(value: &str) -> Result<HeaderValue, ApiError> {
             ("X-Total-Count" = u64, description = "How many tasks the user has in all"),
             ("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"),
         )),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 422, response = crate::openapi::InvalidListQuery),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     ),
     security(("BearerAuth" = []))
 )]
@@ -57,24 +62,45 @@ pub async fn list_tasks(
 /// Create a task.
 #[utoipa::path(
     post, path = "/api/{user_id}/tasks", tag = "tasks",
-    params(("user_id" = String, Path, description = "Must be the token's user id")),
+    params(
+        ("user_id" = String, Path, description = "Must be the token's user id"),
+        crate::openapi::IdempotencyKeyHeader,
+    ),
     request_body = TaskInput,
     responses(
         (status = 201, description = "Created", body = Task, headers(("Location" = String, description = "The new task's URL"))),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::InvalidNewTask),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     ),
     security(("BearerAuth" = []))
 )]
 pub async fn create_task(
     user: ScopedUser,
     State(store): State<DynTaskStore>,
+    key: Option<IdempotencyKey>,
     JsonBody(input): JsonBody<TaskInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     let draft = TaskDraft::try_from(input)?;
-    let task = store.create(&user.0, draft).await?;
-    let location = header_value(&format!("{}/{}", tasks_url(&user), task.id))?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(task)))
+    let (task, replayed) = match key {
+        None => (store.create(&user.0, draft).await?, false),
+        Some(key) => match store.create_once(&user.0, draft, &key).await? {
+            CreateOutcome::Created(task) => (task, false),
+            CreateOutcome::Replayed(task) => (task, true),
+            CreateOutcome::KeyReused => return Err(ErrorCode::IdempotencyKeyReused.into()),
+        },
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(header::LOCATION, header_value(&format!("{}/{}", tasks_url(&user), task.id))?);
+    if replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok((StatusCode::CREATED, headers, Json(task)))
 }
 
 /// Fetch one task.
@@ -82,8 +108,13 @@ pub async fn create_task(
     get, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
     params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)")),
     responses(
-        (status = 200, body = Task),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 200, description = "The task", body = Task),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::InvalidTaskId),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     ),
     security(("BearerAuth" = []))
 )]
@@ -102,9 +133,16 @@ pub async fn get_task(
     params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)")),
     request_body = TaskInput,
     responses(
-        (status = 200, body = Task),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 200, description = "The task as replaced", body = Task),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::InvalidTask),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     ),
     security(("BearerAuth" = []))
 )]
@@ -124,7 +162,12 @@ pub async fn replace_task(
     params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::InvalidTaskId),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     ),
     security(("BearerAuth" = []))
 )]
@@ -145,9 +188,16 @@ pub async fn delete_task(
     params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)")),
     request_body(content = Option<CompletionInput>, description = "Optional: without a body the completion is toggled"),
     responses(
-        (status = 200, body = Task),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 200, description = "The task with its new completion", body = Task),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::InvalidCompletion),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
     ),
     security(("BearerAuth" = []))
 )]

@@ -1,6 +1,7 @@
 //! The task domain: what a task is, and the parsed, validated inputs that create or change one.
 
 pub mod handlers;
+pub mod idempotency;
 
 use axum::body::Bytes;
 use base64::Engine;
@@ -69,8 +70,8 @@ pub fn timestamp_now() -> String {
     now.format(&Rfc3339).unwrap_or_default()
 }
 
-/// A task as stored and as served.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+/// A task as stored and as served (and, for idempotent replays, stored as served).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Task {
     /// UUIDv7.
     #[schema(example = "01937f6c-3c5e-7a3b-9d61-2a4f0c1e5b7d")]
@@ -134,11 +135,17 @@ impl TryFrom<TaskInput> for TaskDraft {
             problem("title", "must be at most 200 characters");
         } else if title.chars().any(char::is_control) {
             problem("title", "must not contain control characters such as line breaks");
+        } else if title.chars().all(is_invisible) {
+            problem("title", "must contain at least one visible character");
+        } else if title.chars().any(is_bidi_control) {
+            problem("title", BIDI_MESSAGE);
         }
-        if let Some(description) = &input.description
-            && description.chars().count() > MAX_DESCRIPTION_CHARS
-        {
-            problem("description", "must be at most 1000 characters");
+        if let Some(description) = &input.description {
+            if description.chars().count() > MAX_DESCRIPTION_CHARS {
+                problem("description", "must be at most 1000 characters");
+            } else if description.chars().any(is_bidi_control) {
+                problem("description", BIDI_MESSAGE);
+            }
         }
         if !errors.is_empty() {
             return Err(ApiError::validation(errors));
@@ -149,6 +156,53 @@ impl TryFrom<TaskInput> for TaskDraft {
             completed: input.completed.unwrap_or(false),
         })
     }
+}
+
+/// Names the controls, so a client that pasted one in unknowingly can find it.
+const BIDI_MESSAGE: &str = concat!(
+    "must not contain bidirectional control characters ",
+    "(U+200E, U+200F, U+061C, U+202A to U+202E, U+2066 to U+2069)"
+);
+
+/// Bidirectional formatting controls: they reorder how the text around them is displayed, so a
+/// title could show one thing and say another (CVE-2021-42574, "Trojan Source").
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Code points that are drawn as nothing at all (Unicode's Default_Ignorable_Code_Point, from
+/// DerivedCoreProperties.txt), plus fillers that are drawn as blank glyphs. A title made only of
+/// these and white space would be an empty-looking line in every list.
+const INVISIBLE: &[(char, char)] = &[
+    ('\u{00AD}', '\u{00AD}'),   // soft hyphen
+    ('\u{034F}', '\u{034F}'),   // combining grapheme joiner
+    ('\u{061C}', '\u{061C}'),   // Arabic letter mark
+    ('\u{115F}', '\u{1160}'),   // Hangul choseong and jungseong fillers
+    ('\u{17B4}', '\u{17B5}'),   // Khmer inherent vowels
+    ('\u{180B}', '\u{180F}'),   // Mongolian free variation selectors and vowel separator
+    ('\u{200B}', '\u{200F}'),   // zero-width space, ZWNJ, ZWJ, LRM, RLM
+    ('\u{202A}', '\u{202E}'),   // bidirectional embeddings and overrides
+    ('\u{2060}', '\u{206F}'),   // word joiner, invisible operators, isolates, deprecated formats
+    ('\u{2800}', '\u{2800}'),   // braille pattern blank (a blank glyph)
+    ('\u{3164}', '\u{3164}'),   // Hangul filler
+    ('\u{FE00}', '\u{FE0F}'),   // variation selectors 1-16
+    ('\u{FEFF}', '\u{FEFF}'),   // zero-width no-break space (BOM)
+    ('\u{FFA0}', '\u{FFA0}'),   // halfwidth Hangul filler
+    ('\u{FFF0}', '\u{FFF8}'),   // unassigned, reserved as ignorable
+    ('\u{1BCA0}', '\u{1BCA3}'), // shorthand format controls
+    ('\u{1D159}', '\u{1D159}'), // musical symbol null notehead (a blank glyph)
+    ('\u{1D173}', '\u{1D17A}'), // musical formatting controls
+    ('\u{E0000}', '\u{E0FFF}'), // tags, variation selectors 17-256, reserved ignorables
+];
+
+/// Whether `c` shows nothing on its own: white space, controls, and the ranges above.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || INVISIBLE.iter().any(|&(first, last)| (first..=last).contains(&c))
 }
 
 /// What `PATCH .../complete` does to a task's completion.
@@ -211,5 +265,117 @@ impl TaskPage {
         self.json
             .get_or_init(|| serde_json::to_vec(&self.tasks).map(Bytes::from).unwrap_or_default())
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::response::IntoResponse;
+
+    fn draft(title: &str, description: Option<&str>) -> Result<TaskDraft, ApiError> {
+        TaskDraft::try_from(TaskInput {
+            title: title.to_owned(),
+            description: description.map(str::to_owned),
+            completed: None,
+        })
+    }
+
+    /// The field errors of a refused input, as (field, message) pairs, read from the very body
+    /// the client would get.
+    fn refusal(title: &str, description: Option<&str>) -> Vec<(String, String)> {
+        let response = draft(title, description).expect_err("refused").into_response();
+        assert_eq!(response.status(), 422);
+        let bytes = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(axum::body::to_bytes(response.into_body(), usize::MAX))
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error_code"], "VALIDATION_ERROR", "{body}");
+        body["errors"]
+            .as_array()
+            .expect("field errors")
+            .iter()
+            .map(|e| {
+                (e["field"].as_str().unwrap().to_owned(), e["message"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_title_of_only_invisible_characters_is_refused() {
+        let invisible = [
+            "\u{200B}",
+            "\u{200C}\u{200D}",
+            "\u{2060}\u{2061}\u{2062}\u{2063}\u{2064}",
+            "\u{FEFF}",
+            "\u{115F}",
+            "\u{1160}",
+            "\u{3164}",
+            "\u{FFA0}",
+            "\u{2800}",
+            "\u{00AD}",
+            "\u{034F}",
+            "\u{180E}",
+            "\u{FE0F}",
+            "\u{E0100}",
+            "\u{E0001}\u{E0041}\u{E007F}",
+            "\u{200B}\u{3000}\u{00A0}\u{2007}\u{200B}",
+            "\u{2028}\u{200B}",
+        ];
+        for title in invisible {
+            let errors = refusal(title, None);
+            assert_eq!(errors.len(), 1, "{title:?}: {errors:?}");
+            assert_eq!(errors[0].0, "title", "{title:?}");
+            assert!(
+                errors[0].1.contains("visible") || errors[0].1.contains("empty"),
+                "{title:?}: {}",
+                errors[0].1
+            );
+        }
+    }
+
+    #[test]
+    fn visible_text_with_invisible_joiners_stays_valid() {
+        for title in ["👩\u{200D}💻 deploy", "👩\u{200D}💻", "❤\u{FE0F}", "a\u{00AD}b", "Straße"]
+        {
+            assert_eq!(draft(title, None).expect("valid").title, title);
+        }
+    }
+
+    #[test]
+    fn bidirectional_controls_are_refused_in_the_title() {
+        for bidi in ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}']
+            .into_iter()
+            .chain(['\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}'])
+            .chain(['\u{061C}'])
+        {
+            let title = format!("invoice{bidi}fdp.exe");
+            let errors = refusal(&title, None);
+            assert_eq!(errors.len(), 1, "{title:?}: {errors:?}");
+            assert_eq!(errors[0].0, "title");
+            assert!(errors[0].1.contains("bidirectional"), "{}", errors[0].1);
+        }
+    }
+
+    #[test]
+    fn bidirectional_controls_are_refused_in_the_description_but_line_breaks_are_not() {
+        let errors = refusal("ok", Some("pay \u{202E}0001\u{202C} now"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "description");
+        assert!(errors[0].1.contains("bidirectional"), "{}", errors[0].1);
+        let multi_line = "first line\nsecond line\r\n\tindented";
+        assert_eq!(
+            draft("ok", Some(multi_line)).expect("valid").description.as_deref(),
+            Some(multi_line)
+        );
+    }
+
+    #[test]
+    fn a_title_and_a_description_can_both_be_refused_at_once() {
+        let fields: Vec<String> =
+            refusal("\u{200B}", Some("\u{2067}x")).into_iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, ["title", "description"]);
     }
 }

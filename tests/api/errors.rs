@@ -147,19 +147,36 @@ async fn start_slow_request(address: &str, token: &str) -> tokio::net::TcpStream
 }
 
 #[tokio::test]
-async fn requests_beyond_the_concurrency_limit_are_shed_with_503() {
+async fn requests_beyond_the_concurrency_limit_are_shed_with_503_but_health_checks_are_not() {
     let app = spawn_app_with(|s| s.max_concurrency = 1).await;
-    let mut held = start_slow_request(&app.address, &token_for("u")).await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let token = token_for("u");
+    let mut held = start_slow_request(&app.address, &token).await;
+    // Wait until the held request owns the one slot: another request is then shed.
+    let mut shed = None;
+    for _ in 0..100 {
+        let response =
+            app.client.get(app.url("/api/u/tasks")).bearer_auth(&token).send().await.unwrap();
+        if response.status() == 503 {
+            shed = Some(response);
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let response = shed.expect("a request beyond the limit is shed");
     assert_eq!(response.headers()["retry-after"], "1");
     assert_error(response, 503, "SERVICE_UNAVAILABLE").await;
+    for path in ["/healthz", "/readyz"] {
+        let health = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(health.status(), 200, "{path} is never shed");
+    }
     drop(held.shutdown().await);
     drop(held);
     // Capacity comes back once the held request is gone.
     let mut ok = false;
     for _ in 0..50 {
-        if app.client.get(app.url("/healthz")).send().await.unwrap().status() == 200 {
+        let response =
+            app.client.get(app.url("/api/u/tasks")).bearer_auth(&token).send().await.unwrap();
+        if response.status() == 200 {
             ok = true;
             break;
         }

@@ -46,6 +46,8 @@ pub fn test_settings(dir: &TempDir) -> Settings {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://host:port` of the metrics listener, when the settings asked for one.
+    pub metrics_address: Option<String>,
     pub client: Client,
     pub db_path: PathBuf,
     _dir: TempDir,
@@ -62,8 +64,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let db_path = dir.path().join("taskgate.db");
     let app = Application::build(settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    TestApp { address, client: http_client(), db_path, _dir: dir }
+    TestApp { address, metrics_address, client: http_client(), db_path, _dir: dir }
 }
 
 /// The `taskgate` binary run in `dir`, with no taskgate configuration inherited from the

@@ -4,10 +4,16 @@
 mod helpers;
 
 mod auth;
+mod edge;
 mod errors;
+mod expiry;
+mod idempotency;
 mod isolation;
 mod jwks;
 mod keys;
 mod logs;
+mod openapi;
 mod startup;
 mod tasks;
+mod titles;
+mod token_command;

@@ -134,12 +134,13 @@ fn the_migrate_command_creates_the_schema() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     let tables: i64 = conn
         .query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'tasks'",
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' \
+             AND name IN ('tasks', 'idempotency_keys')",
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(tables, 1);
+    assert_eq!(tables, 2);
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
 }

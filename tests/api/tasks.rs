@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_error, spawn_app, token_for};
+use crate::helpers::{assert_error, spawn_app, spawn_app_with, token_for};
 
 #[tokio::test]
 async fn a_created_task_is_returned_with_201_and_its_location() {
@@ -270,7 +270,8 @@ async fn writes_are_visible_to_the_very_next_read() {
 
 #[tokio::test]
 async fn concurrent_creates_all_land() {
-    let app = std::sync::Arc::new(spawn_app().await);
+    // More at once than the default per-user cap of requests in flight.
+    let app = std::sync::Arc::new(spawn_app_with(|s| s.max_inflight_per_user = 64).await);
     let mut handles = Vec::new();
     for n in 0..50 {
         let app = app.clone();

@@ -1,0 +1,340 @@
+//! The request edge: one layer for what every request and response needs, kept in one place so
+//! it costs one future per request. It names the request (`X-Request-Id`), finds the client's
+//! address, bounds the request's time without ever dropping a write that began (see
+//! [`crate::fence`]), gives every error the one JSON body, adds the security headers, and writes
+//! the access log line and the request metrics.
+
+use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ipnet::IpNet;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tower::{Layer, Service};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::fence::WriteFence;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Longest client-chosen request id kept; longer (or non-visible-ASCII) ones are replaced.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
+];
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// The address of the client, as far as it can be trusted: the peer's, or, when the peer is a
+/// trusted proxy, the nearest untrusted address in `X-Forwarded-For`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// Peers whose `X-Forwarded-For` is believed.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// Parses a comma-separated list of addresses and CIDRs.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                item.parse::<IpNet>()
+                    .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| item.to_owned())
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+
+    fn trusts(&self, address: IpAddr) -> bool {
+        let address = canonical(address);
+        self.0.iter().any(|net| net.contains(&address))
+    }
+
+    /// The client behind `peer`: walks `X-Forwarded-For` from the nearest hop while hops are
+    /// trusted proxies; a hop that is not an address stops the walk at the last trusted one.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if self.0.is_empty() || !self.trusts(peer) {
+            return canonical(peer);
+        }
+        let mut client = peer;
+        let hops = headers.get_all("x-forwarded-for").iter().collect::<Vec<_>>();
+        for value in hops.iter().rev() {
+            let Ok(value) = value.to_str() else { return canonical(client) };
+            for hop in value.rsplit(',') {
+                match hop.trim().parse::<IpAddr>() {
+                    Ok(address) => {
+                        client = address;
+                        if !self.trusts(address) {
+                            return canonical(address);
+                        }
+                    }
+                    Err(_) => return canonical(client),
+                }
+            }
+        }
+        canonical(client)
+    }
+}
+
+/// IPv4 peers on a dual-stack socket arrive as `::ffff:a.b.c.d`; compare and log them as IPv4.
+fn canonical(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    pub request_timeout: Duration,
+    /// Send `Strict-Transport-Security` (the public URL is https).
+    pub hsts: bool,
+    pub trusted_proxies: TrustedProxies,
+}
+
+#[derive(Clone)]
+pub struct EdgeLayer(Arc<EdgeConfig>);
+
+impl EdgeLayer {
+    pub fn new(config: EdgeConfig) -> Self {
+        Self(Arc::new(config))
+    }
+}
+
+impl<S> Layer<S> for EdgeLayer {
+    type Service = Edge<S>;
+
+    fn layer(&self, inner: S) -> Edge<S> {
+        Edge { inner, config: self.0.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct Edge<S> {
+    inner: S,
+    config: Arc<EdgeConfig>,
+}
+
+impl<S> Service<Request> for Edge<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let started = Instant::now();
+        let request_id = request_id(request.headers_mut());
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        let client = peer.map(|peer| self.config.trusted_proxies.client(peer, request.headers()));
+        if let Some(client) = client {
+            request.extensions_mut().insert(ClientAddr(client));
+        }
+        let method = request.method().clone();
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        let cross_origin = request.headers().contains_key(header::ORIGIN);
+        let preflight = cross_origin
+            && method == Method::OPTIONS
+            && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        // The ready service answers this request; a fresh clone takes its place (tower's rule).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let fence = WriteFence::new();
+        let answer = fence.clone().scope(inner.call(request));
+        let config = self.config.clone();
+        Box::pin(async move {
+            let response = bounded(answer, &fence, config.request_timeout).await;
+            let mut response = finish(response, &config, preflight);
+            if cross_origin {
+                strip_cors_unless_allowed(response.headers_mut());
+            }
+            let status = response.status();
+            response.headers_mut().insert(REQUEST_ID, request_id.clone());
+            let elapsed = started.elapsed();
+            let route = route.as_ref().map(MatchedPath::as_str);
+            tracing::info!(
+                method = %method,
+                route = route.unwrap_or("<unmatched>"),
+                status = status.as_u16(),
+                latency_us = elapsed.as_micros() as u64,
+                request_id = request_id.to_str().unwrap_or("-"),
+                "request"
+            );
+            crate::metrics::request(&method, route, status, elapsed.as_secs_f64());
+            Ok(response)
+        })
+    }
+}
+
+/// The response, or 408 when it takes longer than `timeout` and no write has begun; a request
+/// whose write began is waited for, so its client learns the outcome.
+async fn bounded(
+    answer: impl Future<Output = Result<Response, Infallible>>,
+    fence: &WriteFence,
+    timeout: Duration,
+) -> Response {
+    tokio::pin!(answer);
+    let outcome = tokio::select! {
+        biased;
+        outcome = &mut answer => outcome,
+        () = tokio::time::sleep(timeout) => {
+            if fence.abandon() {
+                return ApiError::new(ErrorCode::RequestTimeout).into_response();
+            }
+            answer.await
+        }
+    };
+    match outcome {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// The client's `X-Request-Id` when it is short visible ASCII, else a fresh UUID (also put on the
+/// request, so handlers and logs see the one that will be answered).
+fn request_id(headers: &mut HeaderMap) -> HeaderValue {
+    let given = headers.get(&REQUEST_ID).filter(|value| {
+        let bytes = value.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= MAX_REQUEST_ID_LEN
+            && bytes.iter().all(|b| (0x21..=0x7e).contains(b))
+    });
+    if let Some(given) = given {
+        return given.clone();
+    }
+    let mut buffer = uuid::Uuid::encode_buffer();
+    let fresh = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+    let fresh = HeaderValue::from_str(fresh).unwrap_or(HeaderValue::from_static("-"));
+    headers.insert(REQUEST_ID, fresh.clone());
+    fresh
+}
+
+/// Gives error responses made outside our handlers (the router's 405, the body limit's 413, ...)
+/// the one JSON error body, and adds the headers every response carries.
+fn finish(response: Response, config: &EdgeConfig, preflight: bool) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let mut response = if (status.is_client_error() || status.is_server_error()) && !is_json {
+        let (mut parts, _) = response.into_parts();
+        let (body_parts, body) =
+            ApiError::new(ErrorCode::for_status(status)).into_response().into_parts();
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        parts.headers.remove(header::CONTENT_LENGTH);
+        for name in [header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+            if let Some(value) = body_parts.headers.get(&name) {
+                parts.headers.insert(name, value.clone());
+            }
+        }
+        Response::from_parts(parts, body)
+    } else {
+        response
+    };
+    // A successful CORS preflight has nothing to say beyond its headers.
+    if preflight && status == StatusCode::OK {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if config.hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    response
+}
+
+/// tower-http's CORS layer describes its policy (methods, headers, max age) to any origin; an
+/// origin that is not allowed learns nothing, not even that policy.
+fn strip_cors_unless_allowed(headers: &mut HeaderMap) {
+    if headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        return;
+    }
+    let names: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("access-control-"))
+        .cloned()
+        .collect();
+    for name in names {
+        headers.remove(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn forwarded_for_is_read_only_from_trusted_proxies() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8, 192.168.1.1").unwrap();
+        let peer: IpAddr = "10.1.2.3".parse().unwrap();
+        let stranger: IpAddr = "203.0.113.9".parse().unwrap();
+        let headers = forwarded(&["198.51.100.7"]);
+        assert_eq!(proxies.client(peer, &headers), "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert_eq!(proxies.client(stranger, &headers), stranger, "untrusted peer: header ignored");
+        assert_eq!(TrustedProxies::default().client(peer, &headers), peer);
+    }
+
+    #[test]
+    fn a_forged_leftmost_hop_does_not_win() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        // The client claims 1.1.1.1; the proxy appended the real address.
+        let headers = forwarded(&["1.1.1.1, 198.51.100.7", "10.0.0.2"]);
+        assert_eq!(proxies.client(peer, &headers), "198.51.100.7".parse::<IpAddr>().unwrap());
+        let garbage = forwarded(&["nonsense, 10.0.0.5"]);
+        assert_eq!(proxies.client(peer, &garbage), "10.0.0.5".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn proxy_lists_are_parsed_strictly() {
+        assert!(TrustedProxies::parse("").unwrap().0.is_empty());
+        assert_eq!(TrustedProxies::parse("::1, 127.0.0.1/32").unwrap().0.len(), 2);
+        assert_eq!(TrustedProxies::parse("10.0.0.0/8, proxy.local").unwrap_err(), "proxy.local");
+    }
+
+    #[test]
+    fn request_ids_are_kept_only_when_short_visible_ascii() {
+        let mut headers = HeaderMap::new();
+        headers.insert(REQUEST_ID, HeaderValue::from_static("abc-123"));
+        assert_eq!(request_id(&mut headers), "abc-123");
+        for bad in ["", "has space", &"x".repeat(129)] {
+            let mut headers = HeaderMap::new();
+            headers.insert(REQUEST_ID, HeaderValue::from_str(bad).unwrap());
+            let id = request_id(&mut headers);
+            assert_ne!(id, bad);
+            assert_eq!(id.len(), 36, "a fresh UUID");
+            assert_eq!(headers.get(REQUEST_ID), Some(&id));
+        }
+    }
+}
