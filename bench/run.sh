@@ -354,7 +354,7 @@ log "taskgate access log (RUST_LOG=$SERVER_LOG): $( [[ $access_logged == yes ]] 
 response_bytes() {
     local url="$1"
     shift
-    curl -s -o /dev/null -w '%{size_download} %{size_header} %{http_code}' "$@" "$url" ||
+    curl -s -o /dev/null -w '%{size_download} %{size_header} %{http_code}\n' "$@" "$url" ||
         die "GET $url failed"
 }
 read -r LIST_BYTES LIST_HEADER_BYTES code < <(response_bytes "$TASKS_URL" -H "$auth_header")
