@@ -14,8 +14,17 @@ use axum::routing::get;
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let address = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:18090".into());
-    let page_bytes = std::env::var("BARE_PAGE_BYTES").ok().and_then(|v| v.parse().ok());
-    let page = Bytes::from(json_page(page_bytes.unwrap_or(5300)));
+    // A typo here must not silently benchmark a page of the default size instead.
+    let page_bytes = match std::env::var("BARE_PAGE_BYTES") {
+        Ok(value) => value.parse().map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("BARE_PAGE_BYTES={value:?} is not a number of bytes"),
+            )
+        })?,
+        Err(_) => 5300,
+    };
+    let page = Bytes::from(json_page(page_bytes));
     let app = Router::new()
         .route(
             "/healthz",

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Load benchmark for taskgate: the /healthz floor, W-list and W-create, measured with wrk.
+# Load benchmark for taskgate, measured with wrk: the /healthz floor, W-list and W-create, and in
+# the same run a bare axum server (bench/bare.rs, no middleware) answering /healthz and a page of
+# exactly W-list's size, so the cost of taskgate's middleware (access log at info included) is a
+# ratio measured side by side.
 #
 #   bench/run.sh [hs256]        # the default mode: HS256 tokens signed with BETTER_AUTH_SECRET
 #   bench/run.sh eddsa          # an EdDSA token from a real Better Auth server (tests/interop),
 #                               # verified through its JWKS; needs node 20+ and PostgreSQL
 #
 # Environment knobs (all optional):
-#   TASKGATE_BIN   use this binary instead of running `cargo build --release`
+#   TASKGATE_BIN   use this binary instead of building it with `cargo build --release`
+#   BARE_BIN       use this bare server instead of building it (`--example bare`)
 #   DURATION       wrk duration per workload            (default 10s)
 #   THREADS        wrk threads                          (default 2)
 #   CONNECTIONS    wrk connections                      (default 32)
+#   ROUNDS         rounds of the taskgate/bare pairs, alternating which goes first (default 2)
 #   SYNC           TASKGATE_SQLITE_SYNCHRONOUS          (default full)
-#   PORT           port to listen on                    (default: first free port from 18080)
+#   SERVER_LOG     taskgate's RUST_LOG                  (default info: the access log is on)
+#   PORT           port taskgate listens on             (default: first free port from 18080)
+#   BARE_PORT      port the bare server listens on      (default: first free port after PORT)
 #   STRICT=1       exit non-zero when a target is missed (correctness failures always do)
 #
 # See bench/README.md for what each workload is and the targets.
@@ -22,6 +29,8 @@ DURATION="${DURATION:-10s}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-32}"
 SYNC="${SYNC:-full}"
+ROUNDS="${ROUNDS:-2}"
+SERVER_LOG="${SERVER_LOG:-info}"
 STRICT="${STRICT:-0}"
 BENCH_USER="bench-user" # eddsa mode replaces it with the Better Auth user id (the token's sub)
 SEED_TASKS=20
@@ -39,6 +48,9 @@ log() { echo "bench: $*" >&2; }
 # --- prerequisites -----------------------------------------------------------------------------
 command -v wrk >/dev/null 2>&1 || die "wrk is not installed; install it with: apt-get install -y wrk"
 command -v curl >/dev/null 2>&1 || die "curl is not installed; install it with: apt-get install -y curl"
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive whole number, not '$ROUNDS'"
+# Each round runs four workloads (bare and taskgate /healthz, bare /page and W-list); W-create once.
+WRK_RUNS=$((4 * ROUNDS + 1))
 
 # --- eddsa mode: Better Auth and PostgreSQL ----------------------------------------------------
 INTEROP_DIR="$REPO_DIR/tests/interop"
@@ -47,12 +59,13 @@ INTEROP_DIR="$REPO_DIR/tests/interop"
 PG_HOST=127.0.0.1
 PG_PORT=5432
 PG_USER=postgres
-PG_ADMIN_DB=test
+PG_ADMIN_DB="test"
 admin_psql() { psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "$PG_ADMIN_DB" "$@"; }
 
 # --- temp dir and cleanup ----------------------------------------------------------------------
 TMP="$(mktemp -d -t taskgate-bench.XXXXXX)"
 SERVER_PID=""
+BARE_PID=""   # the bare axum server
 BA_PID=""     # the Better Auth node process (eddsa)
 BA_DB=""      # its throw-away PostgreSQL database (eddsa)
 # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5 s; reaps it.
@@ -72,6 +85,9 @@ cleanup() {
     if [[ -n "$SERVER_PID" ]]; then
         stop_pid "$SERVER_PID"
     fi
+    if [[ -n "$BARE_PID" ]]; then
+        stop_pid "$BARE_PID"
+    fi
     if [[ -n "$BA_PID" ]]; then
         stop_pid "$BA_PID"
     fi
@@ -83,6 +99,10 @@ cleanup() {
     if [[ $status -ne 0 && -s "$TMP/server.log" ]]; then
         echo "bench: last lines of the server log:" >&2
         tail -n 20 "$TMP/server.log" >&2 || true
+    fi
+    if [[ $status -ne 0 && -s "$TMP/bare.log" ]]; then
+        echo "bench: last lines of the bare server's log:" >&2
+        tail -n 20 "$TMP/bare.log" >&2 || true
     fi
     if [[ $status -ne 0 && -s "$TMP/ba.log" ]]; then
         echo "bench: last lines of the Better Auth log:" >&2
@@ -96,15 +116,24 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- build ---------------------------------------------------------------------------------------
-if [[ -n "${TASKGATE_BIN:-}" ]]; then
-    BIN="$TASKGATE_BIN"
-else
-    log "cargo build --release"
-    (cd "$REPO_DIR" && cargo build --release) >&2
-    BIN="$REPO_DIR/target/release/taskgate"
+# Both binaries come from one cargo invocation, so they share the release profile and dependencies.
+build_args=()
+[[ -n "${TASKGATE_BIN:-}" ]] || build_args+=(--bin taskgate)
+[[ -n "${BARE_BIN:-}" ]] || build_args+=(--example bare)
+if ((${#build_args[@]} > 0)); then
+    log "cargo build --release ${build_args[*]}"
+    (cd "$REPO_DIR" && cargo build --release "${build_args[@]}") >&2
+    # Ask cargo where it put them: CARGO_TARGET_DIR or a cargo config may move target/.
+    target_dir="$(cd "$REPO_DIR" && cargo metadata --format-version 1 --no-deps |
+        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+    [[ -n "$target_dir" ]] || die "cannot read the target directory from cargo metadata"
 fi
+BIN="${TASKGATE_BIN:-$target_dir/release/taskgate}"
+BARE="${BARE_BIN:-$target_dir/release/examples/bare}"
 [[ -x "$BIN" ]] || die "no executable at $BIN"
+[[ -x "$BARE" ]] || die "no executable at $BARE"
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+BARE="$(cd "$(dirname "$BARE")" && pwd)/$(basename "$BARE")"
 
 # --- port ----------------------------------------------------------------------------------------
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -118,13 +147,24 @@ elif port_in_use "$PORT"; then
     die "port $PORT is already in use"
 fi
 BASE="http://127.0.0.1:$PORT"
+if [[ -z "${BARE_PORT:-}" ]]; then
+    BARE_PORT=$((PORT + 1))
+    while port_in_use "$BARE_PORT"; do
+        BARE_PORT=$((BARE_PORT + 1))
+        ((BARE_PORT < PORT + 100)) || die "no free port in $((PORT + 1))-$((PORT + 99)); set BARE_PORT"
+    done
+elif port_in_use "$BARE_PORT"; then
+    die "port $BARE_PORT is already in use"
+fi
+[[ "$BARE_PORT" != "$PORT" ]] || die "PORT and BARE_PORT must differ"
+BARE_BASE="http://127.0.0.1:$BARE_PORT"
 
 # --- environment shared by the server and the token command --------------------------------------
 # Both run with $TMP as the working directory so that a .env in the repo cannot leak in.
 export TASKGATE_LISTEN="127.0.0.1:$PORT"
 export DATABASE_URL="sqlite://$TMP/bench.db"
 export TASKGATE_SQLITE_SYNCHRONOUS="$SYNC"
-export RUST_LOG=warn
+export RUST_LOG=warn # for `taskgate token`, whose stdout is the token; serve gets $SERVER_LOG
 unset TASKGATE_JWT_ISSUER TASKGATE_JWT_AUDIENCE TASKGATE_JWT_LEEWAY TASKGATE_JWKS_URL TASKGATE_JWKS_ISSUERS
 
 taskgate() { (cd "$TMP" && "$BIN" "$@"); }
@@ -214,11 +254,11 @@ setup_better_auth() {
         die "Better Auth token check: $(cat "$TMP/token.err")"
     read -r TOKEN sub ttl <<<"$parsed"
 
-    # The token is not refreshed: it must outlive the three wrk runs (plus start-up and checks).
+    # The token is not refreshed: it must outlive all the wrk runs (plus start-up and checks).
     local d need
     d="$(to_seconds "$DURATION")"
     [[ "$d" != NaN ]] || die "cannot read DURATION=$DURATION"
-    need=$((3 * d + 60))
+    need=$((WRK_RUNS * d + 60))
     ((ttl >= need)) || die "the Better Auth token expires in $ttl s, but this run needs about $need s; lower DURATION"
 
     code="$(curl -s -o "$TMP/jwks.out" -w '%{http_code}' "$ba_base/api/auth/jwks")" || code=none
@@ -256,7 +296,9 @@ setup_auth "$MODE"
 TASKS_URL="$BASE/api/$BENCH_USER/tasks"
 
 # --- start the server ----------------------------------------------------------------------------
-(cd "$TMP" && exec "$BIN" serve) >"$TMP/server.log" 2>&1 &
+# As in production, the log goes to a file (not a terminal, so no ANSI colours) at $SERVER_LOG,
+# by default info: every request writes its access-log line while it is measured.
+(cd "$TMP" && RUST_LOG="$SERVER_LOG" exec "$BIN" serve) </dev/null >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 
 for _ in $(seq 1 300); do
@@ -292,6 +334,56 @@ listed="$(count_tasks)"
 [[ "$listed" -eq "$SEED_TASKS" ]] || die "W-list check: expected $SEED_TASKS tasks, the list has $listed"
 log "seeded $SEED_TASKS tasks; GET /api/$BENCH_USER/tasks returns $listed"
 
+# --- the access log is on --------------------------------------------------------------------------
+# The comparison with the bare server is about taskgate as deployed, access log included: check
+# that a request really writes a line naming its request id (waiting, in case the writer buffers).
+log_probe="bench-log-probe-$(od -An -tx1 -N6 /dev/urandom | tr -d ' \n')"
+curl -s -o /dev/null -H "X-Request-Id: $log_probe" "$BASE/healthz" || die "GET /healthz failed"
+access_logged=no
+for _ in $(seq 1 50); do
+    grep -q "$log_probe" "$TMP/server.log" && { access_logged=yes; break; }
+    sleep 0.1
+done
+if [[ "$access_logged" == no && "$SERVER_LOG" == info ]]; then
+    die "taskgate wrote no log line for a request (request id $log_probe) with RUST_LOG=info"
+fi
+log "taskgate access log (RUST_LOG=$SERVER_LOG): $( [[ $access_logged == yes ]] && echo on || echo off), to $TMP/server.log"
+
+# --- the bare server, answering exactly W-list's body size -------------------------------------------
+# response_bytes URL [curl args...]: echo "BODY HEADERS STATUS" for one GET, in bytes.
+response_bytes() {
+    local url="$1"
+    shift
+    curl -s -o /dev/null -w '%{size_download} %{size_header} %{http_code}\n' "$@" "$url" ||
+        die "GET $url failed"
+}
+read -r LIST_BYTES LIST_HEADER_BYTES code < <(response_bytes "$TASKS_URL" -H "$auth_header")
+[[ "$code" == 200 ]] || die "GET $TASKS_URL answered $code"
+read -r HEALTH_BYTES HEALTH_HEADER_BYTES code < <(response_bytes "$BASE/healthz")
+[[ "$code" == 200 ]] || die "GET $BASE/healthz answered $code"
+
+(cd "$TMP" && BARE_PAGE_BYTES="$LIST_BYTES" exec "$BARE" "127.0.0.1:$BARE_PORT") \
+    </dev/null >"$TMP/bare.log" 2>&1 &
+BARE_PID=$!
+for _ in $(seq 1 300); do
+    kill -0 "$BARE_PID" 2>/dev/null || die "the bare server exited during start-up"
+    code="$(curl -s -o /dev/null -w '%{http_code}' "$BARE_BASE/healthz" || true)"
+    [[ "$code" == 200 ]] && break
+    sleep 0.1
+done
+[[ "${code:-}" == 200 ]] || die "the bare server's /healthz did not answer 200 within 30 s (last: ${code:-none})"
+
+# The pairs must do equal work on the wire: same bodies (byte for byte for /healthz, same size for
+# the page). The headers differ, and that difference is part of what the middleware costs.
+read -r BARE_PAGE_BYTES BARE_PAGE_HEADER_BYTES code < <(response_bytes "$BARE_BASE/page")
+[[ "$code" == 200 ]] || die "the bare server's /page answered $code"
+((BARE_PAGE_BYTES == LIST_BYTES)) ||
+    die "the bare server's page is $BARE_PAGE_BYTES bytes, W-list's is $LIST_BYTES"
+read -r _ BARE_HEALTH_HEADER_BYTES _ < <(response_bytes "$BARE_BASE/healthz")
+[[ "$(curl -s "$BARE_BASE/healthz")" == "$(curl -s "$BASE/healthz")" ]] ||
+    die "the bare server's /healthz body differs from taskgate's"
+log "bare server on $BARE_BASE: /page is $BARE_PAGE_BYTES bytes, as W-list; /healthz $HEALTH_BYTES bytes, as taskgate's"
+
 # --- wrk -----------------------------------------------------------------------------------------
 # to_ms VALUE: wrk's latency ("812.00us", "1.23ms", "2.01s", "1.00m") in milliseconds.
 to_ms() {
@@ -324,10 +416,44 @@ run_wrk() { # run_wrk NAME URL [wrk args...]
         die "$name: could not parse the wrk output"
 }
 
-run_wrk floor "$BASE/healthz"
-run_wrk W-list "$TASKS_URL" -s "$BENCH_DIR/list.lua"
+# The four workloads compared with the bare server. All send the same wrk parameters; the page
+# workloads send the same bearer token (list.lua) so the requests differ only in their path.
+wl_bare_healthz() { run_wrk "bare-healthz.$1" "$BARE_BASE/healthz"; }
+wl_floor() { run_wrk "floor.$1" "$BASE/healthz"; }
+wl_bare_page() { run_wrk "bare-page.$1" "$BARE_BASE/page" -s "$BENCH_DIR/list.lua"; }
+wl_list() { run_wrk "W-list.$1" "$TASKS_URL" -s "$BENCH_DIR/list.lua"; }
+
+# Each pair runs back to back, and the order inside a pair alternates from round to round, so a
+# drift of this shared VM's speed during the run does not favour one side.
+for round in $(seq 1 "$ROUNDS"); do
+    if ((round % 2 == 1)); then
+        wl_bare_healthz "$round"
+        wl_floor "$round"
+        wl_bare_page "$round"
+        wl_list "$round"
+    else
+        wl_floor "$round"
+        wl_bare_healthz "$round"
+        wl_list "$round"
+        wl_bare_page "$round"
+    fi
+done
 listed="$(count_tasks)"
 [[ "$listed" -eq "$SEED_TASKS" ]] || die "after W-list the list has $listed tasks, not $SEED_TASKS"
+
+# Over the rounds: req/s is the mean (every run lasts DURATION), latencies the worst round's.
+for w in bare-healthz floor bare-page W-list; do
+    RPS[$w]=0
+    P50[$w]=0
+    P99[$w]=0
+    for round in $(seq 1 "$ROUNDS"); do
+        RPS[$w]=$((${RPS[$w]} + ${RPS[$w.$round]}))
+        P50[$w]="$(awk -v a="${P50[$w]}" -v b="${P50[$w.$round]}" 'BEGIN { printf "%.3f", (b > a ? b : a) }')"
+        P99[$w]="$(awk -v a="${P99[$w]}" -v b="${P99[$w.$round]}" 'BEGIN { printf "%.3f", (b > a ? b : a) }')"
+    done
+    RPS[$w]=$(((${RPS[$w]} + ROUNDS / 2) / ROUNDS))
+done
+
 run_wrk W-create "$TASKS_URL" -s "$BENCH_DIR/create.lua"
 total="$(total_tasks)"
 created=$((total - SEED_TASKS))
@@ -337,36 +463,77 @@ created=$((total - SEED_TASKS))
 # --- peak RSS, then the report ---------------------------------------------------------------------
 hwm_kb="$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")"
 rss_mb="$(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", k / 1024 }')"
+log_mb="$(awk -v b="$(stat -c %s "$TMP/server.log")" 'BEGIN { printf "%.1f", b / 1048576 }')"
 
-pct_floor="$(awk -v a="${RPS[W-list]}" -v b="${RPS[floor]}" 'BEGIN { printf "%.1f", 100 * a / b }')"
+percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", 100 * a / b }'; }
+pct_floor="$(percent "${RPS[W-list]}" "${RPS[floor]}")"
 x_fastapi="$(awk -v a="${RPS[W-list]}" -v b="$FASTAPI_REQS" 'BEGIN { printf "%.1f", a / b }')"
+pct_bare_health="$(percent "${RPS[floor]}" "${RPS[bare-healthz]}")"
+pct_bare_page="$(percent "${RPS[W-list]}" "${RPS[bare-page]}")"
+tg_p99="$(awk -v a="${P99[floor]}" -v b="${P99[W-list]}" 'BEGIN { printf "%.3f", (b > a ? b : a) }')"
 
 verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo MISS; fi; }
+v_bare_health="$(verdict "$pct_bare_health >= 80")"
+v_bare_page="$(verdict "$pct_bare_page >= 70")"
+v_tg_p99="$(verdict "$tg_p99 <= 3")"
 v_pct="$(verdict "$pct_floor >= 40")"
 v_list="$(verdict "${RPS[W-list]} >= 32500")"
 v_lp99="$(verdict "${P99[W-list]} < 5")"
 v_create="$(verdict "${RPS[W-create]} >= 5000")"
 v_rss="$(verdict "$rss_mb < 40")"
 MISSED=0
-for v in "$v_pct" "$v_list" "$v_lp99" "$v_create" "$v_rss"; do [[ "$v" == PASS ]] || MISSED=1; done
+for v in "$v_bare_health" "$v_bare_page" "$v_tg_p99" "$v_pct" "$v_list" "$v_lp99" "$v_create" "$v_rss"; do
+    [[ "$v" == PASS ]] || MISSED=1
+done
 
 commit="$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo none)"
 echo
-echo "taskgate bench: mode=$MODE synchronous=$SYNC wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+echo "taskgate bench: mode=$MODE synchronous=$SYNC wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS round(s)"
 echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores ($(uname -m)), server and wrk on one machine, commit $commit"
+echo "taskgate log: RUST_LOG=$SERVER_LOG, format ${TASKGATE_LOG_FORMAT:-text}, to a file ($log_mb MB written)"
 echo
-printf '| %-9s | %9s | %9s | %9s |\n' workload "req/s" "p50 (ms)" "p99 (ms)"
-printf '|%s|%s|%s|%s|\n' ----------- ----------- ----------- -----------
-for w in floor W-list W-create; do
-    printf '| %-9s | %9s | %9s | %9s |\n' "$w" "${RPS[$w]}" "${P50[$w]}" "${P99[$w]}"
+row() { printf '| %-13s | %-5s | %9s | %9s | %9s | %15s |\n' "$@"; }
+bytes() { echo "$(($1 + $2)) ($2)"; } # bytes HEADERS BODY
+row workload round "req/s" "p50 (ms)" "p99 (ms)" "bytes (body)"
+printf '|%s|%s|%s|%s|%s|%s|\n' --------------- ------- ----------- ----------- ----------- -----------------
+for w in bare-healthz floor bare-page W-list; do
+    case "$w" in
+        bare-healthz) b="$(bytes "$BARE_HEALTH_HEADER_BYTES" "$HEALTH_BYTES")" ;;
+        floor) b="$(bytes "$HEALTH_HEADER_BYTES" "$HEALTH_BYTES")" ;;
+        bare-page) b="$(bytes "$BARE_PAGE_HEADER_BYTES" "$BARE_PAGE_BYTES")" ;;
+        W-list) b="$(bytes "$LIST_HEADER_BYTES" "$LIST_BYTES")" ;;
+    esac
+    if ((ROUNDS > 1)); then
+        for round in $(seq 1 "$ROUNDS"); do
+            row "$w" "$round" "${RPS[$w.$round]}" "${P50[$w.$round]}" "${P99[$w.$round]}" "$b"
+        done
+        row "$w" "all" "${RPS[$w]}" "${P50[$w]}" "${P99[$w]}" "$b"
+    else
+        row "$w" 1 "${RPS[$w]}" "${P50[$w]}" "${P99[$w]}" "$b"
+    fi
 done
+row W-create 1 "${RPS[W-create]}" "${P50[W-create]}" "${P99[W-create]}" ""
+echo "(floor is taskgate's /healthz; 'all' rows: mean req/s, worst round's p50/p99; bytes: one response, headers included)"
 echo
-line() { printf '%-26s %-14s %-34s %s\n' "$@"; }
+line() { printf '%-34s %-14s %-36s %s\n' "$@"; }
+line "taskgate /healthz / bare /healthz:" "$pct_bare_health %" "(target >= 80 %)" "$v_bare_health"
+line "W-list / bare /page ($LIST_BYTES B):" "$pct_bare_page %" "(target >= 70 %)" "$v_bare_page"
+line "taskgate p99 (/healthz, W-list):" "$tg_p99 ms" "(target <= 3 ms at -c$CONNECTIONS)" "$v_tg_p99"
 line "W-list / floor:" "$pct_floor %" "(target >= 40 %)" "$v_pct"
 line "W-list / $FASTAPI_REQS req/s:" "${x_fastapi}x" "(target >= 50x = 32,500 req/s)" "$v_list"
 line "W-list p99:" "${P99[W-list]} ms" "(target < 5 ms)" "$v_lp99"
 line "W-create (sync=$SYNC):" "${RPS[W-create]} req/s" "(target >= 5,000 req/s with full)" "$v_create"
 line "server peak RSS (VmHWM):" "$rss_mb MB" "(target < 40 MB)" "$v_rss"
+if ((ROUNDS > 1)); then
+    # The spread of the per-round ratios shows how much this run's figures moved with the VM.
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "round $round: /healthz $(percent "${RPS[floor.$round]}" "${RPS[bare-healthz.$round]}") %," \
+            "W-list $(percent "${RPS[W-list.$round]}" "${RPS[bare-page.$round]}") % of bare"
+    done
+fi
+if [[ "$SERVER_LOG" != info ]]; then
+    echo "note: the bare-server targets are defined with taskgate's access log on (RUST_LOG=info)"
+fi
 if [[ "$STRICT" == 1 && "$MISSED" == 1 ]]; then
     die "a target was missed (STRICT=1)"
 fi
