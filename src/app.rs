@@ -18,7 +18,6 @@ use tower::load_shed::LoadShedLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -201,12 +200,7 @@ pub fn router(state: AppState, settings: &Settings) -> Result<Router, ConfigErro
             "/api/{user_id}/tasks/{id}",
             get(handlers::get_task).put(handlers::replace_task).delete(handlers::delete_task),
         )
-        .route("/api/{user_id}/tasks/{id}/complete", patch(handlers::complete_task))
-        // Responses about a user's tasks must not be kept by shared or private caches.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ));
+        .route("/api/{user_id}/tasks/{id}/complete", patch(handlers::complete_task));
 
     // Work beyond the concurrency limit is refused at once (503) rather than queued until it
     // times out. Health checks stay outside it, so a saturated instance still says it is alive.
@@ -228,25 +222,26 @@ pub fn router(state: AppState, settings: &Settings) -> Result<Router, ConfigErro
         hsts: settings.public_url_is_https(),
         trusted_proxies: settings.trusted_proxies()?,
     });
-    let mut app = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .merge(limited)
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestBodyTimeoutLayer::new(settings.body_timeout()))
-        // A declared body over the limit is refused before it is read, and before `100 Continue`.
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     let origins = settings.cors_origins()?;
-    if !origins.is_empty() {
-        app = app.layer(cors(origins));
-    }
-    Ok(app
+    // One `layer` call: each call on a Router wraps every route once more, which costs a boxed
+    // clone per request and level. Outermost first.
+    let stack = ServiceBuilder::new()
+        .layer(edge)
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a handler panicked");
             ApiError::new(ErrorCode::InternalError).into_response()
         }))
-        .layer(edge))
+        .option_layer((!origins.is_empty()).then(|| cors(origins)))
+        // A declared body over the limit is refused before it is read, and before `100 Continue`.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(settings.body_timeout()))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    Ok(Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(limited)
+        .with_state(state)
+        .layer(stack))
 }
 
 /// Cross-origin access for the configured origins only: never `*`, never a reflected origin.

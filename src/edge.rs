@@ -33,6 +33,7 @@ const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
          frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     ),
 ];
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 /// The address of the client, as far as it can be trusted: the peer's, or, when the peer is a
@@ -131,7 +132,8 @@ pub struct Edge<S> {
 
 impl<S> Service<Request> for Edge<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S: Service<Request, Error = Infallible> + Clone + Send + 'static,
+    S::Response: IntoResponse + Send,
     S::Future: Send + 'static,
 {
     type Response = Response;
@@ -165,21 +167,24 @@ where
         Box::pin(async move {
             let response = bounded(answer, &fence, config.request_timeout).await;
             let mut response = finish(response, &config, preflight);
+            let route = route.as_ref().map(MatchedPath::as_str);
+            if route.is_some_and(|route| route.starts_with("/api/")) {
+                // Responses about a user's tasks must not be kept by shared or private caches.
+                response.headers_mut().insert(header::CACHE_CONTROL, NO_STORE);
+            }
             if cross_origin {
                 strip_cors_unless_allowed(response.headers_mut());
             }
             let status = response.status();
             response.headers_mut().insert(REQUEST_ID, request_id.clone());
             let elapsed = started.elapsed();
-            let route = route.as_ref().map(MatchedPath::as_str);
-            tracing::info!(
-                method = %method,
-                route = route.unwrap_or("<unmatched>"),
-                status = status.as_u16(),
-                latency_us = elapsed.as_micros() as u64,
-                request_id = request_id.to_str().unwrap_or("-"),
-                "request"
-            );
+            crate::telemetry::access(crate::telemetry::Access {
+                method: method.as_str(),
+                route: route.unwrap_or("<unmatched>"),
+                status: status.as_u16(),
+                latency_us: elapsed.as_micros() as u64,
+                request_id: request_id.to_str().unwrap_or("-"),
+            });
             crate::metrics::request(&method, route, status, elapsed.as_secs_f64());
             Ok(response)
         })
@@ -189,7 +194,7 @@ where
 /// The response, or 408 when it takes longer than `timeout` and no write has begun; a request
 /// whose write began is waited for, so its client learns the outcome.
 async fn bounded(
-    answer: impl Future<Output = Result<Response, Infallible>>,
+    answer: impl Future<Output = Result<impl IntoResponse, Infallible>>,
     fence: &WriteFence,
     timeout: Duration,
 ) -> Response {
@@ -205,7 +210,7 @@ async fn bounded(
         }
     };
     match outcome {
-        Ok(response) => response,
+        Ok(response) => response.into_response(),
         Err(never) => match never {},
     }
 }

@@ -9,6 +9,11 @@ use taskgate::cli::{Cli, Command};
 use taskgate::store::sqlite::SqliteStore;
 use taskgate::{config, telemetry, token};
 
+/// glibc's allocator takes a lock whenever memory allocated on one runtime thread is freed on
+/// another (tasks move between threads); mimalloc frees across threads without one.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     if let Some(problem) = config::load_dotenv() {

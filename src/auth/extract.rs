@@ -30,8 +30,6 @@ where
 {
     type Rejection = ApiError;
 
-    // skip_all: the span must never record the credential.
-    #[tracing::instrument(name = "authenticate", skip_all)]
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let verifier = Arc::<TokenVerifier>::from_ref(state);
         let verified = match bearer_token(parts) {
