@@ -18,7 +18,7 @@ use tower::load_shed::LoadShedLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::RequestBodyTimeoutLayer;
+use tower_http::timeout::RequestBodyDeadlineLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -234,7 +234,7 @@ pub fn router(state: AppState, settings: &Settings) -> Result<Router, ConfigErro
         .option_layer((!origins.is_empty()).then(|| cors(origins)))
         // A declared body over the limit is refused before it is read, and before `100 Continue`.
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(RequestBodyTimeoutLayer::new(settings.body_timeout()))
+        .layer(RequestBodyDeadlineLayer::new(settings.body_timeout()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     Ok(Router::new()
         .route("/healthz", get(health::healthz))

@@ -60,9 +60,24 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state)
-        .await
-        .map_err(|rejection| ApiError::new(ErrorCode::for_status(rejection.status())))
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        // A body still arriving at TASKGATE_BODY_TIMEOUT is the client's delay, not bad JSON.
+        if caused_by_timeout(&rejection) {
+            return ApiError::new(ErrorCode::RequestTimeout);
+        }
+        ApiError::new(ErrorCode::for_status(rejection.status()))
+    })
+}
+
+fn caused_by_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

@@ -11,7 +11,6 @@ use super::inflight::{InflightLimiter, InflightSlot};
 use super::verify::{Identity, TokenVerifier, UserId};
 use crate::edge::ClientAddr;
 use crate::error::{ApiError, ErrorCode};
-use crate::telemetry::Untrusted;
 
 /// A request whose bearer token verified. It holds one of its user's in-flight slots until the
 /// handler returns.
@@ -99,8 +98,8 @@ fn unix_now() -> i64 {
 }
 
 /// Logs the failure (never the credential) and turns it into the response error. Values a client
-/// chose (the token's user id, the request id) are logged quoted and escaped, so they cannot forge
-/// a log line or send terminal escapes.
+/// chose (the token's user id, the request id) are escaped by the log formatter
+/// (`telemetry::Untrusted`), so they cannot forge a log line or send terminal escapes.
 fn reject(parts: &Parts, code: ErrorCode, user_id: Option<&UserId>) -> ApiError {
     let route = parts.extensions.get::<MatchedPath>().map_or("", MatchedPath::as_str);
     let client = parts.extensions.get::<ClientAddr>().map(|ClientAddr(addr)| *addr).or_else(|| {
@@ -111,9 +110,8 @@ fn reject(parts: &Parts, code: ErrorCode, user_id: Option<&UserId>) -> ApiError 
         error_code = code.as_str(),
         route,
         client = client.map(tracing::field::display),
-        user_id = user_id.map(|id| tracing::field::display(Untrusted(id.as_str()))),
-        request_id =
-            request_id.and_then(|id| id.to_str().ok()).map(Untrusted).map(tracing::field::display),
+        user_id = user_id.map(UserId::as_str),
+        request_id = request_id.and_then(|id| id.to_str().ok()),
         "request refused"
     );
     crate::metrics::auth_refusal(code.as_str());

@@ -357,3 +357,33 @@ async fn metrics_are_served_on_their_own_listener_without_user_ids() {
     // Metrics are not on the API's listener.
     assert_eq!(app.client.get(app.url("/metrics")).send().await.unwrap().status(), 404);
 }
+
+#[tokio::test]
+async fn a_body_that_trickles_past_the_body_timeout_is_a_408_and_writes_nothing() {
+    let app = spawn_app_with(|s| s.body_timeout_secs = 1).await;
+    let mut stream = connect(&app).await;
+    let head = format!(
+        "POST /api/u/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 40\r\n\r\n{{\"title\":",
+        token_for("u")
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    // A byte every 300 ms: never idle, never done.
+    let trickle = tokio::spawn(async move {
+        for _ in 0..100 {
+            if writer.write_all(b" ").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+    let mut buffer = vec![0u8; 4096];
+    let n = tokio::time::timeout(PATIENCE, reader.read(&mut buffer)).await.unwrap().unwrap();
+    trickle.abort();
+    let answer = String::from_utf8_lossy(&buffer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("REQUEST_TIMEOUT"), "{answer}");
+    let listed = app.list_tasks("u", &token_for("u")).await;
+    assert_eq!(listed.headers()["x-total-count"], "0");
+}

@@ -13,6 +13,7 @@ mod jwks;
 mod keys;
 mod logs;
 mod openapi;
+mod operator;
 mod startup;
 mod tasks;
 mod titles;

@@ -1,0 +1,188 @@
+//! What an operator sees from the binary: the start-up line, warnings about misspelt variables,
+//! and no secret in any message, including `.env` problems and URLs with credentials.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+use crate::helpers::{SECRET, taskgate_command};
+
+/// Starts `taskgate serve` with `env` and returns it with every log line up to the listening line.
+fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> (Child, String) {
+    let mut command = taskgate_command(dir);
+    command
+        .arg("serve")
+        .env("TASKGATE_LISTEN", "127.0.0.1:0")
+        .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut log = String::new();
+    // The log writer flushes within milliseconds; the listening line ends the start-up.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("taskgate listening") {
+            return (child, log);
+        }
+    }
+    let _ = child.kill();
+    let mut stderr = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr);
+    panic!("taskgate did not start: {log}{stderr}");
+}
+
+fn stop(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn the_start_up_line_names_version_database_key_sources_and_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, log) = start(
+        dir.path(),
+        &[
+            ("BETTER_AUTH_SECRET", SECRET),
+            ("TASKGATE_JWT_AUDIENCE", "https://app.example"),
+            ("TASKGATE_LOG_FORMAT", "json"),
+        ],
+    );
+    stop(child);
+    let line: serde_json::Value = log
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .find(|line: &serde_json::Value| line["message"] == "taskgate listening")
+        .unwrap();
+    assert_eq!(line["version"], env!("CARGO_PKG_VERSION"));
+    assert!(line["database"].as_str().unwrap().starts_with("sqlite://"), "{line}");
+    assert_eq!(line["key_sources"], "BETTER_AUTH_SECRET (HS256)");
+    assert_eq!(line["issuer_enforced"], false);
+    assert_eq!(line["audience_enforced"], true);
+    assert!(line["max_connections"].as_u64().is_some_and(|n| n >= 64), "{line}");
+}
+
+#[test]
+fn a_misspelt_taskgate_variable_is_warned_about_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, log) = start(
+        dir.path(),
+        &[("BETTER_AUTH_SECRET", SECRET), ("TASKGATE_JWT_AUDIENCEE", "https://app.example")],
+    );
+    stop(child);
+    let warning = log.lines().find(|line| line.contains("TASKGATE_JWT_AUDIENCEE"));
+    assert!(warning.is_some_and(|line| line.contains("WARN")), "{log}");
+    assert!(
+        !log.contains("TASKGATE_LISTEN\n") && !log.contains("variable=TASKGATE_LISTEN"),
+        "{log}"
+    );
+}
+
+#[test]
+fn urls_are_logged_without_credentials_or_query() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on port 9: the fetch fails, which is logged, and the start goes on.
+    let jwks = "http://keyuser:keypass-4d2c@127.0.0.1:9/api/auth/jwks?api_key=query-secret-9f1b";
+    let (child, log) = start(
+        dir.path(),
+        &[
+            ("TASKGATE_JWKS_URL", jwks),
+            ("TASKGATE_JWT_ISSUER", "http://127.0.0.1:9"),
+            ("TASKGATE_JWT_AUDIENCE", "http://127.0.0.1:9"),
+        ],
+    );
+    stop(child);
+    assert!(log.contains("http://127.0.0.1:9/api/auth/jwks"), "{log}");
+    assert!(log.contains("JWKS fetch failed"), "{log}");
+    for secret in ["keyuser", "keypass-4d2c", "query-secret-9f1b"] {
+        assert!(!log.contains(secret), "{secret} reached the log: {log}");
+    }
+}
+
+#[test]
+fn a_refused_database_url_is_shown_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = taskgate_command(dir.path())
+        .arg("serve")
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .env("TASKGATE_LISTEN", "127.0.0.1:0")
+        .env("DATABASE_URL", "mysql://admin:db-pass-77ab@db.internal/tasks?token=tok-31c9")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(all.contains("db.internal"), "the message says which URL: {all}");
+    assert!(!all.contains("db-pass-77ab") && !all.contains("tok-31c9"), "{all}");
+}
+
+#[test]
+fn a_broken_env_file_is_reported_by_line_number_without_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "TASKGATE_LOG_FORMAT=text\nthis is not an assignment env-secret-5e0d\n",
+    )
+    .unwrap();
+    let output = taskgate_command(dir.path())
+        .args(["token", "--user", "u"])
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 2"), "{stderr}");
+    assert!(!stderr.contains("env-secret-5e0d"), "{stderr}");
+}
+
+#[test]
+fn a_forged_user_id_cannot_break_a_log_line() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = taskgate_command(dir.path());
+    command
+        .arg("serve")
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .env("TASKGATE_LISTEN", "127.0.0.1:0")
+        .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.path().display()))
+        .stdout(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut log = String::new();
+    let address = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "taskgate did not start: {log}");
+        log.push_str(&line);
+        if let Some(rest) = line.split("address=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // A valid token whose user id carries a line break, a forged line and a terminal escape,
+    // used on another user's path: the 403 refusal logs that user id.
+    let evil = "mallory\n2026-01-01T00:00:00.000000Z  INFO request forged=1\u{1b}[2J";
+    let token = crate::helpers::sign(&serde_json::json!({
+        "sub": evil, "iat": crate::helpers::now(), "exp": crate::helpers::now() + 900
+    }));
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "GET /api/bob/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    stdout.read_to_string(&mut log).unwrap();
+    child.wait().unwrap();
+    let refusal = log.lines().find(|line| line.contains("FORBIDDEN_USER_ACCESS")).unwrap();
+    assert!(refusal.contains(r#"user_id="mallory\n2026"#), "{refusal}");
+    assert!(!log.lines().any(|line| line.starts_with("2026-01-01")), "a forged line: {log}");
+    assert!(!log.contains('\u{1b}'), "a terminal escape reached the log");
+}
