@@ -7,6 +7,8 @@ use std::process::{Child, Stdio};
 use crate::helpers::{SECRET, taskgate_command};
 
 /// Starts `taskgate serve` with `env` and returns it with every log line up to the listening line.
+/// The caller stops (and waits for) the child.
+#[allow(clippy::zombie_processes)]
 fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> (Child, String) {
     let mut command = taskgate_command(dir);
     command
@@ -31,6 +33,7 @@ fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> (Child, String) {
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     let mut stderr = String::new();
     let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr);
     panic!("taskgate did not start: {log}{stderr}");
