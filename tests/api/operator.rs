@@ -189,3 +189,53 @@ fn a_forged_user_id_cannot_break_a_log_line() {
     assert!(!log.lines().any(|line| line.starts_with("2026-01-01")), "a forged line: {log}");
     assert!(!log.contains('\u{1b}'), "a terminal escape reached the log");
 }
+
+/// Runs the binary with `env`, sends one request with a bad token and `X-Forwarded-For`, stops it,
+/// and returns the `client` its refusal line names.
+fn refused_client(env: &[(&str, &str)]) -> String {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = taskgate_command(dir.path());
+    command
+        .arg("serve")
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .env("TASKGATE_LISTEN", "127.0.0.1:0")
+        .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.path().display()))
+        .stdout(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut log = String::new();
+    let address = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "taskgate did not start: {log}");
+        log.push_str(&line);
+        if let Some(rest) = line.split("address=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "GET /api/u/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer not-a-token\r\n\
+         X-Forwarded-For: 203.0.113.7\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    stdout.read_to_string(&mut log).unwrap();
+    child.wait().unwrap();
+    let refusal = log.lines().find(|line| line.contains("request refused")).unwrap();
+    refusal.split("client=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned()
+}
+
+#[test]
+fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    assert_eq!(refused_client(&[]), "127.0.0.1", "a forged header does not move the client");
+    assert_eq!(refused_client(&[("TASKGATE_TRUSTED_PROXIES", "10.0.0.0/8")]), "127.0.0.1");
+    assert_eq!(refused_client(&[("TASKGATE_TRUSTED_PROXIES", "127.0.0.1")]), "203.0.113.7");
+}
