@@ -217,6 +217,7 @@ static ACCESS: OnceLock<(Arc<LogQueue>, bool)> = OnceLock::new();
 /// One request, as the access log line states it.
 pub struct Access<'a> {
     pub method: &'a str,
+    /// A route template of the router (or `<unmatched>`), never a raw path.
     pub route: &'a str,
     pub status: u16,
     pub latency_us: u64,
@@ -279,7 +280,16 @@ pub fn access(line: Access<'_>) {
                 out.extend_from_slice(b"Z  INFO request");
             }
             text(out, "method", line.method);
-            text(out, "route", line.route);
+            // Our own route template (`/api/{user_id}/tasks`), never client text: written as is.
+            if *json {
+                out.extend_from_slice(b",\"route\":\"");
+            } else {
+                out.extend_from_slice(b" route=");
+            }
+            out.extend_from_slice(line.route.as_bytes());
+            if *json {
+                out.push(b'"');
+            }
             number(out, "status", u64::from(line.status));
             number(out, "latency_us", line.latency_us);
             text(out, "request_id", line.request_id);
