@@ -13,7 +13,7 @@ use crate::http::{JsonBody, OptionalJsonBody, TaskIdParam, ValidQuery, path_segm
 use crate::store::{CreateOutcome, DynTaskStore};
 
 fn tasks_url(user: &ScopedUser) -> String {
-    format!("/api/{}/tasks", path_segment(user.0.as_str()))
+    format!("/api/{}/tasks", path_segment(user.0.subject()))
 }
 
 fn header_value(value: &str) -> Result<HeaderValue, ApiError> {

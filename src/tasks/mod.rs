@@ -36,6 +36,14 @@ impl TaskId {
             .map_err(|_| ApiError::invalid_field("id", "must be a task id (a UUID)"))
     }
 
+    pub fn as_uuid(self) -> Uuid {
+        self.0
+    }
+
+    pub fn from_uuid(uuid: Uuid) -> Self {
+        Self(uuid)
+    }
+
     /// The opaque cursor that resumes a listing after this task.
     pub fn to_cursor(self) -> String {
         URL_SAFE_NO_PAD.encode(self.0.as_bytes())
@@ -65,9 +73,15 @@ impl fmt::Display for TaskId {
 
 /// Now, as the RFC 3339 UTC text every timestamp is stored and served as (microsecond precision).
 pub fn timestamp_now() -> String {
-    let now = OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(now.microsecond() * 1000).unwrap_or(now);
-    now.format(&Rfc3339).unwrap_or_default()
+    format_timestamp(OffsetDateTime::now_utc())
+}
+
+/// The one text form of a timestamp, whichever clock or database it came from: RFC 3339 in UTC,
+/// truncated to microseconds (PostgreSQL's precision), trailing zeros of the fraction left out.
+pub fn format_timestamp(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let at = at.replace_nanosecond(at.microsecond() * 1000).unwrap_or(at);
+    at.format(&Rfc3339).unwrap_or_default()
 }
 
 /// A task as stored and as served (and, for idempotent replays, stored as served).
@@ -252,12 +266,14 @@ pub struct TaskPage {
     pub total: u64,
     /// Set when more tasks follow this page.
     pub next: Option<TaskId>,
+    /// The owner's list version this page was read under (see [`crate::store::cached`]).
+    pub version: u64,
     json: OnceLock<Bytes>,
 }
 
 impl TaskPage {
-    pub fn new(tasks: Vec<Task>, total: u64, next: Option<TaskId>) -> Self {
-        Self { tasks, total, next, json: OnceLock::new() }
+    pub fn new(tasks: Vec<Task>, total: u64, next: Option<TaskId>, version: u64) -> Self {
+        Self { tasks, total, next, version, json: OnceLock::new() }
     }
 
     /// The tasks as a JSON array.

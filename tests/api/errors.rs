@@ -201,7 +201,7 @@ async fn a_request_that_runs_past_the_timeout_is_a_json_408() {
 
 #[tokio::test]
 async fn a_locked_database_is_a_fast_503_and_loses_nothing() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_sqlite_app_with(|_| {}).await;
     let token = token_for("u");
     app.new_task("u", "before").await;
     let locker = rusqlite::Connection::open(&app.db_path).unwrap();
@@ -219,7 +219,7 @@ async fn a_locked_database_is_a_fast_503_and_loses_nothing() {
 
 #[tokio::test]
 async fn an_internal_failure_is_a_500_without_internals() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_sqlite_app_with(|_| {}).await;
     let token = token_for("u");
     let sabotage = rusqlite::Connection::open(&app.db_path).unwrap();
     sabotage.execute_batch("DROP TABLE tasks").unwrap();

@@ -135,12 +135,12 @@ fn the_migrate_command_creates_the_schema() {
     let tables: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_schema WHERE type = 'table' \
-             AND name IN ('tasks', 'idempotency_keys')",
+             AND name IN ('tasks', 'idempotency_keys', 'task_owners')",
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(tables, 2);
+    assert_eq!(tables, 3);
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
 }
