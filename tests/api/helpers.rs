@@ -82,7 +82,11 @@ pub async fn spawn_sqlite_app_with(configure: impl FnOnce(&mut Settings)) -> Tes
     spawn(None, configure).await
 }
 
-async fn spawn(schema: Option<pg::TestSchema>, configure: impl FnOnce(&mut Settings)) -> TestApp {
+/// An app on `schema` (PostgreSQL), or on SQLite when `None`, after `configure`.
+pub async fn spawn(
+    schema: Option<pg::TestSchema>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(&dir);
     if let Some(schema) = &schema {

@@ -8,6 +8,7 @@ mod edge;
 mod errors;
 mod expiry;
 mod idempotency;
+mod instances;
 mod isolation;
 mod jwks;
 mod keys;

@@ -144,3 +144,33 @@ fn the_migrate_command_creates_the_schema() {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, 3);
 }
+
+#[tokio::test]
+async fn an_in_memory_sqlite_database_is_refused_with_a_message() {
+    for url in ["sqlite://:memory:", "sqlite::memory:", "sqlite://t.db?mode=memory"] {
+        let error = build_error(|s| s.database_url = url.into()).await;
+        assert!(
+            matches!(error, StartupError::Config(ConfigError::InMemoryDatabase(_))),
+            "{url}: {error}"
+        );
+        assert!(error.to_string().contains("use a file"), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn a_second_process_on_the_same_sqlite_file_is_refused_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Application::build(test_settings(&dir)).await.unwrap();
+    let output = crate::helpers::taskgate_command(dir.path())
+        .arg("serve")
+        .env("BETTER_AUTH_SECRET", crate::helpers::SECRET)
+        .env("TASKGATE_LISTEN", "127.0.0.1:0")
+        .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("taskgate.db").display()))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("another taskgate process is using"), "{stderr}");
+    assert!(stderr.contains("PostgreSQL"), "the message says what to do instead: {stderr}");
+    drop(first);
+}

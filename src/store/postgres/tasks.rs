@@ -273,7 +273,15 @@ impl TaskStore for PgTaskStore {
                     &max_tasks,
                 ];
                 let Some(row) = tx.query_opt(&create, &params).await? else {
-                    return Err(StoreError::LimitReached { limit: max_tasks.unsigned_abs() });
+                    // At the cap; but a concurrent request with this key may have taken the last
+                    // place since the lookup, and then this one is its retry.
+                    tx.rollback().await?;
+                    let row =
+                        client.query_opt(&find, &[&issuer, &subject, &key, &lifetime]).await?;
+                    return match row {
+                        Some(row) => replay(row),
+                        None => Err(StoreError::LimitReached { limit: max_tasks.unsigned_abs() }),
+                    };
                 };
                 let task = task_from_row(&row, 0)?;
                 let response = serde_json::to_string(&task)
