@@ -14,6 +14,7 @@ mod jwks;
 mod keys;
 mod logs;
 mod openapi;
+mod outage;
 mod startup;
 mod tasks;
 mod titles;
