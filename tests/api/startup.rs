@@ -174,3 +174,42 @@ async fn a_second_process_on_the_same_sqlite_file_is_refused_with_a_message() {
     assert!(stderr.contains("PostgreSQL"), "the message says what to do instead: {stderr}");
     drop(first);
 }
+
+#[tokio::test]
+async fn the_migrate_command_creates_the_schema_on_postgres_too() {
+    let Some(url) = crate::helpers::pg::test_database_url() else { return };
+    let schema = crate::helpers::pg::TestSchema::create(&url).await;
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let output = crate::helpers::taskgate_command(dir.path())
+            .arg("migrate")
+            .env("DATABASE_URL", schema.url())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("is up to date") && !stdout.contains("search_path"), "{stdout}");
+    }
+    let (client, connection) =
+        tokio_postgres::connect(&schema.url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() \
+             AND tablename IN ('tasks', 'task_owners', 'idempotency_keys')), \
+             (SELECT max(version) FROM taskgate_migrations)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i32>(1)), (3, 1), "applied once, in full");
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_is_refused_at_start_without_its_password() {
+    let error =
+        build_error(|s| s.database_url = "postgres://app:hunter2@127.0.0.1:1/db".into()).await;
+    let message = error.to_string();
+    assert!(message.contains("cannot reach PostgreSQL at postgres://127.0.0.1:1/db"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+}
