@@ -71,17 +71,51 @@ impl fmt::Display for TaskId {
     }
 }
 
-/// Now, as the RFC 3339 UTC text every timestamp is stored and served as (microsecond precision).
-pub fn timestamp_now() -> String {
-    format_timestamp(OffsetDateTime::now_utc())
+/// A point in time as the API shows it: RFC 3339 in UTC, at microsecond precision (PostgreSQL's),
+/// trailing zeros of the fraction left out. Whichever clock or database it came from, it is
+/// truncated once, when made, so both backends serve the very same text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(OffsetDateTime);
+
+impl Timestamp {
+    /// Now, by this process's clock (the SQLite backend; PostgreSQL stamps with its own).
+    pub fn now() -> Self {
+        Self::from_datetime(OffsetDateTime::now_utc())
+    }
+
+    pub fn from_datetime(at: OffsetDateTime) -> Self {
+        let at = at.to_offset(time::UtcOffset::UTC);
+        Self(at.replace_nanosecond(at.microsecond() * 1000).unwrap_or(at))
+    }
+
+    /// Parses the text form (any RFC 3339 offset is accepted and converted to UTC).
+    pub fn parse(text: &str) -> Option<Self> {
+        OffsetDateTime::parse(text, &Rfc3339).ok().map(Self::from_datetime)
+    }
+
+    pub fn as_datetime(self) -> OffsetDateTime {
+        self.0
+    }
 }
 
-/// The one text form of a timestamp, whichever clock or database it came from: RFC 3339 in UTC,
-/// truncated to microseconds (PostgreSQL's precision), trailing zeros of the fraction left out.
-pub fn format_timestamp(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let at = at.replace_nanosecond(at.microsecond() * 1000).unwrap_or(at);
-    at.format(&Rfc3339).unwrap_or_default()
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.format(&Rfc3339).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::parse(&text).ok_or_else(|| serde::de::Error::custom("not an RFC 3339 timestamp"))
+    }
 }
 
 /// A task as stored and as served (and, for idempotent replays, stored as served).
@@ -95,12 +129,12 @@ pub struct Task {
     pub description: Option<String>,
     pub completed: bool,
     /// When the task was last marked completed; null while it is not.
-    #[schema(example = "2026-11-21T09:30:00.000000Z")]
-    pub completed_at: Option<String>,
-    #[schema(example = "2026-11-21T09:00:00.000000Z")]
-    pub created_at: String,
-    #[schema(example = "2026-11-21T09:30:00.000000Z")]
-    pub updated_at: String,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2026-11-21T09:30:00.000000Z")]
+    pub completed_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-21T09:00:00.000000Z")]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-21T09:30:00.000000Z")]
+    pub updated_at: Timestamp,
 }
 
 /// The body of `POST /tasks` and `PUT /tasks/{id}`. On PUT every field is replaced: an omitted
@@ -317,6 +351,20 @@ mod tests {
                 (e["field"].as_str().unwrap().to_owned(), e["message"].as_str().unwrap().to_owned())
             })
             .collect()
+    }
+
+    #[test]
+    fn timestamps_are_utc_microseconds_whatever_they_were_made_from() {
+        let at = time::macros::datetime!(2026-11-21 10:00:00.123456789 +01:00);
+        let stamp = Timestamp::from_datetime(at);
+        assert_eq!(stamp.to_string(), "2026-11-21T09:00:00.123456Z");
+        assert_eq!(serde_json::to_value(stamp).unwrap(), "2026-11-21T09:00:00.123456Z");
+        assert_eq!(Timestamp::parse("2026-11-21T10:00:00.123456789+01:00"), Some(stamp));
+        let whole = Timestamp::from_datetime(time::macros::datetime!(2026-11-21 09:00:00.5 UTC));
+        assert_eq!(whole.to_string(), "2026-11-21T09:00:00.5Z", "as served before it was typed");
+        let back: Timestamp = serde_json::from_str("\"2026-11-21T09:00:00.5Z\"").unwrap();
+        assert_eq!(back, whole);
+        assert!(Timestamp::parse("yesterday").is_none());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::auth::UserId;
 use crate::fence;
 use crate::store::{CreateOutcome, Gauge, StoreError, TaskStore, unix_now};
 use crate::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
-use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, format_timestamp};
+use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, Timestamp};
 
 /// Least seconds between two purges of expired idempotency keys by this instance.
 const PURGE_EVERY_SECS: i64 = 60;
@@ -73,8 +73,8 @@ fn fenced() -> Result<(), StoreError> {
 }
 
 fn task_from_row(row: &Row, first: usize) -> Result<Task, StoreError> {
-    let timestamp = |index: usize| -> Result<String, StoreError> {
-        Ok(format_timestamp(row.try_get::<_, OffsetDateTime>(first + index)?))
+    let timestamp = |index: usize| -> Result<Timestamp, StoreError> {
+        Ok(Timestamp::from_datetime(row.try_get::<_, OffsetDateTime>(first + index)?))
     };
     let completed_at: Option<OffsetDateTime> = row.try_get(first + 5)?;
     Ok(Task {
@@ -83,7 +83,7 @@ fn task_from_row(row: &Row, first: usize) -> Result<Task, StoreError> {
         title: row.try_get(first + 2)?,
         description: row.try_get(first + 3)?,
         completed: row.try_get(first + 4)?,
-        completed_at: completed_at.map(format_timestamp),
+        completed_at: completed_at.map(Timestamp::from_datetime),
         created_at: timestamp(6)?,
         updated_at: timestamp(7)?,
     })

@@ -11,7 +11,7 @@ use super::SqliteDb;
 use crate::auth::UserId;
 use crate::store::{CreateOutcome, Gauge, StoreError, TaskStore, unix_now};
 use crate::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
-use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, timestamp_now};
+use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, Timestamp};
 
 /// Least seconds between two purges of expired idempotency keys.
 const PURGE_EVERY_SECS: i64 = 60;
@@ -139,15 +139,15 @@ fn purge_expired_keys(conn: &Connection, now: i64) -> rusqlite::Result<usize> {
 
 /// A new task for `owner`, stamped now.
 fn new_task(owner: &UserId, draft: TaskDraft) -> Task {
-    let now = timestamp_now();
+    let now = Timestamp::now();
     Task {
         id: TaskId::new().to_string(),
         user_id: owner.subject().to_owned(),
         title: draft.title,
         description: draft.description,
         completed: draft.completed,
-        completed_at: draft.completed.then(|| now.clone()),
-        created_at: now.clone(),
+        completed_at: draft.completed.then_some(now),
+        created_at: now,
         updated_at: now,
     }
 }
@@ -203,6 +203,23 @@ fn insert_task(
         task.updated_at
     ])?;
     Ok(())
+}
+
+/// Timestamps are stored as the text they are served as, so rows written before they were typed
+/// read back unchanged.
+impl rusqlite::ToSql for Timestamp {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.to_string().into())
+    }
+}
+
+impl rusqlite::types::FromSql for Timestamp {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        Timestamp::parse(text).ok_or_else(|| {
+            rusqlite::types::FromSqlError::Other(format!("not a timestamp: {text:?}").into())
+        })
+    }
 }
 
 fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
@@ -322,7 +339,7 @@ impl TaskStore for SqliteTaskStore {
         id: TaskId,
         draft: TaskDraft,
     ) -> Result<Option<Task>, StoreError> {
-        let (owner, now) = (Owner::of(owner), timestamp_now());
+        let (owner, now) = (Owner::of(owner), Timestamp::now());
         self.db
             .write(move |conn| {
                 let replaced = conn
@@ -359,7 +376,7 @@ impl TaskStore for SqliteTaskStore {
         id: TaskId,
         completion: Completion,
     ) -> Result<Option<Task>, StoreError> {
-        let (owner, now) = (Owner::of(owner), timestamp_now());
+        let (owner, now) = (Owner::of(owner), Timestamp::now());
         let set_to = match completion {
             Completion::Toggle => None,
             Completion::Set(completed) => Some(completed),
