@@ -159,6 +159,21 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
+/// `TASKGATE_SQLITE_SYNCHRONOUS`'s values: the command line's view of a store setting, kept here so
+/// the store knows nothing of clap.
+impl ValueEnum for Synchronous {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Synchronous::Full, Synchronous::Normal]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(match self {
+            Synchronous::Full => "full",
+            Synchronous::Normal => "normal",
+        }))
+    }
+}
+
 /// A configuration the service refuses to start with; the message says how to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::store::StoreError;
+use crate::tasks::{Invalid, Problem};
 
 /// Machine-readable error codes. Each variant's status is fixed by [`ErrorCode::status`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -241,6 +242,18 @@ impl ApiError {
             _ => return None,
         };
         HeaderValue::from_str(&value).ok()
+    }
+}
+
+/// A refused input is a 422 listing each field's problem.
+impl From<Invalid> for ApiError {
+    fn from(Invalid(problems): Invalid) -> Self {
+        ApiError::validation(
+            problems
+                .into_iter()
+                .map(|Problem { field, message }| FieldError { field, message })
+                .collect(),
+        )
     }
 }
 

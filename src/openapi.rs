@@ -90,8 +90,8 @@ fn with_retry_after(response: ResponseBuilder) -> ResponseBuilder {
 
 /// The error a refused input gets. Should the input ever be accepted, the example becomes a 500,
 /// which the document's test reports instead of silently showing a stale example.
-fn refusal<T>(result: Result<T, ApiError>) -> ApiError {
-    result.err().unwrap_or_else(|| ApiError::new(ErrorCode::InternalError))
+fn refusal<T, E: Into<ApiError>>(result: Result<T, E>) -> ApiError {
+    result.err().map_or_else(|| ApiError::new(ErrorCode::InternalError), Into::into)
 }
 
 /// The 422 a bad `{id}` path segment gets.

@@ -1,11 +1,12 @@
 //! The task domain: what a task is, and the parsed, validated inputs that create or change one.
+//! It speaks domain types and [`Invalid`] only; the HTTP edge turns a refusal into a 422.
 
 pub mod handlers;
 pub mod idempotency;
 
-use axum::body::Bytes;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::OnceLock;
@@ -14,12 +15,28 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::error::{ApiError, FieldError};
-
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// One problem with one field of an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+/// An input the domain refuses, with every problem found in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub Vec<Problem>);
+
+impl Invalid {
+    /// One problem with one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self(vec![Problem { field: field.to_owned(), message: message.into() }])
+    }
+}
 
 /// A task id: a UUIDv7, so ids sort in creation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -30,10 +47,10 @@ impl TaskId {
         Self(Uuid::now_v7())
     }
 
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         Uuid::try_parse(raw)
             .map(Self)
-            .map_err(|_| ApiError::invalid_field("id", "must be a task id (a UUID)"))
+            .map_err(|_| Invalid::field("id", "must be a task id (a UUID)"))
     }
 
     pub fn as_uuid(self) -> Uuid {
@@ -49,13 +66,13 @@ impl TaskId {
         URL_SAFE_NO_PAD.encode(self.0.as_bytes())
     }
 
-    pub fn from_cursor(cursor: &str) -> Result<Self, ApiError> {
+    pub fn from_cursor(cursor: &str) -> Result<Self, Invalid> {
         URL_SAFE_NO_PAD
             .decode(cursor)
             .ok()
             .and_then(|bytes| Uuid::from_slice(&bytes).ok())
             .map(Self)
-            .ok_or_else(|| ApiError::invalid_field("cursor", "is not a cursor this service issued"))
+            .ok_or_else(|| Invalid::field("cursor", "is not a cursor this service issued"))
     }
 }
 
@@ -168,12 +185,12 @@ pub struct TaskDraft {
 }
 
 impl TryFrom<TaskInput> for TaskDraft {
-    type Error = ApiError;
+    type Error = Invalid;
 
-    fn try_from(input: TaskInput) -> Result<Self, ApiError> {
+    fn try_from(input: TaskInput) -> Result<Self, Invalid> {
         let mut errors = Vec::new();
         let mut problem = |field: &str, message: &str| {
-            errors.push(FieldError { field: field.to_owned(), message: message.to_owned() })
+            errors.push(Problem { field: field.to_owned(), message: message.to_owned() })
         };
         let title = input.title.trim();
         let title_chars = title.chars().count();
@@ -196,7 +213,7 @@ impl TryFrom<TaskInput> for TaskDraft {
             }
         }
         if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
+            return Err(Invalid(errors));
         }
         Ok(Self {
             title: title.to_owned(),
@@ -279,12 +296,12 @@ pub struct PageRequest {
 }
 
 impl TryFrom<ListQuery> for PageRequest {
-    type Error = ApiError;
+    type Error = Invalid;
 
-    fn try_from(query: ListQuery) -> Result<Self, ApiError> {
+    fn try_from(query: ListQuery) -> Result<Self, Invalid> {
         let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-            return Err(ApiError::invalid_field("limit", "must be between 1 and 500"));
+            return Err(Invalid::field("limit", "must be between 1 and 500"));
         }
         let after = query.cursor.as_deref().map(TaskId::from_cursor).transpose()?;
         Ok(Self { limit, after })
@@ -323,7 +340,7 @@ mod tests {
     use super::*;
     use axum::response::IntoResponse;
 
-    fn draft(title: &str, description: Option<&str>) -> Result<TaskDraft, ApiError> {
+    fn draft(title: &str, description: Option<&str>) -> Result<TaskDraft, Invalid> {
         TaskDraft::try_from(TaskInput {
             title: title.to_owned(),
             description: description.map(str::to_owned),
@@ -334,7 +351,8 @@ mod tests {
     /// The field errors of a refused input, as (field, message) pairs, read from the very body
     /// the client would get.
     fn refusal(title: &str, description: Option<&str>) -> Vec<(String, String)> {
-        let response = draft(title, description).expect_err("refused").into_response();
+        let refused = draft(title, description).expect_err("refused");
+        let response = crate::error::ApiError::from(refused).into_response();
         assert_eq!(response.status(), 422);
         let bytes = tokio::runtime::Builder::new_current_thread()
             .build()

@@ -34,7 +34,7 @@ const WRITE_QUEUE: usize = 4096;
 const MAX_BATCH: usize = 512;
 
 /// SQLite's `synchronous` setting: FULL survives power loss; NORMAL may lose the last commits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Synchronous {
     Full,
     Normal,
