@@ -213,3 +213,13 @@ async fn an_unreachable_postgres_is_refused_at_start_without_its_password() {
     assert!(message.contains("cannot reach PostgreSQL at postgres://127.0.0.1:1/db"), "{message}");
     assert!(!message.contains("hunter2"), "{message}");
 }
+
+#[tokio::test]
+async fn with_sslmode_require_a_server_certificate_that_does_not_verify_is_refused() {
+    let Some(url) = crate::helpers::pg::test_database_url() else { return };
+    // The test server's certificate (if it has TLS at all) is not signed by a trusted root.
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let error = build_error(|s| s.database_url = format!("{url}{separator}sslmode=require")).await;
+    let message = error.to_string();
+    assert!(message.contains("cannot reach PostgreSQL") && message.contains("TLS"), "{message}");
+}

@@ -9,6 +9,11 @@
 //! dead idle connections. New connections are made on demand, so the service recovers by itself
 //! when the database comes back.
 //!
+//! `sslmode=require` in the URL (as Neon and most hosted PostgreSQL give it) encrypts with rustls
+//! and verifies the server's certificate against the system's roots; otherwise (`prefer`, the
+//! default, or `disable`) connections are not encrypted, as for a database on the same host or
+//! network.
+//!
 //! Migrations are embedded and applied at start under a session advisory lock, so instances
 //! starting at once on an empty database do not race; each migration runs in its own transaction.
 
@@ -22,8 +27,11 @@ use deadpool_postgres::{
 use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_postgres::NoTls;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::tls::MakeTlsConnect;
+use tokio_postgres::{NoTls, Socket};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Gauge, StoreError};
 
@@ -111,12 +119,15 @@ impl PgDb {
     /// Connects, applies the migrations this build has and the database lacks, and keeps the pool.
     pub async fn connect(options: PgOptions) -> Result<Arc<Self>, StoreError> {
         let config = options.driver_config();
-        migrate(&config, &options).await?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig { recycling_method: RecyclingMethod::Fast },
-        );
+        let recycling = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = if config.get_ssl_mode() == SslMode::Require {
+            let tls = rustls_connector()?;
+            migrate(&config, tls.clone(), &options).await?;
+            Manager::from_config(config, tls, recycling)
+        } else {
+            migrate(&config, NoTls, &options).await?;
+            Manager::from_config(config, NoTls, recycling)
+        };
         let pool = Pool::builder(manager)
             .max_size(options.max_connections)
             .runtime(Runtime::Tokio1)
@@ -177,11 +188,23 @@ impl PgDb {
 
 /// Applies the embedded migrations on a connection of its own, under a session advisory lock
 /// keyed by the schema, so concurrent starts take turns and later ones find the work done.
-async fn migrate(config: &tokio_postgres::Config, options: &PgOptions) -> Result<(), StoreError> {
+async fn migrate<T>(
+    config: &tokio_postgres::Config,
+    tls: T,
+    options: &PgOptions,
+) -> Result<(), StoreError>
+where
+    T: MakeTlsConnect<Socket>,
+    T::Stream: Send + 'static,
+{
     let unreachable = |e: tokio_postgres::Error| {
-        StoreError::unavailable(format!("cannot reach PostgreSQL at {}: {}", options.redacted, e))
+        let cause = match e.source() {
+            Some(source) => format!("{e}: {source}"),
+            None => e.to_string(),
+        };
+        StoreError::unavailable(format!("cannot reach PostgreSQL at {}: {cause}", options.redacted))
     };
-    let (mut client, connection) = config.connect(NoTls).await.map_err(unreachable)?;
+    let (mut client, connection) = config.connect(tls).await.map_err(unreachable)?;
     let driver = tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -230,6 +253,15 @@ async fn migrate(config: &tokio_postgres::Config, options: &PgOptions) -> Result
     drop(client);
     let _ = driver.await;
     result
+}
+
+/// TLS that verifies the server's certificate against the system's roots.
+fn rustls_connector() -> Result<MakeRustlsConnect, StoreError> {
+    use rustls_platform_verifier::ConfigVerifierExt;
+    crate::auth::install_tls_provider();
+    let config = rustls::ClientConfig::with_platform_verifier()
+        .map_err(|e| StoreError::internal(format!("cannot set up TLS: {e}")))?;
+    Ok(MakeRustlsConnect::new(config))
 }
 
 fn pool_error(error: PoolError) -> StoreError {
