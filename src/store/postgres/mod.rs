@@ -36,6 +36,10 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Gauge, StoreError};
 
 const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_tasks.sql")];
+/// The client waits this much longer than the server's `statement_timeout`, so that a slow
+/// statement is ended by the server (the connection stays usable) and only a server that stopped
+/// answering is ended by the client (the connection is discarded).
+const CLIENT_MARGIN: Duration = Duration::from_millis(200);
 /// How long a start waits for another instance's migrations before giving up.
 const MIGRATION_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -155,7 +159,8 @@ impl PgDb {
             Ok(Err(error)) => return Err(pool_error(error)),
             Err(_) => return Err(StoreError::unavailable("timed out waiting for a connection")),
         };
-        match tokio::time::timeout(self.statement_timeout, work(&mut client)).await {
+        let deadline = self.statement_timeout + CLIENT_MARGIN;
+        match tokio::time::timeout(deadline, work(&mut client)).await {
             Ok(result) => result,
             Err(_) => {
                 drop(Object::take(client));
