@@ -352,6 +352,46 @@ mod tests {
         assert!(!SqliteOptions::names_memory("sqlite://data/memory.db"));
     }
 
+    #[test]
+    fn a_version_2_database_keeps_its_tasks_and_keys_under_the_shared_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = options(&dir);
+        {
+            let conn = Connection::open(&options.path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(MIGRATIONS[1]).unwrap();
+            conn.execute_batch(
+                "PRAGMA user_version = 2; \
+                 INSERT INTO tasks VALUES ('alice', 'a1', 'one', NULL, 0, NULL, 't', 't'), \
+                 ('alice', 'a2', 'two', NULL, 1, 't', 't', 't'), \
+                 ('bob', 'b1', 'three', NULL, 0, NULL, 't', 't'); \
+                 INSERT INTO idempotency_keys VALUES ('alice', 'k', zeroblob(32), 'a1', '{}', 1);",
+            )
+            .unwrap();
+        }
+        let db = SqliteDb::open(options).unwrap();
+        let owners: Vec<(String, String, i64, i64)> = db
+            .read(|conn| {
+                let mut statement = conn.prepare("SELECT * FROM task_owners ORDER BY subject")?;
+                let rows = statement
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .unwrap();
+        assert_eq!(owners, [("".into(), "alice".into(), 2, 1), ("".into(), "bob".into(), 1, 1)]);
+        let (tasks, keys): (i64, i64) = db
+            .read(|conn| {
+                Ok(conn.query_row(
+                    "SELECT (SELECT count(*) FROM tasks WHERE issuer = ''), \
+                     (SELECT count(*) FROM idempotency_keys WHERE issuer = '' AND subject = 'alice')",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .unwrap();
+        assert_eq!((tasks, keys), (3, 1));
+    }
+
     #[tokio::test]
     async fn ping_fails_once_the_writer_is_gone() {
         let dir = tempfile::tempdir().unwrap();
