@@ -159,6 +159,16 @@ impl SqliteDb {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        self.write_then(f, |_| {}).await
+    }
+
+    /// [`SqliteDb::write`], and `committed` run on the write's value once it is durable, before
+    /// the caller is answered, even if the caller has gone away meanwhile.
+    pub async fn write_then<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        committed: impl FnOnce(&T) + Send + 'static,
+    ) -> Result<T, StoreError> {
         let (answer, answered) = oneshot::channel();
         let fence = fence::current();
         let job: WriteJob = Box::new(move |conn| {
@@ -169,8 +179,12 @@ impl SqliteDb {
                 Err(StoreError::unavailable("the request timed out before its write"))
             };
             let succeeded = result.is_ok();
-            let reply: Reply = Box::new(move |committed| {
-                let _ = answer.send(committed.and(result));
+            let reply: Reply = Box::new(move |outcome| {
+                let result = outcome.and(result);
+                if let Ok(value) = &result {
+                    committed(value);
+                }
+                let _ = answer.send(result);
             });
             (succeeded, reply)
         });
@@ -390,6 +404,47 @@ mod tests {
             })
             .unwrap();
         assert_eq!((tasks, keys), (3, 1));
+    }
+
+    #[tokio::test]
+    async fn a_committed_write_runs_its_hook_even_when_its_caller_has_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(options(&dir)).unwrap();
+        // A first write holds the writer until released, so the second one waits in the queue.
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(move |_| {
+                    let _ = released.recv();
+                    Ok(())
+                })
+                .await
+            })
+        };
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let caller = {
+            let (db, ran) = (db.clone(), ran.clone());
+            tokio::spawn(async move {
+                let hook = move |_: &()| ran.store(true, std::sync::atomic::Ordering::SeqCst);
+                db.write_then(|conn| Ok(conn.execute_batch("SELECT 1")?), hook).await
+            })
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while WRITE_QUEUE - db.writer.capacity() < 1 && std::time::Instant::now() < deadline {
+            tokio::task::yield_now().await;
+        }
+        caller.abort();
+        assert!(caller.await.unwrap_err().is_cancelled());
+        release.send(()).unwrap();
+        holder.await.unwrap().unwrap();
+        // The hook runs on the writer thread before it answers the (gone) caller.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !ran.load(std::sync::atomic::Ordering::SeqCst) && std::time::Instant::now() < deadline
+        {
+            tokio::task::yield_now().await;
+        }
+        assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     #[tokio::test]

@@ -4,8 +4,9 @@
 use async_trait::async_trait;
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::SqliteDb;
 use crate::auth::UserId;
@@ -25,6 +26,33 @@ pub struct SqliteTaskStore {
     max_tasks: u64,
     /// The Unix second from which the next idempotent create also purges expired keys.
     next_purge: Arc<AtomicI64>,
+    versions: Arc<Versions>,
+}
+
+/// Owners' list versions in memory, so that checking a cached page costs no read. Exact because
+/// one process owns the file (its lock) and every write goes through this process's writer, which
+/// raises the owner's entry once the write is durable and before anyone is answered. An owner
+/// with no entry is read from the file; entries only ever move forward, so a read that raced a
+/// write cannot put an older version back.
+#[derive(Default)]
+struct Versions(Mutex<HashMap<UserId, u64>>);
+
+/// Entries kept at most; past it they are dropped and read again from the file.
+const MAX_VERSIONS: usize = 100_000;
+
+impl Versions {
+    fn get(&self, owner: &UserId) -> Option<u64> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(owner).copied()
+    }
+
+    fn raise(&self, owner: &UserId, version: u64) {
+        let mut versions = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if versions.len() >= MAX_VERSIONS && !versions.contains_key(owner) {
+            versions.clear();
+        }
+        let entry = versions.entry(owner.clone()).or_insert(version);
+        *entry = (*entry).max(version);
+    }
 }
 
 /// An owner as the two text columns every query is scoped by.
@@ -42,7 +70,29 @@ impl Owner {
 
 impl SqliteTaskStore {
     pub fn new(db: Arc<SqliteDb>, max_tasks: u64) -> Self {
-        Self { db, max_tasks, next_purge: Arc::new(AtomicI64::new(0)) }
+        Self {
+            db,
+            max_tasks,
+            next_purge: Arc::new(AtomicI64::new(0)),
+            versions: Arc::new(Versions::default()),
+        }
+    }
+
+    /// Runs `f` in the writer's next batch; `f` also returns the owner's list version after it
+    /// (`None` when it changed nothing), which the in-memory versions take once it is durable.
+    async fn write<T: Send + 'static>(
+        &self,
+        owner: &UserId,
+        f: impl FnOnce(&Connection) -> Result<(T, Option<u64>), StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (versions, owner) = (self.versions.clone(), owner.clone());
+        let committed = move |(_, version): &(T, Option<u64>)| {
+            if let Some(version) = version {
+                versions.raise(&owner, *version);
+            }
+        };
+        let (value, _) = self.db.write_then(f, committed).await?;
+        Ok(value)
     }
 
     /// [`TaskStore::create_once`] at Unix second `now` (tests move the clock).
@@ -55,66 +105,63 @@ impl SqliteTaskStore {
     ) -> Result<CreateOutcome, StoreError> {
         let fingerprint = Fingerprint::of(&draft);
         let task = new_task(owner, draft);
-        let (owner, key, max_tasks) = (Owner::of(owner), key.as_str().to_owned(), self.max_tasks);
+        let (key, max_tasks) = (key.as_str().to_owned(), self.max_tasks);
         let purge = self.claim_purge(now);
         let next_purge = self.next_purge.clone();
         // One job, so the lookup, the task and its key share a transaction, and the writer
         // thread runs jobs one after another: of concurrent requests with one key, the first
         // creates and the others find its row.
-        self.db
-            .write(move |conn| {
-                if purge && purge_expired_keys(conn, now)? == PURGE_LIMIT {
-                    // More may be left: let the next create go on purging.
-                    next_purge.store(now, Ordering::Relaxed);
-                }
-                let found = conn
-                    .prepare_cached(
-                        "SELECT fingerprint, response, created_at FROM idempotency_keys \
+        let user = owner.clone();
+        let owner = Owner::of(owner);
+        self.write(&user, move |conn| {
+            if purge && purge_expired_keys(conn, now)? == PURGE_LIMIT {
+                // More may be left: let the next create go on purging.
+                next_purge.store(now, Ordering::Relaxed);
+            }
+            let found = conn
+                .prepare_cached(
+                    "SELECT fingerprint, response, created_at FROM idempotency_keys \
                          WHERE issuer = ?1 AND subject = ?2 AND key = ?3",
-                    )?
-                    .query_row(params![owner.issuer, owner.subject, key], |row| {
-                        Ok((
-                            row.get::<_, Vec<u8>>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, i64>(2)?,
-                        ))
-                    })
-                    .optional()?;
-                if let Some((stored, response, created_at)) = found
-                    && now - created_at < KEY_LIFETIME_SECS
-                {
-                    if stored != fingerprint.0 {
-                        return Ok(CreateOutcome::KeyReused);
-                    }
-                    let first = serde_json::from_str(&response).map_err(|e| {
-                        rusqlite::Error::FromSqlConversionFailure(1, Type::Text, e.into())
-                    })?;
-                    return Ok(CreateOutcome::Replayed(first));
+                )?
+                .query_row(params![owner.issuer, owner.subject, key], |row| {
+                    Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                })
+                .optional()?;
+            if let Some((stored, response, created_at)) = found
+                && now - created_at < KEY_LIFETIME_SECS
+            {
+                if stored != fingerprint.0 {
+                    return Ok((CreateOutcome::KeyReused, None));
                 }
-                insert_task(conn, &owner, &task, max_tasks)?;
-                let response = serde_json::to_string(&task)
-                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-                // An expired row for this key is taken over by the new request.
-                conn.prepare_cached(
-                    "INSERT INTO idempotency_keys \
+                let first = serde_json::from_str(&response).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(1, Type::Text, e.into())
+                })?;
+                return Ok((CreateOutcome::Replayed(first), None));
+            }
+            let version = insert_task(conn, &owner, &task, max_tasks)?;
+            let response = serde_json::to_string(&task)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+            // An expired row for this key is taken over by the new request.
+            conn.prepare_cached(
+                "INSERT INTO idempotency_keys \
                      (issuer, subject, key, fingerprint, task_id, response, created_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
                      ON CONFLICT (issuer, subject, key) DO UPDATE SET \
                      fingerprint = excluded.fingerprint, task_id = excluded.task_id, \
                      response = excluded.response, created_at = excluded.created_at",
-                )?
-                .execute(params![
-                    owner.issuer,
-                    owner.subject,
-                    key,
-                    fingerprint.0,
-                    task.id,
-                    response,
-                    now
-                ])?;
-                Ok(CreateOutcome::Created(task))
-            })
-            .await
+            )?
+            .execute(params![
+                owner.issuer,
+                owner.subject,
+                key,
+                fingerprint.0,
+                task.id,
+                response,
+                now
+            ])?;
+            Ok((CreateOutcome::Created(task), Some(version)))
+        })
+        .await
     }
 
     /// `true` for the one caller that should purge expired keys now: at most once a minute.
@@ -153,37 +200,39 @@ fn new_task(owner: &UserId, draft: TaskDraft) -> Task {
 }
 
 /// Records one more task for the owner, and a new list version; returns the owner's number of
-/// tasks after it.
-fn count_new_task(conn: &Connection, owner: &Owner) -> rusqlite::Result<u64> {
-    let total: i64 = conn
-        .prepare_cached(
-            "INSERT INTO task_owners (issuer, subject, total, version) VALUES (?1, ?2, 1, 1) \
-             ON CONFLICT (issuer, subject) DO UPDATE SET total = total + 1, \
-             version = version + 1 RETURNING total",
-        )?
-        .query_row(params![owner.issuer, owner.subject], |row| row.get(0))?;
-    Ok(total.unsigned_abs())
+/// tasks and list version after it.
+fn count_new_task(conn: &Connection, owner: &Owner) -> rusqlite::Result<(u64, u64)> {
+    conn.prepare_cached(
+        "INSERT INTO task_owners (issuer, subject, total, version) VALUES (?1, ?2, 1, 1) \
+         ON CONFLICT (issuer, subject) DO UPDATE SET total = total + 1, \
+         version = version + 1 RETURNING total, version",
+    )?
+    .query_row(params![owner.issuer, owner.subject], |row| {
+        Ok((row.get::<_, i64>(0)?.unsigned_abs(), row.get::<_, i64>(1)?.unsigned_abs()))
+    })
 }
 
 /// Records a change to the tasks of an owner that has some: `added` more (or fewer) of them, and
-/// a new list version.
-fn record_change(conn: &Connection, owner: &Owner, added: i64) -> rusqlite::Result<()> {
+/// a new list version, which it returns.
+fn record_change(conn: &Connection, owner: &Owner, added: i64) -> rusqlite::Result<u64> {
     conn.prepare_cached(
         "UPDATE task_owners SET total = total + ?3, version = version + 1 \
-         WHERE issuer = ?1 AND subject = ?2",
+         WHERE issuer = ?1 AND subject = ?2 RETURNING version",
     )?
-    .execute(params![owner.issuer, owner.subject, added])?;
-    Ok(())
+    .query_row(params![owner.issuer, owner.subject, added], |row| {
+        Ok(row.get::<_, i64>(0)?.unsigned_abs())
+    })
 }
 
-/// Inserts the task, unless the owner already has `max_tasks`.
+/// Inserts the task, unless the owner already has `max_tasks`; returns the owner's list version.
 fn insert_task(
     conn: &Connection,
     owner: &Owner,
     task: &Task,
     max_tasks: u64,
-) -> Result<(), StoreError> {
-    if count_new_task(conn, owner)? > max_tasks {
+) -> Result<u64, StoreError> {
+    let (total, version) = count_new_task(conn, owner)?;
+    if total > max_tasks {
         // The write's savepoint is rolled back, the count with it.
         return Err(StoreError::LimitReached { limit: max_tasks });
     }
@@ -202,7 +251,7 @@ fn insert_task(
         task.created_at,
         task.updated_at
     ])?;
-    Ok(())
+    Ok(version)
 }
 
 /// Timestamps are stored as the text they are served as, so rows written before they were typed
@@ -302,8 +351,12 @@ impl TaskStore for SqliteTaskStore {
     }
 
     async fn list_version(&self, owner: &UserId) -> Result<u64, StoreError> {
-        let owner = Owner::of(owner);
-        self.db.read(|conn| Ok(owner_row(conn, &owner)?.1))
+        if let Some(version) = self.versions.get(owner) {
+            return Ok(version);
+        }
+        let version = self.db.read(|conn| Ok(owner_row(conn, &Owner::of(owner))?.1))?;
+        self.versions.raise(owner, version);
+        Ok(version)
     }
 
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
@@ -318,10 +371,13 @@ impl TaskStore for SqliteTaskStore {
         })
     }
 
-    async fn create(&self, owner: &UserId, draft: TaskDraft) -> Result<Task, StoreError> {
-        let task = new_task(owner, draft);
-        let (owner, max_tasks) = (Owner::of(owner), self.max_tasks);
-        self.db.write(move |conn| insert_task(conn, &owner, &task, max_tasks).map(|()| task)).await
+    async fn create(&self, owner_id: &UserId, draft: TaskDraft) -> Result<Task, StoreError> {
+        let task = new_task(owner_id, draft);
+        let (owner, max_tasks) = (Owner::of(owner_id), self.max_tasks);
+        self.write(owner_id, move |conn| {
+            insert_task(conn, &owner, &task, max_tasks).map(|version| (task, Some(version)))
+        })
+        .await
     }
 
     async fn create_once(
@@ -339,35 +395,35 @@ impl TaskStore for SqliteTaskStore {
         id: TaskId,
         draft: TaskDraft,
     ) -> Result<Option<Task>, StoreError> {
-        let (owner, now) = (Owner::of(owner), Timestamp::now());
-        self.db
-            .write(move |conn| {
-                let replaced = conn
-                    .prepare_cached(&format!(
-                        "UPDATE tasks SET title = ?4, description = ?5, completed = ?6, \
+        let (user, owner, now) = (owner, Owner::of(owner), Timestamp::now());
+        self.write(user, move |conn| {
+            let replaced = conn
+                .prepare_cached(&format!(
+                    "UPDATE tasks SET title = ?4, description = ?5, completed = ?6, \
                          completed_at = CASE WHEN ?6 THEN coalesce(completed_at, ?7) END, \
                          updated_at = ?7 \
                          WHERE issuer = ?1 AND subject = ?2 AND id = ?3 RETURNING {COLUMNS}"
-                    ))?
-                    .query_row(
-                        params![
-                            owner.issuer,
-                            owner.subject,
-                            id.to_string(),
-                            draft.title,
-                            draft.description,
-                            draft.completed,
-                            now
-                        ],
-                        task_from_row,
-                    )
-                    .optional()?;
-                if replaced.is_some() {
-                    record_change(conn, &owner, 0)?;
-                }
-                Ok(replaced)
-            })
-            .await
+                ))?
+                .query_row(
+                    params![
+                        owner.issuer,
+                        owner.subject,
+                        id.to_string(),
+                        draft.title,
+                        draft.description,
+                        draft.completed,
+                        now
+                    ],
+                    task_from_row,
+                )
+                .optional()?;
+            let version = match replaced {
+                Some(_) => Some(record_change(conn, &owner, 0)?),
+                None => None,
+            };
+            Ok((replaced, version))
+        })
+        .await
     }
 
     async fn set_completion(
@@ -376,49 +432,47 @@ impl TaskStore for SqliteTaskStore {
         id: TaskId,
         completion: Completion,
     ) -> Result<Option<Task>, StoreError> {
-        let (owner, now) = (Owner::of(owner), Timestamp::now());
+        let (user, owner, now) = (owner, Owner::of(owner), Timestamp::now());
         let set_to = match completion {
             Completion::Toggle => None,
             Completion::Set(completed) => Some(completed),
         };
-        self.db
-            .write(move |conn| {
-                // Right-hand sides see the old row, so `completed` below is the value before it.
-                let changed = conn
-                    .prepare_cached(&format!(
-                        "UPDATE tasks SET completed = coalesce(?4, 1 - completed), \
+        self.write(user, move |conn| {
+            // Right-hand sides see the old row, so `completed` below is the value before it.
+            let changed = conn
+                .prepare_cached(&format!(
+                    "UPDATE tasks SET completed = coalesce(?4, 1 - completed), \
                          completed_at = CASE WHEN coalesce(?4, 1 - completed) \
                          THEN coalesce(completed_at, ?5) END, updated_at = ?5 \
                          WHERE issuer = ?1 AND subject = ?2 AND id = ?3 RETURNING {COLUMNS}"
-                    ))?
-                    .query_row(
-                        params![owner.issuer, owner.subject, id.to_string(), set_to, now],
-                        task_from_row,
-                    )
-                    .optional()?;
-                if changed.is_some() {
-                    record_change(conn, &owner, 0)?;
-                }
-                Ok(changed)
-            })
-            .await
+                ))?
+                .query_row(
+                    params![owner.issuer, owner.subject, id.to_string(), set_to, now],
+                    task_from_row,
+                )
+                .optional()?;
+            let version = match changed {
+                Some(_) => Some(record_change(conn, &owner, 0)?),
+                None => None,
+            };
+            Ok((changed, version))
+        })
+        .await
     }
 
     async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError> {
-        let owner = Owner::of(owner);
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached(
-                        "DELETE FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3",
-                    )?
-                    .execute(params![owner.issuer, owner.subject, id.to_string()])?;
-                if deleted > 0 {
-                    record_change(conn, &owner, -1)?;
-                }
-                Ok(deleted > 0)
-            })
-            .await
+        let (user, owner) = (owner, Owner::of(owner));
+        self.write(user, move |conn| {
+            let deleted = conn
+                .prepare_cached("DELETE FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3")?
+                .execute(params![owner.issuer, owner.subject, id.to_string()])?;
+            let version = match deleted {
+                0 => None,
+                _ => Some(record_change(conn, &owner, -1)?),
+            };
+            Ok((deleted > 0, version))
+        })
+        .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -473,6 +527,19 @@ mod tests {
 
     async fn task_count(store: &SqliteTaskStore, owner: &UserId) -> u64 {
         store.list(owner, PageRequest { limit: 1, after: None }).await.unwrap().total
+    }
+
+    #[test]
+    fn in_memory_versions_only_move_forward() {
+        let versions = Versions::default();
+        let (u, v) = (owner("u"), owner("v"));
+        assert_eq!(versions.get(&u), None);
+        versions.raise(&u, 3);
+        // A read that started before a write stores what it saw after the write raised it.
+        versions.raise(&u, 2);
+        assert_eq!(versions.get(&u), Some(3));
+        versions.raise(&u, 4);
+        assert_eq!((versions.get(&u), versions.get(&v)), (Some(4), None));
     }
 
     #[tokio::test]
