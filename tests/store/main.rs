@@ -246,3 +246,46 @@ async fn concurrent_creates_lose_nothing_and_one_key_creates_once() {
         assert_eq!((page.total, page.tasks.len()), (5, 5), "{name}");
     }
 }
+
+/// PostgreSQL keeps keys by its own clock, which a test cannot move: expired rows are written
+/// directly instead.
+#[tokio::test]
+async fn on_postgres_expired_keys_are_taken_over_and_purged() {
+    let Some(url) = pg::test_database_url() else { return };
+    let schema = pg::TestSchema::create(&url).await;
+    let options = PgOptions::from_url(&schema.url()).unwrap().unwrap();
+    let config = StoreConfig {
+        backend: Backend::Postgres(Box::new(options)),
+        list_cache_bytes: 0,
+        max_tasks_per_user: CAP,
+    };
+    let tasks = taskgate::store::connect(&config).await.unwrap().tasks;
+    let (side, connection) =
+        tokio_postgres::connect(&schema.url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    side.batch_execute(
+        "INSERT INTO idempotency_keys SELECT '', 'u', 'old' || n, \
+         decode(repeat('00', 32), 'hex'), gen_random_uuid(), '{}', now() - interval '25 hours' \
+         FROM generate_series(1, 3) n; \
+         INSERT INTO idempotency_keys VALUES ('', 'u', 'fresh', decode(repeat('00', 32), 'hex'), \
+         gen_random_uuid(), '{}', now() - interval '23 hours')",
+    )
+    .await
+    .unwrap();
+    let u = owner("", "u");
+    // An expired key names a new request: it creates, whatever it was used for before.
+    let key = |raw: &str| IdempotencyKey::parse(raw).unwrap();
+    let taken = tasks.create_once(&u, draft("again"), &key("old1")).await.unwrap();
+    assert!(matches!(taken, CreateOutcome::Created(_)), "{taken:?}");
+    // A live one still stands for its first request.
+    let fresh = tasks.create_once(&u, draft("x"), &key("fresh")).await.unwrap();
+    assert_eq!(fresh, CreateOutcome::KeyReused);
+    let keys: Vec<String> = side
+        .query("SELECT key FROM idempotency_keys ORDER BY key", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(keys, ["fresh", "old1"], "the first create purged the other expired keys");
+}
