@@ -250,7 +250,7 @@ async fn concurrent_creates_lose_nothing_and_one_key_creates_once() {
 /// PostgreSQL keeps keys by its own clock, which a test cannot move: expired rows are written
 /// directly instead.
 #[tokio::test]
-async fn on_postgres_expired_keys_are_taken_over_and_purged() {
+async fn on_postgres_expired_keys_are_taken_over_and_purged_a_thousand_at_a_time() {
     let Some(url) = pg::test_database_url() else { return };
     let schema = pg::TestSchema::create(&url).await;
     let options = PgOptions::from_url(&schema.url()).unwrap().unwrap();
@@ -266,7 +266,7 @@ async fn on_postgres_expired_keys_are_taken_over_and_purged() {
     side.batch_execute(
         "INSERT INTO idempotency_keys SELECT '', 'u', 'old' || n, \
          decode(repeat('00', 32), 'hex'), gen_random_uuid(), '{}', now() - interval '25 hours' \
-         FROM generate_series(1, 3) n; \
+         FROM generate_series(1, 1003) n; \
          INSERT INTO idempotency_keys VALUES ('', 'u', 'fresh', decode(repeat('00', 32), 'hex'), \
          gen_random_uuid(), '{}', now() - interval '23 hours')",
     )
@@ -277,15 +277,15 @@ async fn on_postgres_expired_keys_are_taken_over_and_purged() {
     let key = |raw: &str| IdempotencyKey::parse(raw).unwrap();
     let taken = tasks.create_once(&u, draft("again"), &key("old1")).await.unwrap();
     assert!(matches!(taken, CreateOutcome::Created(_)), "{taken:?}");
-    // A live one still stands for its first request.
+    let keys = async || -> Vec<String> {
+        let rows = side.query("SELECT key FROM idempotency_keys ORDER BY key", &[]).await.unwrap();
+        rows.iter().map(|row| row.get(0)).collect()
+    };
+    assert_eq!(keys().await.len(), 2 + 3, "one purge deletes at most 1000 keys");
+    // A live one still stands for its first request; the next create purges the rest.
     let fresh = tasks.create_once(&u, draft("x"), &key("fresh")).await.unwrap();
     assert_eq!(fresh, CreateOutcome::KeyReused);
-    let keys: Vec<String> = side
-        .query("SELECT key FROM idempotency_keys ORDER BY key", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    assert_eq!(keys, ["fresh", "old1"], "the first create purged the other expired keys");
+    assert_eq!(keys().await, ["fresh", "old1"], "the next create purged the rest");
+    tasks.create_once(&u, draft("new"), &key("new")).await.unwrap();
+    assert_eq!(keys().await, ["fresh", "new", "old1"]);
 }

@@ -248,21 +248,28 @@ impl TaskStore for PgTaskStore {
                         .map_err(|e| StoreError::internal(format!("a stored answer: {e}")))?;
                     Ok(CreateOutcome::Replayed(first))
                 };
+                if purge {
+                    // A statement of its own, outside the create's transaction: holding other
+                    // owners' key rows while waiting for this owner's row could deadlock.
+                    let purged = client
+                        .execute(
+                            "DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(\
+                             SELECT ctid FROM idempotency_keys \
+                             WHERE created_at <= now() - make_interval(secs => $1) LIMIT $2))",
+                            &[&lifetime, &PURGE_LIMIT],
+                        )
+                        .await?;
+                    if purged >= PURGE_LIMIT.unsigned_abs() {
+                        // More may be left: let the next create go on purging.
+                        self.next_purge.store(unix_now(), Ordering::Relaxed);
+                    }
+                }
                 if let Some(row) =
                     client.query_opt(&find, &[&issuer, &subject, &key, &lifetime]).await?
                 {
                     return replay(row);
                 }
                 let tx = client.transaction().await?;
-                if purge {
-                    tx.execute(
-                        "DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(\
-                         SELECT ctid FROM idempotency_keys \
-                         WHERE created_at <= now() - make_interval(secs => $1) LIMIT $2))",
-                        &[&lifetime, &PURGE_LIMIT],
-                    )
-                    .await?;
-                }
                 let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
                     &issuer,
                     &subject,
