@@ -31,7 +31,6 @@ use crate::health;
 use crate::http::MAX_BODY_BYTES;
 use crate::openapi::ApiDoc;
 use crate::serve::{ConnectionLimits, serve};
-use crate::store::sqlite::SqliteStore;
 use crate::store::{DynTaskStore, StoreError};
 use crate::tasks::handlers;
 
@@ -124,7 +123,7 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
-        let store: DynTaskStore = SqliteStore::open(settings.sqlite_options()?)?;
+        let store = crate::store::connect(&settings.store_config()?).await?.tasks;
         let verifier = token_verifier(&settings).await?;
         let state = AppState {
             verifier: Arc::new(verifier),

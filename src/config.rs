@@ -9,7 +9,9 @@ use std::time::Duration;
 use crate::auth::MAX_LEEWAY_SECONDS;
 use crate::auth::jwks::JwksIssuerConfig;
 use crate::edge::TrustedProxies;
+use crate::store::postgres::PgOptions;
 use crate::store::sqlite::{SqliteOptions, Synchronous};
+use crate::store::{Backend, StoreConfig};
 
 /// The shortest `BETTER_AUTH_SECRET` accepted: 256 bits, as HS256 wants (RFC 7518 §3.2).
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -27,7 +29,8 @@ pub struct Settings {
     #[arg(long, env = "TASKGATE_LISTEN", default_value = "127.0.0.1:8080", global = true)]
     pub listen: SocketAddr,
 
-    /// Database URL. `sqlite://path` (created with its folder when missing).
+    /// Database URL: `sqlite://path` (created with its folder when missing) or
+    /// `postgres://user@host:5432/db`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/taskgate.db", global = true)]
     pub database_url: String,
 
@@ -77,6 +80,24 @@ pub struct Settings {
     /// How long a database call waits for a lock before the request fails with 503, in ms.
     #[arg(long, env = "TASKGATE_DB_BUSY_TIMEOUT_MS", default_value_t = 2000, global = true)]
     pub db_busy_timeout_ms: u64,
+
+    /// PostgreSQL: connections in the pool at most.
+    #[arg(long, env = "TASKGATE_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    pub db_max_connections: usize,
+
+    /// PostgreSQL: how long a request may wait for a connection (pool wait and connect), in ms;
+    /// then 503.
+    #[arg(long, env = "TASKGATE_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 1000, global = true)]
+    pub db_acquire_timeout_ms: u64,
+
+    /// PostgreSQL: how long a request's database work may run once it has a connection, in ms
+    /// (on the server and on the client); then 503.
+    #[arg(long, env = "TASKGATE_DB_STATEMENT_TIMEOUT_MS", default_value_t = 1500, global = true)]
+    pub db_statement_timeout_ms: u64,
+
+    /// The most tasks one user may have; the next create is a 409 TASK_LIMIT_REACHED.
+    #[arg(long, env = "TASKGATE_MAX_TASKS_PER_USER", default_value_t = 10_000, global = true)]
+    pub max_tasks_per_user: u64,
 
     /// Memory for cached list pages, in MiB (0 turns the cache off).
     #[arg(long, env = "TASKGATE_LIST_CACHE_MB", default_value_t = 16, global = true)]
@@ -138,6 +159,21 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
+/// `TASKGATE_SQLITE_SYNCHRONOUS`'s values: the command line's view of a store setting, kept here so
+/// the store knows nothing of clap.
+impl ValueEnum for Synchronous {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Synchronous::Full, Synchronous::Normal]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(match self {
+            Synchronous::Full => "full",
+            Synchronous::Normal => "normal",
+        }))
+    }
+}
+
 /// A configuration the service refuses to start with; the message says how to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -167,8 +203,19 @@ pub enum ConfigError {
     InvalidJwksUrl(String),
     #[error("TASKGATE_JWT_LEEWAY must be between 0 and {MAX_LEEWAY_SECONDS} seconds (it is {0})")]
     LeewayTooLarge(u64),
-    #[error("DATABASE_URL `{}` is not supported: use sqlite://path/to/file.db", redacted_url(.0))]
+    #[error(
+        "DATABASE_URL `{}` is not supported: use sqlite://path/to/file.db or \
+         postgres://user@host:5432/database",
+        redacted_url(.0)
+    )]
     UnsupportedDatabase(String),
+    #[error(
+        "DATABASE_URL `{0}` is an in-memory SQLite database, which would be empty for every \
+         connection and lost at exit: use a file, such as sqlite://data/taskgate.db"
+    )]
+    InMemoryDatabase(String),
+    #[error("DATABASE_URL `{}` is not a valid PostgreSQL URL: {reason}", redacted_url(.url))]
+    InvalidPostgresUrl { url: String, reason: String },
     #[error(
         "TASKGATE_CORS_ORIGINS: `{0}` is not an origin; list exact origins such as \
          https://app.example or http://localhost:3000 (scheme, host and port; no path, no `*`)"
@@ -220,6 +267,10 @@ impl Settings {
             ("TASKGATE_MAX_CONCURRENCY", self.max_concurrency as u64),
             ("TASKGATE_REQUEST_TIMEOUT", self.request_timeout_secs),
             ("TASKGATE_DB_BUSY_TIMEOUT_MS", self.db_busy_timeout_ms),
+            ("TASKGATE_DB_MAX_CONNECTIONS", self.db_max_connections as u64),
+            ("TASKGATE_DB_ACQUIRE_TIMEOUT_MS", self.db_acquire_timeout_ms),
+            ("TASKGATE_DB_STATEMENT_TIMEOUT_MS", self.db_statement_timeout_ms),
+            ("TASKGATE_MAX_TASKS_PER_USER", self.max_tasks_per_user),
             ("TASKGATE_JWKS_REFRESH", self.jwks_refresh_secs),
             // Zero would let every token with an unknown kid make us fetch from the issuer.
             ("TASKGATE_JWKS_COOLDOWN", self.jwks_cooldown_secs),
@@ -228,7 +279,7 @@ impl Settings {
                 return Err(ConfigError::Zero(name));
             }
         }
-        self.sqlite_options().map(|_| ())
+        self.store_config().map(|_| ())
     }
 
     /// Every configured JWKS issuer: TASKGATE_JWKS_URL's, then TASKGATE_JWKS_ISSUERS'.
@@ -266,14 +317,32 @@ impl Settings {
         Duration::from_secs(self.jwks_refresh_secs)
     }
 
-    pub fn sqlite_options(&self) -> Result<SqliteOptions, ConfigError> {
-        let options = SqliteOptions::from_url(&self.database_url)
-            .ok_or_else(|| ConfigError::UnsupportedDatabase(self.database_url.clone()))?;
-        Ok(SqliteOptions {
-            synchronous: self.sqlite_synchronous,
-            busy_timeout: Duration::from_millis(self.db_busy_timeout_ms),
+    /// The database `DATABASE_URL` names, with the limits every store applies.
+    pub fn store_config(&self) -> Result<StoreConfig, ConfigError> {
+        let url = &self.database_url;
+        let backend = if let Some(options) = SqliteOptions::from_url(url) {
+            if SqliteOptions::names_memory(url) {
+                return Err(ConfigError::InMemoryDatabase(url.clone()));
+            }
+            Backend::Sqlite(SqliteOptions {
+                synchronous: self.sqlite_synchronous,
+                busy_timeout: Duration::from_millis(self.db_busy_timeout_ms),
+                ..options
+            })
+        } else if let Some(parsed) = PgOptions::from_url(url) {
+            let mut options = parsed
+                .map_err(|reason| ConfigError::InvalidPostgresUrl { url: url.clone(), reason })?;
+            options.max_connections = self.db_max_connections;
+            options.acquire_timeout = Duration::from_millis(self.db_acquire_timeout_ms);
+            options.statement_timeout = Duration::from_millis(self.db_statement_timeout_ms);
+            Backend::Postgres(Box::new(options))
+        } else {
+            return Err(ConfigError::UnsupportedDatabase(url.clone()));
+        };
+        Ok(StoreConfig {
+            backend,
             list_cache_bytes: self.list_cache_mb.saturating_mul(1 << 20),
-            ..options
+            max_tasks_per_user: self.max_tasks_per_user,
         })
     }
 

@@ -5,6 +5,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::store::StoreError;
+use crate::tasks::{Invalid, Problem};
+
 /// Machine-readable error codes. Each variant's status is fixed by [`ErrorCode::status`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -41,6 +44,8 @@ pub enum ErrorCode {
     ValidationError,
     /// 422: an `Idempotency-Key` already used with a different request body.
     IdempotencyKeyReused,
+    /// 409: the user already has the most tasks allowed (`TASKGATE_MAX_TASKS_PER_USER`).
+    TaskLimitReached,
     /// 429: the user has too many requests in flight.
     TooManyRequests,
     /// 500: something failed inside the service; details are only in the log.
@@ -68,6 +73,7 @@ impl ErrorCode {
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ValidationError | IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            TaskLimitReached => StatusCode::CONFLICT,
             TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -93,6 +99,7 @@ impl ErrorCode {
             UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ValidationError => "VALIDATION_ERROR",
             IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            TaskLimitReached => "TASK_LIMIT_REACHED",
             TooManyRequests => "TOO_MANY_REQUESTS",
             InternalError => "INTERNAL_ERROR",
             ServiceUnavailable => "SERVICE_UNAVAILABLE",
@@ -139,6 +146,7 @@ impl ErrorCode {
             IdempotencyKeyReused => {
                 "This Idempotency-Key was already used with a different request body"
             }
+            TaskLimitReached => "You have the most tasks allowed; delete some to create more",
             TooManyRequests => "Too many requests in flight for this user, retry shortly",
             InternalError => "An internal error occurred",
             ServiceUnavailable => "The service is temporarily unavailable, retry shortly",
@@ -234,6 +242,37 @@ impl ApiError {
             _ => return None,
         };
         HeaderValue::from_str(&value).ok()
+    }
+}
+
+/// A refused input is a 422 listing each field's problem.
+impl From<Invalid> for ApiError {
+    fn from(Invalid(problems): Invalid) -> Self {
+        ApiError::validation(
+            problems
+                .into_iter()
+                .map(|Problem { field, message }| FieldError { field, message })
+                .collect(),
+        )
+    }
+}
+
+/// The HTTP edge of the store: a store's error becomes a status and a body here, and only here.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                ApiError::new(ErrorCode::ServiceUnavailable)
+            }
+            StoreError::LimitReached { limit } => ApiError {
+                detail: format!(
+                    "You have {limit} tasks, the most allowed; delete some to create more"
+                ),
+                ..ApiError::new(ErrorCode::TaskLimitReached)
+            },
+            StoreError::Internal(cause) => ApiError::internal(&cause),
+        }
     }
 }
 

@@ -143,7 +143,7 @@ impl<S: Send + Sync> FromRequestParts<S> for TaskIdParam {
             .await
             .map_err(|_| ApiError::invalid_field("id", "must be a task id (a UUID)"))?;
         let raw = params.iter().find(|(name, _)| *name == "id").map_or("", |(_, value)| value);
-        TaskId::parse(raw).map(TaskIdParam)
+        Ok(TaskIdParam(TaskId::parse(raw)?))
     }
 }
 
@@ -161,7 +161,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for IdempotencyKey {
             return Err(ApiError::invalid_field(idempotency::HEADER, "must be sent once"));
         }
         // Bytes beyond ASCII become replacement characters, which parse rejects like any other.
-        IdempotencyKey::parse(&String::from_utf8_lossy(value.as_bytes())).map(Some)
+        Ok(Some(IdempotencyKey::parse(&String::from_utf8_lossy(value.as_bytes()))?))
     }
 }
 

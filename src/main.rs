@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use taskgate::app::Application;
 use taskgate::cli::{Cli, Command};
-use taskgate::store::sqlite::SqliteStore;
 use taskgate::{config, telemetry, token};
 
 /// glibc's allocator takes a lock whenever memory allocated on one runtime thread is freed on
@@ -68,9 +67,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Migrate => {
-            let options = settings.sqlite_options().map_err(|e| e.to_string())?;
-            let store = SqliteStore::open(options).map_err(|e| e.to_string())?;
-            println!("taskgate: {} is up to date", store.path().display());
+            let config = settings.store_config().map_err(|e| e.to_string())?;
+            let database = taskgate::store::migrate(&config).await.map_err(|e| e.to_string())?;
+            println!("taskgate: {database} is up to date");
             Ok(())
         }
     }

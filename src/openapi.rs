@@ -26,7 +26,7 @@ use crate::tasks::{
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, PayloadTooLarge, UnsupportedMediaType,
             InvalidListQuery, InvalidTaskId, InvalidNewTask, InvalidTask, InvalidCompletion,
-            TooManyRequests, ServiceUnavailable, NotReady,
+            TooManyRequests, ServiceUnavailable, NotReady, TaskLimitReached,
         ),
     ),
     modifiers(&BearerAuth),
@@ -90,8 +90,8 @@ fn with_retry_after(response: ResponseBuilder) -> ResponseBuilder {
 
 /// The error a refused input gets. Should the input ever be accepted, the example becomes a 500,
 /// which the document's test reports instead of silently showing a stale example.
-fn refusal<T>(result: Result<T, ApiError>) -> ApiError {
-    result.err().unwrap_or_else(|| ApiError::new(ErrorCode::InternalError))
+fn refusal<T, E: Into<ApiError>>(result: Result<T, E>) -> ApiError {
+    result.err().map_or_else(|| ApiError::new(ErrorCode::InternalError), Into::into)
 }
 
 /// The 422 a bad `{id}` path segment gets.
@@ -342,6 +342,23 @@ fn too_many_requests() -> ResponseBuilder {
 }
 
 response_component!(
+    /// 409 of `POST /tasks`: the per-user cap.
+    TaskLimitReached,
+    task_limit_reached
+);
+fn task_limit_reached() -> ResponseBuilder {
+    error_response(
+        "The user already has the most tasks allowed (`TASKGATE_MAX_TASKS_PER_USER`); nothing \
+         was created",
+        vec![(
+            "task_limit_reached",
+            "The cap is reached",
+            crate::store::StoreError::LimitReached { limit: 10_000 }.into(),
+        )],
+    )
+}
+
+response_component!(
     /// 503 of the task routes.
     ServiceUnavailable,
     service_unavailable
@@ -361,7 +378,8 @@ response_component!(
 );
 fn not_ready() -> ResponseBuilder {
     with_retry_after(error_response(
-        "Not ready: the database does not answer; a load balancer should send traffic elsewhere",
+        "Not ready: writes cannot succeed (the database does not answer, or the SQLite writer has \
+         stopped); a load balancer should send traffic elsewhere",
         vec![("not_ready", "The database does not answer", ErrorCode::ServiceUnavailable.into())],
     ))
 }

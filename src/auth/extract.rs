@@ -59,7 +59,7 @@ where
             params.iter().find(|(name, _)| *name == "user_id").map(|(_, v)| v.to_owned())
         });
         match path_user {
-            Some(path_user) if path_user.as_bytes() == identity.user_id.as_str().as_bytes() => {
+            Some(path_user) if path_user.as_bytes() == identity.user_id.subject().as_bytes() => {
                 Ok(ScopedUser(identity.user_id, slot))
             }
             _ => Err(reject(parts, ErrorCode::ForbiddenUserAccess, Some(&identity.user_id))),
@@ -110,7 +110,7 @@ fn reject(parts: &Parts, code: ErrorCode, user_id: Option<&UserId>) -> ApiError 
         error_code = code.as_str(),
         route,
         client = client.map(tracing::field::display),
-        user_id = user_id.map(UserId::as_str),
+        user_id = user_id.map(UserId::subject),
         request_id = request_id.and_then(|id| id.to_str().ok()),
         "request refused"
     );

@@ -78,8 +78,8 @@ mod tests {
     #[test]
     fn a_user_gets_at_most_the_cap_and_others_are_unaffected() {
         let limiter = InflightLimiter::new(2);
-        let alice = UserId::parse("alice").unwrap();
-        let bob = UserId::parse("bob").unwrap();
+        let alice = UserId::new(crate::auth::Issuer::shared_secret(), "alice").unwrap();
+        let bob = UserId::new(crate::auth::Issuer::shared_secret(), "bob").unwrap();
         let first = limiter.try_acquire(&alice).unwrap();
         let _second = limiter.try_acquire(&alice).unwrap();
         assert!(limiter.try_acquire(&alice).is_none());
@@ -92,7 +92,9 @@ mod tests {
     fn released_users_leave_no_entry() {
         let limiter = InflightLimiter::new(4);
         for n in 0..100 {
-            let _slot = limiter.try_acquire(&UserId::parse(&format!("u{n}")).unwrap());
+            let _slot = limiter.try_acquire(
+                &UserId::new(crate::auth::Issuer::shared_secret(), &format!("u{n}")).unwrap(),
+            );
         }
         assert_eq!(limiter.tracked_users(), 0);
     }

@@ -16,28 +16,73 @@ pub const MAX_USER_ID_BYTES: usize = 255;
 /// The largest leeway the configuration may set, in seconds.
 pub const MAX_LEEWAY_SECONDS: u64 = 60;
 
-/// A user id as it appears in tokens and paths: a non-empty opaque string, compared byte for byte.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct UserId(String);
+/// Who signed a token, as part of its owner's identity: tokens from different issuers never name
+/// the same owner, even with the same `sub`. The shared secret is the empty issuer (a configured
+/// issuer is never empty); each JWKS issuer is named by its configured `iss`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Issuer(Arc<str>);
 
-impl UserId {
-    pub fn parse(raw: &str) -> Option<Self> {
-        (!raw.is_empty() && raw.len() <= MAX_USER_ID_BYTES).then(|| Self(raw.to_owned()))
+impl Issuer {
+    /// The issuer of tokens verified with `BETTER_AUTH_SECRET`.
+    pub fn shared_secret() -> Self {
+        Self(Arc::from(""))
     }
+
+    /// A JWKS issuer, by the `iss` its configuration names.
+    pub fn named(iss: &str) -> Self {
+        Self(Arc::from(iss))
+    }
+
+    /// As stored: empty for the shared secret.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
+impl fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.as_str() {
+            "" => f.write_str("shared-secret"),
+            iss => fmt::Debug::fmt(iss, f),
+        }
+    }
+}
+
+/// A user: the pair (issuer, subject). The subject is the non-empty opaque string of the token's
+/// `sub` (or `uid`), compared byte for byte with the path's `{user_id}`; the issuer keeps two
+/// issuers' users apart in storage.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct UserId {
+    issuer: Issuer,
+    subject: Box<str>,
+}
+
+impl UserId {
+    /// `None` unless `subject` is 1 to [`MAX_USER_ID_BYTES`] bytes.
+    pub fn new(issuer: Issuer, subject: &str) -> Option<Self> {
+        (!subject.is_empty() && subject.len() <= MAX_USER_ID_BYTES)
+            .then(|| Self { issuer, subject: subject.into() })
+    }
+
+    /// The subject: what the path's `{user_id}` and a task's `user_id` show.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
+    }
+}
+
 impl fmt::Debug for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        write!(f, "{:?}@{:?}", self.subject, self.issuer)
     }
 }
 
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.subject)
     }
 }
 
@@ -134,7 +179,8 @@ impl TokenVerifier {
             if !key.verifies(&jws) {
                 return Err(ErrorCode::InvalidTokenSignature);
             }
-            return check_claims(&jws, &self.secret_policy, now, KeySource::SharedSecret);
+            let issuer = Issuer::shared_secret();
+            return check_claims(&jws, &self.secret_policy, now, KeySource::SharedSecret, issuer);
         }
         let alg = JwsAlgorithm::from_name(&jws.alg).ok_or(ErrorCode::InvalidTokenSignature)?;
         let (index, issuer) = self.issuer_for(&jws)?;
@@ -151,7 +197,8 @@ impl TokenVerifier {
         }
         match JwksIssuer::lookup(&keys, kid, alg) {
             Lookup::Found(key) if key.verifies(jws.signing_input.as_bytes(), jws.signature) => {
-                check_claims(&jws, &issuer.policy, now, KeySource::Issuer { index, generation })
+                let source = KeySource::Issuer { index, generation };
+                check_claims(&jws, &issuer.policy, now, source, Issuer::named(issuer.issuer()))
             }
             // No usable key at all: the issuer is unreachable, which is not the client's fault.
             Lookup::Unknown if keys.is_empty() => Err(ErrorCode::ServiceUnavailable),
@@ -179,6 +226,7 @@ fn check_claims(
     policy: &ClaimPolicy,
     now: i64,
     source: KeySource,
+    issuer: Issuer,
 ) -> Result<Verified, ErrorCode> {
     let claims = &jws.claims;
     let leeway = policy.leeway_seconds.min(MAX_LEEWAY_SECONDS) as f64;
@@ -204,7 +252,7 @@ fn check_claims(
         return Err(ErrorCode::InvalidTokenClaims);
     }
 
-    let user_id = user_id(claims)?;
+    let user_id = user_id(claims, issuer)?;
     let session_id = claims.get("sid").and_then(Value::as_str).map(str::to_owned);
     Ok(Verified { identity: Identity { user_id, session_id }, validity, source })
 }
@@ -246,10 +294,12 @@ fn is_access_token(jws: &UnverifiedJws<'_>) -> bool {
     typ_ok && !email_verification && !session_cache && !id_token && !declared_other
 }
 
-fn user_id(claims: &Map<String, Value>) -> Result<UserId, ErrorCode> {
+fn user_id(claims: &Map<String, Value>, issuer: Issuer) -> Result<UserId, ErrorCode> {
     let as_id = |name: &str| match claims.get(name) {
         None => Ok(None),
-        Some(Value::String(raw)) => UserId::parse(raw).map(Some).ok_or(ErrorCode::MissingUidClaim),
+        Some(Value::String(raw)) => {
+            UserId::new(issuer.clone(), raw).map(Some).ok_or(ErrorCode::MissingUidClaim)
+        }
         Some(_) => Err(ErrorCode::MissingUidClaim),
     };
     match (as_id("sub")?, as_id("uid")?) {
@@ -287,7 +337,7 @@ mod tests {
     fn a_remembered_token_still_expires() {
         let verifier = verifier();
         let t = token(json!({ "sub": "u", "iat": 1000, "exp": 2000 }));
-        assert_eq!(block_on(verifier.verify(&t, 1500)).unwrap().user_id.as_str(), "u");
+        assert_eq!(block_on(verifier.verify(&t, 1500)).unwrap().user_id.subject(), "u");
         assert!(verifier.verified.get(&t).is_some(), "remembered");
         assert!(block_on(verifier.verify(&t, 1999)).is_ok());
         // `exp` is exclusive: the second it names is already too late.

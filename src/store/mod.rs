@@ -1,36 +1,43 @@
-//! Storage behind traits: handlers see only [`TaskStore`]; each backend is one module.
+//! Storage behind traits: handlers see only [`TaskStore`]. Each backend is one module with one
+//! shared database handle (SQLite: the writer thread and the readers; PostgreSQL: the pool) and one
+//! store per entity on top of it; [`connect`] is the one place that picks the backend.
 
-pub mod cache;
+pub mod cached;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::auth::UserId;
-use crate::error::{ApiError, ErrorCode};
 use crate::tasks::idempotency::IdempotencyKey;
 use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage};
+
+/// The underlying error of a failed store call, kept for the log.
+pub type Source = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why a store call failed. Causes are kept for the log and never reach a client.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database is locked, gone or overloaded: worth retrying (503).
+    /// The database is locked, gone, unreachable or overloaded: worth retrying.
     #[error("database unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else: a bug or corruption (500).
+    Unavailable(#[source] Source),
+    /// The owner already has the most tasks allowed; nothing was written.
+    #[error("the owner already has {limit} tasks, the most allowed")]
+    LimitReached { limit: u64 },
+    /// Anything else: a bug, corruption, or a schema this build does not know.
     #[error("database error: {0}")]
-    Internal(String),
+    Internal(#[source] Source),
 }
 
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Unavailable(cause) => {
-                tracing::warn!(%cause, "database unavailable");
-                ApiError::new(ErrorCode::ServiceUnavailable)
-            }
-            StoreError::Internal(cause) => ApiError::internal(&cause),
-        }
+impl StoreError {
+    pub fn unavailable(cause: impl Into<Source>) -> Self {
+        Self::Unavailable(cause.into())
+    }
+
+    pub fn internal(cause: impl Into<Source>) -> Self {
+        Self::Internal(cause.into())
     }
 }
 
@@ -46,11 +53,19 @@ pub enum CreateOutcome {
     KeyReused,
 }
 
-/// Every operation is scoped by owner: a task id alone never reaches a row.
+/// Every operation is scoped by owner, the pair (issuer, subject): a task id alone never reaches a
+/// row. Every write that changes an owner's tasks also changes the owner's list version and keeps
+/// the owner's task count, in the write's own transaction.
 #[async_trait]
 pub trait TaskStore: Send + Sync + 'static {
+    /// A page of the owner's tasks, newest first, with the total and the list version, all read
+    /// from one snapshot.
     async fn list(&self, owner: &UserId, page: PageRequest) -> Result<Arc<TaskPage>, StoreError>;
+    /// The owner's current list version (0 before the first write), in one indexed lookup: a
+    /// page read under this version is still exactly what [`TaskStore::list`] would return.
+    async fn list_version(&self, owner: &UserId) -> Result<u64, StoreError>;
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError>;
+    /// Fails with [`StoreError::LimitReached`] when the owner has the most tasks allowed.
     async fn create(&self, owner: &UserId, draft: TaskDraft) -> Result<Task, StoreError>;
     /// Creates a task at most once per owner and key within
     /// [`KEY_LIFETIME_SECS`](crate::tasks::idempotency::KEY_LIFETIME_SECS), telling requests apart
@@ -79,7 +94,7 @@ pub trait TaskStore: Send + Sync + 'static {
     ) -> Result<Option<Task>, StoreError>;
     /// `false` when the owner has no such task.
     async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError>;
-    /// Succeeds when the database answers.
+    /// Succeeds when writes can succeed: the database answers and the writer is running.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Figures for the metrics endpoint: queue depths, cache sizes, connections.
     fn gauges(&self) -> Vec<Gauge> {
@@ -95,3 +110,72 @@ pub struct Gauge {
 }
 
 pub type DynTaskStore = Arc<dyn TaskStore>;
+
+/// Which database, and how to use it.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite(sqlite::SqliteOptions),
+    Postgres(Box<postgres::PgOptions>),
+}
+
+/// What [`connect`] needs: the backend and the limits every store applies.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub backend: Backend,
+    /// Bytes of rendered list pages kept in memory (0: no cache).
+    pub list_cache_bytes: usize,
+    /// The most tasks one owner may have.
+    pub max_tasks_per_user: u64,
+}
+
+/// Every store of the service, on one shared database handle.
+#[derive(Clone)]
+pub struct Stores {
+    pub tasks: DynTaskStore,
+}
+
+/// Opens (creating and migrating as needed) the database `config` names, and the stores on it.
+pub async fn connect(config: &StoreConfig) -> Result<Stores, StoreError> {
+    let tasks: DynTaskStore = match &config.backend {
+        Backend::Sqlite(options) => {
+            let db = sqlite::SqliteDb::open(options.clone())?;
+            Arc::new(sqlite::SqliteTaskStore::new(db, config.max_tasks_per_user))
+        }
+        Backend::Postgres(options) => {
+            let db = postgres::PgDb::connect((**options).clone()).await?;
+            Arc::new(postgres::PgTaskStore::new(db, config.max_tasks_per_user))
+        }
+    };
+    let tasks = match config.list_cache_bytes {
+        0 => tasks,
+        bytes => Arc::new(cached::CachedTaskStore::new(tasks, bytes)),
+    };
+    Ok(Stores { tasks })
+}
+
+/// Creates or upgrades the schema of the database `config` names; returns where it is, fit for
+/// a message (no credentials).
+pub async fn migrate(config: &StoreConfig) -> Result<String, StoreError> {
+    match &config.backend {
+        Backend::Sqlite(options) => {
+            sqlite::SqliteDb::open(options.clone())?;
+            Ok(options.path.display().to_string())
+        }
+        Backend::Postgres(options) => {
+            postgres::PgDb::connect((**options).clone()).await?;
+            Ok(options.redacted())
+        }
+    }
+}
+
+/// Unix seconds now, from this process's clock (SQLite: one process owns the file).
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The default time a PostgreSQL connection may take to be had (pool wait and connect).
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1000);
+/// The default time one database call may run once it has its connection.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_millis(1500);

@@ -13,7 +13,7 @@ use crate::http::{JsonBody, OptionalJsonBody, TaskIdParam, ValidQuery, path_segm
 use crate::store::{CreateOutcome, DynTaskStore};
 
 fn tasks_url(user: &ScopedUser) -> String {
-    format!("/api/{}/tasks", path_segment(user.0.as_str()))
+    format!("/api/{}/tasks", path_segment(user.0.subject()))
 }
 
 fn header_value(value: &str) -> Result<HeaderValue, ApiError> {
@@ -72,6 +72,7 @@ pub async fn list_tasks(
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::TaskLimitReached),
         (status = 413, response = crate::openapi::PayloadTooLarge),
         (status = 415, response = crate::openapi::UnsupportedMediaType),
         (status = 422, response = crate::openapi::InvalidNewTask),

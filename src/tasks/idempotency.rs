@@ -8,8 +8,7 @@
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-use super::TaskDraft;
-use crate::error::ApiError;
+use super::{Invalid, TaskDraft};
 
 /// How long a key is remembered: a retry within this window replays the first answer.
 pub const KEY_LIFETIME_SECS: i64 = 24 * 60 * 60;
@@ -26,7 +25,7 @@ impl IdempotencyKey {
     /// Parses a header value: a Structured Field String (`"..."`, with `\"` and `\\` escapes), or a
     /// bare token of visible ASCII without quotes, backslashes or commas (a comma would mean
     /// several keys folded into one line).
-    pub fn parse(value: &str) -> Result<Self, ApiError> {
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
         let value = value.trim_matches([' ', '\t']);
         let key = match value.strip_prefix('"') {
             Some(quoted) => unquote(quoted),
@@ -37,7 +36,7 @@ impl IdempotencyKey {
         })
         .map(Self)
         .ok_or_else(|| {
-            ApiError::invalid_field(
+            Invalid::field(
                 HEADER,
                 "must be a quoted string of 1 to 255 visible ASCII characters, such as \"8e03978e-40d5-43e8-bc93-6894a57f9324\"",
             )

@@ -1,11 +1,12 @@
 //! The task domain: what a task is, and the parsed, validated inputs that create or change one.
+//! It speaks domain types and [`Invalid`] only; the HTTP edge turns a refusal into a 422.
 
 pub mod handlers;
 pub mod idempotency;
 
-use axum::body::Bytes;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::OnceLock;
@@ -14,12 +15,28 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::error::{ApiError, FieldError};
-
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// One problem with one field of an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+/// An input the domain refuses, with every problem found in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub Vec<Problem>);
+
+impl Invalid {
+    /// One problem with one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self(vec![Problem { field: field.to_owned(), message: message.into() }])
+    }
+}
 
 /// A task id: a UUIDv7, so ids sort in creation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -30,10 +47,18 @@ impl TaskId {
         Self(Uuid::now_v7())
     }
 
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         Uuid::try_parse(raw)
             .map(Self)
-            .map_err(|_| ApiError::invalid_field("id", "must be a task id (a UUID)"))
+            .map_err(|_| Invalid::field("id", "must be a task id (a UUID)"))
+    }
+
+    pub fn as_uuid(self) -> Uuid {
+        self.0
+    }
+
+    pub fn from_uuid(uuid: Uuid) -> Self {
+        Self(uuid)
     }
 
     /// The opaque cursor that resumes a listing after this task.
@@ -41,13 +66,13 @@ impl TaskId {
         URL_SAFE_NO_PAD.encode(self.0.as_bytes())
     }
 
-    pub fn from_cursor(cursor: &str) -> Result<Self, ApiError> {
+    pub fn from_cursor(cursor: &str) -> Result<Self, Invalid> {
         URL_SAFE_NO_PAD
             .decode(cursor)
             .ok()
             .and_then(|bytes| Uuid::from_slice(&bytes).ok())
             .map(Self)
-            .ok_or_else(|| ApiError::invalid_field("cursor", "is not a cursor this service issued"))
+            .ok_or_else(|| Invalid::field("cursor", "is not a cursor this service issued"))
     }
 }
 
@@ -63,11 +88,51 @@ impl fmt::Display for TaskId {
     }
 }
 
-/// Now, as the RFC 3339 UTC text every timestamp is stored and served as (microsecond precision).
-pub fn timestamp_now() -> String {
-    let now = OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(now.microsecond() * 1000).unwrap_or(now);
-    now.format(&Rfc3339).unwrap_or_default()
+/// A point in time as the API shows it: RFC 3339 in UTC, at microsecond precision (PostgreSQL's),
+/// trailing zeros of the fraction left out. Whichever clock or database it came from, it is
+/// truncated once, when made, so both backends serve the very same text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(OffsetDateTime);
+
+impl Timestamp {
+    /// Now, by this process's clock (the SQLite backend; PostgreSQL stamps with its own).
+    pub fn now() -> Self {
+        Self::from_datetime(OffsetDateTime::now_utc())
+    }
+
+    pub fn from_datetime(at: OffsetDateTime) -> Self {
+        let at = at.to_offset(time::UtcOffset::UTC);
+        Self(at.replace_nanosecond(at.microsecond() * 1000).unwrap_or(at))
+    }
+
+    /// Parses the text form (any RFC 3339 offset is accepted and converted to UTC).
+    pub fn parse(text: &str) -> Option<Self> {
+        OffsetDateTime::parse(text, &Rfc3339).ok().map(Self::from_datetime)
+    }
+
+    pub fn as_datetime(self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.format(&Rfc3339).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::parse(&text).ok_or_else(|| serde::de::Error::custom("not an RFC 3339 timestamp"))
+    }
 }
 
 /// A task as stored and as served (and, for idempotent replays, stored as served).
@@ -81,12 +146,12 @@ pub struct Task {
     pub description: Option<String>,
     pub completed: bool,
     /// When the task was last marked completed; null while it is not.
-    #[schema(example = "2026-11-21T09:30:00.000000Z")]
-    pub completed_at: Option<String>,
-    #[schema(example = "2026-11-21T09:00:00.000000Z")]
-    pub created_at: String,
-    #[schema(example = "2026-11-21T09:30:00.000000Z")]
-    pub updated_at: String,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2026-11-21T09:30:00.000000Z")]
+    pub completed_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-21T09:00:00.000000Z")]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-21T09:30:00.000000Z")]
+    pub updated_at: Timestamp,
 }
 
 /// The body of `POST /tasks` and `PUT /tasks/{id}`. On PUT every field is replaced: an omitted
@@ -120,12 +185,12 @@ pub struct TaskDraft {
 }
 
 impl TryFrom<TaskInput> for TaskDraft {
-    type Error = ApiError;
+    type Error = Invalid;
 
-    fn try_from(input: TaskInput) -> Result<Self, ApiError> {
+    fn try_from(input: TaskInput) -> Result<Self, Invalid> {
         let mut errors = Vec::new();
         let mut problem = |field: &str, message: &str| {
-            errors.push(FieldError { field: field.to_owned(), message: message.to_owned() })
+            errors.push(Problem { field: field.to_owned(), message: message.to_owned() })
         };
         let title = input.title.trim();
         let title_chars = title.chars().count();
@@ -148,7 +213,7 @@ impl TryFrom<TaskInput> for TaskDraft {
             }
         }
         if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
+            return Err(Invalid(errors));
         }
         Ok(Self {
             title: title.to_owned(),
@@ -231,12 +296,12 @@ pub struct PageRequest {
 }
 
 impl TryFrom<ListQuery> for PageRequest {
-    type Error = ApiError;
+    type Error = Invalid;
 
-    fn try_from(query: ListQuery) -> Result<Self, ApiError> {
+    fn try_from(query: ListQuery) -> Result<Self, Invalid> {
         let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-            return Err(ApiError::invalid_field("limit", "must be between 1 and 500"));
+            return Err(Invalid::field("limit", "must be between 1 and 500"));
         }
         let after = query.cursor.as_deref().map(TaskId::from_cursor).transpose()?;
         Ok(Self { limit, after })
@@ -252,12 +317,14 @@ pub struct TaskPage {
     pub total: u64,
     /// Set when more tasks follow this page.
     pub next: Option<TaskId>,
+    /// The owner's list version this page was read under (see [`crate::store::cached`]).
+    pub version: u64,
     json: OnceLock<Bytes>,
 }
 
 impl TaskPage {
-    pub fn new(tasks: Vec<Task>, total: u64, next: Option<TaskId>) -> Self {
-        Self { tasks, total, next, json: OnceLock::new() }
+    pub fn new(tasks: Vec<Task>, total: u64, next: Option<TaskId>, version: u64) -> Self {
+        Self { tasks, total, next, version, json: OnceLock::new() }
     }
 
     /// The tasks as a JSON array.
@@ -273,7 +340,7 @@ mod tests {
     use super::*;
     use axum::response::IntoResponse;
 
-    fn draft(title: &str, description: Option<&str>) -> Result<TaskDraft, ApiError> {
+    fn draft(title: &str, description: Option<&str>) -> Result<TaskDraft, Invalid> {
         TaskDraft::try_from(TaskInput {
             title: title.to_owned(),
             description: description.map(str::to_owned),
@@ -284,7 +351,8 @@ mod tests {
     /// The field errors of a refused input, as (field, message) pairs, read from the very body
     /// the client would get.
     fn refusal(title: &str, description: Option<&str>) -> Vec<(String, String)> {
-        let response = draft(title, description).expect_err("refused").into_response();
+        let refused = draft(title, description).expect_err("refused");
+        let response = crate::error::ApiError::from(refused).into_response();
         assert_eq!(response.status(), 422);
         let bytes = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -301,6 +369,20 @@ mod tests {
                 (e["field"].as_str().unwrap().to_owned(), e["message"].as_str().unwrap().to_owned())
             })
             .collect()
+    }
+
+    #[test]
+    fn timestamps_are_utc_microseconds_whatever_they_were_made_from() {
+        let at = time::macros::datetime!(2026-11-21 10:00:00.123456789 +01:00);
+        let stamp = Timestamp::from_datetime(at);
+        assert_eq!(stamp.to_string(), "2026-11-21T09:00:00.123456Z");
+        assert_eq!(serde_json::to_value(stamp).unwrap(), "2026-11-21T09:00:00.123456Z");
+        assert_eq!(Timestamp::parse("2026-11-21T10:00:00.123456789+01:00"), Some(stamp));
+        let whole = Timestamp::from_datetime(time::macros::datetime!(2026-11-21 09:00:00.5 UTC));
+        assert_eq!(whole.to_string(), "2026-11-21T09:00:00.5Z", "as served before it was typed");
+        let back: Timestamp = serde_json::from_str("\"2026-11-21T09:00:00.5Z\"").unwrap();
+        assert_eq!(back, whole);
+        assert!(Timestamp::parse("yesterday").is_none());
     }
 
     #[test]

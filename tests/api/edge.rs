@@ -198,7 +198,7 @@ async fn request_ids_are_kept_only_when_short_visible_ascii() {
 
 #[tokio::test]
 async fn a_write_still_queued_when_the_request_times_out_is_never_made() {
-    let app = spawn_app_with(|s| {
+    let app = crate::helpers::spawn_sqlite_app_with(|s| {
         s.request_timeout_secs = 1;
         s.db_busy_timeout_ms = 10_000;
     })
@@ -350,7 +350,11 @@ async fn metrics_are_served_on_their_own_listener_without_user_ids() {
     );
     assert!(value(r#"taskgate_http_request_duration_seconds_bucket{method="GET","#) >= 0.0);
     assert!(value(r#"taskgate_auth_refusals_total{error_code="MALFORMED_TOKEN"}"#) >= 1.0);
-    assert!(value("taskgate_db_writer_queue") >= 0.0);
+    let db_gauge = match crate::helpers::pg::test_database_url() {
+        Some(_) => "taskgate_db_connections",
+        None => "taskgate_db_writer_queue",
+    };
+    assert!(value(db_gauge) >= 0.0);
     assert!(value("taskgate_list_cache_bytes") >= 0.0);
     assert!(value(r#"taskgate_build_info{version=""#) == 1.0);
     assert!(!text.contains("metric-user-7f3a"), "no user id in any label");

@@ -201,7 +201,7 @@ async fn a_request_that_runs_past_the_timeout_is_a_json_408() {
 
 #[tokio::test]
 async fn a_locked_database_is_a_fast_503_and_loses_nothing() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_sqlite_app_with(|_| {}).await;
     let token = token_for("u");
     app.new_task("u", "before").await;
     let locker = rusqlite::Connection::open(&app.db_path).unwrap();
@@ -219,7 +219,7 @@ async fn a_locked_database_is_a_fast_503_and_loses_nothing() {
 
 #[tokio::test]
 async fn an_internal_failure_is_a_500_without_internals() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_sqlite_app_with(|_| {}).await;
     let token = token_for("u");
     let sabotage = rusqlite::Connection::open(&app.db_path).unwrap();
     sabotage.execute_batch("DROP TABLE tasks").unwrap();
@@ -229,4 +229,32 @@ async fn an_internal_failure_is_a_500_without_internals() {
     for leak in ["sqlite", "table", "tasks", "select", "insert"] {
         assert!(!text.contains(leak), "{leak} leaked in {text}");
     }
+}
+
+#[tokio::test]
+async fn a_locked_row_on_postgres_is_a_fast_503_and_loses_nothing() {
+    let Some(url) = crate::helpers::pg::test_database_url() else { return };
+    let schema = crate::helpers::pg::TestSchema::create(&url).await;
+    let app = crate::helpers::spawn(None, |s| {
+        s.database_url = schema.url();
+        s.db_statement_timeout_ms = 300;
+    })
+    .await;
+    let token = token_for("u");
+    app.new_task("u", "before").await;
+    let (locker, connection) =
+        tokio_postgres::connect(&schema.url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    locker.batch_execute("BEGIN; SELECT * FROM task_owners FOR UPDATE").await.unwrap();
+    let started = std::time::Instant::now();
+    let response = app.create_task("u", &token, &json!({ "title": "during" })).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_error(response, 503, "SERVICE_UNAVAILABLE").await;
+    locker.batch_execute("ROLLBACK").await.unwrap();
+    let response = app.create_task("u", &token, &json!({ "title": "after" })).await;
+    assert_eq!(response.status(), 201);
+    let titles: Vec<Value> = app.list_tasks("u", &token).await.json().await.unwrap();
+    let titles: Vec<&str> = titles.iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["after", "before"]);
 }

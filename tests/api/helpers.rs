@@ -1,4 +1,5 @@
-//! Test harness: a real server on port 0 with a fresh SQLite database, and typed request helpers.
+//! Test harness: a real server on port 0 with a fresh database (SQLite, or a fresh PostgreSQL
+//! schema when `TEST_DATABASE_URL` is set), and typed request helpers.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Client, RequestBuilder, Response};
@@ -9,6 +10,9 @@ use taskgate::app::Application;
 use taskgate::config::{LogFormat, Settings};
 use taskgate::store::sqlite::Synchronous;
 use tempfile::TempDir;
+
+#[path = "../support/pg.rs"]
+pub mod pg;
 
 pub const SECRET: &str = "an-hs256-test-secret-of-at-least-32-bytes";
 
@@ -27,6 +31,10 @@ pub fn test_settings(dir: &TempDir) -> Settings {
         jwt_leeway: 0,
         sqlite_synchronous: Synchronous::Normal,
         db_busy_timeout_ms: 200,
+        db_max_connections: 8,
+        db_acquire_timeout_ms: 1000,
+        db_statement_timeout_ms: 1500,
+        max_tasks_per_user: 10_000,
         list_cache_mb: 16,
         max_concurrency: 1024,
         request_timeout_secs: 30,
@@ -49,24 +57,48 @@ pub struct TestApp {
     /// `http://host:port` of the metrics listener, when the settings asked for one.
     pub metrics_address: Option<String>,
     pub client: Client,
+    /// The SQLite file, when the app runs on SQLite.
     pub db_path: PathBuf,
+    /// The PostgreSQL schema, when the app runs on PostgreSQL; dropped with the app.
+    _schema: Option<pg::TestSchema>,
     _dir: TempDir,
 }
 
+/// An app on the backend under test: PostgreSQL when `TEST_DATABASE_URL` is set, else SQLite.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let schema = match pg::test_database_url() {
+        Some(url) => Some(pg::TestSchema::create(&url).await),
+        None => None,
+    };
+    spawn(schema, configure).await
+}
+
+/// An app on SQLite whatever the environment, for tests that reach into the database file.
+pub async fn spawn_sqlite_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(None, configure).await
+}
+
+/// An app on `schema` (PostgreSQL), or on SQLite when `None`, after `configure`.
+pub async fn spawn(
+    schema: Option<pg::TestSchema>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(&dir);
+    if let Some(schema) = &schema {
+        settings.database_url = schema.url();
+    }
     configure(&mut settings);
     let db_path = dir.path().join("taskgate.db");
     let app = Application::build(settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    TestApp { address, metrics_address, client: http_client(), db_path, _dir: dir }
+    TestApp { address, metrics_address, client: http_client(), db_path, _schema: schema, _dir: dir }
 }
 
 /// The `taskgate` binary run in `dir`, with no taskgate configuration inherited from the

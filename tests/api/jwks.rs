@@ -350,3 +350,48 @@ async fn a_zero_cooldown_is_refused() {
     };
     assert!(error.contains("TASKGATE_JWKS_COOLDOWN"), "{error}");
 }
+
+#[tokio::test]
+async fn the_same_subject_from_two_issuers_or_the_shared_secret_names_three_owners() {
+    let a = TestKey::generate(Alg::EdDsa, "a");
+    let b = TestKey::generate(Alg::Es256, "b");
+    let jwks_a = JwksServer::start(&[&a]).await;
+    let jwks_b = JwksServer::start(&[&b]).await;
+    let issuers = json!([
+        { "jwks_url": jwks_a.url, "issuer": "https://a.example", "audience": "taskgate" },
+        { "jwks_url": jwks_b.url, "issuer": "https://b.example", "audience": "taskgate" },
+    ])
+    .to_string();
+    // The shared secret stays configured beside both issuers.
+    let app = spawn_app_with(move |s| s.jwks_issuers = Some(issuers)).await;
+    let from = |key: &TestKey, iss: &str| {
+        let mut claims = access_claims("alice");
+        claims["iss"] = json!(iss);
+        claims["aud"] = json!("taskgate");
+        key.sign(&claims)
+    };
+    let tokens = [
+        ("issuer A", from(&a, "https://a.example")),
+        ("issuer B", from(&b, "https://b.example")),
+        ("the shared secret", crate::helpers::token_for("alice")),
+    ];
+    for (name, token) in &tokens {
+        let created = app.create_task("alice", token, &json!({ "title": name })).await;
+        assert_eq!(created.status(), 201, "{name}");
+    }
+    let mut ids = Vec::new();
+    for (name, token) in &tokens {
+        let listed = app.list_tasks("alice", token).await;
+        assert_eq!(listed.headers()["x-total-count"], "1", "{name}");
+        let tasks: Value = listed.json().await.unwrap();
+        assert_eq!(tasks[0]["title"], json!(name), "{name} sees only its own alice's task");
+        assert_eq!(tasks[0]["user_id"], "alice");
+        ids.push(tasks[0]["id"].as_str().unwrap().to_owned());
+    }
+    // Another issuer's alice's task, by id: a 404 for every verb, and nothing changes.
+    let (_, token_b) = &tokens[1];
+    assert_error(app.get_task("alice", token_b, &ids[0]).await, 404, "NOT_FOUND").await;
+    assert_error(app.delete_task("alice", token_b, &ids[0]).await, 404, "NOT_FOUND").await;
+    let (_, token_a) = &tokens[0];
+    assert_eq!(app.get_task("alice", token_a, &ids[0]).await.status(), 200);
+}

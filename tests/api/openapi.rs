@@ -40,6 +40,7 @@ fn codes_for(status: u16) -> &'static [&'static str] {
         ],
         403 => &["FORBIDDEN_USER_ACCESS"],
         404 => &["NOT_FOUND"],
+        409 => &["TASK_LIMIT_REACHED"],
         413 => &["PAYLOAD_TOO_LARGE"],
         415 => &["UNSUPPORTED_MEDIA_TYPE"],
         422 => &["VALIDATION_ERROR", "IDEMPOTENCY_KEY_REUSED"],

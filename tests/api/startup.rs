@@ -135,12 +135,91 @@ fn the_migrate_command_creates_the_schema() {
     let tables: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_schema WHERE type = 'table' \
-             AND name IN ('tasks', 'idempotency_keys')",
+             AND name IN ('tasks', 'idempotency_keys', 'task_owners')",
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(tables, 2);
+    assert_eq!(tables, 3);
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
+}
+
+#[tokio::test]
+async fn an_in_memory_sqlite_database_is_refused_with_a_message() {
+    for url in ["sqlite://:memory:", "sqlite::memory:", "sqlite://t.db?mode=memory"] {
+        let error = build_error(|s| s.database_url = url.into()).await;
+        assert!(
+            matches!(error, StartupError::Config(ConfigError::InMemoryDatabase(_))),
+            "{url}: {error}"
+        );
+        assert!(error.to_string().contains("use a file"), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn a_second_process_on_the_same_sqlite_file_is_refused_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Application::build(test_settings(&dir)).await.unwrap();
+    let output = crate::helpers::taskgate_command(dir.path())
+        .arg("serve")
+        .env("BETTER_AUTH_SECRET", crate::helpers::SECRET)
+        .env("TASKGATE_LISTEN", "127.0.0.1:0")
+        .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("taskgate.db").display()))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("another taskgate process is using"), "{stderr}");
+    assert!(stderr.contains("PostgreSQL"), "the message says what to do instead: {stderr}");
+    drop(first);
+}
+
+#[tokio::test]
+async fn the_migrate_command_creates_the_schema_on_postgres_too() {
+    let Some(url) = crate::helpers::pg::test_database_url() else { return };
+    let schema = crate::helpers::pg::TestSchema::create(&url).await;
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let output = crate::helpers::taskgate_command(dir.path())
+            .arg("migrate")
+            .env("DATABASE_URL", schema.url())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("is up to date") && !stdout.contains("search_path"), "{stdout}");
+    }
+    let (client, connection) =
+        tokio_postgres::connect(&schema.url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() \
+             AND tablename IN ('tasks', 'task_owners', 'idempotency_keys')), \
+             (SELECT max(version) FROM taskgate_migrations)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i32>(1)), (3, 1), "applied once, in full");
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_is_refused_at_start_without_its_password() {
+    let error =
+        build_error(|s| s.database_url = "postgres://app:hunter2@127.0.0.1:1/db".into()).await;
+    let message = error.to_string();
+    assert!(message.contains("cannot reach PostgreSQL at postgres://127.0.0.1:1/db"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+}
+
+#[tokio::test]
+async fn with_sslmode_require_a_server_certificate_that_does_not_verify_is_refused() {
+    let Some(url) = crate::helpers::pg::test_database_url() else { return };
+    // The test server's certificate (if it has TLS at all) is not signed by a trusted root.
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let error = build_error(|s| s.database_url = format!("{url}{separator}sslmode=require")).await;
+    let message = error.to_string();
+    assert!(message.contains("cannot reach PostgreSQL") && message.contains("TLS"), "{message}");
 }

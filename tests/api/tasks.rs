@@ -347,3 +347,29 @@ async fn under_concurrent_writes_every_read_after_a_write_sees_it() {
     let response = app.list_tasks("race", &token_for("race")).await;
     assert_eq!(response.headers()["x-total-count"], "120");
 }
+
+#[tokio::test]
+async fn a_create_past_the_per_user_cap_is_a_409_and_writes_nothing() {
+    let app = crate::helpers::spawn_app_with(|s| s.max_tasks_per_user = 2).await;
+    let token = token_for("capped");
+    let first = app.new_task("capped", "one").await;
+    app.new_task("capped", "two").await;
+    let refused = app.create_task("capped", &token, &json!({ "title": "three" })).await;
+    let body = assert_error(refused, 409, "TASK_LIMIT_REACHED").await;
+    assert!(body["detail"].as_str().unwrap().contains('2'), "{body}");
+    let with_key = app
+        .authed(app.client.post(app.url("/api/capped/tasks")), &token)
+        .header("Idempotency-Key", "\"k\"")
+        .json(&json!({ "title": "three" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(with_key, 409, "TASK_LIMIT_REACHED").await;
+    assert_eq!(app.list_tasks("capped", &token).await.headers()["x-total-count"], "2");
+    // Another user is not capped by this one's tasks; a delete frees a place.
+    app.new_task("other", "mine").await;
+    let id = first["id"].as_str().unwrap();
+    assert_eq!(app.delete_task("capped", &token, id).await.status(), 204);
+    app.new_task("capped", "three").await;
+    assert_eq!(app.list_tasks("capped", &token).await.headers()["x-total-count"], "2");
+}

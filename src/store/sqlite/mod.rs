@@ -1,0 +1,468 @@
+//! The embedded SQLite backend: one shared database handle ([`SqliteDb`]) that every store uses.
+//!
+//! One process owns a database file: [`SqliteDb::open`] takes an exclusive lock on a file beside
+//! it and refuses to start when another process holds it. Point reads run inline on the calling
+//! task through a small pool of read-only connections (microseconds, less than a hop to a blocking
+//! thread); reads that can take longer, such as a page of up to 500 rows, run on blocking threads.
+//! WAL readers never wait for the writer. All writes go to one writer thread that commits whatever
+//! has queued up in a single `BEGIN IMMEDIATE` transaction (group commit), each write in its own
+//! savepoint; a caller is answered only after its transaction is durable, so a write is visible to
+//! the very next read.
+
+mod tasks;
+
+pub use tasks::SqliteTaskStore;
+
+use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags, TransactionBehavior};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Gauge, StoreError};
+use crate::fence;
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/sqlite/0001_tasks.sql"),
+    include_str!("../../../migrations/sqlite/0002_idempotency.sql"),
+    include_str!("../../../migrations/sqlite/0003_owners.sql"),
+];
+/// Writes queued beyond this wait (back-pressure) rather than grow memory without bound.
+const WRITE_QUEUE: usize = 4096;
+/// The most writes one transaction commits; bounds the latency a batch adds.
+const MAX_BATCH: usize = 512;
+
+/// SQLite's `synchronous` setting: FULL survives power loss; NORMAL may lose the last commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    Full,
+    Normal,
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    pub path: PathBuf,
+    pub synchronous: Synchronous,
+    /// How long a statement waits for a lock held by another connection before the request is a 503.
+    pub busy_timeout: Duration,
+}
+
+impl SqliteOptions {
+    /// Accepts `sqlite://path` or `sqlite:path` (a query string such as `?mode=rwc` is ignored).
+    /// Defaults: `synchronous=FULL`, a 2 s busy timeout.
+    pub fn from_url(url: &str) -> Option<Self> {
+        let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().filter(|path| !path.is_empty())?;
+        Some(Self {
+            path: PathBuf::from(path),
+            synchronous: Synchronous::Full,
+            busy_timeout: Duration::from_secs(2),
+        })
+    }
+
+    /// Whether `url` asks for an in-memory database, which each connection would see as a
+    /// different, empty database: the writer and the readers would not share one.
+    pub fn names_memory(url: &str) -> bool {
+        let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
+        rest.is_some_and(|rest| {
+            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+            path == ":memory:"
+                || path.starts_with("file::memory:")
+                || query.split('&').any(|pair| pair == "mode=memory")
+        })
+    }
+
+    /// The file whose exclusive lock says which process owns the database.
+    fn lock_path(&self) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(".lock");
+        PathBuf::from(name)
+    }
+}
+
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A write: runs inside the batch transaction, says whether it succeeded, and returns how to
+/// answer its caller once the batch's fate is known.
+type WriteJob = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+
+/// The one handle on a SQLite database: its lock, its writer thread and its readers.
+pub struct SqliteDb {
+    options: SqliteOptions,
+    readers: Mutex<Vec<Connection>>,
+    writer: mpsc::Sender<WriteJob>,
+    /// Held (open and locked) for as long as this handle lives.
+    _owner_lock: File,
+}
+
+impl SqliteDb {
+    /// Takes the database's lock, opens (creating it and its folder if needed) and migrates the
+    /// database, and starts the writer.
+    pub fn open(options: SqliteOptions) -> Result<Arc<Self>, StoreError> {
+        if let Some(dir) = options.path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let owner_lock = take_owner_lock(&options)?;
+        let mut conn = open_connection(&options, false)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        migrate(&mut conn)?;
+        let (writer, queue) = mpsc::channel(WRITE_QUEUE);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run_writer(conn, queue))
+            .map_err(|e| StoreError::internal(format!("cannot start the writer thread: {e}")))?;
+        Ok(Arc::new(Self {
+            options,
+            readers: Mutex::new(Vec::new()),
+            writer,
+            _owner_lock: owner_lock,
+        }))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.options.path
+    }
+
+    /// Runs `f` on a pooled read-only connection, on the calling thread: for point reads only.
+    /// The pool never holds more connections than there were concurrent readers.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().map_err(|_| poisoned())?.pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(&self.options, true)?,
+        };
+        let result = f(&conn);
+        self.readers.lock().map_err(|_| poisoned())?.push(conn);
+        result
+    }
+
+    /// Runs `f` like [`SqliteDb::read`], on a blocking thread: for reads that may take longer
+    /// than a hop to one, so they never hold up the runtime's threads.
+    pub async fn read_blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read(f))
+            .await
+            .map_err(|e| StoreError::internal(format!("a read panicked: {e}")))?
+    }
+
+    /// Runs `f` in the writer's next batch and answers once the batch is durable. A write that
+    /// fails is rolled back alone; the others of its batch still commit.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.write_then(f, |_| {}).await
+    }
+
+    /// [`SqliteDb::write`], and `committed` run on the write's value once it is durable, before
+    /// the caller is answered, even if the caller has gone away meanwhile.
+    pub async fn write_then<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        committed: impl FnOnce(&T) + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let fence = fence::current();
+        let job: WriteJob = Box::new(move |conn| {
+            // A request already answered with a timeout must not change anything.
+            let result = if fence::begin_write(fence.as_deref()) {
+                f(conn)
+            } else {
+                Err(StoreError::unavailable("the request timed out before its write"))
+            };
+            let succeeded = result.is_ok();
+            let reply: Reply = Box::new(move |outcome| {
+                let result = outcome.and(result);
+                if let Ok(value) = &result {
+                    committed(value);
+                }
+                let _ = answer.send(result);
+            });
+            (succeeded, reply)
+        });
+        let gone = || StoreError::unavailable("the SQLite writer has stopped");
+        self.writer.send(job).await.map_err(|_| gone())?;
+        answered.await.map_err(|_| gone())?
+    }
+
+    /// Whether writes can succeed: the writer runs and a reader answers.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        if self.writer.is_closed() {
+            return Err(StoreError::unavailable("the SQLite writer has stopped"));
+        }
+        self.read(|conn| {
+            Ok(conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?)
+        })
+    }
+
+    pub fn gauges(&self) -> Vec<Gauge> {
+        let readers = self.readers.lock().map_or(0, |readers| readers.len());
+        vec![
+            Gauge {
+                name: "taskgate_db_writer_queue",
+                value: (WRITE_QUEUE - self.writer.capacity()) as f64,
+            },
+            Gauge { name: "taskgate_db_idle_readers", value: readers as f64 },
+        ]
+    }
+}
+
+/// The exclusive lock that makes this process the database's only one: a second process on the
+/// same file would serve pages cached before the first one's writes.
+fn take_owner_lock(options: &SqliteOptions) -> Result<File, StoreError> {
+    let path = options.lock_path();
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| StoreError::unavailable(format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::unavailable(format!(
+            "another taskgate process is using {} (it holds {}); one process owns a SQLite \
+             database: stop the other one, or run several instances on PostgreSQL",
+            options.path.display(),
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(StoreError::unavailable(format!("cannot lock {}: {e}", path.display())))
+        }
+    }
+}
+
+fn open_connection(options: &SqliteOptions, read_only: bool) -> Result<Connection, StoreError> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(&options.path, flags)?;
+    conn.busy_timeout(options.busy_timeout)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    let synchronous = match options.synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let applied: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let applied = usize::try_from(applied).unwrap_or(usize::MAX);
+    if applied > MIGRATIONS.len() {
+        return Err(StoreError::internal(format!(
+            "the database is at schema version {applied}, newer than this taskgate ({}); upgrade taskgate",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+    }
+    Ok(tx.commit()?)
+}
+
+fn run_writer(conn: Connection, mut queue: mpsc::Receiver<WriteJob>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.blocking_recv().map(|job| batch.push(job)).is_some() {
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, batch.drain(..));
+    }
+}
+
+fn commit_batch(conn: &Connection, jobs: impl Iterator<Item = WriteJob>) {
+    let mut replies = Vec::with_capacity(MAX_BATCH);
+    let outcome = (|| {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        for job in jobs {
+            conn.execute_batch("SAVEPOINT job")?;
+            let (succeeded, reply) = job(conn);
+            replies.push(reply);
+            // A failed write is undone alone; the others in the batch still commit.
+            if !succeeded {
+                conn.execute_batch("ROLLBACK TO job")?;
+            }
+            conn.execute_batch("RELEASE job")?;
+        }
+        conn.execute_batch("COMMIT")
+    })();
+    if outcome.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for reply in replies {
+        reply(outcome.as_ref().map(|_| ()).map_err(classify));
+    }
+    // Jobs never started (BEGIN failed) are dropped here, which answers their callers with an error.
+}
+
+fn poisoned() -> StoreError {
+    StoreError::internal("reader pool lock poisoned")
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        classify(&error)
+    }
+}
+
+fn classify(error: &rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(
+            SqliteCode::DatabaseBusy
+            | SqliteCode::DatabaseLocked
+            | SqliteCode::CannotOpen
+            | SqliteCode::DiskFull
+            | SqliteCode::SystemIoFailure
+            | SqliteCode::OutOfMemory,
+        ) => StoreError::unavailable(error.to_string()),
+        _ => StoreError::internal(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(dir: &tempfile::TempDir) -> SqliteOptions {
+        SqliteOptions::from_url(&format!("sqlite://{}/t.db", dir.path().display())).unwrap()
+    }
+
+    #[test]
+    fn a_second_handle_on_the_same_file_is_refused_until_the_first_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = SqliteDb::open(options(&dir)).unwrap();
+        let refused = SqliteDb::open(options(&dir)).err().expect("refused");
+        let message = refused.to_string();
+        assert!(message.contains("another taskgate process is using"), "{message}");
+        drop(first);
+        SqliteDb::open(options(&dir)).expect("the lock died with its owner");
+    }
+
+    #[test]
+    fn in_memory_urls_are_recognised() {
+        for url in ["sqlite://:memory:", "sqlite::memory:", "sqlite://file::memory:?cache=shared"] {
+            assert!(SqliteOptions::names_memory(url), "{url}");
+        }
+        assert!(SqliteOptions::names_memory("sqlite://x.db?mode=memory"));
+        assert!(!SqliteOptions::names_memory("sqlite://data/memory.db"));
+    }
+
+    #[test]
+    fn a_version_2_database_keeps_its_tasks_and_keys_under_the_shared_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = options(&dir);
+        {
+            let conn = Connection::open(&options.path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(MIGRATIONS[1]).unwrap();
+            conn.execute_batch(
+                "PRAGMA user_version = 2; \
+                 INSERT INTO tasks VALUES ('alice', 'a1', 'one', NULL, 0, NULL, 't', 't'), \
+                 ('alice', 'a2', 'two', NULL, 1, 't', 't', 't'), \
+                 ('bob', 'b1', 'three', NULL, 0, NULL, 't', 't'); \
+                 INSERT INTO idempotency_keys VALUES ('alice', 'k', zeroblob(32), 'a1', '{}', 1);",
+            )
+            .unwrap();
+        }
+        let db = SqliteDb::open(options).unwrap();
+        let owners: Vec<(String, String, i64, i64)> = db
+            .read(|conn| {
+                let mut statement = conn.prepare("SELECT * FROM task_owners ORDER BY subject")?;
+                let rows = statement
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .unwrap();
+        assert_eq!(owners, [("".into(), "alice".into(), 2, 1), ("".into(), "bob".into(), 1, 1)]);
+        let (tasks, keys): (i64, i64) = db
+            .read(|conn| {
+                Ok(conn.query_row(
+                    "SELECT (SELECT count(*) FROM tasks WHERE issuer = ''), \
+                     (SELECT count(*) FROM idempotency_keys WHERE issuer = '' AND subject = 'alice')",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .unwrap();
+        assert_eq!((tasks, keys), (3, 1));
+    }
+
+    #[tokio::test]
+    async fn a_committed_write_runs_its_hook_even_when_its_caller_has_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(options(&dir)).unwrap();
+        // A first write holds the writer until released, so the second one waits in the queue.
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(move |_| {
+                    let _ = released.recv();
+                    Ok(())
+                })
+                .await
+            })
+        };
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let caller = {
+            let (db, ran) = (db.clone(), ran.clone());
+            tokio::spawn(async move {
+                let hook = move |_: &()| ran.store(true, std::sync::atomic::Ordering::SeqCst);
+                db.write_then(|conn| Ok(conn.execute_batch("SELECT 1")?), hook).await
+            })
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while WRITE_QUEUE - db.writer.capacity() < 1 && std::time::Instant::now() < deadline {
+            tokio::task::yield_now().await;
+        }
+        caller.abort();
+        assert!(caller.await.unwrap_err().is_cancelled());
+        release.send(()).unwrap();
+        holder.await.unwrap().unwrap();
+        // The hook runs on the writer thread before it answers the (gone) caller.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !ran.load(std::sync::atomic::Ordering::SeqCst) && std::time::Instant::now() < deadline
+        {
+            tokio::task::yield_now().await;
+        }
+        assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn ping_fails_once_the_writer_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(options(&dir)).unwrap();
+        db.ping().unwrap();
+        // A job that panics takes the writer thread down with it, as a bug in a write would.
+        let died = db
+            .write(|_| -> Result<(), StoreError> { panic!("a write that panics") })
+            .await
+            .unwrap_err();
+        assert!(matches!(died, StoreError::Unavailable(_)), "{died:?}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !db.writer.is_closed() && std::time::Instant::now() < deadline {
+            tokio::task::yield_now().await;
+        }
+        let refused = db.ping().unwrap_err();
+        assert!(refused.to_string().contains("writer has stopped"), "{refused}");
+    }
+}

@@ -1,0 +1,696 @@
+//! The task store on SQLite: every query scoped by (issuer, subject), every write keeping the
+//! owner's row in `task_owners` (count and list version) in its own transaction.
+
+use async_trait::async_trait;
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::SqliteDb;
+use crate::auth::UserId;
+use crate::store::{CreateOutcome, Gauge, StoreError, TaskStore, unix_now};
+use crate::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
+use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, Timestamp};
+
+/// Least seconds between two purges of expired idempotency keys.
+const PURGE_EVERY_SECS: i64 = 60;
+/// The most expired keys one purge deletes, so that a purge adds little to its batch.
+const PURGE_LIMIT: usize = 1000;
+const COLUMNS: &str =
+    "subject, id, title, description, completed, completed_at, created_at, updated_at";
+
+pub struct SqliteTaskStore {
+    db: Arc<SqliteDb>,
+    max_tasks: u64,
+    /// The Unix second from which the next idempotent create also purges expired keys.
+    next_purge: Arc<AtomicI64>,
+    versions: Arc<Versions>,
+}
+
+/// Owners' list versions in memory, so that checking a cached page costs no read. Exact because
+/// one process owns the file (its lock) and every write goes through this process's writer, which
+/// raises the owner's entry once the write is durable and before anyone is answered. An owner
+/// with no entry is read from the file; entries only ever move forward, so a read that raced a
+/// write cannot put an older version back.
+#[derive(Default)]
+struct Versions(Mutex<HashMap<UserId, u64>>);
+
+/// Entries kept at most; past it they are dropped and read again from the file.
+const MAX_VERSIONS: usize = 100_000;
+
+impl Versions {
+    fn get(&self, owner: &UserId) -> Option<u64> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(owner).copied()
+    }
+
+    fn raise(&self, owner: &UserId, version: u64) {
+        let mut versions = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if versions.len() >= MAX_VERSIONS && !versions.contains_key(owner) {
+            versions.clear();
+        }
+        let entry = versions.entry(owner.clone()).or_insert(version);
+        *entry = (*entry).max(version);
+    }
+}
+
+/// An owner as the two text columns every query is scoped by.
+#[derive(Clone)]
+struct Owner {
+    issuer: String,
+    subject: String,
+}
+
+impl Owner {
+    fn of(user: &UserId) -> Self {
+        Self { issuer: user.issuer().as_str().to_owned(), subject: user.subject().to_owned() }
+    }
+}
+
+impl SqliteTaskStore {
+    pub fn new(db: Arc<SqliteDb>, max_tasks: u64) -> Self {
+        Self {
+            db,
+            max_tasks,
+            next_purge: Arc::new(AtomicI64::new(0)),
+            versions: Arc::new(Versions::default()),
+        }
+    }
+
+    /// Runs `f` in the writer's next batch; `f` also returns the owner's list version after it
+    /// (`None` when it changed nothing), which the in-memory versions take once it is durable.
+    async fn write<T: Send + 'static>(
+        &self,
+        owner: &UserId,
+        f: impl FnOnce(&Connection) -> Result<(T, Option<u64>), StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (versions, owner) = (self.versions.clone(), owner.clone());
+        let committed = move |(_, version): &(T, Option<u64>)| {
+            if let Some(version) = version {
+                versions.raise(&owner, *version);
+            }
+        };
+        let (value, _) = self.db.write_then(f, committed).await?;
+        Ok(value)
+    }
+
+    /// [`TaskStore::create_once`] at Unix second `now` (tests move the clock).
+    async fn create_once_at(
+        &self,
+        owner: &UserId,
+        draft: TaskDraft,
+        key: &IdempotencyKey,
+        now: i64,
+    ) -> Result<CreateOutcome, StoreError> {
+        let fingerprint = Fingerprint::of(&draft);
+        let task = new_task(owner, draft);
+        let (key, max_tasks) = (key.as_str().to_owned(), self.max_tasks);
+        let purge = self.claim_purge(now);
+        let next_purge = self.next_purge.clone();
+        // One job, so the lookup, the task and its key share a transaction, and the writer
+        // thread runs jobs one after another: of concurrent requests with one key, the first
+        // creates and the others find its row.
+        let user = owner.clone();
+        let owner = Owner::of(owner);
+        self.write(&user, move |conn| {
+            if purge && purge_expired_keys(conn, now)? == PURGE_LIMIT {
+                // More may be left: let the next create go on purging.
+                next_purge.store(now, Ordering::Relaxed);
+            }
+            let found = conn
+                .prepare_cached(
+                    "SELECT fingerprint, response, created_at FROM idempotency_keys \
+                         WHERE issuer = ?1 AND subject = ?2 AND key = ?3",
+                )?
+                .query_row(params![owner.issuer, owner.subject, key], |row| {
+                    Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                })
+                .optional()?;
+            if let Some((stored, response, created_at)) = found
+                && now - created_at < KEY_LIFETIME_SECS
+            {
+                if stored != fingerprint.0 {
+                    return Ok((CreateOutcome::KeyReused, None));
+                }
+                let first = serde_json::from_str(&response).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(1, Type::Text, e.into())
+                })?;
+                return Ok((CreateOutcome::Replayed(first), None));
+            }
+            let version = insert_task(conn, &owner, &task, max_tasks)?;
+            let response = serde_json::to_string(&task)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+            // An expired row for this key is taken over by the new request.
+            conn.prepare_cached(
+                "INSERT INTO idempotency_keys \
+                     (issuer, subject, key, fingerprint, task_id, response, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                     ON CONFLICT (issuer, subject, key) DO UPDATE SET \
+                     fingerprint = excluded.fingerprint, task_id = excluded.task_id, \
+                     response = excluded.response, created_at = excluded.created_at",
+            )?
+            .execute(params![
+                owner.issuer,
+                owner.subject,
+                key,
+                fingerprint.0,
+                task.id,
+                response,
+                now
+            ])?;
+            Ok((CreateOutcome::Created(task), Some(version)))
+        })
+        .await
+    }
+
+    /// `true` for the one caller that should purge expired keys now: at most once a minute.
+    fn claim_purge(&self, now: i64) -> bool {
+        let due = self.next_purge.load(Ordering::Relaxed);
+        now >= due
+            && self
+                .next_purge
+                .compare_exchange(due, now + PURGE_EVERY_SECS, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
+/// Deletes up to [`PURGE_LIMIT`] keys that expired by `now`; returns how many.
+fn purge_expired_keys(conn: &Connection, now: i64) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "DELETE FROM idempotency_keys WHERE (issuer, subject, key) IN \
+         (SELECT issuer, subject, key FROM idempotency_keys WHERE created_at <= ?1 LIMIT ?2)",
+    )?
+    .execute(params![now - KEY_LIFETIME_SECS, PURGE_LIMIT as i64])
+}
+
+/// A new task for `owner`, stamped now.
+fn new_task(owner: &UserId, draft: TaskDraft) -> Task {
+    let now = Timestamp::now();
+    Task {
+        id: TaskId::new().to_string(),
+        user_id: owner.subject().to_owned(),
+        title: draft.title,
+        description: draft.description,
+        completed: draft.completed,
+        completed_at: draft.completed.then_some(now),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Records one more task for the owner, and a new list version; returns the owner's number of
+/// tasks and list version after it.
+fn count_new_task(conn: &Connection, owner: &Owner) -> rusqlite::Result<(u64, u64)> {
+    conn.prepare_cached(
+        "INSERT INTO task_owners (issuer, subject, total, version) VALUES (?1, ?2, 1, 1) \
+         ON CONFLICT (issuer, subject) DO UPDATE SET total = total + 1, \
+         version = version + 1 RETURNING total, version",
+    )?
+    .query_row(params![owner.issuer, owner.subject], |row| {
+        Ok((row.get::<_, i64>(0)?.unsigned_abs(), row.get::<_, i64>(1)?.unsigned_abs()))
+    })
+}
+
+/// Records a change to the tasks of an owner that has some: `added` more (or fewer) of them, and
+/// a new list version, which it returns.
+fn record_change(conn: &Connection, owner: &Owner, added: i64) -> rusqlite::Result<u64> {
+    conn.prepare_cached(
+        "UPDATE task_owners SET total = total + ?3, version = version + 1 \
+         WHERE issuer = ?1 AND subject = ?2 RETURNING version",
+    )?
+    .query_row(params![owner.issuer, owner.subject, added], |row| {
+        Ok(row.get::<_, i64>(0)?.unsigned_abs())
+    })
+}
+
+/// Inserts the task, unless the owner already has `max_tasks`; returns the owner's list version.
+fn insert_task(
+    conn: &Connection,
+    owner: &Owner,
+    task: &Task,
+    max_tasks: u64,
+) -> Result<u64, StoreError> {
+    let (total, version) = count_new_task(conn, owner)?;
+    if total > max_tasks {
+        // The write's savepoint is rolled back, the count with it.
+        return Err(StoreError::LimitReached { limit: max_tasks });
+    }
+    conn.prepare_cached(
+        "INSERT INTO tasks (issuer, subject, id, title, description, completed, completed_at, \
+         created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        owner.issuer,
+        owner.subject,
+        task.id,
+        task.title,
+        task.description,
+        task.completed,
+        task.completed_at,
+        task.created_at,
+        task.updated_at
+    ])?;
+    Ok(version)
+}
+
+/// Timestamps are stored as the text they are served as, so rows written before they were typed
+/// read back unchanged.
+impl rusqlite::ToSql for Timestamp {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.to_string().into())
+    }
+}
+
+impl rusqlite::types::FromSql for Timestamp {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        Timestamp::parse(text).ok_or_else(|| {
+            rusqlite::types::FromSqlError::Other(format!("not a timestamp: {text:?}").into())
+        })
+    }
+}
+
+fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
+    Ok(Task {
+        user_id: row.get(0)?,
+        id: row.get(1)?,
+        title: row.get(2)?,
+        description: row.get(3)?,
+        completed: row.get(4)?,
+        completed_at: row.get(5)?,
+        created_at: row.get(6)?,
+        updated_at: row.get(7)?,
+    })
+}
+
+/// The owner's number of tasks and list version; zeros before the owner's first write.
+fn owner_row(conn: &Connection, owner: &Owner) -> rusqlite::Result<(u64, u64)> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT total, version FROM task_owners WHERE issuer = ?1 AND subject = ?2",
+        )?
+        .query_row(params![owner.issuer, owner.subject], |row| {
+            Ok((row.get::<_, i64>(0)?.unsigned_abs(), row.get::<_, i64>(1)?.unsigned_abs()))
+        })
+        .optional()?
+        .unwrap_or((0, 0)))
+}
+
+fn read_page(conn: &Connection, owner: &Owner, page: PageRequest) -> rusqlite::Result<TaskPage> {
+    // One row past the page tells whether another follows; the scan runs in key order, so
+    // taking rows stops it early. Parameters are CAST because SQLite re-prepares a statement
+    // on every run when its plan (here, the ORDER BY) depends on a bound value, and a bound
+    // `LIMIT` would do the same: see `list_statements_are_prepared_once`.
+    let fetch = page.limit as usize + 1;
+    let mut tasks = match page.after {
+        None => conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM tasks WHERE issuer = CAST(?1 AS TEXT) \
+                 AND subject = CAST(?2 AS TEXT) ORDER BY id DESC"
+            ))?
+            .query_map(params![owner.issuer, owner.subject], task_from_row)?
+            .take(fetch)
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+        Some(after) => conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM tasks WHERE issuer = CAST(?1 AS TEXT) \
+                 AND subject = CAST(?2 AS TEXT) AND id < CAST(?3 AS TEXT) ORDER BY id DESC"
+            ))?
+            .query_map(params![owner.issuer, owner.subject, after.to_string()], task_from_row)?
+            .take(fetch)
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+    };
+    let (total, version) = owner_row(conn, owner)?;
+    let next = if tasks.len() > page.limit as usize {
+        tasks.truncate(page.limit as usize);
+        tasks.last().and_then(|task| TaskId::parse(&task.id).ok())
+    } else {
+        None
+    };
+    Ok(TaskPage::new(tasks, total, next, version))
+}
+
+#[async_trait]
+impl TaskStore for SqliteTaskStore {
+    async fn list(&self, owner: &UserId, page: PageRequest) -> Result<Arc<TaskPage>, StoreError> {
+        let owner = Owner::of(owner);
+        let found = self
+            .db
+            .read_blocking(move |conn| {
+                // One read transaction: the rows, the total and the version of one snapshot.
+                conn.execute_batch("BEGIN")?;
+                let found = read_page(conn, &owner, page);
+                let ended = conn.execute_batch(if found.is_ok() { "COMMIT" } else { "ROLLBACK" });
+                let found = found?;
+                ended?;
+                Ok(found)
+            })
+            .await?;
+        Ok(Arc::new(found))
+    }
+
+    async fn list_version(&self, owner: &UserId) -> Result<u64, StoreError> {
+        if let Some(version) = self.versions.get(owner) {
+            return Ok(version);
+        }
+        let version = self.db.read(|conn| Ok(owner_row(conn, &Owner::of(owner))?.1))?;
+        self.versions.raise(owner, version);
+        Ok(version)
+    }
+
+    async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
+        let owner = Owner::of(owner);
+        self.db.read(|conn| {
+            Ok(conn
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3"
+                ))?
+                .query_row(params![owner.issuer, owner.subject, id.to_string()], task_from_row)
+                .optional()?)
+        })
+    }
+
+    async fn create(&self, owner_id: &UserId, draft: TaskDraft) -> Result<Task, StoreError> {
+        let task = new_task(owner_id, draft);
+        let (owner, max_tasks) = (Owner::of(owner_id), self.max_tasks);
+        self.write(owner_id, move |conn| {
+            insert_task(conn, &owner, &task, max_tasks).map(|version| (task, Some(version)))
+        })
+        .await
+    }
+
+    async fn create_once(
+        &self,
+        owner: &UserId,
+        draft: TaskDraft,
+        key: &IdempotencyKey,
+    ) -> Result<CreateOutcome, StoreError> {
+        self.create_once_at(owner, draft, key, unix_now()).await
+    }
+
+    async fn replace(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        draft: TaskDraft,
+    ) -> Result<Option<Task>, StoreError> {
+        let (user, owner, now) = (owner, Owner::of(owner), Timestamp::now());
+        self.write(user, move |conn| {
+            let replaced = conn
+                .prepare_cached(&format!(
+                    "UPDATE tasks SET title = ?4, description = ?5, completed = ?6, \
+                         completed_at = CASE WHEN ?6 THEN coalesce(completed_at, ?7) END, \
+                         updated_at = ?7 \
+                         WHERE issuer = ?1 AND subject = ?2 AND id = ?3 RETURNING {COLUMNS}"
+                ))?
+                .query_row(
+                    params![
+                        owner.issuer,
+                        owner.subject,
+                        id.to_string(),
+                        draft.title,
+                        draft.description,
+                        draft.completed,
+                        now
+                    ],
+                    task_from_row,
+                )
+                .optional()?;
+            let version = match replaced {
+                Some(_) => Some(record_change(conn, &owner, 0)?),
+                None => None,
+            };
+            Ok((replaced, version))
+        })
+        .await
+    }
+
+    async fn set_completion(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        completion: Completion,
+    ) -> Result<Option<Task>, StoreError> {
+        let (user, owner, now) = (owner, Owner::of(owner), Timestamp::now());
+        let set_to = match completion {
+            Completion::Toggle => None,
+            Completion::Set(completed) => Some(completed),
+        };
+        self.write(user, move |conn| {
+            // Right-hand sides see the old row, so `completed` below is the value before it.
+            let changed = conn
+                .prepare_cached(&format!(
+                    "UPDATE tasks SET completed = coalesce(?4, 1 - completed), \
+                         completed_at = CASE WHEN coalesce(?4, 1 - completed) \
+                         THEN coalesce(completed_at, ?5) END, updated_at = ?5 \
+                         WHERE issuer = ?1 AND subject = ?2 AND id = ?3 RETURNING {COLUMNS}"
+                ))?
+                .query_row(
+                    params![owner.issuer, owner.subject, id.to_string(), set_to, now],
+                    task_from_row,
+                )
+                .optional()?;
+            let version = match changed {
+                Some(_) => Some(record_change(conn, &owner, 0)?),
+                None => None,
+            };
+            Ok((changed, version))
+        })
+        .await
+    }
+
+    async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError> {
+        let (user, owner) = (owner, Owner::of(owner));
+        self.write(user, move |conn| {
+            let deleted = conn
+                .prepare_cached("DELETE FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3")?
+                .execute(params![owner.issuer, owner.subject, id.to_string()])?;
+            let version = match deleted {
+                0 => None,
+                _ => Some(record_change(conn, &owner, -1)?),
+            };
+            Ok((deleted > 0, version))
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping()
+    }
+
+    fn gauges(&self) -> Vec<Gauge> {
+        self.db.gauges()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::SqliteOptions;
+    use super::*;
+    use crate::fence::WriteFence;
+    use rusqlite::StatementStatus;
+
+    fn open_store(dir: &tempfile::TempDir) -> SqliteTaskStore {
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        SqliteTaskStore::new(SqliteDb::open(SqliteOptions::from_url(&url).unwrap()).unwrap(), 10)
+    }
+
+    /// A second, writable connection to the store's file, as a tool would open.
+    fn side_connection(store: &SqliteTaskStore) -> Connection {
+        super::super::open_connection(&store.db.options, false).unwrap()
+    }
+
+    fn owner(subject: &str) -> UserId {
+        UserId::new(crate::auth::Issuer::shared_secret(), subject).unwrap()
+    }
+
+    fn draft(title: &str) -> TaskDraft {
+        TaskDraft { title: title.into(), description: None, completed: false }
+    }
+
+    fn key(value: &str) -> IdempotencyKey {
+        IdempotencyKey::parse(value).unwrap()
+    }
+
+    fn keys_stored(store: &SqliteTaskStore) -> Vec<String> {
+        store
+            .db
+            .read(|conn| {
+                Ok(conn
+                    .prepare("SELECT key FROM idempotency_keys ORDER BY key")?
+                    .query_map([], |row| row.get(0))?
+                    .collect::<rusqlite::Result<_>>()?)
+            })
+            .unwrap()
+    }
+
+    async fn task_count(store: &SqliteTaskStore, owner: &UserId) -> u64 {
+        store.list(owner, PageRequest { limit: 1, after: None }).await.unwrap().total
+    }
+
+    #[test]
+    fn in_memory_versions_only_move_forward() {
+        let versions = Versions::default();
+        let (u, v) = (owner("u"), owner("v"));
+        assert_eq!(versions.get(&u), None);
+        versions.raise(&u, 3);
+        // A read that started before a write stores what it saw after the write raised it.
+        versions.raise(&u, 2);
+        assert_eq!(versions.get(&u), Some(3));
+        versions.raise(&u, 4);
+        assert_eq!((versions.get(&u), versions.get(&v)), (Some(4), None));
+    }
+
+    #[tokio::test]
+    async fn a_key_is_replayed_for_24_hours_and_then_names_a_new_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let (owner, k, t0) = (owner("u"), key("k"), unix_now());
+
+        let CreateOutcome::Created(first) =
+            store.create_once_at(&owner, draft("a"), &k, t0).await.unwrap()
+        else {
+            panic!("a new key creates")
+        };
+        let last_second = t0 + KEY_LIFETIME_SECS - 1;
+        assert_eq!(
+            store.create_once_at(&owner, draft("a"), &k, last_second).await.unwrap(),
+            CreateOutcome::Replayed(first.clone())
+        );
+        assert_eq!(
+            store.create_once_at(&owner, draft("b"), &k, last_second).await.unwrap(),
+            CreateOutcome::KeyReused
+        );
+
+        let expired = t0 + KEY_LIFETIME_SECS;
+        let CreateOutcome::Created(second) =
+            store.create_once_at(&owner, draft("b"), &k, expired).await.unwrap()
+        else {
+            panic!("an expired key creates again")
+        };
+        assert_ne!(second.id, first.id);
+        assert_eq!(
+            store.create_once_at(&owner, draft("a"), &k, expired + 1).await.unwrap(),
+            CreateOutcome::KeyReused,
+            "the key now stands for the second request"
+        );
+        assert_eq!(task_count(&store, &owner).await, 2);
+    }
+
+    #[tokio::test]
+    async fn expired_keys_are_purged_at_most_once_a_minute() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let (owner, t0) = (owner("u"), unix_now());
+        let create = async |name: &str, at: i64| {
+            store.create_once_at(&owner, draft(name), &key(name), at).await.unwrap();
+        };
+        create("k1", t0).await;
+        create("k2", t0 + 1).await;
+        let day = t0 + KEY_LIFETIME_SECS;
+        create("k3", day).await;
+        assert_eq!(keys_stored(&store), ["k2", "k3"], "k1 expired and was purged");
+        create("k4", day + PURGE_EVERY_SECS - 1).await;
+        assert_eq!(keys_stored(&store), ["k2", "k3", "k4"], "k2 expired, but a purge ran lately");
+        create("k5", day + PURGE_EVERY_SECS).await;
+        assert_eq!(keys_stored(&store), ["k3", "k4", "k5"]);
+    }
+
+    #[tokio::test]
+    async fn a_purge_that_reaches_its_limit_lets_the_next_create_purge_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let (owner, now) = (owner("u"), unix_now());
+        let mut side = side_connection(&store);
+        let tx = side.transaction().unwrap();
+        for n in 0..PURGE_LIMIT + 10 {
+            tx.execute(
+                "INSERT INTO idempotency_keys VALUES ('', 'v', ?1, zeroblob(32), 'id', '{}', ?2)",
+                params![format!("old{n:05}"), now - KEY_LIFETIME_SECS],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        store.create_once_at(&owner, draft("a"), &key("a"), now).await.unwrap();
+        assert_eq!(keys_stored(&store).len(), 11, "one purge deletes at most PURGE_LIMIT keys");
+        store.create_once_at(&owner, draft("b"), &key("b"), now + 1).await.unwrap();
+        assert_eq!(keys_stored(&store), ["a", "b"], "the next create purged the rest at once");
+    }
+
+    #[tokio::test]
+    async fn a_write_refused_by_a_timed_out_request_records_neither_task_nor_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let owner = owner("u");
+        let fence = WriteFence::new();
+        assert!(fence.abandon());
+        let refused = fence.scope(store.create_once(&owner, draft("a"), &key("k"))).await;
+        assert!(matches!(refused, Err(StoreError::Unavailable(_))), "{refused:?}");
+        assert_eq!(task_count(&store, &owner).await, 0);
+        assert!(keys_stored(&store).is_empty());
+        let retried = store.create_once(&owner, draft("b"), &key("k")).await.unwrap();
+        assert!(matches!(retried, CreateOutcome::Created(_)), "the key is still free: {retried:?}");
+    }
+
+    #[tokio::test]
+    async fn the_key_and_its_task_commit_or_fail_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir);
+        let owner = owner("u");
+        side_connection(&store)
+            .execute_batch(
+                "CREATE TRIGGER no_keys BEFORE INSERT ON idempotency_keys \
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+            )
+            .unwrap();
+        let failed = store.create_once(&owner, draft("a"), &key("k")).await;
+        assert!(
+            matches!(&failed, Err(StoreError::Internal(cause)) if cause.to_string().contains("refused")),
+            "the key's insert failed: {failed:?}"
+        );
+        assert_eq!(task_count(&store, &owner).await, 0, "the task was rolled back with its key");
+    }
+
+    #[tokio::test]
+    async fn list_statements_are_prepared_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let store = SqliteTaskStore::new(
+            SqliteDb::open(SqliteOptions::from_url(&url).unwrap()).unwrap(),
+            10,
+        );
+        let owner = owner("u");
+        for n in 0..3 {
+            let draft = TaskDraft { title: format!("t{n}"), description: None, completed: false };
+            store.create(&owner, draft).await.unwrap();
+        }
+        let first = store.list(&owner, PageRequest { limit: 2, after: None }).await.unwrap();
+        let after = first.next;
+        for limit in [2, 100, 500, 2] {
+            store.list(&owner, PageRequest { limit, after: None }).await.unwrap();
+            store.list(&owner, PageRequest { limit, after }).await.unwrap();
+        }
+        let conn = store.db.readers.lock().unwrap().pop().unwrap();
+        let mut cached = 0;
+        for sql in [
+            format!(
+                "SELECT {COLUMNS} FROM tasks WHERE issuer = CAST(?1 AS TEXT) \
+                 AND subject = CAST(?2 AS TEXT) ORDER BY id DESC"
+            ),
+            format!(
+                "SELECT {COLUMNS} FROM tasks WHERE issuer = CAST(?1 AS TEXT) \
+                 AND subject = CAST(?2 AS TEXT) AND id < CAST(?3 AS TEXT) ORDER BY id DESC"
+            ),
+        ] {
+            let statement = conn.prepare_cached(&sql).unwrap();
+            assert!(
+                statement.get_status(StatementStatus::Run) >= 4,
+                "the list used this statement"
+            );
+            assert_eq!(statement.get_status(StatementStatus::RePrepare), 0, "{sql}");
+            cached += 1;
+        }
+        assert_eq!(cached, 2);
+    }
+}
