@@ -164,6 +164,8 @@ BARE_BASE="http://127.0.0.1:$BARE_PORT"
 export TASKGATE_LISTEN="127.0.0.1:$PORT"
 export DATABASE_URL="sqlite://$TMP/bench.db"
 export TASKGATE_SQLITE_SYNCHRONOUS="$SYNC"
+# W-create puts tens of thousands of tasks on one user: lift the per-user cap (default 10,000).
+export TASKGATE_MAX_TASKS_PER_USER=100000000
 export RUST_LOG=warn # for `taskgate token`, whose stdout is the token; serve gets $SERVER_LOG
 unset TASKGATE_JWT_ISSUER TASKGATE_JWT_AUDIENCE TASKGATE_JWT_LEEWAY TASKGATE_JWKS_URL TASKGATE_JWKS_ISSUERS
 

@@ -19,7 +19,11 @@ async fn main() -> ExitCode {
         eprintln!("taskgate: {problem}");
     }
     let cli = Cli::parse();
-    let _log_writer = telemetry::init(cli.settings.log_format);
+    let target = match cli.command {
+        None | Some(Command::Serve) => telemetry::LogTarget::Stdout,
+        Some(_) => telemetry::LogTarget::Stderr,
+    };
+    let _log_writer = telemetry::init(cli.settings.log_format, target);
     for name in config::unknown_taskgate_variables(&known_variables()) {
         tracing::warn!(variable = name, "unknown TASKGATE_ variable ignored: is it misspelt?");
     }

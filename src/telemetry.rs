@@ -21,10 +21,18 @@ const FLUSH_EVERY: Duration = Duration::from_millis(20);
 /// and counted rather than growing memory or stalling requests.
 const MAX_QUEUED_BYTES: usize = 16 << 20;
 
+/// Where log lines go: standard output for the server; standard error for commands whose
+/// standard output is their result (`taskgate token` prints a token there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTarget {
+    Stdout,
+    Stderr,
+}
+
 /// Starts logging. Keep the guard until the process exits: dropping it writes what is queued.
-pub fn init(format: LogFormat) -> LogGuard {
+pub fn init(format: LogFormat, target: LogTarget) -> LogGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let queue = Arc::new(LogQueue::default());
+    let queue = Arc::new(LogQueue { target, ..LogQueue::default() });
     let json = format == LogFormat::Json;
     let _ = ACCESS.set((queue.clone(), json));
     let _ = tracing_subscriber::fmt()
@@ -47,11 +55,22 @@ pub fn init(format: LogFormat) -> LogGuard {
     LogGuard { queue, flusher }
 }
 
-#[derive(Default)]
 struct LogQueue {
+    target: LogTarget,
     lines: Mutex<Vec<u8>>,
     dropped: AtomicU64,
     stopping: AtomicBool,
+}
+
+impl Default for LogQueue {
+    fn default() -> Self {
+        Self {
+            target: LogTarget::Stdout,
+            lines: Mutex::default(),
+            dropped: AtomicU64::default(),
+            stopping: AtomicBool::default(),
+        }
+    }
 }
 
 impl LogQueue {
@@ -81,18 +100,21 @@ impl LogQueue {
             let capacity = lines.capacity().min(MAX_QUEUED_BYTES);
             std::mem::replace(&mut *lines, Vec::with_capacity(capacity))
         };
-        let mut stdout = std::io::stdout().lock();
+        let mut out: Box<dyn Write> = match self.target {
+            LogTarget::Stdout => Box::new(std::io::stdout().lock()),
+            LogTarget::Stderr => Box::new(std::io::stderr().lock()),
+        };
         let dropped = self.dropped.swap(0, Ordering::Relaxed);
         if dropped > 0 {
             let _ = writeln!(
-                stdout,
-                "taskgate: {dropped} log lines dropped: standard output is not keeping up"
+                out,
+                "taskgate: {dropped} log lines dropped: the log output is not keeping up"
             );
         }
         if !batch.is_empty() {
-            let _ = stdout.write_all(&batch);
+            let _ = out.write_all(&batch);
         }
-        let _ = stdout.flush();
+        let _ = out.flush();
     }
 }
 

@@ -239,3 +239,19 @@ fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
     assert_eq!(refused_client(&[("TASKGATE_TRUSTED_PROXIES", "10.0.0.0/8")]), "127.0.0.1");
     assert_eq!(refused_client(&[("TASKGATE_TRUSTED_PROXIES", "127.0.0.1")]), "203.0.113.7");
 }
+
+#[test]
+fn the_token_command_prints_only_the_token_on_stdout_and_its_warnings_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = taskgate_command(dir.path())
+        .args(["token", "--user", "u"])
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .env("TASKGATE_NOT_A_SETTING", "1")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert_eq!(stdout.trim().split('.').count(), 3, "a JWT: {stdout}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("TASKGATE_NOT_A_SETTING"));
+}
