@@ -23,6 +23,10 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::accounts::cookie::CookieJar;
+use crate::accounts::password::PasswordHasher;
+use crate::accounts::router::AccountsState;
+use crate::accounts::secret::SecretError;
 use crate::auth::jwks::JwksIssuer;
 use crate::auth::{ClaimPolicy, InflightLimiter, TokenVerifier, TrustedKey};
 use crate::config::{ConfigError, Settings};
@@ -67,6 +71,10 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error("cannot open the database: {0}")]
     Database(#[from] StoreError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("cannot set up password hashing: {0}")]
+    Hasher(#[from] crate::accounts::password::HashError),
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
     #[error("cannot serve metrics on {0}: {1}")]
@@ -124,7 +132,22 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
-        let store = crate::store::connect(&settings.store_config()?).await?.tasks;
+        let store_config = settings.store_config()?;
+        let sqlite_path = match &store_config.backend {
+            crate::store::Backend::Sqlite(options) => Some(options.path.clone()),
+            crate::store::Backend::Postgres(_) => None,
+        };
+        let secret = crate::accounts::secret::resolve(
+            settings.better_auth_secret.as_ref(),
+            sqlite_path.as_deref(),
+        )?;
+        let stores = crate::store::connect(&store_config).await?;
+        let store = stores.tasks;
+        let accounts = AccountsState {
+            store: stores.accounts,
+            hasher: PasswordHasher::new(PasswordHasher::default_permits())?,
+            cookies: CookieJar::new(secret, settings.public_url_is_https()),
+        };
         let verifier = token_verifier(&settings).await?;
         let state = AppState {
             verifier: Arc::new(verifier),
@@ -145,7 +168,7 @@ impl Application {
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
         Ok(Self {
             listener,
-            router: router(state, &settings)?,
+            router: router(state, accounts, &settings)?,
             limits: ConnectionLimits {
                 header_timeout: settings.header_timeout(),
                 idle_timeout: settings.idle_timeout(),
@@ -193,7 +216,11 @@ const EXPOSED_HEADERS: [&str; 7] =
     ["link", "x-total-count", "x-request-id", "location", "etag", "set-auth-jwt", "set-auth-token"];
 
 /// The whole HTTP surface.
-pub fn router(state: AppState, settings: &Settings) -> Result<Router, ConfigError> {
+pub fn router(
+    state: AppState,
+    accounts: AccountsState,
+    settings: &Settings,
+) -> Result<Router, ConfigError> {
     let api = Router::new()
         .route("/api/{user_id}/tasks", get(handlers::list_tasks).post(handlers::create_task))
         .route(
@@ -209,13 +236,27 @@ pub fn router(state: AppState, settings: &Settings) -> Result<Router, ConfigErro
 
     // Work beyond the concurrency limit is refused at once (503) rather than queued until it
     // times out. Health checks stay outside it, so a saturated instance still says it is alive.
+    // One limit for the whole service: the auth routes' copy shares its permits.
+    let concurrency = GlobalConcurrencyLimitLayer::new(settings.max_concurrency);
     let shed = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
             tracing::warn!("at capacity: request shed");
             ApiError::new(ErrorCode::ServiceUnavailable)
         }))
         .layer(LoadShedLayer::new())
-        .layer(GlobalConcurrencyLimitLayer::new(settings.max_concurrency));
+        .layer(concurrency.clone());
+    // The auth routes are merged after the task API's layers, so none of its error bodies
+    // (body limit, shedding) can answer for them: they have their own.
+    let auth = crate::accounts::router::router(accounts).layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                tracing::warn!("at capacity: auth request shed");
+                crate::accounts::router::AuthError::unavailable()
+            }))
+            .layer(LoadShedLayer::new())
+            .layer(concurrency)
+            .layer(RequestBodyTimeoutLayer::new(settings.body_timeout())),
+    );
     let limited = Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
@@ -235,7 +276,8 @@ pub fn router(state: AppState, settings: &Settings) -> Result<Router, ConfigErro
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyTimeoutLayer::new(settings.body_timeout()))
         // A declared body over the limit is refused before it is read, and before `100 Continue`.
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(auth);
     let origins = settings.cors_origins()?;
     if !origins.is_empty() {
         app = app.layer(cors(origins));

@@ -9,8 +9,10 @@
 //! savepoint; a caller is answered only after its transaction is durable, so a write is visible to
 //! the very next read.
 
+mod accounts;
 mod tasks;
 
+pub use accounts::SqliteAccountStore;
 pub use tasks::SqliteTaskStore;
 
 use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags, TransactionBehavior};
@@ -27,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_tasks.sql"),
     include_str!("../../../migrations/sqlite/0002_idempotency.sql"),
     include_str!("../../../migrations/sqlite/0003_owners.sql"),
+    include_str!("../../../migrations/sqlite/0004_accounts.sql"),
 ];
 /// Writes queued beyond this wait (back-pressure) rather than grow memory without bound.
 const WRITE_QUEUE: usize = 4096;

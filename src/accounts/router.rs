@@ -1,0 +1,346 @@
+//! The `/api/auth` routes, with Better Auth's paths, bodies, responses and `{"code","message"}`
+//! errors. This router is merged outside the task API's layers: its errors (405, 413, a body that
+//! is not JSON) are its own, never the task API's error body.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::borrow::Cow;
+
+use super::cookie::CookieJar;
+use super::password::{Password, PasswordHasher, Rejected};
+use super::{Email, Session, SessionToken, User};
+use crate::edge::ClientAddr;
+use crate::store::StoreError;
+use crate::store::accounts::{DynAccountStore, NewUser};
+
+/// The largest body an auth request may have: a few short fields.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// The longest name and image URL accepted.
+const MAX_NAME_CHARS: usize = 255;
+const MAX_IMAGE_CHARS: usize = 2048;
+/// A user agent is kept for the session list, cut to this many characters.
+const MAX_USER_AGENT_CHARS: usize = 512;
+
+/// What the auth handlers share.
+#[derive(Clone)]
+pub struct AccountsState {
+    pub store: DynAccountStore,
+    pub hasher: PasswordHasher,
+    pub cookies: CookieJar,
+}
+
+/// Every route under `/api/auth`, its fallbacks answering in Better Auth's error format.
+pub fn router(state: AccountsState) -> Router {
+    let routes = Router::new()
+        .route("/sign-up/email", post(sign_up))
+        .route("/sign-in/email", post(sign_in))
+        .route("/get-session", get(get_session))
+        .route("/sign-out", post(sign_out))
+        .fallback(|| async { AuthError::not_found() })
+        .method_not_allowed_fallback(|| async { AuthError::method_not_allowed() })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Responses about a session must not be kept by any cache.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    Router::new().nest("/api/auth", routes)
+}
+
+/// Better Auth's error: a status and the body `{"code", "message"}`.
+#[derive(Debug)]
+pub struct AuthError {
+    status: StatusCode,
+    code: &'static str,
+    message: Cow<'static, str>,
+}
+
+impl AuthError {
+    fn new(status: StatusCode, code: &'static str, message: &'static str) -> Self {
+        Self { status, code, message: Cow::Borrowed(message) }
+    }
+
+    fn validation(field: &str) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "VALIDATION_ERROR",
+            message: Cow::Owned(format!("[body.{field}] Invalid input")),
+        }
+    }
+
+    fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Not found")
+    }
+
+    fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "Method not allowed")
+    }
+
+    fn invalid_email() -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "INVALID_EMAIL", "Invalid email")
+    }
+
+    fn invalid_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_EMAIL_OR_PASSWORD",
+            "Invalid email or password",
+        )
+    }
+
+    fn password(rejected: Rejected) -> Self {
+        match rejected {
+            Rejected::TooShort => {
+                Self::new(StatusCode::BAD_REQUEST, "PASSWORD_TOO_SHORT", "Password too short")
+            }
+            Rejected::TooLong => {
+                Self::new(StatusCode::BAD_REQUEST, "PASSWORD_TOO_LONG", "Password too long")
+            }
+        }
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            "The service is temporarily unavailable, retry shortly",
+        )
+    }
+
+    fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "auth request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_SERVER_ERROR",
+            "Internal server error",
+        )
+    }
+}
+
+impl From<StoreError> for AuthError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %error, "auth request: database unavailable");
+                Self::unavailable()
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<super::password::HashError> for AuthError {
+    fn from(error: super::password::HashError) -> Self {
+        Self::internal(&error)
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(json!({ "code": self.code, "message": self.message })))
+            .into_response()
+    }
+}
+
+/// A JSON body of type `T`, or Better Auth's errors: 413 past the limit, 400 `VALIDATION_ERROR`
+/// naming the field otherwise. Serde's own message is not echoed: it may quote the input.
+fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, AuthError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AuthError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "Body too large")
+        } else {
+            AuthError::validation("")
+        }
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+    serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| AuthError::validation(&error.path().to_string()))
+}
+
+/// The response of a request that started or refreshed a session: the cookie for browsers, the
+/// signed token in `set-auth-token` for everyone else.
+fn with_session_cookie(cookies: &CookieJar, token: &SessionToken, body: Value) -> Response {
+    let mut response = axum::Json(body).into_response();
+    let headers = response.headers_mut();
+    if let Ok(cookie) = HeaderValue::from_str(&cookies.set(token)) {
+        headers.append(header::SET_COOKIE, cookie);
+    }
+    if let Ok(signed) = HeaderValue::from_str(&cookies.signed_value(token)) {
+        headers.insert("set-auth-token", signed);
+    }
+    response
+}
+
+fn clearing_cookie(cookies: &CookieJar, body: Value) -> Response {
+    let mut response = axum::Json(body).into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&cookies.clear()) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// The client address and user agent a new session records.
+fn origin_of(headers: &HeaderMap, client: Option<&ClientAddr>) -> (Option<String>, Option<String>) {
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect());
+    (client.map(|ClientAddr(ip)| ip.to_string()), agent)
+}
+
+#[derive(Deserialize)]
+struct SignUp {
+    name: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    image: Option<String>,
+}
+
+#[tracing::instrument(name = "sign_up", skip_all)]
+async fn sign_up(
+    State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AuthError> {
+    let body: SignUp = parse_body(body)?;
+    let email = Email::parse(&body.email).ok_or_else(AuthError::invalid_email)?;
+    let password = Password::new(body.password).map_err(AuthError::password)?;
+    if body.name.chars().count() > MAX_NAME_CHARS {
+        return Err(AuthError::validation("name"));
+    }
+    if body.image.as_ref().is_some_and(|image| image.chars().count() > MAX_IMAGE_CHARS) {
+        return Err(AuthError::validation("image"));
+    }
+    let hash = state.hasher.hash(&password).await?;
+    let now = super::now();
+    let user = User {
+        id: super::random_id(),
+        name: body.name,
+        email: email.as_str().to_owned(),
+        email_verified: false,
+        image: body.image,
+        created_at: now,
+        updated_at: now,
+    };
+    let (ip, agent) = origin_of(&headers, client.as_deref());
+    let (session, token) = Session::start(&user.id, ip, agent);
+    match state.store.create_user(&user, &hash, &session).await? {
+        NewUser::Created => {
+            tracing::info!(user_id = %user.id, "signed up");
+            let body = json!({ "token": token.expose(), "user": user });
+            Ok(with_session_cookie(&state.cookies, &token, body))
+        }
+        NewUser::EmailTaken => Err(AuthError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+            "User already exists. Use another email.",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    email: String,
+    password: String,
+}
+
+#[tracing::instrument(name = "sign_in", skip_all)]
+async fn sign_in(
+    State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AuthError> {
+    let body: SignIn = parse_body(body)?;
+    let email = Email::parse(&body.email).ok_or_else(AuthError::invalid_email)?;
+    let password = Password::for_sign_in(body.password).map_err(AuthError::password)?;
+    let found = state.store.credentials(&email).await?;
+    // An unknown e-mail is checked against the dummy hash: same work, same answer.
+    let stored = found.as_ref().map(|(_, hash)| hash.as_str());
+    let verified = state.hasher.verify(&password, stored).await?;
+    let Some((user, _)) = found.filter(|_| verified) else {
+        tracing::warn!(client = ?client.as_deref().map(|ClientAddr(ip)| ip), "sign-in failed");
+        return Err(AuthError::invalid_credentials());
+    };
+    let (ip, agent) = origin_of(&headers, client.as_deref());
+    let (session, token) = Session::start(&user.id, ip, agent);
+    state.store.create_session(&session).await?;
+    tracing::info!(user_id = %user.id, "signed in");
+    let body = json!({ "redirect": false, "token": token.expose(), "user": user });
+    Ok(with_session_cookie(&state.cookies, &token, body))
+}
+
+/// The request's live session and its user, refreshing the expiry when it is due. `Ok(None)`
+/// without a valid session; an expired one is deleted.
+async fn current_session(
+    state: &AccountsState,
+    headers: &HeaderMap,
+) -> Result<Option<(Session, User, SessionToken, bool)>, AuthError> {
+    let Some(token) = state.cookies.token_of(headers) else {
+        return Ok(None);
+    };
+    let hash = token.hash();
+    let Some((mut session, user)) = state.store.session(&hash).await? else {
+        return Ok(None);
+    };
+    let now = super::now();
+    if session.expired_at(now) {
+        state.store.delete_session(&hash).await?;
+        return Ok(None);
+    }
+    let refreshed = session.due_for_refresh_at(now);
+    if refreshed {
+        let expires_at = now + super::SESSION_LIFETIME;
+        if !state.store.refresh_session(&session.id, expires_at, now).await? {
+            return Ok(None);
+        }
+        session.expires_at = expires_at;
+        session.updated_at = now;
+    }
+    Ok(Some((session, user, token, refreshed)))
+}
+
+#[tracing::instrument(name = "get_session", skip_all)]
+async fn get_session(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    let presented = state.cookies.token_of(&headers).is_some();
+    match current_session(&state, &headers).await? {
+        Some((session, user, token, refreshed)) => {
+            let body = json!({ "session": session.view(), "user": user });
+            if refreshed {
+                Ok(with_session_cookie(&state.cookies, &token, body))
+            } else {
+                Ok(axum::Json(body).into_response())
+            }
+        }
+        // A cookie that names no live session is cleared, as Better Auth does.
+        None if presented => Ok(clearing_cookie(&state.cookies, Value::Null)),
+        None => Ok(axum::Json(Value::Null).into_response()),
+    }
+}
+
+#[tracing::instrument(name = "sign_out", skip_all)]
+async fn sign_out(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    if let Some(token) = state.cookies.token_of(&headers)
+        && state.store.delete_session(&token.hash()).await?
+    {
+        tracing::info!("signed out: session revoked");
+    }
+    Ok(clearing_cookie(&state.cookies, json!({ "success": true })))
+}

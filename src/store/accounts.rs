@@ -1,0 +1,46 @@
+//! The account store's contract: users, their password credentials and their sessions. Sessions
+//! are looked up by the hash of their token only; every session operation a user can ask for is
+//! scoped by that user's id.
+
+use async_trait::async_trait;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+use super::StoreError;
+use crate::accounts::{Email, Session, TokenHash, User};
+
+/// What [`AccountStore::create_user`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewUser {
+    Created,
+    /// Another user has the e-mail address; nothing was written.
+    EmailTaken,
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
+    /// Creates the user, its password credential and its first session in one transaction.
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        session: &Session,
+    ) -> Result<NewUser, StoreError>;
+    /// The user with this e-mail address and its password hash.
+    async fn credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError>;
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError>;
+    /// The session whose token hashes to `hash`, with its user, expired or not.
+    async fn session(&self, hash: &TokenHash) -> Result<Option<(Session, User)>, StoreError>;
+    /// Moves the session's expiry to `expires_at` (its `updated_at` to `now`); `false` when it
+    /// is gone.
+    async fn refresh_session(
+        &self,
+        id: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Ends the session whose token hashes to `hash`; `false` when there was none.
+    async fn delete_session(&self, hash: &TokenHash) -> Result<bool, StoreError>;
+}
+
+pub type DynAccountStore = Arc<dyn AccountStore>;

@@ -1,0 +1,208 @@
+//! The account store on PostgreSQL: users, credentials and sessions. A new user is one
+//! transaction with its credential and first session; the unique e-mail constraint decides
+//! between concurrent sign-ups on any instance.
+
+use async_trait::async_trait;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
+
+use super::PgDb;
+use crate::accounts::{Email, Session, TokenHash, User};
+use crate::fence;
+use crate::store::StoreError;
+use crate::store::accounts::{AccountStore, NewUser};
+
+const USER_COLUMNS: &str = "u.id, u.name, u.email, u.email_verified, u.image, u.created_at, \
+                            u.updated_at";
+const SESSION_COLUMNS: &str = "s.id, s.token_hash, s.user_id, s.expires_at, s.ip_address, \
+                               s.user_agent, s.created_at, s.updated_at";
+const INSERT_SESSION: &str = "INSERT INTO sessions (id, token_hash, user_id, expires_at, \
+                              ip_address, user_agent, created_at, updated_at) \
+                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+pub struct PgAccountStore {
+    db: Arc<PgDb>,
+}
+
+impl PgAccountStore {
+    pub fn new(db: Arc<PgDb>) -> Self {
+        Self { db }
+    }
+}
+
+/// A request already answered with a timeout must not change anything.
+fn fenced() -> Result<(), StoreError> {
+    if fence::begin_write(fence::current().as_deref()) {
+        Ok(())
+    } else {
+        Err(StoreError::unavailable("the request timed out before its write"))
+    }
+}
+
+/// A user from `USER_COLUMNS` starting at column `at`.
+fn user_from(row: &Row, at: usize) -> Result<User, StoreError> {
+    Ok(User {
+        id: row.try_get(at)?,
+        name: row.try_get(at + 1)?,
+        email: row.try_get(at + 2)?,
+        email_verified: row.try_get(at + 3)?,
+        image: row.try_get(at + 4)?,
+        created_at: row.try_get(at + 5)?,
+        updated_at: row.try_get(at + 6)?,
+    })
+}
+
+fn session_from(row: &Row) -> Result<Session, StoreError> {
+    let hash: Vec<u8> = row.try_get(1)?;
+    let hash: [u8; 32] =
+        hash.try_into().map_err(|_| StoreError::internal("a session hash is not 32 bytes"))?;
+    Ok(Session {
+        id: row.try_get(0)?,
+        token_hash: TokenHash(hash),
+        user_id: row.try_get(2)?,
+        expires_at: row.try_get(3)?,
+        ip_address: row.try_get(4)?,
+        user_agent: row.try_get(5)?,
+        created_at: row.try_get(6)?,
+        updated_at: row.try_get(7)?,
+    })
+}
+
+/// The parameters of `INSERT_SESSION`; `hash` is the session's token hash as a slice.
+fn session_params<'a>(
+    session: &'a Session,
+    hash: &'a &'a [u8],
+) -> [&'a (dyn tokio_postgres::types::ToSql + Sync); 8] {
+    [
+        &session.id,
+        hash,
+        &session.user_id,
+        &session.expires_at,
+        &session.ip_address,
+        &session.user_agent,
+        &session.created_at,
+        &session.updated_at,
+    ]
+}
+
+#[async_trait]
+impl AccountStore for PgAccountStore {
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        session: &Session,
+    ) -> Result<NewUser, StoreError> {
+        self.db
+            .run(async |client| {
+                let tx = client.transaction().await?;
+                fenced()?;
+                let inserted = tx
+                    .execute(
+                        "INSERT INTO users (id, name, email, email_verified, image, created_at, \
+                         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        &[
+                            &user.id,
+                            &user.name,
+                            &user.email,
+                            &user.email_verified,
+                            &user.image,
+                            &user.created_at,
+                            &user.updated_at,
+                        ],
+                    )
+                    .await;
+                match inserted {
+                    Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                        return Ok(NewUser::EmailTaken);
+                    }
+                    other => other?,
+                };
+                tx.execute(
+                    "INSERT INTO credentials (user_id, password_hash, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $3)",
+                    &[&user.id, &password_hash, &user.created_at],
+                )
+                .await?;
+                let hash = session.token_hash.0.as_slice();
+                tx.execute(INSERT_SESSION, &session_params(session, &hash)).await?;
+                tx.commit().await?;
+                Ok(NewUser::Created)
+            })
+            .await
+    }
+
+    async fn credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached(&format!(
+                        "SELECT {USER_COLUMNS}, c.password_hash FROM users u \
+                         JOIN credentials c ON c.user_id = u.id WHERE u.email = $1"
+                    ))
+                    .await?;
+                let row = client.query_opt(&statement, &[&email.as_str()]).await?;
+                row.map(|row| Ok((user_from(&row, 0)?, row.try_get(7)?))).transpose()
+            })
+            .await
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client.prepare_cached(INSERT_SESSION).await?;
+                fenced()?;
+                let hash = session.token_hash.0.as_slice();
+                client.execute(&statement, &session_params(session, &hash)).await?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn session(&self, hash: &TokenHash) -> Result<Option<(Session, User)>, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached(&format!(
+                        "SELECT {SESSION_COLUMNS}, {USER_COLUMNS} FROM sessions s \
+                         JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+                    ))
+                    .await?;
+                let row = client.query_opt(&statement, &[&hash.0.as_slice()]).await?;
+                row.map(|row| Ok((session_from(&row)?, user_from(&row, 8)?))).transpose()
+            })
+            .await
+    }
+
+    async fn refresh_session(
+        &self,
+        id: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached(
+                        "UPDATE sessions SET expires_at = $2, updated_at = $3 WHERE id = $1",
+                    )
+                    .await?;
+                fenced()?;
+                Ok(client.execute(&statement, &[&id, &expires_at, &now]).await? == 1)
+            })
+            .await
+    }
+
+    async fn delete_session(&self, hash: &TokenHash) -> Result<bool, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement =
+                    client.prepare_cached("DELETE FROM sessions WHERE token_hash = $1").await?;
+                fenced()?;
+                Ok(client.execute(&statement, &[&hash.0.as_slice()]).await? == 1)
+            })
+            .await
+    }
+}

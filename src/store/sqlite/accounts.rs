@@ -1,0 +1,201 @@
+//! The account store on SQLite: users, credentials and sessions; times in Unix milliseconds.
+//! Writes go through the one writer thread, which runs them one after another, so a check and
+//! the write that depends on it cannot be raced.
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, Row, params};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+use super::SqliteDb;
+use crate::accounts::{Email, Session, TokenHash, User};
+use crate::store::StoreError;
+use crate::store::accounts::{AccountStore, NewUser};
+
+const USER_COLUMNS: &str = "u.id, u.name, u.email, u.email_verified, u.image, u.created_at, \
+                            u.updated_at";
+const SESSION_COLUMNS: &str = "s.id, s.token_hash, s.user_id, s.expires_at, s.ip_address, \
+                               s.user_agent, s.created_at, s.updated_at";
+
+pub struct SqliteAccountStore {
+    db: Arc<SqliteDb>,
+}
+
+impl SqliteAccountStore {
+    pub fn new(db: Arc<SqliteDb>) -> Self {
+        Self { db }
+    }
+}
+
+fn millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_millis(millis: i64) -> rusqlite::Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, e.into())
+    })
+}
+
+/// A user from `USER_COLUMNS` starting at column `at`.
+fn user_from(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(at)?,
+        name: row.get(at + 1)?,
+        email: row.get(at + 2)?,
+        email_verified: row.get(at + 3)?,
+        image: row.get(at + 4)?,
+        created_at: from_millis(row.get(at + 5)?)?,
+        updated_at: from_millis(row.get(at + 6)?)?,
+    })
+}
+
+fn session_from(row: &Row<'_>) -> rusqlite::Result<Session> {
+    let hash: Vec<u8> = row.get(1)?;
+    let hash: [u8; 32] = hash.try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            1,
+            rusqlite::types::Type::Blob,
+            "not 32 bytes".into(),
+        )
+    })?;
+    Ok(Session {
+        id: row.get(0)?,
+        token_hash: TokenHash(hash),
+        user_id: row.get(2)?,
+        expires_at: from_millis(row.get(3)?)?,
+        ip_address: row.get(4)?,
+        user_agent: row.get(5)?,
+        created_at: from_millis(row.get(6)?)?,
+        updated_at: from_millis(row.get(7)?)?,
+    })
+}
+
+fn insert_session(conn: &rusqlite::Connection, session: &Session) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sessions (id, token_hash, user_id, expires_at, ip_address, user_agent, \
+         created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        session.id,
+        session.token_hash.0.as_slice(),
+        session.user_id,
+        millis(session.expires_at),
+        session.ip_address,
+        session.user_agent,
+        millis(session.created_at),
+        millis(session.updated_at),
+    ])?;
+    Ok(())
+}
+
+#[async_trait]
+impl AccountStore for SqliteAccountStore {
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        session: &Session,
+    ) -> Result<NewUser, StoreError> {
+        let (user, password_hash, session) =
+            (user.clone(), password_hash.to_owned(), session.clone());
+        self.db
+            .write(move |conn| {
+                let taken = conn
+                    .prepare_cached("SELECT 1 FROM users WHERE email = ?1")?
+                    .query_row([&user.email], |_| Ok(()))
+                    .optional()?
+                    .is_some();
+                if taken {
+                    return Ok(NewUser::EmailTaken);
+                }
+                conn.prepare_cached(
+                    "INSERT INTO users (id, name, email, email_verified, image, created_at, \
+                     updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    user.id,
+                    user.name,
+                    user.email,
+                    user.email_verified,
+                    user.image,
+                    millis(user.created_at),
+                    millis(user.updated_at),
+                ])?;
+                conn.prepare_cached(
+                    "INSERT INTO credentials (user_id, password_hash, created_at, updated_at) \
+                     VALUES (?1, ?2, ?3, ?3)",
+                )?
+                .execute(params![
+                    user.id,
+                    password_hash,
+                    millis(user.created_at)
+                ])?;
+                insert_session(conn, &session)?;
+                Ok(NewUser::Created)
+            })
+            .await
+    }
+
+    async fn credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
+        self.db.read(|conn| {
+            let sql = format!(
+                "SELECT {USER_COLUMNS}, c.password_hash FROM users u \
+                 JOIN credentials c ON c.user_id = u.id WHERE u.email = ?1"
+            );
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row([email.as_str()], |row| Ok((user_from(row, 0)?, row.get(7)?)))
+                .optional()?)
+        })
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.db.write(move |conn| Ok(insert_session(conn, &session)?)).await
+    }
+
+    async fn session(&self, hash: &TokenHash) -> Result<Option<(Session, User)>, StoreError> {
+        self.db.read(|conn| {
+            let sql = format!(
+                "SELECT {SESSION_COLUMNS}, {USER_COLUMNS} FROM sessions s \
+                 JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"
+            );
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row([hash.0.as_slice()], |row| Ok((session_from(row)?, user_from(row, 8)?)))
+                .optional()?)
+        })
+    }
+
+    async fn refresh_session(
+        &self,
+        id: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.db
+            .write(move |conn| {
+                let changed = conn
+                    .prepare_cached(
+                        "UPDATE sessions SET expires_at = ?2, updated_at = ?3 WHERE id = ?1",
+                    )?
+                    .execute(params![id, millis(expires_at), millis(now)])?;
+                Ok(changed == 1)
+            })
+            .await
+    }
+
+    async fn delete_session(&self, hash: &TokenHash) -> Result<bool, StoreError> {
+        let hash = *hash;
+        self.db
+            .write(move |conn| {
+                let deleted = conn
+                    .prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?
+                    .execute([hash.0.as_slice()])?;
+                Ok(deleted == 1)
+            })
+            .await
+    }
+}
