@@ -24,11 +24,12 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::accounts::cookie::CookieJar;
+use crate::accounts::keys::{KeyError, Signer};
 use crate::accounts::password::PasswordHasher;
 use crate::accounts::router::AccountsState;
 use crate::accounts::secret::SecretError;
 use crate::auth::jwks::JwksIssuer;
-use crate::auth::{ClaimPolicy, InflightLimiter, TokenVerifier, TrustedKey};
+use crate::auth::{ClaimPolicy, InflightLimiter, OwnIssuer, TokenVerifier, TrustedKey};
 use crate::config::{ConfigError, Settings};
 use crate::edge::{EdgeConfig, EdgeLayer};
 use crate::error::{ApiError, ErrorCode};
@@ -73,6 +74,8 @@ pub enum StartupError {
     Database(#[from] StoreError),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
     #[error("cannot set up password hashing: {0}")]
     Hasher(#[from] crate::accounts::password::HashError),
     #[error("cannot listen on {0}: {1}")]
@@ -141,14 +144,29 @@ impl Application {
             settings.better_auth_secret.as_ref(),
             sqlite_path.as_deref(),
         )?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| StartupError::Listen(settings.listen, e))?;
+        let bound = listener.local_addr().map_err(|e| StartupError::Listen(settings.listen, e))?;
+        let public_url = settings.public_url_or(bound);
         let stores = crate::store::connect(&store_config).await?;
         let store = stores.tasks;
+        let signer = Arc::new(Signer::load(&stores.accounts, &secret, public_url.clone()).await?);
+        let own = OwnIssuer {
+            keys: signer.verifying_keys(),
+            policy: ClaimPolicy {
+                issuer: Some(public_url.clone()),
+                audience: Some(public_url),
+                leeway_seconds: settings.jwt_leeway,
+            },
+        };
         let accounts = AccountsState {
             store: stores.accounts,
             hasher: PasswordHasher::new(PasswordHasher::default_permits())?,
             cookies: CookieJar::new(secret, settings.public_url_is_https()),
+            signer,
         };
-        let verifier = token_verifier(&settings).await?;
+        let verifier = token_verifier(&settings).await?.with_own_issuer(own);
         let state = AppState {
             verifier: Arc::new(verifier),
             tasks: store.clone(),
@@ -163,9 +181,6 @@ impl Application {
             )),
             None => None,
         };
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .map_err(|e| StartupError::Listen(settings.listen, e))?;
         Ok(Self {
             listener,
             router: router(state, accounts, &settings)?,

@@ -183,12 +183,11 @@ pub enum ConfigError {
     )]
     SecretTooShort(usize),
     #[error(
-        "no token verification key is configured. Set one or more of: BETTER_AUTH_SECRET (the \
-         shared HS256 secret of your Better Auth deployment; generate one with `openssl rand -base64 32`), \
-         TASKGATE_JWKS_URL with TASKGATE_JWT_ISSUER and TASKGATE_JWT_AUDIENCE (an issuer's JWKS, \
-         e.g. https://app.example/api/auth/jwks), or TASKGATE_JWKS_ISSUERS (several issuers, as JSON)"
+        "BETTER_AUTH_SECRET is required with PostgreSQL, where every instance must share one \
+         secret (it signs session cookies and seals the signing keys); generate one with \
+         `openssl rand -base64 32`"
     )]
-    NoKeySource,
+    SecretRequiredWithPostgres,
     #[error(
         "TASKGATE_JWKS_URL needs TASKGATE_JWT_ISSUER and TASKGATE_JWT_AUDIENCE (for Better Auth: its \
          base URL, e.g. https://app.example, for both)"
@@ -239,8 +238,10 @@ impl Settings {
         {
             return Err(ConfigError::SecretTooShort(secret.expose_secret().len()));
         }
-        if self.better_auth_secret.is_none() && self.jwks_issuers()?.is_empty() {
-            return Err(ConfigError::NoKeySource);
+        // SQLite without a secret makes one beside its file; instances sharing PostgreSQL
+        // cannot each make their own.
+        if self.better_auth_secret.is_none() && PgOptions::from_url(&self.database_url).is_some() {
+            return Err(ConfigError::SecretRequiredWithPostgres);
         }
         if self.jwt_leeway > MAX_LEEWAY_SECONDS {
             return Err(ConfigError::LeewayTooLarge(self.jwt_leeway));
@@ -366,6 +367,15 @@ impl Settings {
         Duration::from_secs(self.body_timeout_secs)
     }
 
+    /// Where clients reach the service: `TASKGATE_PUBLIC_URL` without a trailing slash, else
+    /// `http://` and the address it listens on (`bound`: the port 0 was turned into).
+    pub fn public_url_or(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
+    }
+
     pub fn public_url_is_https(&self) -> bool {
         self.public_url.as_deref().is_some_and(|url| url.starts_with("https://"))
     }
@@ -394,7 +404,7 @@ impl Settings {
 
     /// What the start-up log line says about this configuration: nothing secret.
     pub fn summary(&self) -> Summary {
-        let mut key_sources = Vec::new();
+        let mut key_sources = vec!["its own accounts (EdDSA, /api/auth/jwks)".to_owned()];
         if self.better_auth_secret.is_some() {
             key_sources.push("BETTER_AUTH_SECRET (HS256)".to_owned());
         }

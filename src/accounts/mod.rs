@@ -2,6 +2,7 @@
 //! sessions (stored only as hashes), the session cookie, and the router under `/api/auth`.
 
 pub mod cookie;
+pub mod keys;
 pub mod password;
 pub mod router;
 pub mod secret;

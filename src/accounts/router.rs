@@ -13,8 +13,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::cookie::CookieJar;
+use super::keys::Signer;
 use super::password::{Password, PasswordHasher, Rejected};
 use super::{Email, Session, SessionToken, User};
 use crate::edge::ClientAddr;
@@ -35,6 +37,7 @@ pub struct AccountsState {
     pub store: DynAccountStore,
     pub hasher: PasswordHasher,
     pub cookies: CookieJar,
+    pub signer: Arc<Signer>,
 }
 
 /// Every route under `/api/auth`, its fallbacks answering in Better Auth's error format.
@@ -44,6 +47,8 @@ pub fn router(state: AccountsState) -> Router {
         .route("/sign-in/email", post(sign_in))
         .route("/get-session", get(get_session))
         .route("/sign-out", post(sign_out))
+        .route("/token", get(token))
+        .route("/jwks", get(jwks))
         .fallback(|| async { AuthError::not_found() })
         .method_not_allowed_fallback(|| async { AuthError::method_not_allowed() })
         .with_state(state)
@@ -75,6 +80,10 @@ impl AuthError {
             code: "VALIDATION_ERROR",
             message: Cow::Owned(format!("[body.{field}] Invalid input")),
         }
+    }
+
+    fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized")
     }
 
     fn not_found() -> Self {
@@ -319,12 +328,20 @@ async fn get_session(
     let presented = state.cookies.token_of(&headers).is_some();
     match current_session(&state, &headers).await? {
         Some((session, user, token, refreshed)) => {
+            let jwt = state
+                .signer
+                .mint(&user, &session, unix_now())
+                .map_err(|e| AuthError::internal(&e))?;
             let body = json!({ "session": session.view(), "user": user });
-            if refreshed {
-                Ok(with_session_cookie(&state.cookies, &token, body))
+            let mut response = if refreshed {
+                with_session_cookie(&state.cookies, &token, body)
             } else {
-                Ok(axum::Json(body).into_response())
+                axum::Json(body).into_response()
+            };
+            if let Ok(jwt) = HeaderValue::from_str(&jwt) {
+                response.headers_mut().insert("set-auth-jwt", jwt);
             }
+            Ok(response)
         }
         // A cookie that names no live session is cleared, as Better Auth does.
         None if presented => Ok(clearing_cookie(&state.cookies, Value::Null)),
@@ -343,4 +360,31 @@ async fn sign_out(
         tracing::info!("signed out: session revoked");
     }
     Ok(clearing_cookie(&state.cookies, json!({ "success": true })))
+}
+
+fn unix_now() -> i64 {
+    super::now().unix_timestamp()
+}
+
+/// A 15-minute access token for the task API, for the request's session.
+#[tracing::instrument(name = "token", skip_all)]
+async fn token(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    let (session, user, token, refreshed) =
+        current_session(&state, &headers).await?.ok_or_else(AuthError::unauthorized)?;
+    let jwt =
+        state.signer.mint(&user, &session, unix_now()).map_err(|e| AuthError::internal(&e))?;
+    let body = json!({ "token": jwt });
+    if refreshed {
+        Ok(with_session_cookie(&state.cookies, &token, body))
+    } else {
+        Ok(axum::Json(body).into_response())
+    }
+}
+
+/// The public keys of the service's tokens.
+async fn jwks(State(state): State<AccountsState>) -> Response {
+    axum::Json(state.signer.jwks()).into_response()
 }

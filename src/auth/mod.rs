@@ -10,7 +10,7 @@ mod verify;
 pub use extract::{Authenticated, ScopedUser};
 pub use inflight::{InflightLimiter, InflightSlot};
 pub use verify::{
-    ClaimPolicy, Identity, Issuer, MAX_LEEWAY_SECONDS, MAX_USER_ID_BYTES, TokenVerifier,
+    ClaimPolicy, Identity, Issuer, MAX_LEEWAY_SECONDS, MAX_USER_ID_BYTES, OwnIssuer, TokenVerifier,
     TrustedKey, UserId,
 };
 

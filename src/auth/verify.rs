@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
 
-use super::jwks::{JwksIssuer, JwsAlgorithm, Lookup};
+use super::jwks::{IssuerKey, JwksIssuer, JwsAlgorithm, Lookup};
 use super::jws::UnverifiedJws;
 use super::verified::{KeySource, Validity, Verified, VerifiedTokens};
 use crate::error::ErrorCode;
@@ -26,6 +26,12 @@ impl Issuer {
     /// The issuer of tokens verified with `BETTER_AUTH_SECRET`.
     pub fn shared_secret() -> Self {
         Self(Arc::from(""))
+    }
+
+    /// The service's own accounts, whatever its public URL (the `iss` of its tokens) is or
+    /// becomes, so a changed URL keeps every user's tasks.
+    pub fn accounts() -> Self {
+        Self(Arc::from("urn:taskgate:accounts"))
     }
 
     /// A JWKS issuer, by the `iss` its configuration names.
@@ -125,9 +131,17 @@ impl TrustedKey {
     }
 }
 
+/// The service's own accounts as a key source: the keys it signs with, and `iss` = `aud` = its
+/// public URL.
+pub struct OwnIssuer {
+    pub keys: Vec<IssuerKey>,
+    pub policy: ClaimPolicy,
+}
+
 /// Every key the service trusts, each with the claim policy its tokens must meet.
 pub struct TokenVerifier {
     shared_secret: Option<TrustedKey>,
+    own: Option<OwnIssuer>,
     /// Applies to tokens verified with the shared secret.
     secret_policy: ClaimPolicy,
     issuers: Vec<Arc<JwksIssuer>>,
@@ -140,7 +154,19 @@ impl TokenVerifier {
         secret_policy: ClaimPolicy,
         issuers: Vec<Arc<JwksIssuer>>,
     ) -> Self {
-        Self { shared_secret, secret_policy, issuers, verified: VerifiedTokens::default() }
+        Self {
+            shared_secret,
+            own: None,
+            secret_policy,
+            issuers,
+            verified: VerifiedTokens::default(),
+        }
+    }
+
+    /// Also trusts the tokens the service's own accounts mint.
+    pub fn with_own_issuer(mut self, own: OwnIssuer) -> Self {
+        self.own = Some(own);
+        self
     }
 
     /// Verifies `token` at time `now` (seconds since the epoch).
@@ -159,7 +185,7 @@ impl TokenVerifier {
 
     fn still_trusted(&self, source: KeySource) -> bool {
         match source {
-            KeySource::SharedSecret => true,
+            KeySource::SharedSecret | KeySource::Own => true,
             KeySource::Issuer { index, generation } => {
                 self.issuers.get(index).is_some_and(|issuer| issuer.generation() == generation)
             }
@@ -183,6 +209,17 @@ impl TokenVerifier {
             return check_claims(&jws, &self.secret_policy, now, KeySource::SharedSecret, issuer);
         }
         let alg = JwsAlgorithm::from_name(&jws.alg).ok_or(ErrorCode::InvalidTokenSignature)?;
+        if let Some(own) = &self.own
+            && own.policy.issuer.is_some()
+            && jws.claims.get("iss").and_then(Value::as_str) == own.policy.issuer.as_deref()
+        {
+            return match JwksIssuer::lookup(&own.keys, jws.kid.as_deref(), alg) {
+                Lookup::Found(key) if key.verifies(jws.signing_input.as_bytes(), jws.signature) => {
+                    check_claims(&jws, &own.policy, now, KeySource::Own, Issuer::accounts())
+                }
+                _ => Err(ErrorCode::InvalidTokenSignature),
+            };
+        }
         let (index, issuer) = self.issuer_for(&jws)?;
         let kid = jws.kid.as_deref();
         // The generation is read before the keys: if they change in between, the entry is only

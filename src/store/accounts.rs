@@ -7,6 +7,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::StoreError;
+use crate::accounts::keys::StoredKey;
 use crate::accounts::{Email, Session, TokenHash, User};
 
 /// What [`AccountStore::create_user`] did.
@@ -41,6 +42,12 @@ pub trait AccountStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Ends the session whose token hashes to `hash`; `false` when there was none.
     async fn delete_session(&self, hash: &TokenHash) -> Result<bool, StoreError>;
+    /// Every signing key, oldest first; when there is none, `candidate` is stored first. Instances
+    /// starting at once agree on one first key.
+    async fn signing_keys_or_insert(
+        &self,
+        candidate: &StoredKey,
+    ) -> Result<Vec<StoredKey>, StoreError>;
 }
 
 pub type DynAccountStore = Arc<dyn AccountStore>;

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod account_tokens;
 mod accounts;
 mod auth;
 mod edge;

@@ -25,9 +25,17 @@ async fn a_short_secret_is_refused_with_advice() {
 }
 
 #[tokio::test]
-async fn no_key_at_all_is_refused() {
-    let error = build_error(|s| s.better_auth_secret = None).await;
-    assert!(matches!(error, StartupError::Config(ConfigError::NoKeySource)), "{error}");
+async fn without_a_secret_postgres_is_refused_with_advice() {
+    let error = build_error(|s| {
+        s.better_auth_secret = None;
+        s.database_url = "postgres://taskgate@127.0.0.1:9/taskgate".into();
+    })
+    .await;
+    assert!(
+        matches!(error, StartupError::Config(ConfigError::SecretRequiredWithPostgres)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("openssl rand -base64 32"));
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 
 use super::PgDb;
+use crate::accounts::keys::StoredKey;
 use crate::accounts::{Email, Session, TokenHash, User};
 use crate::fence;
 use crate::store::StoreError;
@@ -202,6 +203,48 @@ impl AccountStore for PgAccountStore {
                     client.prepare_cached("DELETE FROM sessions WHERE token_hash = $1").await?;
                 fenced()?;
                 Ok(client.execute(&statement, &[&hash.0.as_slice()]).await? == 1)
+            })
+            .await
+    }
+
+    async fn signing_keys_or_insert(
+        &self,
+        candidate: &StoredKey,
+    ) -> Result<Vec<StoredKey>, StoreError> {
+        self.db
+            .run(async |client| {
+                let tx = client.transaction().await?;
+                // Instances starting at once take turns, so they all find the same first key.
+                tx.batch_execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE").await?;
+                tx.execute(
+                    "INSERT INTO signing_keys (kid, public_key, sealed_private_key, created_at) \
+                     SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM signing_keys)",
+                    &[
+                        &candidate.kid,
+                        &candidate.public_key,
+                        &candidate.sealed_private_key,
+                        &candidate.created_at,
+                    ],
+                )
+                .await?;
+                let rows = tx
+                    .query(
+                        "SELECT kid, public_key, sealed_private_key, created_at FROM signing_keys \
+                         ORDER BY created_at, kid",
+                        &[],
+                    )
+                    .await?;
+                tx.commit().await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(StoredKey {
+                            kid: row.try_get(0)?,
+                            public_key: row.try_get(1)?,
+                            sealed_private_key: row.try_get(2)?,
+                            created_at: row.try_get(3)?,
+                        })
+                    })
+                    .collect()
             })
             .await
     }

@@ -40,6 +40,7 @@ use super::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Gauge, StoreErro
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_tasks.sql"),
     include_str!("../../../migrations/postgres/0002_accounts.sql"),
+    include_str!("../../../migrations/postgres/0003_signing_keys.sql"),
 ];
 /// The client waits this much longer than the server's `statement_timeout`, so that a slow
 /// statement is ended by the server (the connection stays usable) and only a server that stopped

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::SqliteDb;
+use crate::accounts::keys::StoredKey;
 use crate::accounts::{Email, Session, TokenHash, User};
 use crate::store::StoreError;
 use crate::store::accounts::{AccountStore, NewUser};
@@ -195,6 +196,43 @@ impl AccountStore for SqliteAccountStore {
                     .prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?
                     .execute([hash.0.as_slice()])?;
                 Ok(deleted == 1)
+            })
+            .await
+    }
+
+    async fn signing_keys_or_insert(
+        &self,
+        candidate: &StoredKey,
+    ) -> Result<Vec<StoredKey>, StoreError> {
+        let candidate = candidate.clone();
+        // On the writer thread, so the check and the insert cannot be raced.
+        self.db
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO signing_keys (kid, public_key, sealed_private_key, created_at) \
+                     SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM signing_keys)",
+                )?
+                .execute(params![
+                    candidate.kid,
+                    candidate.public_key,
+                    candidate.sealed_private_key,
+                    millis(candidate.created_at),
+                ])?;
+                let mut statement = conn.prepare_cached(
+                    "SELECT kid, public_key, sealed_private_key, created_at FROM signing_keys \
+                     ORDER BY created_at, kid",
+                )?;
+                let keys = statement
+                    .query_map([], |row| {
+                        Ok(StoredKey {
+                            kid: row.get(0)?,
+                            public_key: row.get(1)?,
+                            sealed_private_key: row.get(2)?,
+                            created_at: from_millis(row.get(3)?)?,
+                        })
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(keys)
             })
             .await
     }
