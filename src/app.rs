@@ -149,6 +149,7 @@ impl Application {
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
         let bound = listener.local_addr().map_err(|e| StartupError::Listen(settings.listen, e))?;
         let public_url = settings.public_url_or(bound);
+        let trusted_origins = settings.trusted_origins(bound)?;
         let stores = crate::store::connect(&store_config).await?;
         let store = stores.tasks;
         let signer = Arc::new(Signer::load(&stores.accounts, &secret, public_url.clone()).await?);
@@ -165,6 +166,7 @@ impl Application {
             hasher: PasswordHasher::new(PasswordHasher::default_permits())?,
             cookies: CookieJar::new(secret, settings.public_url_is_https()),
             signer,
+            trusted_origins: trusted_origins.into(),
         };
         let verifier = token_verifier(&settings).await?.with_own_issuer(own);
         let state = AppState {

@@ -142,6 +142,11 @@ pub struct Settings {
     #[arg(long, env = "TASKGATE_CORS_ORIGINS", default_value = "", global = true)]
     pub cors_origins: String,
 
+    /// Browser origins besides the public URL's that may make cookie-authenticated POSTs to
+    /// /api/auth, comma-separated exact origins (`https://app.example`).
+    #[arg(long, env = "TASKGATE_TRUSTED_ORIGINS", default_value = "", global = true)]
+    pub trusted_origins: String,
+
     /// Where to serve Prometheus metrics (`127.0.0.1:9090`); off unless set.
     #[arg(long, env = "TASKGATE_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,
@@ -216,7 +221,7 @@ pub enum ConfigError {
     #[error("DATABASE_URL `{}` is not a valid PostgreSQL URL: {reason}", redacted_url(.url))]
     InvalidPostgresUrl { url: String, reason: String },
     #[error(
-        "TASKGATE_CORS_ORIGINS: `{0}` is not an origin; list exact origins such as \
+        "TASKGATE_CORS_ORIGINS or TASKGATE_TRUSTED_ORIGINS: `{0}` is not an origin; list exact origins such as \
          https://app.example or http://localhost:3000 (scheme, host and port; no path, no `*`)"
     )]
     InvalidCorsOrigin(String),
@@ -253,6 +258,7 @@ impl Settings {
             return Err(ConfigError::Empty("TASKGATE_JWT_AUDIENCE"));
         }
         self.cors_origins()?;
+        parse_origins(&self.trusted_origins)?;
         self.trusted_proxies()?;
         if let Some(url) = &self.public_url
             && !reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
@@ -382,20 +388,21 @@ impl Settings {
 
     /// The allowed cross-origin callers, each an exact serialized origin.
     pub fn cors_origins(&self) -> Result<Vec<HeaderValue>, ConfigError> {
-        self.cors_origins
-            .split(',')
-            .map(str::trim)
-            .filter(|origin| !origin.is_empty())
-            .map(|origin| {
-                let parsed = reqwest::Url::parse(origin).ok().filter(|url| {
-                    matches!(url.scheme(), "http" | "https")
-                        && url.origin().ascii_serialization() == origin
-                });
-                parsed
-                    .and_then(|_| HeaderValue::from_str(origin).ok())
-                    .ok_or_else(|| ConfigError::InvalidCorsOrigin(origin.to_owned()))
-            })
-            .collect()
+        parse_origins(&self.cors_origins)
+    }
+
+    /// The origins whose cookie-authenticated POSTs /api/auth accepts: the public URL's (`bound`
+    /// stands in for it when unset) and TASKGATE_TRUSTED_ORIGINS.
+    pub fn trusted_origins(&self, bound: SocketAddr) -> Result<Vec<String>, ConfigError> {
+        let public = self.public_url_or(bound);
+        let mut origins: Vec<String> = reqwest::Url::parse(&public)
+            .map(|url| url.origin().ascii_serialization())
+            .into_iter()
+            .collect();
+        for origin in parse_origins(&self.trusted_origins)? {
+            origins.extend(origin.to_str().ok().map(str::to_owned));
+        }
+        Ok(origins)
     }
 
     pub fn trusted_proxies(&self) -> Result<TrustedProxies, ConfigError> {
@@ -418,6 +425,23 @@ impl Settings {
             audience_enforced: self.jwt_audience.is_some(),
         }
     }
+}
+
+/// A comma-separated list of exact origins (scheme, host and port; no path, no `*`).
+fn parse_origins(list: &str) -> Result<Vec<HeaderValue>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let parsed = reqwest::Url::parse(origin).ok().filter(|url| {
+                matches!(url.scheme(), "http" | "https")
+                    && url.origin().ascii_serialization() == origin
+            });
+            parsed
+                .and_then(|_| HeaderValue::from_str(origin).ok())
+                .ok_or_else(|| ConfigError::InvalidCorsOrigin(origin.to_owned()))
+        })
+        .collect()
 }
 
 /// The parts of the configuration worth stating at start.

@@ -19,6 +19,7 @@ use super::cookie::CookieJar;
 use super::keys::Signer;
 use super::password::{Password, PasswordHasher, Rejected};
 use super::{Email, Session, SessionToken, User};
+use crate::auth::{Issuer, UserId};
 use crate::edge::ClientAddr;
 use crate::store::StoreError;
 use crate::store::accounts::{DynAccountStore, NewUser};
@@ -38,6 +39,8 @@ pub struct AccountsState {
     pub hasher: PasswordHasher,
     pub cookies: CookieJar,
     pub signer: Arc<Signer>,
+    /// The origins whose cookie-authenticated POSTs are accepted (CSRF).
+    pub trusted_origins: Arc<[String]>,
 }
 
 /// Every route under `/api/auth`, its fallbacks answering in Better Auth's error format.
@@ -48,9 +51,17 @@ pub fn router(state: AccountsState) -> Router {
         .route("/get-session", get(get_session))
         .route("/sign-out", post(sign_out))
         .route("/token", get(token))
+        .route("/list-sessions", get(list_sessions))
+        .route("/revoke-session", post(revoke_session))
+        .route("/revoke-sessions", post(revoke_sessions))
+        .route("/revoke-other-sessions", post(revoke_other_sessions))
+        .route("/change-password", post(change_password))
+        .route("/update-user", post(update_user))
+        .route("/delete-user", post(delete_user))
         .route("/jwks", get(jwks))
         .fallback(|| async { AuthError::not_found() })
         .method_not_allowed_fallback(|| async { AuthError::method_not_allowed() })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), check_origin))
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Responses about a session must not be kept by any cache.
@@ -59,6 +70,56 @@ pub fn router(state: AccountsState) -> Router {
             HeaderValue::from_static("no-store"),
         ));
     Router::new().nest("/api/auth", routes)
+}
+
+/// CSRF: a POST that carries the session cookie must come from a trusted origin, else 403 and
+/// nothing changes. Requests without the cookie (bearer clients, curl) cannot ride on a browser's
+/// ambient credentials, so they pass.
+async fn check_origin(
+    State(state): State<AccountsState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match cross_site_refusal(&state, &request) {
+        Some(refused) => refused.into_response(),
+        None => next.run(request).await,
+    }
+}
+
+fn cross_site_refusal(
+    state: &AccountsState,
+    request: &axum::extract::Request,
+) -> Option<AuthError> {
+    if request.method() != axum::http::Method::POST {
+        return None;
+    }
+    let name = state.cookies.name();
+    let carries_cookie = request.headers().get_all(header::COOKIE).iter().any(|value| {
+        value.to_str().is_ok_and(|value| {
+            value.split(';').any(|pair| pair.trim().split('=').next() == Some(name))
+        })
+    });
+    if !carries_cookie {
+        return None;
+    }
+    let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let refused = match origin {
+        None | Some("null") => AuthError::new(
+            StatusCode::FORBIDDEN,
+            "MISSING_OR_NULL_ORIGIN",
+            "Missing or null Origin",
+        ),
+        Some(origin) if !state.trusted_origins.iter().any(|trusted| trusted == origin) => {
+            AuthError::new(StatusCode::FORBIDDEN, "INVALID_ORIGIN", "Invalid origin")
+        }
+        Some(_) => return None,
+    };
+    tracing::warn!(
+        route = request.uri().path(),
+        origin = origin.map(|o| tracing::field::display(crate::telemetry::Untrusted(o))),
+        "cross-site request refused"
+    );
+    Some(refused)
 }
 
 /// Better Auth's error: a status and the body `{"code", "message"}`.
@@ -104,6 +165,14 @@ impl AuthError {
             "INVALID_EMAIL_OR_PASSWORD",
             "Invalid email or password",
         )
+    }
+
+    fn bad_request(code: &'static str, message: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    fn invalid_password() -> Self {
+        Self::bad_request("INVALID_PASSWORD", "Invalid password")
     }
 
     fn password(rejected: Rejected) -> Self {
@@ -387,4 +456,195 @@ async fn token(
 /// The public keys of the service's tokens.
 async fn jwks(State(state): State<AccountsState>) -> Response {
     axum::Json(state.signer.jwks()).into_response()
+}
+
+/// The request's live session, or 401 `UNAUTHORIZED`.
+async fn require_session(
+    state: &AccountsState,
+    headers: &HeaderMap,
+) -> Result<(Session, User), AuthError> {
+    let (session, user, _, _) =
+        current_session(state, headers).await?.ok_or_else(AuthError::unauthorized)?;
+    Ok((session, user))
+}
+
+/// The user's live sessions; each `token` is a revocation handle, never a credential.
+#[tracing::instrument(name = "list_sessions", skip_all)]
+async fn list_sessions(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    let (_, user) = require_session(&state, &headers).await?;
+    let sessions = state.store.list_sessions(&user.id, super::now()).await?;
+    let views: Vec<_> = sessions.iter().map(Session::view).collect();
+    Ok(axum::Json(views).into_response())
+}
+
+#[derive(Deserialize)]
+struct RevokeSession {
+    token: String,
+}
+
+/// Ends one of the user's sessions, named by its handle; another user's handle changes nothing.
+#[tracing::instrument(name = "revoke_session", skip_all)]
+async fn revoke_session(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AuthError> {
+    let (session, user) = require_session(&state, &headers).await?;
+    let body: RevokeSession = parse_body(body)?;
+    if state.store.delete_user_session(&user.id, &body.token).await? {
+        tracing::info!(user_id = %user.id, "session revoked");
+    }
+    let status = json!({ "status": true });
+    if body.token == session.id {
+        Ok(clearing_cookie(&state.cookies, status))
+    } else {
+        Ok(axum::Json(status).into_response())
+    }
+}
+
+/// Ends every session of the user, this one included.
+#[tracing::instrument(name = "revoke_sessions", skip_all)]
+async fn revoke_sessions(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    let (_, user) = require_session(&state, &headers).await?;
+    let ended = state.store.delete_user_sessions(&user.id, None).await?;
+    tracing::info!(user_id = %user.id, ended, "all sessions revoked");
+    Ok(clearing_cookie(&state.cookies, json!({ "status": true })))
+}
+
+/// Ends every session of the user but this one.
+#[tracing::instrument(name = "revoke_other_sessions", skip_all)]
+async fn revoke_other_sessions(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    let (session, user) = require_session(&state, &headers).await?;
+    let ended = state.store.delete_user_sessions(&user.id, Some(&session.id)).await?;
+    tracing::info!(user_id = %user.id, ended, "other sessions revoked");
+    Ok(axum::Json(json!({ "status": true })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangePassword {
+    new_password: String,
+    current_password: String,
+    #[serde(default)]
+    revoke_other_sessions: bool,
+}
+
+/// The user's current password, checked; 400 `INVALID_PASSWORD` when wrong.
+async fn check_password(
+    state: &AccountsState,
+    user: &User,
+    password: String,
+) -> Result<(), AuthError> {
+    let password = Password::for_sign_in(password).map_err(AuthError::password)?;
+    let stored = state.store.password_hash(&user.id).await?.ok_or_else(|| {
+        AuthError::bad_request("CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
+    })?;
+    if state.hasher.verify(&password, Some(&stored)).await? {
+        Ok(())
+    } else {
+        tracing::warn!(user_id = %user.id, "wrong current password");
+        Err(AuthError::invalid_password())
+    }
+}
+
+/// Replaces the password; with `revokeOtherSessions`, every session ends and a new one starts
+/// (its token in the body and the cookie), in one transaction.
+#[tracing::instrument(name = "change_password", skip_all)]
+async fn change_password(
+    State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AuthError> {
+    let (_, user) = require_session(&state, &headers).await?;
+    let body: ChangePassword = parse_body(body)?;
+    let new_password = Password::new(body.new_password).map_err(AuthError::password)?;
+    check_password(&state, &user, body.current_password).await?;
+    let hash = state.hasher.hash(&new_password).await?;
+    let replacement = body.revoke_other_sessions.then(|| {
+        let (ip, agent) = origin_of(&headers, client.as_deref());
+        Session::start(&user.id, ip, agent)
+    });
+    let changed = state
+        .store
+        .change_password(&user.id, &hash, super::now(), replacement.as_ref().map(|(s, _)| s))
+        .await?;
+    if !changed {
+        return Err(AuthError::unauthorized());
+    }
+    tracing::info!(user_id = %user.id, revoked_others = body.revoke_other_sessions, "password changed");
+    match replacement {
+        Some((_, token)) => {
+            let body = json!({ "token": token.expose(), "user": user });
+            Ok(with_session_cookie(&state.cookies, &token, body))
+        }
+        None => Ok(axum::Json(json!({ "token": null, "user": user })).into_response()),
+    }
+}
+
+/// Sets the user's name and image; the e-mail cannot be changed here.
+#[tracing::instrument(name = "update_user", skip_all)]
+async fn update_user(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AuthError> {
+    let (_, user) = require_session(&state, &headers).await?;
+    let Value::Object(body) = parse_body::<Value>(body)? else {
+        return Err(AuthError::bad_request("BODY_MUST_BE_AN_OBJECT", "Body must be an object"));
+    };
+    if body.contains_key("email") {
+        return Err(AuthError::bad_request("EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated"));
+    }
+    let name = match body.get("name") {
+        None => None,
+        Some(Value::String(name)) if name.chars().count() <= MAX_NAME_CHARS => Some(name.as_str()),
+        Some(_) => return Err(AuthError::validation("name")),
+    };
+    let image = match body.get("image") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(image)) if image.chars().count() <= MAX_IMAGE_CHARS => {
+            Some(Some(image.as_str()))
+        }
+        Some(_) => return Err(AuthError::validation("image")),
+    };
+    if name.is_none() && image.is_none() {
+        return Err(AuthError::bad_request("BAD_REQUEST", "No fields to update"));
+    }
+    match state.store.update_user(&user.id, name, image, super::now()).await? {
+        Some(_) => Ok(axum::Json(json!({ "status": true })).into_response()),
+        None => Err(AuthError::unauthorized()),
+    }
+}
+
+#[derive(Deserialize)]
+struct DeleteUser {
+    password: String,
+}
+
+/// Deletes the user, with its sessions and tasks, once its password is confirmed.
+#[tracing::instrument(name = "delete_user", skip_all)]
+async fn delete_user(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AuthError> {
+    let (_, user) = require_session(&state, &headers).await?;
+    let body: DeleteUser = parse_body(body)?;
+    check_password(&state, &user, body.password).await?;
+    let owner = UserId::new(Issuer::accounts(), &user.id)
+        .ok_or_else(|| AuthError::internal(&"a user id that is no task owner"))?;
+    state.store.delete_user(&user.id, &owner).await?;
+    tracing::info!(user_id = %user.id, "user deleted with its sessions and tasks");
+    Ok(clearing_cookie(&state.cookies, json!({ "success": true, "message": "User deleted" })))
 }

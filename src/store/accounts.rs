@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use super::StoreError;
 use crate::accounts::keys::StoredKey;
 use crate::accounts::{Email, Session, TokenHash, User};
+use crate::auth::UserId;
 
 /// What [`AccountStore::create_user`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +43,46 @@ pub trait AccountStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Ends the session whose token hashes to `hash`; `false` when there was none.
     async fn delete_session(&self, hash: &TokenHash) -> Result<bool, StoreError>;
+    /// The user's sessions that have not expired at `now`, oldest first.
+    async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError>;
+    /// Ends the user's session with this id; `false` when the user has none such.
+    async fn delete_user_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<bool, StoreError>;
+    /// Ends every session of the user but `except`; returns how many ended.
+    async fn delete_user_sessions(
+        &self,
+        user_id: &str,
+        except: Option<&str>,
+    ) -> Result<u64, StoreError>;
+    /// The user's password hash.
+    async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError>;
+    /// Replaces the user's password hash; with `replacement`, in the same transaction, ends every
+    /// session of the user and starts that one. `false` when the user is gone.
+    async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+        replacement: Option<&Session>,
+    ) -> Result<bool, StoreError>;
+    /// Sets the user's name and, when given, image; the updated user, `None` when gone.
+    async fn update_user(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        image: Option<Option<&str>>,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, StoreError>;
+    /// Deletes the user with its credential and sessions, and the tasks of `tasks_owner` (the
+    /// user as the task API knows it), in one transaction. `false` when the user was gone.
+    async fn delete_user(&self, user_id: &str, tasks_owner: &UserId) -> Result<bool, StoreError>;
     /// Every signing key, oldest first; when there is none, `candidate` is stored first. Instances
     /// starting at once agree on one first key.
     async fn signing_keys_or_insert(

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with, spawn_sqlite_app_with};
 
-const PASSWORD: &str = "a long enough passphrase";
+pub const PASSWORD: &str = "a long enough passphrase";
 
 /// What a sign-up or sign-in answered, with the credentials a client would keep.
 pub struct SignedIn {
@@ -37,7 +37,7 @@ fn cookie_of(response: &Response) -> Option<String> {
     Some(set.split(';').next().unwrap().to_owned())
 }
 
-async fn signed_in(response: Response) -> SignedIn {
+pub async fn signed_in(response: Response) -> SignedIn {
     assert_eq!(response.status(), 200);
     let cookie = cookie_of(&response).expect("a session cookie");
     let bearer = response.headers()["set-auth-token"].to_str().unwrap().to_owned();
@@ -269,6 +269,7 @@ async fn sign_out_revokes_the_session_and_clears_the_cookie() {
         .client
         .post(app.url("/api/auth/sign-out"))
         .header("cookie", &up.cookie)
+        .header("origin", &app.address)
         .send()
         .await
         .unwrap();

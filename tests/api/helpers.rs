@@ -46,6 +46,7 @@ pub fn test_settings(dir: &TempDir) -> Settings {
         max_connections: None,
         max_inflight_per_user: 32,
         cors_origins: String::new(),
+        trusted_origins: String::new(),
         metrics_listen: None,
         trusted_proxies: String::new(),
         public_url: None,

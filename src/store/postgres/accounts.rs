@@ -11,6 +11,7 @@ use tokio_postgres::error::SqlState;
 use super::PgDb;
 use crate::accounts::keys::StoredKey;
 use crate::accounts::{Email, Session, TokenHash, User};
+use crate::auth::UserId;
 use crate::fence;
 use crate::store::StoreError;
 use crate::store::accounts::{AccountStore, NewUser};
@@ -203,6 +204,159 @@ impl AccountStore for PgAccountStore {
                     client.prepare_cached("DELETE FROM sessions WHERE token_hash = $1").await?;
                 fenced()?;
                 Ok(client.execute(&statement, &[&hash.0.as_slice()]).await? == 1)
+            })
+            .await
+    }
+
+    async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached(&format!(
+                        "SELECT {SESSION_COLUMNS} FROM sessions s \
+                         WHERE s.user_id = $1 AND s.expires_at > $2 ORDER BY s.created_at, s.id"
+                    ))
+                    .await?;
+                let rows = client.query(&statement, &[&user_id, &now]).await?;
+                rows.iter().map(session_from).collect()
+            })
+            .await
+    }
+
+    async fn delete_user_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<bool, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached("DELETE FROM sessions WHERE user_id = $1 AND id = $2")
+                    .await?;
+                fenced()?;
+                Ok(client.execute(&statement, &[&user_id, &session_id]).await? == 1)
+            })
+            .await
+    }
+
+    async fn delete_user_sessions(
+        &self,
+        user_id: &str,
+        except: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached(
+                        "DELETE FROM sessions WHERE user_id = $1 \
+                         AND ($2::text IS NULL OR id <> $2)",
+                    )
+                    .await?;
+                fenced()?;
+                Ok(client.execute(&statement, &[&user_id, &except]).await?)
+            })
+            .await
+    }
+
+    async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached("SELECT password_hash FROM credentials WHERE user_id = $1")
+                    .await?;
+                let row = client.query_opt(&statement, &[&user_id]).await?;
+                row.map(|row| Ok(row.try_get(0)?)).transpose()
+            })
+            .await
+    }
+
+    async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+        replacement: Option<&Session>,
+    ) -> Result<bool, StoreError> {
+        self.db
+            .run(async |client| {
+                let tx = client.transaction().await?;
+                fenced()?;
+                let changed = tx
+                    .execute(
+                        "UPDATE credentials SET password_hash = $2, updated_at = $3 \
+                         WHERE user_id = $1",
+                        &[&user_id, &password_hash, &now],
+                    )
+                    .await?;
+                if changed == 0 {
+                    return Ok(false);
+                }
+                if let Some(session) = replacement {
+                    tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id]).await?;
+                    let hash = session.token_hash.0.as_slice();
+                    tx.execute(INSERT_SESSION, &session_params(session, &hash)).await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn update_user(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        image: Option<Option<&str>>,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, StoreError> {
+        let (set_image, image) = (image.is_some(), image.flatten());
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached(&format!(
+                        "UPDATE users u SET name = coalesce($2, u.name), \
+                         image = CASE WHEN $3 THEN $4 ELSE u.image END, updated_at = $5 \
+                         WHERE u.id = $1 RETURNING {USER_COLUMNS}"
+                    ))
+                    .await?;
+                fenced()?;
+                let row = client
+                    .query_opt(&statement, &[&user_id, &name, &set_image, &image, &now])
+                    .await?;
+                row.map(|row| user_from(&row, 0)).transpose()
+            })
+            .await
+    }
+
+    async fn delete_user(&self, user_id: &str, tasks_owner: &UserId) -> Result<bool, StoreError> {
+        let (issuer, subject) = (tasks_owner.issuer().as_str(), tasks_owner.subject());
+        self.db
+            .run(async |client| {
+                let tx = client.transaction().await?;
+                fenced()?;
+                // The owner's row stays, emptied and at a new version: a page cached anywhere is never
+                // served again, even if a token still alive writes again under the same owner.
+                for table in ["tasks", "idempotency_keys"] {
+                    tx.execute(
+                        &format!("DELETE FROM {table} WHERE issuer = $1 AND subject = $2"),
+                        &[&issuer, &subject],
+                    )
+                    .await?;
+                }
+                tx.execute(
+                    "UPDATE task_owners SET total = 0, version = version + 1 \
+                     WHERE issuer = $1 AND subject = $2",
+                    &[&issuer, &subject],
+                )
+                .await?;
+                // Its credential and sessions go with it (ON DELETE CASCADE).
+                let deleted = tx.execute("DELETE FROM users WHERE id = $1", &[&user_id]).await?;
+                tx.commit().await?;
+                Ok(deleted == 1)
             })
             .await
     }

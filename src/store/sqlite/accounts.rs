@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use super::SqliteDb;
 use crate::accounts::keys::StoredKey;
 use crate::accounts::{Email, Session, TokenHash, User};
+use crate::auth::UserId;
 use crate::store::StoreError;
 use crate::store::accounts::{AccountStore, NewUser};
 
@@ -195,6 +196,152 @@ impl AccountStore for SqliteAccountStore {
                 let deleted = conn
                     .prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?
                     .execute([hash.0.as_slice()])?;
+                Ok(deleted == 1)
+            })
+            .await
+    }
+
+    async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError> {
+        self.db.read(|conn| {
+            let sql = format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.user_id = ?1 AND s.expires_at > ?2 \
+                 ORDER BY s.created_at, s.id"
+            );
+            let mut statement = conn.prepare_cached(&sql)?;
+            let sessions = statement
+                .query_map(params![user_id, millis(now)], session_from)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(sessions)
+        })
+    }
+
+    async fn delete_user_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<bool, StoreError> {
+        let (user_id, session_id) = (user_id.to_owned(), session_id.to_owned());
+        self.db
+            .write(move |conn| {
+                let deleted = conn
+                    .prepare_cached("DELETE FROM sessions WHERE user_id = ?1 AND id = ?2")?
+                    .execute(params![user_id, session_id])?;
+                Ok(deleted == 1)
+            })
+            .await
+    }
+
+    async fn delete_user_sessions(
+        &self,
+        user_id: &str,
+        except: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let (user_id, except) = (user_id.to_owned(), except.map(str::to_owned));
+        self.db
+            .write(move |conn| {
+                let deleted = conn
+                    .prepare_cached(
+                        "DELETE FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR id <> ?2)",
+                    )?
+                    .execute(params![user_id, except])?;
+                Ok(deleted as u64)
+            })
+            .await
+    }
+
+    async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        self.db.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT password_hash FROM credentials WHERE user_id = ?1")?
+                .query_row([user_id], |row| row.get(0))
+                .optional()?)
+        })
+    }
+
+    async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+        replacement: Option<&Session>,
+    ) -> Result<bool, StoreError> {
+        let (user_id, password_hash) = (user_id.to_owned(), password_hash.to_owned());
+        let replacement = replacement.cloned();
+        self.db
+            .write(move |conn| {
+                let changed = conn
+                    .prepare_cached(
+                        "UPDATE credentials SET password_hash = ?2, updated_at = ?3 \
+                         WHERE user_id = ?1",
+                    )?
+                    .execute(params![user_id, password_hash, millis(now)])?;
+                if changed == 0 {
+                    return Ok(false);
+                }
+                if let Some(session) = &replacement {
+                    conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+                        .execute([&user_id])?;
+                    insert_session(conn, session)?;
+                }
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn update_user(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        image: Option<Option<&str>>,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, StoreError> {
+        let user_id = user_id.to_owned();
+        let name = name.map(str::to_owned);
+        let (set_image, image) = (image.is_some(), image.flatten().map(str::to_owned));
+        self.db
+            .write(move |conn| {
+                let sql = format!(
+                    "UPDATE users SET name = coalesce(?2, name), \
+                     image = CASE WHEN ?3 THEN ?4 ELSE image END, updated_at = ?5 \
+                     WHERE id = ?1 RETURNING {}",
+                    USER_COLUMNS.replace("u.", "")
+                );
+                Ok(conn
+                    .prepare_cached(&sql)?
+                    .query_row(params![user_id, name, set_image, image, millis(now)], |row| {
+                        user_from(row, 0)
+                    })
+                    .optional()?)
+            })
+            .await
+    }
+
+    async fn delete_user(&self, user_id: &str, tasks_owner: &UserId) -> Result<bool, StoreError> {
+        let user_id = user_id.to_owned();
+        let (issuer, subject) =
+            (tasks_owner.issuer().as_str().to_owned(), tasks_owner.subject().to_owned());
+        self.db
+            .write(move |conn| {
+                // The owner's row stays, emptied and at a new version: a page cached anywhere is never
+                // served again, even if a token still alive writes again under the same owner.
+                for table in ["tasks", "idempotency_keys"] {
+                    conn.prepare_cached(&format!(
+                        "DELETE FROM {table} WHERE issuer = ?1 AND subject = ?2"
+                    ))?
+                    .execute(params![issuer, subject])?;
+                }
+                conn.prepare_cached(
+                    "UPDATE task_owners SET total = 0, version = version + 1 \
+                     WHERE issuer = ?1 AND subject = ?2",
+                )?
+                .execute(params![issuer, subject])?;
+                // Its credential and sessions go with it (ON DELETE CASCADE).
+                let deleted =
+                    conn.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([&user_id])?;
                 Ok(deleted == 1)
             })
             .await
