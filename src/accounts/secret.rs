@@ -57,6 +57,10 @@ pub fn resolve(
 /// Writes a new 256-bit secret, created with mode 0600 so it is never readable by others, not
 /// even for a moment; a concurrent creator's file wins.
 fn create(path: &Path) -> Result<String, SecretError> {
+    // On a fresh machine the database's folder does not exist yet: the secret comes first.
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| SecretError::Io(dir.to_owned(), e))?;
+    }
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let secret = base64::engine::general_purpose::STANDARD.encode(bytes);
@@ -91,7 +95,8 @@ mod tests {
     #[test]
     fn a_secret_is_made_once_beside_the_database_with_mode_0600() {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("taskgate.db");
+        // A folder that does not exist yet, as `data/` on a fresh machine.
+        let db = dir.path().join("data/taskgate.db");
         let first = resolve(None, Some(&db)).unwrap();
         let second = resolve(None, Some(&db)).unwrap();
         assert_eq!(first.expose_secret(), second.expose_secret());
