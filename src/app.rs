@@ -25,6 +25,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::accounts::cookie::CookieJar;
 use crate::accounts::keys::{KeyError, Signer};
+use crate::accounts::limits::RateLimiter;
 use crate::accounts::password::PasswordHasher;
 use crate::accounts::router::AccountsState;
 use crate::accounts::secret::SecretError;
@@ -162,11 +163,15 @@ impl Application {
             },
         };
         let accounts = AccountsState {
-            store: stores.accounts,
+            store: stores.accounts.clone(),
             hasher: PasswordHasher::new(PasswordHasher::default_permits())?,
             cookies: CookieJar::new(secret, settings.public_url_is_https()),
             signer,
             trusted_origins: trusted_origins.into(),
+            limiter: Arc::new(RateLimiter::new(
+                stores.accounts.clone(),
+                settings.rate_limit == crate::config::Switch::On,
+            )),
         };
         let verifier = token_verifier(&settings).await?.with_own_issuer(own);
         let state = AppState {

@@ -17,6 +17,12 @@ use crate::store::{Backend, StoreConfig};
 pub const MIN_SECRET_BYTES: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
@@ -146,6 +152,10 @@ pub struct Settings {
     /// /api/auth, comma-separated exact origins (`https://app.example`).
     #[arg(long, env = "TASKGATE_TRUSTED_ORIGINS", default_value = "", global = true)]
     pub trusted_origins: String,
+
+    /// The rate limits of /api/auth (per address, and per account for sign-ins); `off` is for tests.
+    #[arg(long, env = "TASKGATE_RATE_LIMIT", value_enum, default_value = "on", global = true)]
+    pub rate_limit: Switch,
 
     /// Where to serve Prometheus metrics (`127.0.0.1:9090`); off unless set.
     #[arg(long, env = "TASKGATE_METRICS_LISTEN", global = true)]

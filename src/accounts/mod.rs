@@ -3,6 +3,7 @@
 
 pub mod cookie;
 pub mod keys;
+pub mod limits;
 pub mod password;
 pub mod router;
 pub mod secret;

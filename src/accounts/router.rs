@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use super::cookie::CookieJar;
 use super::keys::Signer;
+use super::limits::{self, Limited, RateLimiter};
 use super::password::{Password, PasswordHasher, Rejected};
 use super::{Email, Session, SessionToken, User};
 use crate::auth::{Issuer, UserId};
@@ -41,6 +42,7 @@ pub struct AccountsState {
     pub signer: Arc<Signer>,
     /// The origins whose cookie-authenticated POSTs are accepted (CSRF).
     pub trusted_origins: Arc<[String]>,
+    pub limiter: Arc<RateLimiter>,
 }
 
 /// Every route under `/api/auth`, its fallbacks answering in Better Auth's error format.
@@ -62,6 +64,7 @@ pub fn router(state: AccountsState) -> Router {
         .fallback(|| async { AuthError::not_found() })
         .method_not_allowed_fallback(|| async { AuthError::method_not_allowed() })
         .layer(axum::middleware::from_fn_with_state(state.clone(), check_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limit_rate))
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Responses about a session must not be kept by any cache.
@@ -70,6 +73,39 @@ pub fn router(state: AccountsState) -> Router {
             HeaderValue::from_static("no-store"),
         ));
     Router::new().nest("/api/auth", routes)
+}
+
+/// Paths whose requests check or set a password: the strict per-address limit applies.
+const CREDENTIAL_PATHS: [&str; 4] =
+    ["/sign-in/email", "/sign-up/email", "/change-password", "/delete-user"];
+
+/// The per-address limits, before anything else runs. The address is the peer's, or the one a
+/// trusted proxy reports (the edge decides), so a forged `X-Forwarded-For` resets nothing.
+async fn limit_rate(
+    State(state): State<AccountsState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(ClientAddr(client)) = request.extensions().get::<ClientAddr>().copied() else {
+        return next.run(request).await;
+    };
+    let client = client.to_string();
+    let path = request.uri().path();
+    let mut rules = vec![limits::PER_ADDRESS];
+    if CREDENTIAL_PATHS.iter().any(|credential| path.ends_with(credential)) {
+        rules.push(limits::CREDENTIALS_PER_ADDRESS);
+    }
+    for rule in rules {
+        match state.limiter.check(rule, &client).await {
+            Ok(Ok(())) => {}
+            Ok(Err(limited)) => {
+                tracing::warn!(rule = limited.rule, %client, route = path, "rate limit hit");
+                return AuthError::too_many_requests(limited).into_response();
+            }
+            Err(error) => return AuthError::from(error).into_response(),
+        }
+    }
+    next.run(request).await
 }
 
 /// CSRF: a POST that carries the session cookie must come from a trusted origin, else 403 and
@@ -128,11 +164,13 @@ pub struct AuthError {
     status: StatusCode,
     code: &'static str,
     message: Cow<'static, str>,
+    /// Seconds, for `Retry-After` and Better Auth's `X-Retry-After`.
+    retry_after: Option<u64>,
 }
 
 impl AuthError {
     fn new(status: StatusCode, code: &'static str, message: &'static str) -> Self {
-        Self { status, code, message: Cow::Borrowed(message) }
+        Self { status, code, message: Cow::Borrowed(message), retry_after: None }
     }
 
     fn validation(field: &str) -> Self {
@@ -140,6 +178,18 @@ impl AuthError {
             status: StatusCode::BAD_REQUEST,
             code: "VALIDATION_ERROR",
             message: Cow::Owned(format!("[body.{field}] Invalid input")),
+            retry_after: None,
+        }
+    }
+
+    fn too_many_requests(limited: Limited) -> Self {
+        Self {
+            retry_after: Some(limited.retry_after_secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_REQUESTS",
+                "Too many requests. Please try again later.",
+            )
         }
     }
 
@@ -224,8 +274,15 @@ impl From<super::password::HashError> for AuthError {
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(json!({ "code": self.code, "message": self.message })))
-            .into_response()
+        let mut response =
+            (self.status, axum::Json(json!({ "code": self.code, "message": self.message })))
+                .into_response();
+        if let Some(seconds) = self.retry_after {
+            let headers = response.headers_mut();
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            headers.insert("x-retry-after", HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -343,6 +400,10 @@ async fn sign_in(
     let body: SignIn = parse_body(body)?;
     let email = Email::parse(&body.email).ok_or_else(AuthError::invalid_email)?;
     let password = Password::for_sign_in(body.password).map_err(AuthError::password)?;
+    if let Err(limited) = state.limiter.check(limits::SIGN_INS_PER_ACCOUNT, email.as_str()).await? {
+        tracing::warn!(rule = limited.rule, "rate limit hit: sign-ins at one account");
+        return Err(AuthError::too_many_requests(limited));
+    }
     let found = state.store.credentials(&email).await?;
     // An unknown e-mail is checked against the dummy hash: same work, same answer.
     let stored = found.as_ref().map(|(_, hash)| hash.as_str());

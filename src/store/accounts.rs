@@ -83,6 +83,18 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Deletes the user with its credential and sessions, and the tasks of `tasks_owner` (the
     /// user as the task API knows it), in one transaction. `false` when the user was gone.
     async fn delete_user(&self, user_id: &str, tasks_owner: &UserId) -> Result<bool, StoreError>;
+    /// Counts one request against `key` in a fixed window of `window_ms` starting at the key's
+    /// first request (a window over at `now_ms` starts a new one); returns the count so far and
+    /// when the window started, in Unix milliseconds. One atomic statement, shared by every
+    /// instance on the database.
+    async fn count_request(
+        &self,
+        key: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<(i64, i64), StoreError>;
+    /// Forgets counters whose window started before `before_ms`.
+    async fn purge_rate_limits(&self, before_ms: i64) -> Result<(), StoreError>;
     /// Every signing key, oldest first; when there is none, `candidate` is stored first. Instances
     /// starting at once agree on one first key.
     async fn signing_keys_or_insert(

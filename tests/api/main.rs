@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod account_limits;
 mod account_sessions;
 mod account_tokens;
 mod accounts;

@@ -51,11 +51,17 @@ function freePort() {
   });
 }
 
-/** Starts taskgate with nothing configured but its folder and port: SQLite, a made secret. */
+/** Starts taskgate with nothing configured but its folder and port (SQLite, a made secret), and
+ * the auth rate limits off: this flow signs in more often than 3 times in 10 seconds. */
 async function startTaskgate() {
   workDir = mkdtempSync(path.join(os.tmpdir(), "taskgate-client-"));
   const port = await freePort();
-  const env = { PATH: process.env.PATH, TASKGATE_LISTEN: `127.0.0.1:${port}`, RUST_LOG: "warn" };
+  const env = {
+    PATH: process.env.PATH,
+    TASKGATE_LISTEN: `127.0.0.1:${port}`,
+    TASKGATE_RATE_LIMIT: "off",
+    RUST_LOG: "warn",
+  };
   taskgate = spawn(TASKGATE_BIN, [], { cwd: workDir, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const keep = (chunk) => (output = (output + chunk.toString()).slice(-8_000));

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_tasks.sql"),
     include_str!("../../../migrations/postgres/0002_accounts.sql"),
     include_str!("../../../migrations/postgres/0003_signing_keys.sql"),
+    include_str!("../../../migrations/postgres/0004_rate_limits.sql"),
 ];
 /// The client waits this much longer than the server's `statement_timeout`, so that a slow
 /// statement is ended by the server (the connection stays usable) and only a server that stopped

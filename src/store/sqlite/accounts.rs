@@ -347,6 +347,41 @@ impl AccountStore for SqliteAccountStore {
             .await
     }
 
+    async fn count_request(
+        &self,
+        key: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let key = key.to_owned();
+        self.db
+            .write(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?3, 1) \
+                         ON CONFLICT (key) DO UPDATE SET \
+                         count = CASE WHEN window_start + ?2 <= ?3 THEN 1 ELSE count + 1 END, \
+                         window_start = CASE WHEN window_start + ?2 <= ?3 THEN ?3 \
+                                        ELSE window_start END \
+                         RETURNING count, window_start",
+                    )?
+                    .query_row(params![key, window_ms, now_ms], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })?)
+            })
+            .await
+    }
+
+    async fn purge_rate_limits(&self, before_ms: i64) -> Result<(), StoreError> {
+        self.db
+            .write(move |conn| {
+                conn.prepare_cached("DELETE FROM rate_limits WHERE window_start < ?1")?
+                    .execute([before_ms])?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn signing_keys_or_insert(
         &self,
         candidate: &StoredKey,

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0003_owners.sql"),
     include_str!("../../../migrations/sqlite/0004_accounts.sql"),
     include_str!("../../../migrations/sqlite/0005_signing_keys.sql"),
+    include_str!("../../../migrations/sqlite/0006_rate_limits.sql"),
 ];
 /// Writes queued beyond this wait (back-pressure) rather than grow memory without bound.
 const WRITE_QUEUE: usize = 4096;
