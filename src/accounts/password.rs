@@ -1,4 +1,4 @@
-//! Passwords: the length rule, and argon2id hashing on blocking threads behind a semaphore, so a
+//! Passwords: the length rule, the common-password list, and argon2id hashing on blocking threads behind a semaphore, so a
 //! storm of sign-ins queues for its share of the cores instead of starving the task API.
 
 use argon2::password_hash::rand_core::OsRng;
@@ -18,17 +18,31 @@ pub const MAX_CHARS: usize = 128;
 pub enum Rejected {
     TooShort,
     TooLong,
+    /// On the list of common passwords: among attackers' first guesses.
+    Common,
+}
+
+/// 19,640 common passwords, lowercased: Royce Williams' list as Django bundles it
+/// (`django/contrib/auth/common-passwords.txt.gz`, BSD-3-Clause).
+const COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    static LIST: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| COMMON_PASSWORDS.lines().collect());
+    LIST.contains(password.trim().to_lowercase().as_str())
 }
 
 /// A password of an acceptable length: any Unicode, never truncated, never logged.
 pub struct Password(SecretString);
 
 impl Password {
-    /// Counts characters (Unicode scalar values), not bytes.
+    /// A new password: counts characters (Unicode scalar values), not bytes, and refuses the
+    /// common ones whatever their case.
     pub fn new(raw: String) -> Result<Self, Rejected> {
         match raw.chars().count() {
             n if n < MIN_CHARS => Err(Rejected::TooShort),
             n if n > MAX_CHARS => Err(Rejected::TooLong),
+            _ if is_common(&raw) => Err(Rejected::Common),
             _ => Ok(Self(raw.into())),
         }
     }
@@ -126,14 +140,24 @@ mod tests {
 
     #[test]
     fn lengths_are_counted_in_characters() {
-        assert_eq!(Password::new("1234567".into()).err(), Some(Rejected::TooShort));
-        assert!(Password::new("12345678".into()).is_ok());
+        assert_eq!(Password::new("zq8#Lk2".into()).err(), Some(Rejected::TooShort));
+        assert!(Password::new("zq8#Lk2p".into()).is_ok());
         // Eight characters, sixteen bytes.
         assert!(Password::new("éééééééé".into()).is_ok());
         assert!(Password::new("x".repeat(128)).is_ok());
         assert_eq!(Password::new("x".repeat(129)).err(), Some(Rejected::TooLong));
         assert_eq!(Password::for_sign_in("x".repeat(129)).err(), Some(Rejected::TooLong));
+        assert!(Password::for_sign_in("password".into()).is_ok(), "sign-in never judges");
         assert!(Password::for_sign_in("x".into()).is_ok());
+    }
+
+    #[test]
+    fn common_passwords_are_refused_in_any_case() {
+        assert!(COMMON_PASSWORDS.lines().count() >= 10_000);
+        for common in ["password", "PassWord1", "12345678", "iloveyou", "qwertyuiop"] {
+            assert_eq!(Password::new(common.into()).err(), Some(Rejected::Common), "{common}");
+        }
+        assert!(Password::new("correct horse battery staple".into()).is_ok());
     }
 
     #[tokio::test]

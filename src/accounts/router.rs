@@ -233,6 +233,12 @@ impl AuthError {
             Rejected::TooLong => {
                 Self::new(StatusCode::BAD_REQUEST, "PASSWORD_TOO_LONG", "Password too long")
             }
+            Rejected::Common => Self::new(
+                StatusCode::BAD_REQUEST,
+                "PASSWORD_COMPROMISED",
+                "This password is one of the most common ones and among the first an attacker \
+                 tries; please choose another (a few unrelated words make a strong one)",
+            ),
         }
     }
 

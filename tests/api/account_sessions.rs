@@ -136,6 +136,9 @@ async fn change_password_needs_the_current_one_and_can_revoke_the_other_sessions
     let short = json!({ "currentPassword": PASSWORD, "newPassword": "short" });
     let response = browser_post(&app, "/change-password", &first, &short).await;
     assert_auth_error(response, 400, "PASSWORD_TOO_SHORT").await;
+    let common = json!({ "currentPassword": PASSWORD, "newPassword": "iloveyou" });
+    let response = browser_post(&app, "/change-password", &first, &common).await;
+    assert_auth_error(response, 400, "PASSWORD_COMPROMISED").await;
     assert_eq!(sign_in(&app, "ada@example.com", PASSWORD).await.status(), 200, "unchanged");
 
     let keep = json!({ "currentPassword": PASSWORD, "newPassword": new });

@@ -140,6 +140,16 @@ async fn passwords_shorter_than_8_or_longer_than_128_characters_are_refused() {
 }
 
 #[tokio::test]
+async fn a_common_password_is_refused_with_password_compromised_and_a_helpful_message() {
+    let app = spawn_app().await;
+    let body = json!({ "name": "A", "email": "a@example.com", "password": "Password1" });
+    let refused = post(&app, "/sign-up/email", &body).await;
+    let refused = assert_auth_error(refused, 400, "PASSWORD_COMPROMISED").await;
+    assert!(refused["message"].as_str().unwrap().contains("choose another"), "{refused}");
+    assert_eq!(sign_in(&app, "a@example.com", "Password1").await.status(), 401, "no account made");
+}
+
+#[tokio::test]
 async fn an_implausible_email_is_invalid_email() {
     let app = spawn_app().await;
     let body = json!({ "name": "A", "email": "not-an-email", "password": PASSWORD });
