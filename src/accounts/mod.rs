@@ -217,6 +217,16 @@ pub struct SessionView<'a> {
     pub updated_at: OffsetDateTime,
 }
 
+/// A security event of a user's account, as stored and as `GET /api/auth/audit` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    pub event: String,
+    pub ip_address: Option<String>,
+    #[serde(serialize_with = "serialize_iso8601")]
+    pub created_at: OffsetDateTime,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

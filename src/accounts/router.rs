@@ -19,7 +19,7 @@ use super::cookie::CookieJar;
 use super::keys::Signer;
 use super::limits::{self, Limited, RateLimiter};
 use super::password::{Password, PasswordHasher, Rejected};
-use super::{Email, Session, SessionToken, User};
+use super::{AuditEvent, Email, Session, SessionToken, User};
 use crate::auth::{Issuer, UserId};
 use crate::edge::ClientAddr;
 use crate::store::StoreError;
@@ -60,6 +60,7 @@ pub fn router(state: AccountsState) -> Router {
         .route("/change-password", post(change_password))
         .route("/update-user", post(update_user))
         .route("/delete-user", post(delete_user))
+        .route("/audit", get(audit_events))
         .route("/jwks", get(jwks))
         .fallback(|| async { AuthError::not_found() })
         .method_not_allowed_fallback(|| async { AuthError::method_not_allowed() })
@@ -329,6 +330,24 @@ fn clearing_cookie(cookies: &CookieJar, body: Value) -> Response {
     response
 }
 
+/// The most events `GET /audit` returns.
+const MAX_AUDIT_EVENTS: i64 = 100;
+
+/// Records a security event of `user_id`, from `client`.
+async fn audit(
+    state: &AccountsState,
+    user_id: &str,
+    event: &str,
+    client: Option<&ClientAddr>,
+) -> Result<(), AuthError> {
+    let event = AuditEvent {
+        event: event.to_owned(),
+        ip_address: client.map(|ClientAddr(ip)| ip.to_string()),
+        created_at: super::now(),
+    };
+    Ok(state.store.record_event(user_id, &event).await?)
+}
+
 /// The client address and user agent a new session records.
 fn origin_of(headers: &HeaderMap, client: Option<&ClientAddr>) -> (Option<String>, Option<String>) {
     let agent = headers
@@ -379,6 +398,7 @@ async fn sign_up(
     match state.store.create_user(&user, &hash, &session).await? {
         NewUser::Created => {
             tracing::info!(user_id = %user.id, "signed up");
+            audit(&state, &user.id, "sign-up", client.as_deref()).await?;
             let body = json!({ "token": token.expose(), "user": user });
             Ok(with_session_cookie(&state.cookies, &token, body))
         }
@@ -414,14 +434,23 @@ async fn sign_in(
     // An unknown e-mail is checked against the dummy hash: same work, same answer.
     let stored = found.as_ref().map(|(_, hash)| hash.as_str());
     let verified = state.hasher.verify(&password, stored).await?;
-    let Some((user, _)) = found.filter(|_| verified) else {
+    let Some((user, _)) = found.as_ref().filter(|_| verified).cloned() else {
         tracing::warn!(client = ?client.as_deref().map(|ClientAddr(ip)| ip), "sign-in failed");
+        if let Some((user, _)) = found {
+            // Recorded after the answer, so an existing account answers no slower than an
+            // unknown e-mail.
+            let (state, client) = (state.clone(), client.map(|axum::Extension(c)| c));
+            tokio::spawn(async move {
+                let _ = audit(&state, &user.id, "sign-in-failed", client.as_ref()).await;
+            });
+        }
         return Err(AuthError::invalid_credentials());
     };
     let (ip, agent) = origin_of(&headers, client.as_deref());
     let (session, token) = Session::start(&user.id, ip, agent);
     state.store.create_session(&session).await?;
     tracing::info!(user_id = %user.id, "signed in");
+    audit(&state, &user.id, "sign-in", client.as_deref()).await?;
     let body = json!({ "redirect": false, "token": token.expose(), "user": user });
     Ok(with_session_cookie(&state.cookies, &token, body))
 }
@@ -488,12 +517,15 @@ async fn get_session(
 #[tracing::instrument(name = "sign_out", skip_all)]
 async fn sign_out(
     State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
 ) -> Result<Response, AuthError> {
     if let Some(token) = state.cookies.token_of(&headers)
+        && let Some((session, _)) = state.store.session(&token.hash()).await?
         && state.store.delete_session(&token.hash()).await?
     {
-        tracing::info!("signed out: session revoked");
+        tracing::info!(user_id = %session.user_id, "signed out: session revoked");
+        audit(&state, &session.user_id, "sign-out", client.as_deref()).await?;
     }
     Ok(clearing_cookie(&state.cookies, json!({ "success": true })))
 }
@@ -556,6 +588,7 @@ struct RevokeSession {
 #[tracing::instrument(name = "revoke_session", skip_all)]
 async fn revoke_session(
     State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AuthError> {
@@ -563,6 +596,7 @@ async fn revoke_session(
     let body: RevokeSession = parse_body(body)?;
     if state.store.delete_user_session(&user.id, &body.token).await? {
         tracing::info!(user_id = %user.id, "session revoked");
+        audit(&state, &user.id, "session-revoked", client.as_deref()).await?;
     }
     let status = json!({ "status": true });
     if body.token == session.id {
@@ -576,11 +610,13 @@ async fn revoke_session(
 #[tracing::instrument(name = "revoke_sessions", skip_all)]
 async fn revoke_sessions(
     State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
 ) -> Result<Response, AuthError> {
     let (_, user) = require_session(&state, &headers).await?;
     let ended = state.store.delete_user_sessions(&user.id, None).await?;
     tracing::info!(user_id = %user.id, ended, "all sessions revoked");
+    audit(&state, &user.id, "sessions-revoked", client.as_deref()).await?;
     Ok(clearing_cookie(&state.cookies, json!({ "status": true })))
 }
 
@@ -588,11 +624,13 @@ async fn revoke_sessions(
 #[tracing::instrument(name = "revoke_other_sessions", skip_all)]
 async fn revoke_other_sessions(
     State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
 ) -> Result<Response, AuthError> {
     let (session, user) = require_session(&state, &headers).await?;
     let ended = state.store.delete_user_sessions(&user.id, Some(&session.id)).await?;
     tracing::info!(user_id = %user.id, ended, "other sessions revoked");
+    audit(&state, &user.id, "other-sessions-revoked", client.as_deref()).await?;
     Ok(axum::Json(json!({ "status": true })).into_response())
 }
 
@@ -648,7 +686,9 @@ async fn change_password(
     if !changed {
         return Err(AuthError::unauthorized());
     }
-    tracing::info!(user_id = %user.id, revoked_others = body.revoke_other_sessions, "password changed");
+    let revoked_others = body.revoke_other_sessions;
+    tracing::info!(user_id = %user.id, revoked_others, "password changed");
+    audit(&state, &user.id, "password-changed", client.as_deref()).await?;
     match replacement {
         Some((_, token)) => {
             let body = json!({ "token": token.expose(), "user": user });
@@ -714,4 +754,15 @@ async fn delete_user(
     state.store.delete_user(&user.id, &owner).await?;
     tracing::info!(user_id = %user.id, "user deleted with its sessions and tasks");
     Ok(clearing_cookie(&state.cookies, json!({ "success": true, "message": "User deleted" })))
+}
+
+/// The user's own security events, newest first.
+#[tracing::instrument(name = "audit", skip_all)]
+async fn audit_events(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    let (_, user) = require_session(&state, &headers).await?;
+    let events = state.store.events(&user.id, MAX_AUDIT_EVENTS).await?;
+    Ok(axum::Json(events).into_response())
 }

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use crate::accounts::keys::StoredKey;
-use crate::accounts::{Email, Session, TokenHash, User};
+use crate::accounts::{AuditEvent, Email, Session, TokenHash, User};
 use crate::auth::UserId;
 
 /// What [`AccountStore::create_user`] did.
@@ -95,6 +95,10 @@ pub trait AccountStore: Send + Sync + 'static {
     ) -> Result<(i64, i64), StoreError>;
     /// Forgets counters whose window started before `before_ms`.
     async fn purge_rate_limits(&self, before_ms: i64) -> Result<(), StoreError>;
+    /// Records a security event of the user (nothing when the user is gone).
+    async fn record_event(&self, user_id: &str, event: &AuditEvent) -> Result<(), StoreError>;
+    /// The user's latest `limit` events, newest first.
+    async fn events(&self, user_id: &str, limit: i64) -> Result<Vec<AuditEvent>, StoreError>;
     /// Every signing key, oldest first; when there is none, `candidate` is stored first. Instances
     /// starting at once agree on one first key.
     async fn signing_keys_or_insert(

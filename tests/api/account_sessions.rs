@@ -245,3 +245,57 @@ async fn a_cookie_authenticated_post_needs_a_trusted_origin_and_changes_nothing_
     assert_eq!(response.status(), 200);
     assert!(!is_live(&app, &bearer).await);
 }
+
+#[tokio::test]
+async fn the_audit_log_shows_a_user_their_own_security_events_newest_first() {
+    let app = spawn_app().await;
+    let ada = sign_up(&app, "ada@example.com").await;
+    let eve = sign_up(&app, "eve@example.com").await;
+    assert_eq!(sign_in(&app, "ada@example.com", "not the passphrase").await.status(), 401);
+    let second = signed_in(sign_in(&app, "ada@example.com", PASSWORD).await).await;
+    let change = json!({ "currentPassword": PASSWORD, "newPassword": "a brand new passphrase" });
+    assert_eq!(browser_post(&app, "/change-password", &ada, &change).await.status(), 200);
+    assert_eq!(bearer_post(&app, "/revoke-other-sessions", &ada, &json!({})).await.status(), 200);
+    assert!(!is_live(&app, &second).await);
+
+    // The failed sign-in is recorded after its answer: wait for it, within a bound.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let events = loop {
+        let response = app
+            .client
+            .get(app.url("/api/auth/audit"))
+            .header("cookie", &ada.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let events: Vec<Value> = response.json().await.unwrap();
+        if events.len() >= 5 || std::time::Instant::now() > deadline {
+            break events;
+        }
+        tokio::task::yield_now().await;
+    };
+    let mut names: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(names[..2], ["other-sessions-revoked", "password-changed"], "newest first");
+    assert_eq!(names.pop(), Some("sign-up"), "oldest last");
+    // The failed sign-in is written after its answer, so it may land after the next sign-in.
+    names.sort_unstable();
+    assert_eq!(names, ["other-sessions-revoked", "password-changed", "sign-in", "sign-in-failed"]);
+    assert_eq!(events[0]["ipAddress"], "127.0.0.1");
+    assert!(events[0]["createdAt"].as_str().is_some());
+    assert!(!serde_json::to_string(&events).unwrap().contains(PASSWORD), "no secrets");
+
+    let theirs: Vec<Value> = app
+        .client
+        .get(app.url("/api/auth/audit"))
+        .header("cookie", &eve.cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 1, "only their own: {theirs:?}");
+    let none = app.client.get(app.url("/api/auth/audit")).send().await.unwrap();
+    assert_auth_error(none, 401, "UNAUTHORIZED").await;
+}
