@@ -161,6 +161,10 @@ impl Application {
                 audience: Some(public_url),
                 leeway_seconds: settings.jwt_leeway,
             },
+            sessions: settings.strict_sessions.then(|| {
+                Arc::new(crate::accounts::strict::StrictSessions::new(stores.accounts.clone()))
+                    as Arc<dyn crate::auth::LiveSessions>
+            }),
         };
         let accounts = AccountsState {
             store: stores.accounts.clone(),

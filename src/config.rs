@@ -153,6 +153,19 @@ pub struct Settings {
     #[arg(long, env = "TASKGATE_TRUSTED_ORIGINS", default_value = "", global = true)]
     pub trusted_origins: String,
 
+    /// The task API refuses an access token of this service's accounts whose session has ended
+    /// (signed out, revoked), within 5 seconds on every instance; otherwise such a token lives
+    /// until it expires (15 minutes at most).
+    #[arg(
+        long,
+        env = "TASKGATE_STRICT_SESSIONS",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        default_value_t = false,
+        global = true
+    )]
+    pub strict_sessions: bool,
+
     /// The rate limits of /api/auth (per address, and per account for sign-ins); `off` is for tests.
     #[arg(long, env = "TASKGATE_RATE_LIMIT", value_enum, default_value = "on", global = true)]
     pub rate_limit: Switch,

@@ -7,6 +7,7 @@ pub mod limits;
 pub mod password;
 pub mod router;
 pub mod secret;
+pub mod strict;
 
 use rand::Rng;
 use rand::distributions::Alphanumeric;

@@ -136,6 +136,16 @@ impl TrustedKey {
 pub struct OwnIssuer {
     pub keys: Vec<IssuerKey>,
     pub policy: ClaimPolicy,
+    /// With strict sessions: asked, for every own token, whether its `sid` is still live.
+    pub sessions: Option<Arc<dyn LiveSessions>>,
+}
+
+/// Whether a session of the service's own accounts is still live (strict sessions). An answer
+/// may be remembered only briefly: a revocation must be seen everywhere within 5 seconds.
+#[async_trait::async_trait]
+pub trait LiveSessions: Send + Sync {
+    /// `Err` (an [`ErrorCode`] to answer with) when it cannot be told.
+    async fn is_live(&self, session_id: &str) -> Result<bool, ErrorCode>;
 }
 
 /// Every key the service trusts, each with the claim policy its tokens must meet.
@@ -171,16 +181,34 @@ impl TokenVerifier {
 
     /// Verifies `token` at time `now` (seconds since the epoch).
     pub async fn verify(&self, token: &str, now: i64) -> Result<Identity, ErrorCode> {
+        let (identity, source) = self.verify_remembering(token, now).await?;
+        // Checked on every use, remembered or not: the signature stays good after a revocation.
+        if source == KeySource::Own
+            && let Some(sessions) = self.own.as_ref().and_then(|own| own.sessions.as_ref())
+        {
+            let sid = identity.session_id.as_deref().ok_or(ErrorCode::InvalidTokenClaims)?;
+            if !sessions.is_live(sid).await? {
+                return Err(ErrorCode::SessionRevoked);
+            }
+        }
+        Ok(identity)
+    }
+
+    async fn verify_remembering(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<(Identity, KeySource), ErrorCode> {
         if let Some(known) = self.verified.get(token) {
             if self.still_trusted(known.source) {
                 known.validity.check(now)?;
-                return Ok(known.identity);
+                return Ok((known.identity, known.source));
             }
             self.verified.forget(token);
         }
         let verified = self.verify_signature_and_claims(token, now).await?;
         self.verified.insert(token, verified.clone());
-        Ok(verified.identity)
+        Ok((verified.identity, verified.source))
     }
 
     fn still_trusted(&self, source: KeySource) -> bool {

@@ -43,6 +43,8 @@ pub trait AccountStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Ends the session whose token hashes to `hash`; `false` when there was none.
     async fn delete_session(&self, hash: &TokenHash) -> Result<bool, StoreError>;
+    /// Whether the session with this id exists and has not expired at `now`.
+    async fn session_is_live(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError>;
     /// The user's sessions that have not expired at `now`, oldest first.
     async fn list_sessions(
         &self,

@@ -162,3 +162,49 @@ async fn instances_sharing_a_postgres_database_share_one_key_and_accept_each_oth
     let session = get_session(&b, ("cookie", &up.cookie)).await;
     assert_eq!(session.json::<Value>().await.unwrap()["user"]["id"], up.user_id());
 }
+
+async fn sign_out_with_bearer(app: &TestApp, signed: &SignedIn) {
+    let response = app
+        .client
+        .post(app.url("/api/auth/sign-out"))
+        .header("authorization", format!("Bearer {}", signed.bearer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn by_default_a_token_outlives_its_session_until_it_expires() {
+    let app = spawn_app().await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let jwt = jwt_for(&app, &up).await;
+    sign_out_with_bearer(&app, &up).await;
+    assert_eq!(app.list_tasks(up.user_id(), &jwt).await.status(), 200, "the documented window");
+}
+
+#[tokio::test]
+async fn with_strict_sessions_a_token_of_an_ended_session_is_refused_within_5_seconds() {
+    let app = spawn_app_with(|s| s.strict_sessions = true).await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let other = crate::accounts::signed_in(
+        crate::accounts::sign_in(&app, "ada@example.com", crate::accounts::PASSWORD).await,
+    )
+    .await;
+    let jwt = jwt_for(&app, &up).await;
+    let other_jwt = jwt_for(&app, &other).await;
+    assert_eq!(app.list_tasks(up.user_id(), &jwt).await.status(), 200);
+    sign_out_with_bearer(&app, &up).await;
+    let signed_out = std::time::Instant::now();
+    let refused = loop {
+        let response = app.list_tasks(up.user_id(), &jwt).await;
+        if response.status() == 401 {
+            break response;
+        }
+        assert_eq!(response.status(), 200);
+        assert!(signed_out.elapsed() < std::time::Duration::from_secs(6), "still accepted");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    crate::helpers::assert_error(refused, 401, "SESSION_REVOKED").await;
+    assert_eq!(app.list_tasks(up.user_id(), &other_jwt).await.status(), 200, "other sessions");
+}

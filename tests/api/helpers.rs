@@ -49,6 +49,7 @@ pub fn test_settings(dir: &TempDir) -> Settings {
         trusted_origins: String::new(),
         // Tests sign in far more often than the limits allow; the limits' own tests turn them on.
         rate_limit: Switch::Off,
+        strict_sessions: false,
         metrics_listen: None,
         trusted_proxies: String::new(),
         public_url: None,

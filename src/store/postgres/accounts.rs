@@ -208,6 +208,17 @@ impl AccountStore for PgAccountStore {
             .await
     }
 
+    async fn session_is_live(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached("SELECT 1 FROM sessions WHERE id = $1 AND expires_at > $2")
+                    .await?;
+                Ok(client.query_opt(&statement, &[&id, &now]).await?.is_some())
+            })
+            .await
+    }
+
     async fn list_sessions(
         &self,
         user_id: &str,

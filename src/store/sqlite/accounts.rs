@@ -201,6 +201,16 @@ impl AccountStore for SqliteAccountStore {
             .await
     }
 
+    async fn session_is_live(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        self.db.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT 1 FROM sessions WHERE id = ?1 AND expires_at > ?2")?
+                .query_row(params![id, millis(now)], |_| Ok(()))
+                .optional()?
+                .is_some())
+        })
+    }
+
     async fn list_sessions(
         &self,
         user_id: &str,
