@@ -148,8 +148,8 @@ pub struct Settings {
     #[arg(long, env = "TASKGATE_CORS_ORIGINS", default_value = "", global = true)]
     pub cors_origins: String,
 
-    /// Browser origins besides the public URL's that may make cookie-authenticated POSTs to
-    /// /api/auth, comma-separated exact origins (`https://app.example`).
+    /// Browser origins besides the public URL's (and the CORS origins) that may make
+    /// cookie-authenticated POSTs to /api/auth, comma-separated exact origins.
     #[arg(long, env = "TASKGATE_TRUSTED_ORIGINS", default_value = "", global = true)]
     pub trusted_origins: String,
 
@@ -415,14 +415,16 @@ impl Settings {
     }
 
     /// The origins whose cookie-authenticated POSTs /api/auth accepts: the public URL's (`bound`
-    /// stands in for it when unset) and TASKGATE_TRUSTED_ORIGINS.
+    /// stands in for it when unset), TASKGATE_TRUSTED_ORIGINS, and the CORS origins (a browser
+    /// app allowed to call with credentials is trusted to post them).
     pub fn trusted_origins(&self, bound: SocketAddr) -> Result<Vec<String>, ConfigError> {
         let public = self.public_url_or(bound);
         let mut origins: Vec<String> = reqwest::Url::parse(&public)
             .map(|url| url.origin().ascii_serialization())
             .into_iter()
             .collect();
-        for origin in parse_origins(&self.trusted_origins)? {
+        for origin in parse_origins(&self.trusted_origins)?.into_iter().chain(self.cors_origins()?)
+        {
             origins.extend(origin.to_str().ok().map(str::to_owned));
         }
         Ok(origins)

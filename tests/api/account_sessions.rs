@@ -222,7 +222,11 @@ async fn delete_user_with_the_password_removes_the_account_its_sessions_and_its_
 
 #[tokio::test]
 async fn a_cookie_authenticated_post_needs_a_trusted_origin_and_changes_nothing_without_one() {
-    let app = spawn_app_with(|s| s.trusted_origins = "https://app.example".into()).await;
+    let app = spawn_app_with(|s| {
+        s.trusted_origins = "https://app.example".into();
+        s.cors_origins = "https://cors.example".into();
+    })
+    .await;
     let up = sign_up(&app, "ada@example.com").await;
     let send = |origin: Option<&str>| {
         let mut request =
@@ -239,6 +243,18 @@ async fn a_cookie_authenticated_post_needs_a_trusted_origin_and_changes_nothing_
     assert!(is_live(&app, &up).await, "nothing changed");
     assert_eq!(send(Some("https://app.example")).await.unwrap().status(), 200);
     assert!(!is_live(&app, &up).await);
+    // A CORS origin, allowed to send credentials, is trusted to post them too.
+    let again = signed_in(sign_in(&app, "ada@example.com", PASSWORD).await).await;
+    let from_cors = app
+        .client
+        .post(app.url("/api/auth/sign-out"))
+        .header("cookie", &again.cookie)
+        .header("origin", "https://cors.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_cors.status(), 200);
+    assert!(!is_live(&app, &again).await);
     // Without the cookie there is no ambient credential to abuse: bearer clients need no Origin.
     let bearer = sign_up(&app, "eve@example.com").await;
     let response = bearer_post(&app, "/revoke-sessions", &bearer, &json!({})).await;
