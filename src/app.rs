@@ -22,8 +22,14 @@ use tower_http::timeout::RequestBodyDeadlineLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::accounts::cookie::CookieJar;
+use crate::accounts::keys::{KeyError, Signer};
+use crate::accounts::limits::RateLimiter;
+use crate::accounts::password::PasswordHasher;
+use crate::accounts::router::AccountsState;
+use crate::accounts::secret::SecretError;
 use crate::auth::jwks::JwksIssuer;
-use crate::auth::{ClaimPolicy, InflightLimiter, TokenVerifier, TrustedKey};
+use crate::auth::{ClaimPolicy, InflightLimiter, OwnIssuer, TokenVerifier, TrustedKey};
 use crate::config::{ConfigError, Settings};
 use crate::edge::{EdgeConfig, EdgeLayer};
 use crate::error::{ApiError, ErrorCode};
@@ -66,6 +72,12 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error("cannot open the database: {0}")]
     Database(#[from] StoreError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error("cannot set up password hashing: {0}")]
+    Hasher(#[from] crate::accounts::password::HashError),
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
     #[error("cannot serve metrics on {0}: {1}")]
@@ -123,8 +135,48 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
-        let store = crate::store::connect(&settings.store_config()?).await?.tasks;
-        let verifier = token_verifier(&settings).await?;
+        let store_config = settings.store_config()?;
+        let sqlite_path = match &store_config.backend {
+            crate::store::Backend::Sqlite(options) => Some(options.path.clone()),
+            crate::store::Backend::Postgres(_) => None,
+        };
+        let secret = crate::accounts::secret::resolve(
+            settings.better_auth_secret.as_ref(),
+            sqlite_path.as_deref(),
+        )?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| StartupError::Listen(settings.listen, e))?;
+        let bound = listener.local_addr().map_err(|e| StartupError::Listen(settings.listen, e))?;
+        let public_url = settings.public_url_or(bound);
+        let trusted_origins = settings.trusted_origins(bound)?;
+        let stores = crate::store::connect(&store_config).await?;
+        let store = stores.tasks;
+        let signer = Arc::new(Signer::load(&stores.accounts, &secret, public_url.clone()).await?);
+        let own = OwnIssuer {
+            keys: signer.verifying_keys(),
+            policy: ClaimPolicy {
+                issuer: Some(public_url.clone()),
+                audience: Some(public_url),
+                leeway_seconds: settings.jwt_leeway,
+            },
+            sessions: settings.strict_sessions.then(|| {
+                Arc::new(crate::accounts::strict::StrictSessions::new(stores.accounts.clone()))
+                    as Arc<dyn crate::auth::LiveSessions>
+            }),
+        };
+        let accounts = AccountsState {
+            store: stores.accounts.clone(),
+            hasher: PasswordHasher::new(PasswordHasher::default_permits())?,
+            cookies: CookieJar::new(secret, settings.public_url_is_https()),
+            signer,
+            trusted_origins: trusted_origins.into(),
+            limiter: Arc::new(RateLimiter::new(
+                stores.accounts.clone(),
+                settings.rate_limit == crate::config::Switch::On,
+            )),
+        };
+        let verifier = token_verifier(&settings).await?.with_own_issuer(own);
         let state = AppState {
             verifier: Arc::new(verifier),
             tasks: store.clone(),
@@ -139,12 +191,9 @@ impl Application {
             )),
             None => None,
         };
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .map_err(|e| StartupError::Listen(settings.listen, e))?;
         Ok(Self {
             listener,
-            router: router(state, &settings)?,
+            router: router(state, accounts, &settings)?,
             limits: ConnectionLimits {
                 header_timeout: settings.header_timeout(),
                 idle_timeout: settings.idle_timeout(),
@@ -192,7 +241,11 @@ const EXPOSED_HEADERS: [&str; 7] =
     ["link", "x-total-count", "x-request-id", "location", "etag", "set-auth-jwt", "set-auth-token"];
 
 /// The whole HTTP surface.
-pub fn router(state: AppState, settings: &Settings) -> Result<Router, ConfigError> {
+pub fn router(
+    state: AppState,
+    accounts: AccountsState,
+    settings: &Settings,
+) -> Result<Router, ConfigError> {
     let api = Router::new()
         .route("/api/{user_id}/tasks", get(handlers::list_tasks).post(handlers::create_task))
         .route(
@@ -203,13 +256,27 @@ pub fn router(state: AppState, settings: &Settings) -> Result<Router, ConfigErro
 
     // Work beyond the concurrency limit is refused at once (503) rather than queued until it
     // times out. Health checks stay outside it, so a saturated instance still says it is alive.
+    // One limit for the whole service: the auth routes' copy shares its permits.
+    let concurrency = GlobalConcurrencyLimitLayer::new(settings.max_concurrency);
     let shed = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
             tracing::warn!("at capacity: request shed");
             ApiError::new(ErrorCode::ServiceUnavailable)
         }))
         .layer(LoadShedLayer::new())
-        .layer(GlobalConcurrencyLimitLayer::new(settings.max_concurrency));
+        .layer(concurrency.clone());
+    // The auth routes are merged after the task API's layers, so none of its error bodies
+    // (body limit, shedding) can answer for them: they have their own.
+    let auth = crate::accounts::router::router(accounts).layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                tracing::warn!("at capacity: auth request shed");
+                crate::accounts::router::AuthError::unavailable()
+            }))
+            .layer(LoadShedLayer::new())
+            .layer(concurrency)
+            .layer(RequestBodyDeadlineLayer::new(settings.body_timeout())),
+    );
     let limited = Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
@@ -240,6 +307,7 @@ pub fn router(state: AppState, settings: &Settings) -> Result<Router, ConfigErro
         .route("/readyz", get(health::readyz))
         .merge(limited)
         .with_state(state)
+        .merge(auth)
         .layer(stack))
 }
 

@@ -17,6 +17,12 @@ use crate::store::{Backend, StoreConfig};
 pub const MIN_SECRET_BYTES: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
@@ -142,6 +148,28 @@ pub struct Settings {
     #[arg(long, env = "TASKGATE_CORS_ORIGINS", default_value = "", global = true)]
     pub cors_origins: String,
 
+    /// Browser origins besides the public URL's (and the CORS origins) that may make
+    /// cookie-authenticated POSTs to /api/auth, comma-separated exact origins.
+    #[arg(long, env = "TASKGATE_TRUSTED_ORIGINS", default_value = "", global = true)]
+    pub trusted_origins: String,
+
+    /// The task API refuses an access token of this service's accounts whose session has ended
+    /// (signed out, revoked), within 5 seconds on every instance; otherwise such a token lives
+    /// until it expires (15 minutes at most).
+    #[arg(
+        long,
+        env = "TASKGATE_STRICT_SESSIONS",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        default_value_t = false,
+        global = true
+    )]
+    pub strict_sessions: bool,
+
+    /// The rate limits of /api/auth (per address, and per account for sign-ins); `off` is for tests.
+    #[arg(long, env = "TASKGATE_RATE_LIMIT", value_enum, default_value = "on", global = true)]
+    pub rate_limit: Switch,
+
     /// Where to serve Prometheus metrics (`127.0.0.1:9090`); off unless set.
     #[arg(long, env = "TASKGATE_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,
@@ -183,12 +211,11 @@ pub enum ConfigError {
     )]
     SecretTooShort(usize),
     #[error(
-        "no token verification key is configured. Set one or more of: BETTER_AUTH_SECRET (the \
-         shared HS256 secret of your Better Auth deployment; generate one with `openssl rand -base64 32`), \
-         TASKGATE_JWKS_URL with TASKGATE_JWT_ISSUER and TASKGATE_JWT_AUDIENCE (an issuer's JWKS, \
-         e.g. https://app.example/api/auth/jwks), or TASKGATE_JWKS_ISSUERS (several issuers, as JSON)"
+        "BETTER_AUTH_SECRET is required with PostgreSQL, where every instance must share one \
+         secret (it signs session cookies and seals the signing keys); generate one with \
+         `openssl rand -base64 32`"
     )]
-    NoKeySource,
+    SecretRequiredWithPostgres,
     #[error(
         "TASKGATE_JWKS_URL needs TASKGATE_JWT_ISSUER and TASKGATE_JWT_AUDIENCE (for Better Auth: its \
          base URL, e.g. https://app.example, for both)"
@@ -217,7 +244,7 @@ pub enum ConfigError {
     #[error("DATABASE_URL `{}` is not a valid PostgreSQL URL: {reason}", redacted_url(.url))]
     InvalidPostgresUrl { url: String, reason: String },
     #[error(
-        "TASKGATE_CORS_ORIGINS: `{0}` is not an origin; list exact origins such as \
+        "TASKGATE_CORS_ORIGINS or TASKGATE_TRUSTED_ORIGINS: `{0}` is not an origin; list exact origins such as \
          https://app.example or http://localhost:3000 (scheme, host and port; no path, no `*`)"
     )]
     InvalidCorsOrigin(String),
@@ -239,8 +266,10 @@ impl Settings {
         {
             return Err(ConfigError::SecretTooShort(secret.expose_secret().len()));
         }
-        if self.better_auth_secret.is_none() && self.jwks_issuers()?.is_empty() {
-            return Err(ConfigError::NoKeySource);
+        // SQLite without a secret makes one beside its file; instances sharing PostgreSQL
+        // cannot each make their own.
+        if self.better_auth_secret.is_none() && PgOptions::from_url(&self.database_url).is_some() {
+            return Err(ConfigError::SecretRequiredWithPostgres);
         }
         if self.jwt_leeway > MAX_LEEWAY_SECONDS {
             return Err(ConfigError::LeewayTooLarge(self.jwt_leeway));
@@ -252,6 +281,7 @@ impl Settings {
             return Err(ConfigError::Empty("TASKGATE_JWT_AUDIENCE"));
         }
         self.cors_origins()?;
+        parse_origins(&self.trusted_origins)?;
         self.trusted_proxies()?;
         if let Some(url) = &self.public_url
             && !reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
@@ -366,26 +396,38 @@ impl Settings {
         Duration::from_secs(self.body_timeout_secs)
     }
 
+    /// Where clients reach the service: `TASKGATE_PUBLIC_URL` without a trailing slash, else
+    /// `http://` and the address it listens on (`bound`: the port 0 was turned into).
+    pub fn public_url_or(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
+    }
+
     pub fn public_url_is_https(&self) -> bool {
         self.public_url.as_deref().is_some_and(|url| url.starts_with("https://"))
     }
 
     /// The allowed cross-origin callers, each an exact serialized origin.
     pub fn cors_origins(&self) -> Result<Vec<HeaderValue>, ConfigError> {
-        self.cors_origins
-            .split(',')
-            .map(str::trim)
-            .filter(|origin| !origin.is_empty())
-            .map(|origin| {
-                let parsed = reqwest::Url::parse(origin).ok().filter(|url| {
-                    matches!(url.scheme(), "http" | "https")
-                        && url.origin().ascii_serialization() == origin
-                });
-                parsed
-                    .and_then(|_| HeaderValue::from_str(origin).ok())
-                    .ok_or_else(|| ConfigError::InvalidCorsOrigin(origin.to_owned()))
-            })
-            .collect()
+        parse_origins(&self.cors_origins)
+    }
+
+    /// The origins whose cookie-authenticated POSTs /api/auth accepts: the public URL's (`bound`
+    /// stands in for it when unset), TASKGATE_TRUSTED_ORIGINS, and the CORS origins (a browser
+    /// app allowed to call with credentials is trusted to post them).
+    pub fn trusted_origins(&self, bound: SocketAddr) -> Result<Vec<String>, ConfigError> {
+        let public = self.public_url_or(bound);
+        let mut origins: Vec<String> = reqwest::Url::parse(&public)
+            .map(|url| url.origin().ascii_serialization())
+            .into_iter()
+            .collect();
+        for origin in parse_origins(&self.trusted_origins)?.into_iter().chain(self.cors_origins()?)
+        {
+            origins.extend(origin.to_str().ok().map(str::to_owned));
+        }
+        Ok(origins)
     }
 
     pub fn trusted_proxies(&self) -> Result<TrustedProxies, ConfigError> {
@@ -394,7 +436,7 @@ impl Settings {
 
     /// What the start-up log line says about this configuration: nothing secret.
     pub fn summary(&self) -> Summary {
-        let mut key_sources = Vec::new();
+        let mut key_sources = vec!["its own accounts (EdDSA, /api/auth/jwks)".to_owned()];
         if self.better_auth_secret.is_some() {
             key_sources.push("BETTER_AUTH_SECRET (HS256)".to_owned());
         }
@@ -408,6 +450,23 @@ impl Settings {
             audience_enforced: self.jwt_audience.is_some(),
         }
     }
+}
+
+/// A comma-separated list of exact origins (scheme, host and port; no path, no `*`).
+fn parse_origins(list: &str) -> Result<Vec<HeaderValue>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let parsed = reqwest::Url::parse(origin).ok().filter(|url| {
+                matches!(url.scheme(), "http" | "https")
+                    && url.origin().ascii_serialization() == origin
+            });
+            parsed
+                .and_then(|_| HeaderValue::from_str(origin).ok())
+                .ok_or_else(|| ConfigError::InvalidCorsOrigin(origin.to_owned()))
+        })
+        .collect()
 }
 
 /// The parts of the configuration worth stating at start.

@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tower::{Layer, Service};
 
+use crate::accounts::router::AuthError;
 use crate::error::{ApiError, ErrorCode};
 use crate::fence::WriteFence;
 
@@ -155,6 +156,12 @@ where
         let method = request.method().clone();
         let route = request.extensions().get::<MatchedPath>().cloned();
         let cross_origin = request.headers().contains_key(header::ORIGIN);
+        // `/api/auth` speaks Better Auth's error convention; everything else the task API's.
+        let convention = if request.uri().path().starts_with("/api/auth/") {
+            Convention::BetterAuth
+        } else {
+            Convention::TaskApi
+        };
         let preflight = cross_origin
             && method == Method::OPTIONS
             && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
@@ -166,7 +173,7 @@ where
         let config = self.config.clone();
         Box::pin(async move {
             let response = bounded(answer, &fence, config.request_timeout).await;
-            let mut response = finish(response, &config, preflight);
+            let mut response = finish(response, &config, preflight, convention);
             let route = route.as_ref().map(MatchedPath::as_str);
             if route.is_some_and(|route| route.starts_with("/api/")) {
                 // Responses about a user's tasks must not be kept by shared or private caches.
@@ -204,7 +211,8 @@ async fn bounded(
         outcome = &mut answer => outcome,
         () = tokio::time::sleep(timeout) => {
             if fence.abandon() {
-                return ApiError::new(ErrorCode::RequestTimeout).into_response();
+                // Bare: `finish` gives it the body of the route's convention.
+                return StatusCode::REQUEST_TIMEOUT.into_response();
             }
             answer.await
         }
@@ -213,6 +221,15 @@ async fn bounded(
         Ok(response) => response.into_response(),
         Err(never) => match never {},
     }
+}
+
+/// Which error body a route's responses carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Convention {
+    /// `{detail, error_code, status_code}`.
+    TaskApi,
+    /// Better Auth's `{code, message}`, under `/api/auth`.
+    BetterAuth,
 }
 
 /// The client's `X-Request-Id` when it is short visible ASCII, else a fresh UUID (also put on the
@@ -236,7 +253,12 @@ fn request_id(headers: &mut HeaderMap) -> HeaderValue {
 
 /// Gives error responses made outside our handlers (the router's 405, the body limit's 413, ...)
 /// the one JSON error body, and adds the headers every response carries.
-fn finish(response: Response, config: &EdgeConfig, preflight: bool) -> Response {
+fn finish(
+    response: Response,
+    config: &EdgeConfig,
+    preflight: bool,
+    convention: Convention,
+) -> Response {
     let status = response.status();
     let is_json = response
         .headers()
@@ -244,8 +266,11 @@ fn finish(response: Response, config: &EdgeConfig, preflight: bool) -> Response 
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     let mut response = if (status.is_client_error() || status.is_server_error()) && !is_json {
         let (mut parts, _) = response.into_parts();
-        let (body_parts, body) =
-            ApiError::new(ErrorCode::for_status(status)).into_response().into_parts();
+        let error = match convention {
+            Convention::TaskApi => ApiError::new(ErrorCode::for_status(status)).into_response(),
+            Convention::BetterAuth => AuthError::for_status(status).into_response(),
+        };
+        let (body_parts, body) = error.into_parts();
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         parts.headers.remove(header::CONTENT_LENGTH);
         for name in [header::RETRY_AFTER, header::WWW_AUTHENTICATE] {

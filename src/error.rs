@@ -26,6 +26,8 @@ pub enum ErrorCode {
     MissingUidClaim,
     /// 401: wrong `iss` or `aud`, or not an access token.
     InvalidTokenClaims,
+    /// 401: with TASKGATE_STRICT_SESSIONS, the session the token was minted from has ended.
+    SessionRevoked,
     /// 403: the token's user is not the user in the path.
     ForbiddenUserAccess,
     /// 404: no such route, or no such task for this user.
@@ -64,7 +66,8 @@ impl ErrorCode {
             | InvalidTokenSignature
             | TokenExpired
             | MissingUidClaim
-            | InvalidTokenClaims => StatusCode::UNAUTHORIZED,
+            | InvalidTokenClaims
+            | SessionRevoked => StatusCode::UNAUTHORIZED,
             ForbiddenUserAccess => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -88,6 +91,7 @@ impl ErrorCode {
             MalformedToken => "MALFORMED_TOKEN",
             InvalidTokenSignature => "INVALID_TOKEN_SIGNATURE",
             TokenExpired => "TOKEN_EXPIRED",
+            SessionRevoked => "SESSION_REVOKED",
             MissingUidClaim => "MISSING_UID_CLAIM",
             InvalidTokenClaims => "INVALID_TOKEN_CLAIMS",
             ForbiddenUserAccess => "FORBIDDEN_USER_ACCESS",
@@ -133,6 +137,7 @@ impl ErrorCode {
             MalformedToken => "The token is malformed",
             InvalidTokenSignature => "The token signature is invalid",
             TokenExpired => "The token has expired or is not yet valid",
+            SessionRevoked => "The session this token was issued for has ended; sign in again",
             MissingUidClaim => "The token does not identify a user",
             InvalidTokenClaims => "The token is not valid for this service",
             ForbiddenUserAccess => "You may only access your own tasks",

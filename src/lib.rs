@@ -1,5 +1,6 @@
 //! taskgate: a self-hosted, multi-user todo service.
 
+pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod cli;

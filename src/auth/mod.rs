@@ -10,8 +10,8 @@ mod verify;
 pub use extract::{Authenticated, ScopedUser};
 pub use inflight::{InflightLimiter, InflightSlot};
 pub use verify::{
-    ClaimPolicy, Identity, Issuer, MAX_LEEWAY_SECONDS, MAX_USER_ID_BYTES, TokenVerifier,
-    TrustedKey, UserId,
+    ClaimPolicy, Identity, Issuer, LiveSessions, MAX_LEEWAY_SECONDS, MAX_USER_ID_BYTES, OwnIssuer,
+    TokenVerifier, TrustedKey, UserId,
 };
 
 /// Selects the TLS implementation for outgoing HTTPS (JWKS fetches), once per process.

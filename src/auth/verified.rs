@@ -30,11 +30,17 @@ impl Validity {
     }
 }
 
-/// Which key verified a token: the shared secret, or a JWKS issuer's key set of one generation.
+/// Which key verified a token: the shared secret, the service's own keys, or a JWKS issuer's key
+/// set of one generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeySource {
     SharedSecret,
-    Issuer { index: usize, generation: u64 },
+    /// The service's own signing keys (its accounts' tokens).
+    Own,
+    Issuer {
+        index: usize,
+        generation: u64,
+    },
 }
 
 #[derive(Debug, Clone)]

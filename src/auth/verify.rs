@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
 
-use super::jwks::{JwksIssuer, JwsAlgorithm, Lookup};
+use super::jwks::{IssuerKey, JwksIssuer, JwsAlgorithm, Lookup};
 use super::jws::UnverifiedJws;
 use super::verified::{KeySource, Validity, Verified, VerifiedTokens};
 use crate::error::ErrorCode;
@@ -26,6 +26,12 @@ impl Issuer {
     /// The issuer of tokens verified with `BETTER_AUTH_SECRET`.
     pub fn shared_secret() -> Self {
         Self(Arc::from(""))
+    }
+
+    /// The service's own accounts, whatever its public URL (the `iss` of its tokens) is or
+    /// becomes, so a changed URL keeps every user's tasks.
+    pub fn accounts() -> Self {
+        Self(Arc::from("urn:taskgate:accounts"))
     }
 
     /// A JWKS issuer, by the `iss` its configuration names.
@@ -125,9 +131,27 @@ impl TrustedKey {
     }
 }
 
+/// The service's own accounts as a key source: the keys it signs with, and `iss` = `aud` = its
+/// public URL.
+pub struct OwnIssuer {
+    pub keys: Vec<IssuerKey>,
+    pub policy: ClaimPolicy,
+    /// With strict sessions: asked, for every own token, whether its `sid` is still live.
+    pub sessions: Option<Arc<dyn LiveSessions>>,
+}
+
+/// Whether a session of the service's own accounts is still live (strict sessions). An answer
+/// may be remembered only briefly: a revocation must be seen everywhere within 5 seconds.
+#[async_trait::async_trait]
+pub trait LiveSessions: Send + Sync {
+    /// `Err` (an [`ErrorCode`] to answer with) when it cannot be told.
+    async fn is_live(&self, session_id: &str) -> Result<bool, ErrorCode>;
+}
+
 /// Every key the service trusts, each with the claim policy its tokens must meet.
 pub struct TokenVerifier {
     shared_secret: Option<TrustedKey>,
+    own: Option<OwnIssuer>,
     /// Applies to tokens verified with the shared secret.
     secret_policy: ClaimPolicy,
     issuers: Vec<Arc<JwksIssuer>>,
@@ -140,26 +164,56 @@ impl TokenVerifier {
         secret_policy: ClaimPolicy,
         issuers: Vec<Arc<JwksIssuer>>,
     ) -> Self {
-        Self { shared_secret, secret_policy, issuers, verified: VerifiedTokens::default() }
+        Self {
+            shared_secret,
+            own: None,
+            secret_policy,
+            issuers,
+            verified: VerifiedTokens::default(),
+        }
+    }
+
+    /// Also trusts the tokens the service's own accounts mint.
+    pub fn with_own_issuer(mut self, own: OwnIssuer) -> Self {
+        self.own = Some(own);
+        self
     }
 
     /// Verifies `token` at time `now` (seconds since the epoch).
     pub async fn verify(&self, token: &str, now: i64) -> Result<Identity, ErrorCode> {
+        let (identity, source) = self.verify_remembering(token, now).await?;
+        // Checked on every use, remembered or not: the signature stays good after a revocation.
+        if source == KeySource::Own
+            && let Some(sessions) = self.own.as_ref().and_then(|own| own.sessions.as_ref())
+        {
+            let sid = identity.session_id.as_deref().ok_or(ErrorCode::InvalidTokenClaims)?;
+            if !sessions.is_live(sid).await? {
+                return Err(ErrorCode::SessionRevoked);
+            }
+        }
+        Ok(identity)
+    }
+
+    async fn verify_remembering(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<(Identity, KeySource), ErrorCode> {
         if let Some(known) = self.verified.get(token) {
             if self.still_trusted(known.source) {
                 known.validity.check(now)?;
-                return Ok(known.identity);
+                return Ok((known.identity, known.source));
             }
             self.verified.forget(token);
         }
         let verified = self.verify_signature_and_claims(token, now).await?;
         self.verified.insert(token, verified.clone());
-        Ok(verified.identity)
+        Ok((verified.identity, verified.source))
     }
 
     fn still_trusted(&self, source: KeySource) -> bool {
         match source {
-            KeySource::SharedSecret => true,
+            KeySource::SharedSecret | KeySource::Own => true,
             KeySource::Issuer { index, generation } => {
                 self.issuers.get(index).is_some_and(|issuer| issuer.generation() == generation)
             }
@@ -183,6 +237,17 @@ impl TokenVerifier {
             return check_claims(&jws, &self.secret_policy, now, KeySource::SharedSecret, issuer);
         }
         let alg = JwsAlgorithm::from_name(&jws.alg).ok_or(ErrorCode::InvalidTokenSignature)?;
+        if let Some(own) = &self.own
+            && own.policy.issuer.is_some()
+            && jws.claims.get("iss").and_then(Value::as_str) == own.policy.issuer.as_deref()
+        {
+            return match JwksIssuer::lookup(&own.keys, jws.kid.as_deref(), alg) {
+                Lookup::Found(key) if key.verifies(jws.signing_input.as_bytes(), jws.signature) => {
+                    check_claims(&jws, &own.policy, now, KeySource::Own, Issuer::accounts())
+                }
+                _ => Err(ErrorCode::InvalidTokenSignature),
+            };
+        }
         let (index, issuer) = self.issuer_for(&jws)?;
         let kid = jws.kid.as_deref();
         // The generation is read before the keys: if they change in between, the entry is only

@@ -2,6 +2,7 @@
 //! shared database handle (SQLite: the writer thread and the readers; PostgreSQL: the pool) and one
 //! store per entity on top of it; [`connect`] is the one place that picks the backend.
 
+pub mod accounts;
 pub mod cached;
 pub mod postgres;
 pub mod sqlite;
@@ -132,25 +133,28 @@ pub struct StoreConfig {
 #[derive(Clone)]
 pub struct Stores {
     pub tasks: DynTaskStore,
+    pub accounts: accounts::DynAccountStore,
 }
 
 /// Opens (creating and migrating as needed) the database `config` names, and the stores on it.
 pub async fn connect(config: &StoreConfig) -> Result<Stores, StoreError> {
-    let tasks: DynTaskStore = match &config.backend {
+    let (tasks, accounts): (DynTaskStore, accounts::DynAccountStore) = match &config.backend {
         Backend::Sqlite(options) => {
             let db = sqlite::SqliteDb::open(options.clone())?;
-            Arc::new(sqlite::SqliteTaskStore::new(db, config.max_tasks_per_user))
+            let accounts = Arc::new(sqlite::SqliteAccountStore::new(db.clone()));
+            (Arc::new(sqlite::SqliteTaskStore::new(db, config.max_tasks_per_user)), accounts)
         }
         Backend::Postgres(options) => {
             let db = postgres::PgDb::connect((**options).clone()).await?;
-            Arc::new(postgres::PgTaskStore::new(db, config.max_tasks_per_user))
+            let accounts = Arc::new(postgres::PgAccountStore::new(db.clone()));
+            (Arc::new(postgres::PgTaskStore::new(db, config.max_tasks_per_user)), accounts)
         }
     };
     let tasks = match config.list_cache_bytes {
         0 => tasks,
         bytes => Arc::new(cached::CachedTaskStore::new(tasks, bytes)),
     };
-    Ok(Stores { tasks })
+    Ok(Stores { tasks, accounts })
 }
 
 /// Creates or upgrades the schema of the database `config` names; returns where it is, fit for

@@ -391,3 +391,25 @@ async fn a_body_that_trickles_past_the_body_timeout_is_a_408_and_writes_nothing(
     let listed = app.list_tasks("u", &token_for("u")).await;
     assert_eq!(listed.headers()["x-total-count"], "0");
 }
+
+#[tokio::test]
+async fn errors_made_by_the_edge_under_api_auth_speak_better_auths_convention() {
+    let app = spawn_app().await;
+    let mut stream = connect(&app).await;
+    stream
+        .write_all(
+            b"POST /api/auth/sign-up/email HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 10000000\r\nExpect: 100-continue\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut buffer = vec![0u8; 8192];
+    let n = tokio::time::timeout(PATIENCE, stream.read(&mut buffer)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&buffer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains(r#""code":"PAYLOAD_TOO_LARGE""#), "{answer}");
+    assert!(!answer.contains("error_code"), "not the task API's body: {answer}");
+    // And the task API keeps its own.
+    let tasks = app.client.get(app.url("/api/u/nowhere/x/y")).send().await.unwrap();
+    assert_error(tasks, 404, "NOT_FOUND").await;
+}

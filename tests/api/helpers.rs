@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 use taskgate::app::Application;
-use taskgate::config::{LogFormat, Settings};
+use taskgate::config::{LogFormat, Settings, Switch};
 use taskgate::store::sqlite::Synchronous;
 use tempfile::TempDir;
 
@@ -46,6 +46,10 @@ pub fn test_settings(dir: &TempDir) -> Settings {
         max_connections: None,
         max_inflight_per_user: 32,
         cors_origins: String::new(),
+        trusted_origins: String::new(),
+        // Tests sign in far more often than the limits allow; the limits' own tests turn them on.
+        rate_limit: Switch::Off,
+        strict_sessions: false,
         metrics_listen: None,
         trusted_proxies: String::new(),
         public_url: None,

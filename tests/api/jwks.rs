@@ -12,8 +12,9 @@ async fn spawn_with_jwks(jwks: &JwksServer, cooldown_secs: u64, shared_secret: b
 }
 
 /// A service trusting the JWKS at `url` for `ISSUER`, with or without the shared secret too.
+/// Without it the service runs on SQLite, the one backend that can make its own server secret.
 async fn spawn_with_jwks_url(url: String, cooldown_secs: u64, shared_secret: bool) -> TestApp {
-    spawn_app_with(move |s| {
+    let configure = move |s: &mut taskgate::config::Settings| {
         s.jwks_url = Some(url);
         s.jwt_issuer = Some(ISSUER.into());
         s.jwt_audience = Some(ISSUER.into());
@@ -21,8 +22,12 @@ async fn spawn_with_jwks_url(url: String, cooldown_secs: u64, shared_secret: boo
         if !shared_secret {
             s.better_auth_secret = None;
         }
-    })
-    .await
+    };
+    if shared_secret {
+        spawn_app_with(configure).await
+    } else {
+        crate::helpers::spawn_sqlite_app_with(configure).await
+    }
 }
 
 async fn status_for(app: &TestApp, user: &str, token: &str) -> u16 {
@@ -246,7 +251,8 @@ async fn several_issuers_each_with_their_own_audience() {
         { "jwks_url": jwks_b.url, "issuer": "https://b.example", "audience": "taskgate" },
     ])
     .to_string();
-    let app = spawn_app_with(move |s| {
+    // Without the shared secret: SQLite, which makes its own server secret.
+    let app = crate::helpers::spawn_sqlite_app_with(move |s| {
         s.better_auth_secret = None;
         s.jwks_issuers = Some(issuers);
     })

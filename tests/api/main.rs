@@ -3,6 +3,10 @@
 
 mod helpers;
 
+mod account_limits;
+mod account_sessions;
+mod account_tokens;
+mod accounts;
 mod auth;
 mod edge;
 mod errors;

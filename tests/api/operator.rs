@@ -63,7 +63,10 @@ fn the_start_up_line_names_version_database_key_sources_and_checks() {
         .unwrap();
     assert_eq!(line["version"], env!("CARGO_PKG_VERSION"));
     assert!(line["database"].as_str().unwrap().starts_with("sqlite://"), "{line}");
-    assert_eq!(line["key_sources"], "BETTER_AUTH_SECRET (HS256)");
+    assert_eq!(
+        line["key_sources"],
+        "its own accounts (EdDSA, /api/auth/jwks), BETTER_AUTH_SECRET (HS256)"
+    );
     assert_eq!(line["issuer_enforced"], false);
     assert_eq!(line["audience_enforced"], true);
     assert!(line["max_connections"].as_u64().is_some_and(|n| n >= 64), "{line}");

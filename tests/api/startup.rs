@@ -25,9 +25,17 @@ async fn a_short_secret_is_refused_with_advice() {
 }
 
 #[tokio::test]
-async fn no_key_at_all_is_refused() {
-    let error = build_error(|s| s.better_auth_secret = None).await;
-    assert!(matches!(error, StartupError::Config(ConfigError::NoKeySource)), "{error}");
+async fn without_a_secret_postgres_is_refused_with_advice() {
+    let error = build_error(|s| {
+        s.better_auth_secret = None;
+        s.database_url = "postgres://taskgate@127.0.0.1:9/taskgate".into();
+    })
+    .await;
+    assert!(
+        matches!(error, StartupError::Config(ConfigError::SecretRequiredWithPostgres)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("openssl rand -base64 32"));
 }
 
 #[tokio::test]
@@ -142,7 +150,10 @@ fn the_migrate_command_creates_the_schema() {
         .unwrap();
     assert_eq!(tables, 3);
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 3);
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .count();
+    assert_eq!(version, migrations as i64, "every migration applied");
 }
 
 #[tokio::test]
@@ -202,7 +213,14 @@ async fn the_migrate_command_creates_the_schema_on_postgres_too() {
         )
         .await
         .unwrap();
-    assert_eq!((row.get::<_, i64>(0), row.get::<_, i32>(1)), (3, 1), "applied once, in full");
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        (row.get::<_, i64>(0), row.get::<_, i32>(1)),
+        (3, migrations as i32),
+        "applied once, in full"
+    );
 }
 
 #[tokio::test]

@@ -6,6 +6,8 @@
 #[path = "../support/pg.rs"]
 mod pg;
 
+mod accounts;
+
 use taskgate::auth::{Issuer, UserId};
 use taskgate::store::postgres::PgOptions;
 use taskgate::store::sqlite::{SqliteOptions, Synchronous};

@@ -17,8 +17,10 @@
 //! Migrations are embedded and applied at start under a session advisory lock, so instances
 //! starting at once on an empty database do not race; each migration runs in its own transaction.
 
+mod accounts;
 mod tasks;
 
+pub use accounts::PgAccountStore;
 pub use tasks::PgTaskStore;
 
 use deadpool_postgres::{
@@ -35,7 +37,13 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Gauge, StoreError};
 
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_tasks.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/postgres/0001_tasks.sql"),
+    include_str!("../../../migrations/postgres/0002_accounts.sql"),
+    include_str!("../../../migrations/postgres/0003_signing_keys.sql"),
+    include_str!("../../../migrations/postgres/0004_rate_limits.sql"),
+    include_str!("../../../migrations/postgres/0005_audit.sql"),
+];
 /// The client waits this much longer than the server's `statement_timeout`, so that a slow
 /// statement is ended by the server (the connection stays usable) and only a server that stopped
 /// answering is ended by the client (the connection is discarded).

@@ -9,11 +9,15 @@
 //! savepoint; a caller is answered only after its transaction is durable, so a write is visible to
 //! the very next read.
 
+mod accounts;
 mod tasks;
 
+pub use accounts::SqliteAccountStore;
 pub use tasks::SqliteTaskStore;
 
+use crate::store::UserId;
 use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags, TransactionBehavior};
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -27,6 +31,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_tasks.sql"),
     include_str!("../../../migrations/sqlite/0002_idempotency.sql"),
     include_str!("../../../migrations/sqlite/0003_owners.sql"),
+    include_str!("../../../migrations/sqlite/0004_accounts.sql"),
+    include_str!("../../../migrations/sqlite/0005_signing_keys.sql"),
+    include_str!("../../../migrations/sqlite/0006_rate_limits.sql"),
+    include_str!("../../../migrations/sqlite/0007_audit.sql"),
 ];
 /// Writes queued beyond this wait (back-pressure) rather than grow memory without bound.
 const WRITE_QUEUE: usize = 4096;
@@ -93,6 +101,34 @@ pub struct SqliteDb {
     writer: mpsc::Sender<WriteJob>,
     /// Held (open and locked) for as long as this handle lives.
     _owner_lock: File,
+    /// Every store that changes an owner's tasks raises the owner's list version here.
+    pub(super) versions: Arc<Versions>,
+}
+
+/// Owners' list versions in memory, so that checking a cached page costs no read. Exact because
+/// one process owns the file (its lock) and every write goes through this process's writer, which
+/// raises the owner's entry once the write is durable and before anyone is answered. An owner
+/// with no entry is read from the file; entries only ever move forward, so a read that raced a
+/// write cannot put an older version back.
+#[derive(Default)]
+pub(super) struct Versions(Mutex<HashMap<UserId, u64>>);
+
+/// Entries kept at most; past it they are dropped and read again from the file.
+const MAX_VERSIONS: usize = 100_000;
+
+impl Versions {
+    pub(super) fn get(&self, owner: &UserId) -> Option<u64> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(owner).copied()
+    }
+
+    pub(super) fn raise(&self, owner: &UserId, version: u64) {
+        let mut versions = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if versions.len() >= MAX_VERSIONS && !versions.contains_key(owner) {
+            versions.clear();
+        }
+        let entry = versions.entry(owner.clone()).or_insert(version);
+        *entry = (*entry).max(version);
+    }
 }
 
 impl SqliteDb {
@@ -118,6 +154,7 @@ impl SqliteDb {
             readers: Mutex::new(Vec::new()),
             writer,
             _owner_lock: owner_lock,
+            versions: Arc::default(),
         }))
     }
 

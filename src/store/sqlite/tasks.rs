@@ -1,12 +1,12 @@
 //! The task store on SQLite: every query scoped by (issuer, subject), every write keeping the
 //! owner's row in `task_owners` (count and list version) in its own transaction.
 
+use super::Versions;
 use async_trait::async_trait;
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use super::SqliteDb;
 use crate::auth::UserId;
@@ -29,32 +29,6 @@ pub struct SqliteTaskStore {
     versions: Arc<Versions>,
 }
 
-/// Owners' list versions in memory, so that checking a cached page costs no read. Exact because
-/// one process owns the file (its lock) and every write goes through this process's writer, which
-/// raises the owner's entry once the write is durable and before anyone is answered. An owner
-/// with no entry is read from the file; entries only ever move forward, so a read that raced a
-/// write cannot put an older version back.
-#[derive(Default)]
-struct Versions(Mutex<HashMap<UserId, u64>>);
-
-/// Entries kept at most; past it they are dropped and read again from the file.
-const MAX_VERSIONS: usize = 100_000;
-
-impl Versions {
-    fn get(&self, owner: &UserId) -> Option<u64> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(owner).copied()
-    }
-
-    fn raise(&self, owner: &UserId, version: u64) {
-        let mut versions = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if versions.len() >= MAX_VERSIONS && !versions.contains_key(owner) {
-            versions.clear();
-        }
-        let entry = versions.entry(owner.clone()).or_insert(version);
-        *entry = (*entry).max(version);
-    }
-}
-
 /// An owner as the two text columns every query is scoped by.
 #[derive(Clone)]
 struct Owner {
@@ -71,10 +45,10 @@ impl Owner {
 impl SqliteTaskStore {
     pub fn new(db: Arc<SqliteDb>, max_tasks: u64) -> Self {
         Self {
+            versions: db.versions.clone(),
             db,
             max_tasks,
             next_purge: Arc::new(AtomicI64::new(0)),
-            versions: Arc::new(Versions::default()),
         }
     }
 

@@ -1,0 +1,793 @@
+//! The `/api/auth` routes, with Better Auth's paths, bodies, responses and `{"code","message"}`
+//! errors. This router is merged outside the task API's layers: its errors (405, 413, a body that
+//! is not JSON) are its own, never the task API's error body.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::cookie::CookieJar;
+use super::keys::Signer;
+use super::limits::{self, Limited, RateLimiter};
+use super::password::{Password, PasswordHasher, Rejected};
+use super::{AuditEvent, Email, Session, SessionToken, User};
+use crate::auth::{Issuer, UserId};
+use crate::edge::ClientAddr;
+use crate::store::StoreError;
+use crate::store::accounts::{DynAccountStore, NewUser};
+
+/// The largest body an auth request may have: a few short fields.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// The longest name and image URL accepted.
+const MAX_NAME_CHARS: usize = 255;
+const MAX_IMAGE_CHARS: usize = 2048;
+/// A user agent is kept for the session list, cut to this many characters.
+const MAX_USER_AGENT_CHARS: usize = 512;
+
+/// What the auth handlers share.
+#[derive(Clone)]
+pub struct AccountsState {
+    pub store: DynAccountStore,
+    pub hasher: PasswordHasher,
+    pub cookies: CookieJar,
+    pub signer: Arc<Signer>,
+    /// The origins whose cookie-authenticated POSTs are accepted (CSRF).
+    pub trusted_origins: Arc<[String]>,
+    pub limiter: Arc<RateLimiter>,
+}
+
+/// Every route under `/api/auth`, its fallbacks answering in Better Auth's error format.
+pub fn router(state: AccountsState) -> Router {
+    let routes = Router::new()
+        .route("/sign-up/email", post(sign_up))
+        .route("/sign-in/email", post(sign_in))
+        .route("/get-session", get(get_session))
+        .route("/sign-out", post(sign_out))
+        .route("/token", get(token))
+        .route("/list-sessions", get(list_sessions))
+        .route("/revoke-session", post(revoke_session))
+        .route("/revoke-sessions", post(revoke_sessions))
+        .route("/revoke-other-sessions", post(revoke_other_sessions))
+        .route("/change-password", post(change_password))
+        .route("/update-user", post(update_user))
+        .route("/delete-user", post(delete_user))
+        .route("/audit", get(audit_events))
+        .route("/jwks", get(jwks))
+        .fallback(|| async { AuthError::not_found() })
+        .method_not_allowed_fallback(|| async { AuthError::method_not_allowed() })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), check_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limit_rate))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Responses about a session must not be kept by any cache.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    Router::new().nest("/api/auth", routes)
+}
+
+/// Paths whose requests check or set a password: the strict per-address limit applies.
+const CREDENTIAL_PATHS: [&str; 4] =
+    ["/sign-in/email", "/sign-up/email", "/change-password", "/delete-user"];
+
+/// The per-address limits, before anything else runs. The address is the peer's, or the one a
+/// trusted proxy reports (the edge decides), so a forged `X-Forwarded-For` resets nothing.
+async fn limit_rate(
+    State(state): State<AccountsState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(ClientAddr(client)) = request.extensions().get::<ClientAddr>().copied() else {
+        return next.run(request).await;
+    };
+    let client = client.to_string();
+    let path = request.uri().path();
+    let mut rules = vec![limits::PER_ADDRESS];
+    if CREDENTIAL_PATHS.iter().any(|credential| path.ends_with(credential)) {
+        rules.push(limits::CREDENTIALS_PER_ADDRESS);
+    }
+    for rule in rules {
+        match state.limiter.check(rule, &client).await {
+            Ok(Ok(())) => {}
+            Ok(Err(limited)) => {
+                tracing::warn!(rule = limited.rule, %client, route = path, "rate limit hit");
+                return AuthError::too_many_requests(limited).into_response();
+            }
+            Err(error) => return AuthError::from(error).into_response(),
+        }
+    }
+    next.run(request).await
+}
+
+/// CSRF: a POST that carries the session cookie must come from a trusted origin, else 403 and
+/// nothing changes. Requests without the cookie (bearer clients, curl) cannot ride on a browser's
+/// ambient credentials, so they pass.
+async fn check_origin(
+    State(state): State<AccountsState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match cross_site_refusal(&state, &request) {
+        Some(refused) => refused.into_response(),
+        None => next.run(request).await,
+    }
+}
+
+fn cross_site_refusal(
+    state: &AccountsState,
+    request: &axum::extract::Request,
+) -> Option<AuthError> {
+    if request.method() != axum::http::Method::POST {
+        return None;
+    }
+    let name = state.cookies.name();
+    let carries_cookie = request.headers().get_all(header::COOKIE).iter().any(|value| {
+        value.to_str().is_ok_and(|value| {
+            value.split(';').any(|pair| pair.trim().split('=').next() == Some(name))
+        })
+    });
+    if !carries_cookie {
+        return None;
+    }
+    let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let refused = match origin {
+        None | Some("null") => AuthError::new(
+            StatusCode::FORBIDDEN,
+            "MISSING_OR_NULL_ORIGIN",
+            "Missing or null Origin",
+        ),
+        Some(origin) if !state.trusted_origins.iter().any(|trusted| trusted == origin) => {
+            AuthError::new(StatusCode::FORBIDDEN, "INVALID_ORIGIN", "Invalid origin")
+        }
+        Some(_) => return None,
+    };
+    tracing::warn!(
+        route = request.uri().path(),
+        origin = origin.map(|o| tracing::field::display(crate::telemetry::Untrusted(o))),
+        "cross-site request refused"
+    );
+    Some(refused)
+}
+
+/// Better Auth's error: a status and the body `{"code", "message"}`.
+#[derive(Debug)]
+pub struct AuthError {
+    status: StatusCode,
+    code: &'static str,
+    message: Cow<'static, str>,
+    /// Seconds, for `Retry-After` and Better Auth's `X-Retry-After`.
+    retry_after: Option<u64>,
+}
+
+impl AuthError {
+    fn new(status: StatusCode, code: &'static str, message: &'static str) -> Self {
+        Self { status, code, message: Cow::Borrowed(message), retry_after: None }
+    }
+
+    fn validation(field: &str) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "VALIDATION_ERROR",
+            message: Cow::Owned(format!("[body.{field}] Invalid input")),
+            retry_after: None,
+        }
+    }
+
+    fn too_many_requests(limited: Limited) -> Self {
+        Self {
+            retry_after: Some(limited.retry_after_secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_REQUESTS",
+                "Too many requests. Please try again later.",
+            )
+        }
+    }
+
+    fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized")
+    }
+
+    fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Not found")
+    }
+
+    fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "Method not allowed")
+    }
+
+    fn invalid_email() -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "INVALID_EMAIL", "Invalid email")
+    }
+
+    fn invalid_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_EMAIL_OR_PASSWORD",
+            "Invalid email or password",
+        )
+    }
+
+    fn bad_request(code: &'static str, message: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    fn invalid_password() -> Self {
+        Self::bad_request("INVALID_PASSWORD", "Invalid password")
+    }
+
+    fn password(rejected: Rejected) -> Self {
+        match rejected {
+            Rejected::TooShort => {
+                Self::new(StatusCode::BAD_REQUEST, "PASSWORD_TOO_SHORT", "Password too short")
+            }
+            Rejected::TooLong => {
+                Self::new(StatusCode::BAD_REQUEST, "PASSWORD_TOO_LONG", "Password too long")
+            }
+            Rejected::Common => Self::new(
+                StatusCode::BAD_REQUEST,
+                "PASSWORD_COMPROMISED",
+                "This password is one of the most common ones and among the first an attacker \
+                 tries; please choose another (a few unrelated words make a strong one)",
+            ),
+        }
+    }
+
+    /// The error for a bare status made outside the auth handlers (the edge's timeout, the body
+    /// limit, ...), so that `/api/auth` answers in its own convention everywhere.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::REQUEST_TIMEOUT => {
+                Self::new(status, "REQUEST_TIMEOUT", "The request took too long")
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::new(status, "PAYLOAD_TOO_LARGE", "The request body is too large")
+            }
+            StatusCode::NOT_FOUND => Self::not_found(),
+            StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
+            StatusCode::SERVICE_UNAVAILABLE => Self::unavailable(),
+            StatusCode::UNAUTHORIZED => Self::unauthorized(),
+            status if status.is_client_error() => {
+                Self::new(status, "BAD_REQUEST", "The request cannot be served")
+            }
+            _ => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_SERVER_ERROR",
+                "Internal server error",
+            ),
+        }
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            "The service is temporarily unavailable, retry shortly",
+        )
+    }
+
+    fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "auth request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_SERVER_ERROR",
+            "Internal server error",
+        )
+    }
+}
+
+impl From<StoreError> for AuthError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %error, "auth request: database unavailable");
+                Self::unavailable()
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<super::password::HashError> for AuthError {
+    fn from(error: super::password::HashError) -> Self {
+        Self::internal(&error)
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let mut response =
+            (self.status, axum::Json(json!({ "code": self.code, "message": self.message })))
+                .into_response();
+        if let Some(seconds) = self.retry_after {
+            let headers = response.headers_mut();
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            headers.insert("x-retry-after", HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// A JSON body of type `T`, or Better Auth's errors: 413 past the limit, 400 `VALIDATION_ERROR`
+/// naming the field otherwise. Serde's own message is not echoed: it may quote the input.
+fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, AuthError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AuthError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "Body too large")
+        } else {
+            AuthError::validation("")
+        }
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+    serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| AuthError::validation(&error.path().to_string()))
+}
+
+/// The response of a request that started or refreshed a session: the cookie for browsers, the
+/// signed token in `set-auth-token` for everyone else.
+fn with_session_cookie(cookies: &CookieJar, token: &SessionToken, body: Value) -> Response {
+    let mut response = axum::Json(body).into_response();
+    let headers = response.headers_mut();
+    if let Ok(cookie) = HeaderValue::from_str(&cookies.set(token)) {
+        headers.append(header::SET_COOKIE, cookie);
+    }
+    if let Ok(signed) = HeaderValue::from_str(&cookies.signed_value(token)) {
+        headers.insert("set-auth-token", signed);
+    }
+    response
+}
+
+fn clearing_cookie(cookies: &CookieJar, body: Value) -> Response {
+    let mut response = axum::Json(body).into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&cookies.clear()) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// The most events `GET /audit` returns.
+const MAX_AUDIT_EVENTS: i64 = 100;
+
+/// Records a security event of `user_id`, from `client`.
+async fn audit(
+    state: &AccountsState,
+    user_id: &str,
+    event: &str,
+    client: Option<&ClientAddr>,
+) -> Result<(), AuthError> {
+    let event = AuditEvent {
+        event: event.to_owned(),
+        ip_address: client.map(|ClientAddr(ip)| ip.to_string()),
+        created_at: super::now(),
+    };
+    Ok(state.store.record_event(user_id, &event).await?)
+}
+
+/// The client address and user agent a new session records.
+fn origin_of(headers: &HeaderMap, client: Option<&ClientAddr>) -> (Option<String>, Option<String>) {
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect());
+    (client.map(|ClientAddr(ip)| ip.to_string()), agent)
+}
+
+#[derive(Deserialize)]
+struct SignUp {
+    name: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    image: Option<String>,
+}
+
+#[tracing::instrument(name = "sign_up", skip_all)]
+async fn sign_up(
+    State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AuthError> {
+    let body: SignUp = parse_body(body)?;
+    let email = Email::parse(&body.email).ok_or_else(AuthError::invalid_email)?;
+    let password = Password::new(body.password).map_err(AuthError::password)?;
+    if body.name.chars().count() > MAX_NAME_CHARS {
+        return Err(AuthError::validation("name"));
+    }
+    if body.image.as_ref().is_some_and(|image| image.chars().count() > MAX_IMAGE_CHARS) {
+        return Err(AuthError::validation("image"));
+    }
+    let hash = state.hasher.hash(&password).await?;
+    let now = super::now();
+    let user = User {
+        id: super::random_id(),
+        name: body.name,
+        email: email.as_str().to_owned(),
+        email_verified: false,
+        image: body.image,
+        created_at: now,
+        updated_at: now,
+    };
+    let (ip, agent) = origin_of(&headers, client.as_deref());
+    let (session, token) = Session::start(&user.id, ip, agent);
+    match state.store.create_user(&user, &hash, &session).await? {
+        NewUser::Created => {
+            tracing::info!(user_id = %user.id, "signed up");
+            audit(&state, &user.id, "sign-up", client.as_deref()).await?;
+            let body = json!({ "token": token.expose(), "user": user });
+            Ok(with_session_cookie(&state.cookies, &token, body))
+        }
+        NewUser::EmailTaken => Err(AuthError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+            "User already exists. Use another email.",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    email: String,
+    password: String,
+}
+
+#[tracing::instrument(name = "sign_in", skip_all)]
+async fn sign_in(
+    State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AuthError> {
+    let body: SignIn = parse_body(body)?;
+    let email = Email::parse(&body.email).ok_or_else(AuthError::invalid_email)?;
+    let password = Password::for_sign_in(body.password).map_err(AuthError::password)?;
+    if let Err(limited) = state.limiter.check(limits::SIGN_INS_PER_ACCOUNT, email.as_str()).await? {
+        tracing::warn!(rule = limited.rule, "rate limit hit: sign-ins at one account");
+        return Err(AuthError::too_many_requests(limited));
+    }
+    let found = state.store.credentials(&email).await?;
+    // An unknown e-mail is checked against the dummy hash: same work, same answer.
+    let stored = found.as_ref().map(|(_, hash)| hash.as_str());
+    let verified = state.hasher.verify(&password, stored).await?;
+    let Some((user, _)) = found.as_ref().filter(|_| verified).cloned() else {
+        tracing::warn!(client = ?client.as_deref().map(|ClientAddr(ip)| ip), "sign-in failed");
+        if let Some((user, _)) = found {
+            // Recorded after the answer, so an existing account answers no slower than an
+            // unknown e-mail.
+            let (state, client) = (state.clone(), client.map(|axum::Extension(c)| c));
+            tokio::spawn(async move {
+                let _ = audit(&state, &user.id, "sign-in-failed", client.as_ref()).await;
+            });
+        }
+        return Err(AuthError::invalid_credentials());
+    };
+    let (ip, agent) = origin_of(&headers, client.as_deref());
+    let (session, token) = Session::start(&user.id, ip, agent);
+    state.store.create_session(&session).await?;
+    tracing::info!(user_id = %user.id, "signed in");
+    audit(&state, &user.id, "sign-in", client.as_deref()).await?;
+    let body = json!({ "redirect": false, "token": token.expose(), "user": user });
+    Ok(with_session_cookie(&state.cookies, &token, body))
+}
+
+/// The request's live session and its user, refreshing the expiry when it is due. `Ok(None)`
+/// without a valid session; an expired one is deleted.
+async fn current_session(
+    state: &AccountsState,
+    headers: &HeaderMap,
+) -> Result<Option<(Session, User, SessionToken, bool)>, AuthError> {
+    let Some(token) = state.cookies.token_of(headers) else {
+        return Ok(None);
+    };
+    let hash = token.hash();
+    let Some((mut session, user)) = state.store.session(&hash).await? else {
+        return Ok(None);
+    };
+    let now = super::now();
+    if session.expired_at(now) {
+        state.store.delete_session(&hash).await?;
+        return Ok(None);
+    }
+    let refreshed = session.due_for_refresh_at(now);
+    if refreshed {
+        let expires_at = now + super::SESSION_LIFETIME;
+        if !state.store.refresh_session(&session.id, expires_at, now).await? {
+            return Ok(None);
+        }
+        session.expires_at = expires_at;
+        session.updated_at = now;
+    }
+    Ok(Some((session, user, token, refreshed)))
+}
+
+#[tracing::instrument(name = "get_session", skip_all)]
+async fn get_session(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    let presented = state.cookies.token_of(&headers).is_some();
+    match current_session(&state, &headers).await? {
+        Some((session, user, token, refreshed)) => {
+            let jwt = state
+                .signer
+                .mint(&user, &session, unix_now())
+                .map_err(|e| AuthError::internal(&e))?;
+            let body = json!({ "session": session.view(), "user": user });
+            let mut response = if refreshed {
+                with_session_cookie(&state.cookies, &token, body)
+            } else {
+                axum::Json(body).into_response()
+            };
+            if let Ok(jwt) = HeaderValue::from_str(&jwt) {
+                response.headers_mut().insert("set-auth-jwt", jwt);
+            }
+            Ok(response)
+        }
+        // A cookie that names no live session is cleared, as Better Auth does.
+        None if presented => Ok(clearing_cookie(&state.cookies, Value::Null)),
+        None => Ok(axum::Json(Value::Null).into_response()),
+    }
+}
+
+#[tracing::instrument(name = "sign_out", skip_all)]
+async fn sign_out(
+    State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    if let Some(token) = state.cookies.token_of(&headers)
+        && let Some((session, _)) = state.store.session(&token.hash()).await?
+        && state.store.delete_session(&token.hash()).await?
+    {
+        tracing::info!(user_id = %session.user_id, "signed out: session revoked");
+        audit(&state, &session.user_id, "sign-out", client.as_deref()).await?;
+    }
+    Ok(clearing_cookie(&state.cookies, json!({ "success": true })))
+}
+
+fn unix_now() -> i64 {
+    super::now().unix_timestamp()
+}
+
+/// A 15-minute access token for the task API, for the request's session.
+#[tracing::instrument(name = "token", skip_all)]
+async fn token(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    let (session, user, token, refreshed) =
+        current_session(&state, &headers).await?.ok_or_else(AuthError::unauthorized)?;
+    let jwt =
+        state.signer.mint(&user, &session, unix_now()).map_err(|e| AuthError::internal(&e))?;
+    let body = json!({ "token": jwt });
+    if refreshed {
+        Ok(with_session_cookie(&state.cookies, &token, body))
+    } else {
+        Ok(axum::Json(body).into_response())
+    }
+}
+
+/// The public keys of the service's tokens.
+async fn jwks(State(state): State<AccountsState>) -> Response {
+    axum::Json(state.signer.jwks()).into_response()
+}
+
+/// The request's live session, or 401 `UNAUTHORIZED`.
+async fn require_session(
+    state: &AccountsState,
+    headers: &HeaderMap,
+) -> Result<(Session, User), AuthError> {
+    let (session, user, _, _) =
+        current_session(state, headers).await?.ok_or_else(AuthError::unauthorized)?;
+    Ok((session, user))
+}
+
+/// The user's live sessions; each `token` is a revocation handle, never a credential.
+#[tracing::instrument(name = "list_sessions", skip_all)]
+async fn list_sessions(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    let (_, user) = require_session(&state, &headers).await?;
+    let sessions = state.store.list_sessions(&user.id, super::now()).await?;
+    let views: Vec<_> = sessions.iter().map(Session::view).collect();
+    Ok(axum::Json(views).into_response())
+}
+
+#[derive(Deserialize)]
+struct RevokeSession {
+    token: String,
+}
+
+/// Ends one of the user's sessions, named by its handle; another user's handle changes nothing.
+#[tracing::instrument(name = "revoke_session", skip_all)]
+async fn revoke_session(
+    State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AuthError> {
+    let (session, user) = require_session(&state, &headers).await?;
+    let body: RevokeSession = parse_body(body)?;
+    if state.store.delete_user_session(&user.id, &body.token).await? {
+        tracing::info!(user_id = %user.id, "session revoked");
+        audit(&state, &user.id, "session-revoked", client.as_deref()).await?;
+    }
+    let status = json!({ "status": true });
+    if body.token == session.id {
+        Ok(clearing_cookie(&state.cookies, status))
+    } else {
+        Ok(axum::Json(status).into_response())
+    }
+}
+
+/// Ends every session of the user, this one included.
+#[tracing::instrument(name = "revoke_sessions", skip_all)]
+async fn revoke_sessions(
+    State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    let (_, user) = require_session(&state, &headers).await?;
+    let ended = state.store.delete_user_sessions(&user.id, None).await?;
+    tracing::info!(user_id = %user.id, ended, "all sessions revoked");
+    audit(&state, &user.id, "sessions-revoked", client.as_deref()).await?;
+    Ok(clearing_cookie(&state.cookies, json!({ "status": true })))
+}
+
+/// Ends every session of the user but this one.
+#[tracing::instrument(name = "revoke_other_sessions", skip_all)]
+async fn revoke_other_sessions(
+    State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    let (session, user) = require_session(&state, &headers).await?;
+    let ended = state.store.delete_user_sessions(&user.id, Some(&session.id)).await?;
+    tracing::info!(user_id = %user.id, ended, "other sessions revoked");
+    audit(&state, &user.id, "other-sessions-revoked", client.as_deref()).await?;
+    Ok(axum::Json(json!({ "status": true })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangePassword {
+    new_password: String,
+    current_password: String,
+    #[serde(default)]
+    revoke_other_sessions: bool,
+}
+
+/// The user's current password, checked; 400 `INVALID_PASSWORD` when wrong.
+async fn check_password(
+    state: &AccountsState,
+    user: &User,
+    password: String,
+) -> Result<(), AuthError> {
+    let password = Password::for_sign_in(password).map_err(AuthError::password)?;
+    let stored = state.store.password_hash(&user.id).await?.ok_or_else(|| {
+        AuthError::bad_request("CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
+    })?;
+    if state.hasher.verify(&password, Some(&stored)).await? {
+        Ok(())
+    } else {
+        tracing::warn!(user_id = %user.id, "wrong current password");
+        Err(AuthError::invalid_password())
+    }
+}
+
+/// Replaces the password; with `revokeOtherSessions`, every session ends and a new one starts
+/// (its token in the body and the cookie), in one transaction.
+#[tracing::instrument(name = "change_password", skip_all)]
+async fn change_password(
+    State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AuthError> {
+    let (_, user) = require_session(&state, &headers).await?;
+    let body: ChangePassword = parse_body(body)?;
+    let new_password = Password::new(body.new_password).map_err(AuthError::password)?;
+    check_password(&state, &user, body.current_password).await?;
+    let hash = state.hasher.hash(&new_password).await?;
+    let replacement = body.revoke_other_sessions.then(|| {
+        let (ip, agent) = origin_of(&headers, client.as_deref());
+        Session::start(&user.id, ip, agent)
+    });
+    let changed = state
+        .store
+        .change_password(&user.id, &hash, super::now(), replacement.as_ref().map(|(s, _)| s))
+        .await?;
+    if !changed {
+        return Err(AuthError::unauthorized());
+    }
+    let revoked_others = body.revoke_other_sessions;
+    tracing::info!(user_id = %user.id, revoked_others, "password changed");
+    audit(&state, &user.id, "password-changed", client.as_deref()).await?;
+    match replacement {
+        Some((_, token)) => {
+            let body = json!({ "token": token.expose(), "user": user });
+            Ok(with_session_cookie(&state.cookies, &token, body))
+        }
+        None => Ok(axum::Json(json!({ "token": null, "user": user })).into_response()),
+    }
+}
+
+/// Sets the user's name and image; the e-mail cannot be changed here.
+#[tracing::instrument(name = "update_user", skip_all)]
+async fn update_user(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AuthError> {
+    let (_, user) = require_session(&state, &headers).await?;
+    let Value::Object(body) = parse_body::<Value>(body)? else {
+        return Err(AuthError::bad_request("BODY_MUST_BE_AN_OBJECT", "Body must be an object"));
+    };
+    if body.contains_key("email") {
+        return Err(AuthError::bad_request("EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated"));
+    }
+    let name = match body.get("name") {
+        None => None,
+        Some(Value::String(name)) if name.chars().count() <= MAX_NAME_CHARS => Some(name.as_str()),
+        Some(_) => return Err(AuthError::validation("name")),
+    };
+    let image = match body.get("image") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(image)) if image.chars().count() <= MAX_IMAGE_CHARS => {
+            Some(Some(image.as_str()))
+        }
+        Some(_) => return Err(AuthError::validation("image")),
+    };
+    if name.is_none() && image.is_none() {
+        return Err(AuthError::bad_request("BAD_REQUEST", "No fields to update"));
+    }
+    match state.store.update_user(&user.id, name, image, super::now()).await? {
+        Some(_) => Ok(axum::Json(json!({ "status": true })).into_response()),
+        None => Err(AuthError::unauthorized()),
+    }
+}
+
+#[derive(Deserialize)]
+struct DeleteUser {
+    password: String,
+}
+
+/// Deletes the user, with its sessions and tasks, once its password is confirmed.
+#[tracing::instrument(name = "delete_user", skip_all)]
+async fn delete_user(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AuthError> {
+    let (_, user) = require_session(&state, &headers).await?;
+    let body: DeleteUser = parse_body(body)?;
+    check_password(&state, &user, body.password).await?;
+    let owner = UserId::new(Issuer::accounts(), &user.id)
+        .ok_or_else(|| AuthError::internal(&"a user id that is no task owner"))?;
+    state.store.delete_user(&user.id, &owner).await?;
+    tracing::info!(user_id = %user.id, "user deleted with its sessions and tasks");
+    Ok(clearing_cookie(&state.cookies, json!({ "success": true, "message": "User deleted" })))
+}
+
+/// The user's own security events, newest first.
+#[tracing::instrument(name = "audit", skip_all)]
+async fn audit_events(
+    State(state): State<AccountsState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthError> {
+    let (_, user) = require_session(&state, &headers).await?;
+    let events = state.store.events(&user.id, MAX_AUDIT_EVENTS).await?;
+    Ok(axum::Json(events).into_response())
+}

@@ -1,0 +1,112 @@
+//! The account store's contract: users, their password credentials and their sessions. Sessions
+//! are looked up by the hash of their token only; every session operation a user can ask for is
+//! scoped by that user's id.
+
+use async_trait::async_trait;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+use super::StoreError;
+use crate::accounts::keys::StoredKey;
+use crate::accounts::{AuditEvent, Email, Session, TokenHash, User};
+use crate::auth::UserId;
+
+/// What [`AccountStore::create_user`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewUser {
+    Created,
+    /// Another user has the e-mail address; nothing was written.
+    EmailTaken,
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
+    /// Creates the user, its password credential and its first session in one transaction.
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        session: &Session,
+    ) -> Result<NewUser, StoreError>;
+    /// The user with this e-mail address and its password hash.
+    async fn credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError>;
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError>;
+    /// The session whose token hashes to `hash`, with its user, expired or not.
+    async fn session(&self, hash: &TokenHash) -> Result<Option<(Session, User)>, StoreError>;
+    /// Moves the session's expiry to `expires_at` (its `updated_at` to `now`); `false` when it
+    /// is gone.
+    async fn refresh_session(
+        &self,
+        id: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Ends the session whose token hashes to `hash`; `false` when there was none.
+    async fn delete_session(&self, hash: &TokenHash) -> Result<bool, StoreError>;
+    /// Whether the session with this id exists and has not expired at `now`.
+    async fn session_is_live(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError>;
+    /// The user's sessions that have not expired at `now`, oldest first.
+    async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError>;
+    /// Ends the user's session with this id; `false` when the user has none such.
+    async fn delete_user_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<bool, StoreError>;
+    /// Ends every session of the user but `except`; returns how many ended.
+    async fn delete_user_sessions(
+        &self,
+        user_id: &str,
+        except: Option<&str>,
+    ) -> Result<u64, StoreError>;
+    /// The user's password hash.
+    async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError>;
+    /// Replaces the user's password hash; with `replacement`, in the same transaction, ends every
+    /// session of the user and starts that one. `false` when the user is gone.
+    async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+        replacement: Option<&Session>,
+    ) -> Result<bool, StoreError>;
+    /// Sets the user's name and, when given, image; the updated user, `None` when gone.
+    async fn update_user(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        image: Option<Option<&str>>,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, StoreError>;
+    /// Deletes the user with its credential and sessions, and the tasks of `tasks_owner` (the
+    /// user as the task API knows it), in one transaction. `false` when the user was gone.
+    async fn delete_user(&self, user_id: &str, tasks_owner: &UserId) -> Result<bool, StoreError>;
+    /// Counts one request against `key` in a fixed window of `window_ms` starting at the key's
+    /// first request (a window over at `now_ms` starts a new one); returns the count so far and
+    /// when the window started, in Unix milliseconds. One atomic statement, shared by every
+    /// instance on the database.
+    async fn count_request(
+        &self,
+        key: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<(i64, i64), StoreError>;
+    /// Forgets counters whose window started before `before_ms`.
+    async fn purge_rate_limits(&self, before_ms: i64) -> Result<(), StoreError>;
+    /// Records a security event of the user (nothing when the user is gone).
+    async fn record_event(&self, user_id: &str, event: &AuditEvent) -> Result<(), StoreError>;
+    /// The user's latest `limit` events, newest first.
+    async fn events(&self, user_id: &str, limit: i64) -> Result<Vec<AuditEvent>, StoreError>;
+    /// Every signing key, oldest first; when there is none, `candidate` is stored first. Instances
+    /// starting at once agree on one first key.
+    async fn signing_keys_or_insert(
+        &self,
+        candidate: &StoredKey,
+    ) -> Result<Vec<StoredKey>, StoreError>;
+}
+
+pub type DynAccountStore = Arc<dyn AccountStore>;

@@ -1,0 +1,317 @@
+//! Managing sessions and the account under /api/auth: list-sessions, revoke-session(s),
+//! change-password, update-user, delete-user, and the CSRF check on cookie-authenticated POSTs.
+
+use reqwest::Response;
+use serde_json::{Value, json};
+
+use crate::accounts::{
+    PASSWORD, SignedIn, assert_auth_error, get_session, sign_in, sign_up, signed_in,
+};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+
+/// A POST as a browser on the service's own origin sends it: the cookie and the Origin.
+async fn browser_post(app: &TestApp, path: &str, who: &SignedIn, body: &Value) -> Response {
+    app.client
+        .post(app.url(&format!("/api/auth{path}")))
+        .header("cookie", &who.cookie)
+        .header("origin", &app.address)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A POST as a non-browser client sends it: the bearer session token, no cookie, no Origin.
+async fn bearer_post(app: &TestApp, path: &str, who: &SignedIn, body: &Value) -> Response {
+    app.client
+        .post(app.url(&format!("/api/auth{path}")))
+        .header("authorization", format!("Bearer {}", who.bearer))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn sessions_of(app: &TestApp, who: &SignedIn) -> Vec<Value> {
+    let response = app
+        .client
+        .get(app.url("/api/auth/list-sessions"))
+        .header("cookie", &who.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn is_live(app: &TestApp, who: &SignedIn) -> bool {
+    let body: Value = get_session(app, ("cookie", &who.cookie)).await.json().await.unwrap();
+    !body.is_null()
+}
+
+#[tokio::test]
+async fn list_sessions_shows_each_session_with_a_handle_that_is_never_a_credential() {
+    let app = spawn_app().await;
+    let first = sign_up(&app, "ada@example.com").await;
+    let second = signed_in(sign_in(&app, "ada@example.com", PASSWORD).await).await;
+    let other_user = sign_up(&app, "eve@example.com").await;
+    let sessions = sessions_of(&app, &first).await;
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    for session in &sessions {
+        assert_eq!(session["userId"], first.user_id());
+        let handle = session["token"].as_str().unwrap();
+        assert_eq!(handle, session["id"].as_str().unwrap());
+        assert_ne!(handle, first.token());
+        assert_ne!(handle, second.token());
+        let as_bearer = get_session(&app, ("authorization", &format!("Bearer {handle}"))).await;
+        assert_eq!(as_bearer.json::<Value>().await.unwrap(), Value::Null, "not a credential");
+    }
+    assert!(!sessions.iter().any(|s| s["userId"] == other_user.user_id()));
+    let none = app.client.get(app.url("/api/auth/list-sessions")).send().await.unwrap();
+    assert_auth_error(none, 401, "UNAUTHORIZED").await;
+}
+
+#[tokio::test]
+async fn revoke_session_ends_the_named_session_of_the_user_and_no_one_elses() {
+    let app = spawn_app().await;
+    let first = sign_up(&app, "ada@example.com").await;
+    let second = signed_in(sign_in(&app, "ada@example.com", PASSWORD).await).await;
+    let eve = sign_up(&app, "eve@example.com").await;
+    let eve_handle = sessions_of(&app, &eve).await[0]["token"].as_str().unwrap().to_owned();
+    // Another user's handle changes nothing.
+    let response =
+        browser_post(&app, "/revoke-session", &first, &json!({ "token": eve_handle })).await;
+    assert_eq!(response.status(), 200);
+    assert!(is_live(&app, &eve).await);
+
+    let handles: Vec<String> = sessions_of(&app, &first)
+        .await
+        .iter()
+        .map(|s| s["token"].as_str().unwrap().to_owned())
+        .collect();
+    let second_id = get_session(&app, ("cookie", &second.cookie))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["session"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(handles.contains(&second_id));
+    let response =
+        browser_post(&app, "/revoke-session", &first, &json!({ "token": second_id })).await;
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "status": true }));
+    assert!(!is_live(&app, &second).await, "revoked at once");
+    assert!(is_live(&app, &first).await);
+    assert!(!is_live(&app, &second).await);
+}
+
+#[tokio::test]
+async fn revoke_other_sessions_keeps_only_this_one_and_revoke_sessions_ends_all() {
+    let app = spawn_app().await;
+    let first = sign_up(&app, "ada@example.com").await;
+    let second = signed_in(sign_in(&app, "ada@example.com", PASSWORD).await).await;
+    let third = signed_in(sign_in(&app, "ada@example.com", PASSWORD).await).await;
+    let response = bearer_post(&app, "/revoke-other-sessions", &first, &json!({})).await;
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "status": true }));
+    assert!(is_live(&app, &first).await);
+    assert!(!is_live(&app, &second).await && !is_live(&app, &third).await);
+
+    let fourth = signed_in(sign_in(&app, "ada@example.com", PASSWORD).await).await;
+    let response = browser_post(&app, "/revoke-sessions", &first, &json!({})).await;
+    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "status": true }));
+    assert!(!is_live(&app, &first).await && !is_live(&app, &fourth).await);
+}
+
+#[tokio::test]
+async fn change_password_needs_the_current_one_and_can_revoke_the_other_sessions() {
+    let app = spawn_app().await;
+    let first = sign_up(&app, "ada@example.com").await;
+    let second = signed_in(sign_in(&app, "ada@example.com", PASSWORD).await).await;
+    let new = "a brand new passphrase";
+    let wrong = json!({ "currentPassword": "not the passphrase", "newPassword": new });
+    let response = browser_post(&app, "/change-password", &first, &wrong).await;
+    assert_auth_error(response, 400, "INVALID_PASSWORD").await;
+    let short = json!({ "currentPassword": PASSWORD, "newPassword": "short" });
+    let response = browser_post(&app, "/change-password", &first, &short).await;
+    assert_auth_error(response, 400, "PASSWORD_TOO_SHORT").await;
+    let common = json!({ "currentPassword": PASSWORD, "newPassword": "iloveyou" });
+    let response = browser_post(&app, "/change-password", &first, &common).await;
+    assert_auth_error(response, 400, "PASSWORD_COMPROMISED").await;
+    assert_eq!(sign_in(&app, "ada@example.com", PASSWORD).await.status(), 200, "unchanged");
+
+    let keep = json!({ "currentPassword": PASSWORD, "newPassword": new });
+    let response = browser_post(&app, "/change-password", &first, &keep).await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token"], Value::Null);
+    assert_eq!(body["user"]["id"], first.user_id());
+    assert!(is_live(&app, &second).await, "others stay without revokeOtherSessions");
+    assert_eq!(sign_in(&app, "ada@example.com", PASSWORD).await.status(), 401);
+    assert_eq!(sign_in(&app, "ada@example.com", new).await.status(), 200);
+
+    let newer = "the newest passphrase of all";
+    let revoke =
+        json!({ "currentPassword": new, "newPassword": newer, "revokeOtherSessions": true });
+    let replaced = signed_in(browser_post(&app, "/change-password", &first, &revoke).await).await;
+    assert_ne!(replaced.token(), first.token());
+    assert!(!is_live(&app, &first).await && !is_live(&app, &second).await, "all ended");
+    assert!(is_live(&app, &replaced).await, "a new session replaces them");
+}
+
+#[tokio::test]
+async fn update_user_sets_the_name_but_never_the_email() {
+    let app = spawn_app().await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let response = browser_post(&app, "/update-user", &up, &json!({ "name": "Ada L." })).await;
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "status": true }));
+    let session: Value = get_session(&app, ("cookie", &up.cookie)).await.json().await.unwrap();
+    assert_eq!(session["user"]["name"], "Ada L.");
+    assert_eq!(session["user"]["email"], "ada@example.com");
+    let email = json!({ "email": "eve@example.com" });
+    let response = browser_post(&app, "/update-user", &up, &email).await;
+    assert_auth_error(response, 400, "EMAIL_CAN_NOT_BE_UPDATED").await;
+    let long = json!({ "name": "x".repeat(256) });
+    assert_auth_error(
+        browser_post(&app, "/update-user", &up, &long).await,
+        400,
+        "VALIDATION_ERROR",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn delete_user_with_the_password_removes_the_account_its_sessions_and_its_tasks() {
+    let app = spawn_app().await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let other = signed_in(sign_in(&app, "ada@example.com", PASSWORD).await).await;
+    let jwt = {
+        let response = app
+            .client
+            .get(app.url("/api/auth/token"))
+            .header("cookie", &up.cookie)
+            .send()
+            .await
+            .unwrap();
+        response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+    };
+    let created = app.create_task(up.user_id(), &jwt, &json!({ "title": "mine" })).await;
+    assert_eq!(created.status(), 201);
+    let eve = sign_up(&app, "eve@example.com").await;
+
+    let wrong =
+        browser_post(&app, "/delete-user", &up, &json!({ "password": "not it at all" })).await;
+    assert_auth_error(wrong, 400, "INVALID_PASSWORD").await;
+    assert!(is_live(&app, &up).await, "nothing deleted");
+
+    let response = browser_post(&app, "/delete-user", &up, &json!({ "password": PASSWORD })).await;
+    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "success": true, "message": "User deleted" })
+    );
+    assert!(!is_live(&app, &up).await && !is_live(&app, &other).await);
+    assert_eq!(sign_in(&app, "ada@example.com", PASSWORD).await.status(), 401);
+    // The token lives until it expires, but the tasks are gone.
+    let listed: Value = app.list_tasks(up.user_id(), &jwt).await.json().await.unwrap();
+    assert_eq!(listed, json!([]));
+    assert!(is_live(&app, &eve).await, "other users untouched");
+    // The address is free again.
+    sign_up(&app, "ada@example.com").await;
+}
+
+#[tokio::test]
+async fn a_cookie_authenticated_post_needs_a_trusted_origin_and_changes_nothing_without_one() {
+    let app = spawn_app_with(|s| {
+        s.trusted_origins = "https://app.example".into();
+        s.cors_origins = "https://cors.example".into();
+    })
+    .await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let send = |origin: Option<&str>| {
+        let mut request =
+            app.client.post(app.url("/api/auth/sign-out")).header("cookie", &up.cookie);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    assert_auth_error(send(None).await.unwrap(), 403, "MISSING_OR_NULL_ORIGIN").await;
+    assert_auth_error(send(Some("null")).await.unwrap(), 403, "MISSING_OR_NULL_ORIGIN").await;
+    assert_auth_error(send(Some("https://evil.example")).await.unwrap(), 403, "INVALID_ORIGIN")
+        .await;
+    assert!(is_live(&app, &up).await, "nothing changed");
+    assert_eq!(send(Some("https://app.example")).await.unwrap().status(), 200);
+    assert!(!is_live(&app, &up).await);
+    // A CORS origin, allowed to send credentials, is trusted to post them too.
+    let again = signed_in(sign_in(&app, "ada@example.com", PASSWORD).await).await;
+    let from_cors = app
+        .client
+        .post(app.url("/api/auth/sign-out"))
+        .header("cookie", &again.cookie)
+        .header("origin", "https://cors.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_cors.status(), 200);
+    assert!(!is_live(&app, &again).await);
+    // Without the cookie there is no ambient credential to abuse: bearer clients need no Origin.
+    let bearer = sign_up(&app, "eve@example.com").await;
+    let response = bearer_post(&app, "/revoke-sessions", &bearer, &json!({})).await;
+    assert_eq!(response.status(), 200);
+    assert!(!is_live(&app, &bearer).await);
+}
+
+#[tokio::test]
+async fn the_audit_log_shows_a_user_their_own_security_events_newest_first() {
+    let app = spawn_app().await;
+    let ada = sign_up(&app, "ada@example.com").await;
+    let eve = sign_up(&app, "eve@example.com").await;
+    assert_eq!(sign_in(&app, "ada@example.com", "not the passphrase").await.status(), 401);
+    let second = signed_in(sign_in(&app, "ada@example.com", PASSWORD).await).await;
+    let change = json!({ "currentPassword": PASSWORD, "newPassword": "a brand new passphrase" });
+    assert_eq!(browser_post(&app, "/change-password", &ada, &change).await.status(), 200);
+    assert_eq!(bearer_post(&app, "/revoke-other-sessions", &ada, &json!({})).await.status(), 200);
+    assert!(!is_live(&app, &second).await);
+
+    // The failed sign-in is recorded after its answer: wait for it, within a bound.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let events = loop {
+        let response = app
+            .client
+            .get(app.url("/api/auth/audit"))
+            .header("cookie", &ada.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let events: Vec<Value> = response.json().await.unwrap();
+        if events.len() >= 5 || std::time::Instant::now() > deadline {
+            break events;
+        }
+        tokio::task::yield_now().await;
+    };
+    let mut names: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(names[..2], ["other-sessions-revoked", "password-changed"], "newest first");
+    assert_eq!(names.pop(), Some("sign-up"), "oldest last");
+    // The failed sign-in is written after its answer, so it may land after the next sign-in.
+    names.sort_unstable();
+    assert_eq!(names, ["other-sessions-revoked", "password-changed", "sign-in", "sign-in-failed"]);
+    assert_eq!(events[0]["ipAddress"], "127.0.0.1");
+    assert!(events[0]["createdAt"].as_str().is_some());
+    assert!(!serde_json::to_string(&events).unwrap().contains(PASSWORD), "no secrets");
+
+    let theirs: Vec<Value> = app
+        .client
+        .get(app.url("/api/auth/audit"))
+        .header("cookie", &eve.cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 1, "only their own: {theirs:?}");
+    let none = app.client.get(app.url("/api/auth/audit")).send().await.unwrap();
+    assert_auth_error(none, 401, "UNAUTHORIZED").await;
+}

@@ -1,0 +1,210 @@
+//! The access tokens the service's own accounts get (GET /api/auth/token, `set-auth-jwt`), the
+//! JWKS that publishes their key, and the task API accepting them.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Value, json};
+
+use crate::accounts::{SignedIn, assert_auth_error, get_session, sign_up};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with, spawn_sqlite_app_with};
+use crate::keys::{Alg, TestKey};
+
+async fn jwt_for(app: &TestApp, signed: &SignedIn) -> String {
+    let response = app
+        .client
+        .get(app.url("/api/auth/token"))
+        .header("cookie", &signed.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+fn segment(jwt: &str, index: usize) -> Value {
+    let part = jwt.split('.').nth(index).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+async fn jwks(app: &TestApp) -> Value {
+    app.client.get(app.url("/api/auth/jwks")).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_token_is_a_15_minute_eddsa_jwt_shaped_as_better_auth_makes_them() {
+    let app = spawn_app().await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let jwt = jwt_for(&app, &up).await;
+    let header = segment(&jwt, 0);
+    let jwks = jwks(&app).await;
+    let kid = jwks["keys"][0]["kid"].as_str().unwrap();
+    assert_eq!(header, json!({ "alg": "EdDSA", "kid": kid }), "no typ, as Better Auth");
+    assert_eq!(kid.len(), 32);
+
+    let claims = segment(&jwt, 1);
+    let session: Value = get_session(&app, ("cookie", &up.cookie)).await.json().await.unwrap();
+    assert_eq!(claims["sub"], up.user_id());
+    assert_eq!(claims["id"], up.user_id());
+    assert_eq!(claims["sid"], session["session"]["id"]);
+    assert_eq!(claims["iss"], app.address, "the default public URL is http://{{listen address}}");
+    assert_eq!(claims["aud"], app.address);
+    assert_eq!(claims["email"], "ada@example.com");
+    assert_eq!(claims["name"], "Ada");
+    assert_eq!(claims["emailVerified"], false);
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900);
+    assert!(claims.get("nbf").is_none() && claims.get("jti").is_none());
+
+    // It verifies with the published key, as any verifier would check it.
+    let jwk = &jwks["keys"][0];
+    assert_eq!(jwk["kty"], "OKP");
+    assert_eq!(jwk["crv"], "Ed25519");
+    assert_eq!(jwk["alg"], "EdDSA");
+    assert!(jwk.get("use").is_none());
+    let key = DecodingKey::from_ed_components(jwk["x"].as_str().unwrap()).unwrap();
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_issuer(&[&app.address]);
+    validation.set_audience(&[&app.address]);
+    jsonwebtoken::decode::<Value>(&jwt, &key, &validation).unwrap();
+}
+
+#[tokio::test]
+async fn the_task_api_accepts_the_token_for_the_users_own_tasks_only() {
+    let app = spawn_app().await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let jwt = jwt_for(&app, &up).await;
+    let created = app.create_task(up.user_id(), &jwt, &json!({ "title": "from an account" })).await;
+    assert_eq!(created.status(), 201);
+    let listed: Value = app.list_tasks(up.user_id(), &jwt).await.json().await.unwrap();
+    assert_eq!(listed[0]["title"], "from an account", "{listed}");
+    assert_eq!(app.list_tasks("someone-else", &jwt).await.status(), 403);
+}
+
+#[tokio::test]
+async fn get_session_hands_out_the_token_in_set_auth_jwt() {
+    let app = spawn_app().await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let response = get_session(&app, ("authorization", &format!("Bearer {}", up.bearer))).await;
+    let jwt = response.headers()["set-auth-jwt"].to_str().unwrap().to_owned();
+    assert_eq!(segment(&jwt, 1)["sub"], up.user_id());
+    assert_eq!(app.list_tasks(up.user_id(), &jwt).await.status(), 200);
+    let anonymous = app.client.get(app.url("/api/auth/get-session")).send().await.unwrap();
+    assert!(anonymous.headers().get("set-auth-jwt").is_none());
+}
+
+#[tokio::test]
+async fn without_a_session_there_is_no_token() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/api/auth/token")).send().await.unwrap();
+    assert_auth_error(response, 401, "UNAUTHORIZED").await;
+    let bogus = app
+        .client
+        .get(app.url("/api/auth/token"))
+        .header("authorization", "Bearer abcdefghijklmnopqrstuvwxyz012345")
+        .send()
+        .await
+        .unwrap();
+    assert_auth_error(bogus, 401, "UNAUTHORIZED").await;
+}
+
+#[tokio::test]
+async fn a_token_signed_by_another_key_under_our_kid_and_issuer_is_refused() {
+    let app = spawn_app().await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let genuine = segment(&jwt_for(&app, &up).await, 1);
+    let kid = jwks(&app).await["keys"][0]["kid"].as_str().unwrap().to_owned();
+    let forger = TestKey::generate(Alg::EdDsa, &kid);
+    let forged = forger.sign(&genuine);
+    assert_eq!(app.list_tasks(up.user_id(), &forged).await.status(), 401);
+}
+
+#[tokio::test]
+async fn the_signing_key_is_stored_with_its_private_half_sealed() {
+    let app = spawn_sqlite_app_with(|_| {}).await;
+    let published = jwks(&app).await;
+    let db = rusqlite::Connection::open(&app.db_path).unwrap();
+    let (kid, public, sealed): (String, Vec<u8>, Vec<u8>) = db
+        .query_row("SELECT kid, public_key, sealed_private_key FROM signing_keys", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(published["keys"][0]["kid"], kid);
+    assert_eq!(published["keys"][0]["x"], URL_SAFE_NO_PAD.encode(&public));
+    // A 12-byte nonce, the 32-byte seed encrypted, a 16-byte tag.
+    assert_eq!(sealed.len(), 12 + 32 + 16);
+}
+
+#[tokio::test]
+async fn with_a_public_url_it_is_the_issuer_and_audience() {
+    let app = spawn_app_with(|s| s.public_url = Some("https://todo.example/".into())).await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let claims = segment(&jwt_for(&app, &up).await, 1);
+    assert_eq!(claims["iss"], "https://todo.example");
+    assert_eq!(claims["aud"], "https://todo.example");
+}
+
+#[tokio::test]
+async fn instances_sharing_a_postgres_database_share_one_key_and_accept_each_others_tokens() {
+    let Some(url) = crate::helpers::pg::test_database_url() else {
+        return;
+    };
+    let schema = crate::helpers::pg::TestSchema::create(&url).await;
+    let shared = |s: &mut taskgate::config::Settings| {
+        s.database_url = schema.url();
+        s.public_url = Some("http://taskgate.test".into());
+    };
+    let (a, b) = tokio::join!(spawn_app_with(shared), spawn_app_with(shared));
+    assert_eq!(jwks(&a).await, jwks(&b).await, "one first key, whichever started first");
+    let up = sign_up(&a, "ada@example.com").await;
+    let jwt = jwt_for(&a, &up).await;
+    assert_eq!(b.list_tasks(up.user_id(), &jwt).await.status(), 200);
+    let session = get_session(&b, ("cookie", &up.cookie)).await;
+    assert_eq!(session.json::<Value>().await.unwrap()["user"]["id"], up.user_id());
+}
+
+async fn sign_out_with_bearer(app: &TestApp, signed: &SignedIn) {
+    let response = app
+        .client
+        .post(app.url("/api/auth/sign-out"))
+        .header("authorization", format!("Bearer {}", signed.bearer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn by_default_a_token_outlives_its_session_until_it_expires() {
+    let app = spawn_app().await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let jwt = jwt_for(&app, &up).await;
+    sign_out_with_bearer(&app, &up).await;
+    assert_eq!(app.list_tasks(up.user_id(), &jwt).await.status(), 200, "the documented window");
+}
+
+#[tokio::test]
+async fn with_strict_sessions_a_token_of_an_ended_session_is_refused_within_5_seconds() {
+    let app = spawn_app_with(|s| s.strict_sessions = true).await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let other = crate::accounts::signed_in(
+        crate::accounts::sign_in(&app, "ada@example.com", crate::accounts::PASSWORD).await,
+    )
+    .await;
+    let jwt = jwt_for(&app, &up).await;
+    let other_jwt = jwt_for(&app, &other).await;
+    assert_eq!(app.list_tasks(up.user_id(), &jwt).await.status(), 200);
+    sign_out_with_bearer(&app, &up).await;
+    let signed_out = std::time::Instant::now();
+    let refused = loop {
+        let response = app.list_tasks(up.user_id(), &jwt).await;
+        if response.status() == 401 {
+            break response;
+        }
+        assert_eq!(response.status(), 200);
+        assert!(signed_out.elapsed() < std::time::Duration::from_secs(6), "still accepted");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    crate::helpers::assert_error(refused, 401, "SESSION_REVOKED").await;
+    assert_eq!(app.list_tasks(up.user_id(), &other_jwt).await.status(), 200, "other sessions");
+}

@@ -1,0 +1,150 @@
+//! The account store's conformance tests, on every backend.
+
+use taskgate::accounts::keys::StoredKey;
+use taskgate::accounts::{Email, Session, User, now};
+use taskgate::auth::{Issuer, UserId};
+use taskgate::store::accounts::{DynAccountStore, NewUser};
+use taskgate::store::postgres::PgOptions;
+use taskgate::store::sqlite::{SqliteOptions, Synchronous};
+use taskgate::store::{Backend, DynTaskStore, StoreConfig};
+
+use crate::{draft, pg};
+
+struct Accounts {
+    name: &'static str,
+    accounts: DynAccountStore,
+    tasks: DynTaskStore,
+    _sqlite: Option<tempfile::TempDir>,
+    _schema: Option<pg::TestSchema>,
+}
+
+async fn stores() -> Vec<Accounts> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sqlite =
+        SqliteOptions::from_url(&format!("sqlite://{}/t.db", dir.path().display())).unwrap();
+    sqlite.synchronous = Synchronous::Normal;
+    let config =
+        |backend| StoreConfig { backend, list_cache_bytes: 1 << 20, max_tasks_per_user: 5 };
+    let sqlite = taskgate::store::connect(&config(Backend::Sqlite(sqlite))).await.unwrap();
+    let mut all = vec![Accounts {
+        name: "sqlite",
+        accounts: sqlite.accounts,
+        tasks: sqlite.tasks,
+        _sqlite: Some(dir),
+        _schema: None,
+    }];
+    if let Some(url) = pg::test_database_url() {
+        let schema = pg::TestSchema::create(&url).await;
+        let options = PgOptions::from_url(&schema.url()).unwrap().unwrap();
+        let stores =
+            taskgate::store::connect(&config(Backend::Postgres(Box::new(options)))).await.unwrap();
+        all.push(Accounts {
+            name: "postgres",
+            accounts: stores.accounts,
+            tasks: stores.tasks,
+            _sqlite: None,
+            _schema: Some(schema),
+        });
+    }
+    all
+}
+
+fn user(email: &str) -> User {
+    let at = now();
+    User {
+        id: taskgate::accounts::random_id(),
+        name: "Ada".into(),
+        email: Email::parse(email).unwrap().as_str().to_owned(),
+        email_verified: false,
+        image: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+#[tokio::test]
+async fn users_sessions_and_credentials_round_trip_and_emails_are_unique() {
+    for store in stores().await {
+        let (name, accounts) = (store.name, &store.accounts);
+        let ada = user("ada@example.com");
+        let (session, token) = Session::start(&ada.id, Some("10.0.0.1".into()), None);
+        let created = accounts.create_user(&ada, "hash", &session).await.unwrap();
+        assert_eq!(created, NewUser::Created, "{name}");
+        let (again, _) = Session::start("x", None, None);
+        let taken = accounts.create_user(&user("ADA@example.com"), "h", &again).await.unwrap();
+        assert_eq!(taken, NewUser::EmailTaken, "{name}");
+        let email = Email::parse(" Ada@Example.com").unwrap();
+        assert_eq!(accounts.credentials(&email).await.unwrap(), Some((ada.clone(), "hash".into())));
+        let found = accounts.session(&token.hash()).await.unwrap().unwrap();
+        assert_eq!(found, (session.clone(), ada.clone()), "{name}: times kept to the millisecond");
+        assert_eq!(accounts.list_sessions(&ada.id, now()).await.unwrap(), vec![session.clone()]);
+        let later = session.expires_at + time::Duration::seconds(1);
+        assert!(accounts.list_sessions(&ada.id, later).await.unwrap().is_empty(), "{name}");
+        assert!(accounts.delete_session(&token.hash()).await.unwrap(), "{name}");
+        assert_eq!(accounts.session(&token.hash()).await.unwrap(), None, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_user_takes_its_sessions_and_tasks_and_nothing_else() {
+    for store in stores().await {
+        let (name, accounts, tasks) = (store.name, &store.accounts, &store.tasks);
+        let (ada, eve) = (user("ada@example.com"), user("eve@example.com"));
+        let (ada_session, ada_token) = Session::start(&ada.id, None, None);
+        let (eve_session, eve_token) = Session::start(&eve.id, None, None);
+        accounts.create_user(&ada, "h", &ada_session).await.unwrap();
+        accounts.create_user(&eve, "h", &eve_session).await.unwrap();
+        let owner = |user: &User| UserId::new(Issuer::accounts(), &user.id).unwrap();
+        tasks.create(&owner(&ada), draft("ada's")).await.unwrap();
+        tasks.create(&owner(&eve), draft("eve's")).await.unwrap();
+        let page = taskgate::tasks::PageRequest { limit: 10, after: None };
+        // Cached now: the deletion must not leave this page to be served again.
+        assert_eq!(tasks.list(&owner(&ada), page).await.unwrap().total, 1);
+
+        assert!(accounts.delete_user(&ada.id, &owner(&ada)).await.unwrap(), "{name}");
+        assert_eq!(accounts.session(&ada_token.hash()).await.unwrap(), None, "{name}");
+        assert_eq!(tasks.list(&owner(&ada), page).await.unwrap().total, 0, "{name}");
+        assert!(accounts.session(&eve_token.hash()).await.unwrap().is_some(), "{name}");
+        assert_eq!(tasks.list(&owner(&eve), page).await.unwrap().total, 1, "{name}");
+        assert!(!accounts.delete_user(&ada.id, &owner(&ada)).await.unwrap(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_rate_limit_window_counts_then_starts_over_so_no_lockout_is_permanent() {
+    for store in stores().await {
+        let (name, accounts) = (store.name, &store.accounts);
+        let t0 = 1_000_000;
+        assert_eq!(accounts.count_request("k", 10_000, t0).await.unwrap(), (1, t0), "{name}");
+        assert_eq!(accounts.count_request("k", 10_000, t0 + 5).await.unwrap(), (2, t0), "{name}");
+        assert_eq!(accounts.count_request("other", 10_000, t0 + 5).await.unwrap(), (1, t0 + 5));
+        assert_eq!(accounts.count_request("k", 10_000, t0 + 9_999).await.unwrap(), (3, t0));
+        let next = t0 + 10_000;
+        assert_eq!(accounts.count_request("k", 10_000, next).await.unwrap(), (1, next), "{name}");
+        accounts.purge_rate_limits(next).await.unwrap();
+        assert_eq!(
+            accounts.count_request("other", 10_000, next).await.unwrap(),
+            (1, next),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_first_signing_key_stays_the_first() {
+    for store in stores().await {
+        let (name, accounts) = (store.name, &store.accounts);
+        let key = |kid: &str| StoredKey {
+            kid: kid.into(),
+            public_key: vec![7; 32],
+            sealed_private_key: vec![1; 60],
+            created_at: now(),
+        };
+        let first = accounts.signing_keys_or_insert(&key("first")).await.unwrap();
+        let kids: Vec<&str> = first.iter().map(|k| k.kid.as_str()).collect();
+        assert_eq!(kids, ["first"], "{name}");
+        assert_eq!((first[0].public_key.len(), first[0].sealed_private_key.len()), (32, 60));
+        let again = accounts.signing_keys_or_insert(&key("second")).await.unwrap();
+        assert_eq!(again, first, "{name}: a key exists, the candidate is not stored");
+    }
+}
