@@ -60,7 +60,8 @@ impl fmt::Debug for Issuer {
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct UserId {
     issuer: Issuer,
-    subject: Box<str>,
+    /// Shared: a request clones its user several times (token cache, fairness slot, handlers).
+    subject: Arc<str>,
 }
 
 impl UserId {
