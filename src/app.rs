@@ -17,7 +17,6 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::RequestBodyDeadlineLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -285,6 +284,8 @@ pub fn router(
 
     let edge = EdgeLayer::new(EdgeConfig {
         request_timeout: settings.request_timeout(),
+        body_timeout: settings.body_timeout(),
+        max_body_bytes: MAX_BODY_BYTES as u64,
         hsts: settings.public_url_is_https(),
         trusted_proxies: settings.trusted_proxies()?,
     });
@@ -298,9 +299,7 @@ pub fn router(
             ApiError::new(ErrorCode::InternalError).into_response()
         }))
         .option_layer((!origins.is_empty()).then(|| cors(origins)))
-        // A declared body over the limit is refused before it is read, and before `100 Continue`.
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(RequestBodyDeadlineLayer::new(settings.body_timeout()))
+        // The edge refuses declared sizes and times bodies; this bounds what extractors buffer.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     Ok(Router::new()
         .route("/healthz", get(health::healthz))

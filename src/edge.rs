@@ -4,6 +4,7 @@
 //! [`crate::fence`]), gives every error the one JSON body, adds the security headers, and writes
 //! the access log line and the request metrics.
 
+use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tower::{Layer, Service};
+use tower_http::timeout::DeadlineBody;
 
 use crate::accounts::router::AuthError;
 use crate::error::{ApiError, ErrorCode};
@@ -102,6 +104,10 @@ fn canonical(address: IpAddr) -> IpAddr {
 #[derive(Debug, Clone)]
 pub struct EdgeConfig {
     pub request_timeout: Duration,
+    /// Bodies arrive within this, or the request is a 408.
+    pub body_timeout: Duration,
+    /// Bodies declared larger are a 413 before they are read.
+    pub max_body_bytes: u64,
     /// Send `Strict-Transport-Security` (the public URL is https).
     pub hsts: bool,
     pub trusted_proxies: TrustedProxies,
@@ -165,14 +171,33 @@ where
         let preflight = cross_origin
             && method == Method::OPTIONS
             && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-        // The ready service answers this request; a fresh clone takes its place (tower's rule).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        // Bodies: a declared size over the limit is refused before anything reads it (so no
+        // `100 Continue` is sent); a body that is coming must arrive within the body timeout.
+        // Requests without one (most) pay for neither.
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+        let too_large = declared.is_some_and(|length| length > self.config.max_body_bytes);
+        if declared.is_some_and(|length| length > 0)
+            || request.headers().contains_key(header::TRANSFER_ENCODING)
+        {
+            let timeout = self.config.body_timeout;
+            request = request.map(|body| Body::new(DeadlineBody::new(timeout, body)));
+        }
         let fence = WriteFence::new();
-        let answer = fence.clone().scope(inner.call(request));
+        let answer = (!too_large).then(|| {
+            // The ready service answers this request; a fresh clone takes its place (tower's rule).
+            let clone = self.inner.clone();
+            let mut inner = std::mem::replace(&mut self.inner, clone);
+            fence.clone().scope(inner.call(request))
+        });
         let config = self.config.clone();
         Box::pin(async move {
-            let response = bounded(answer, &fence, config.request_timeout).await;
+            let response = match answer {
+                Some(answer) => bounded(answer, &fence, config.request_timeout).await,
+                None => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+            };
             let mut response = finish(response, &config, preflight, convention, docs);
             let route = route.as_ref().map(MatchedPath::as_str);
             if route.is_some_and(|route| route.starts_with("/api/")) {
@@ -206,7 +231,12 @@ async fn bounded(
     timeout: Duration,
 ) -> Response {
     tokio::pin!(answer);
-    let outcome = tokio::select! {
+    // Most answers are ready at once: they need no timer.
+    let first = std::future::poll_fn(|cx| Poll::Ready(answer.as_mut().poll(cx))).await;
+    let outcome = if let Poll::Ready(outcome) = first {
+        outcome
+    } else {
+        tokio::select! {
         biased;
         outcome = &mut answer => outcome,
         () = tokio::time::sleep(timeout) => {
@@ -215,6 +245,7 @@ async fn bounded(
                 return StatusCode::REQUEST_TIMEOUT.into_response();
             }
             answer.await
+        }
         }
     };
     match outcome {
@@ -288,8 +319,6 @@ fn finish(
         *response.status_mut() = StatusCode::NO_CONTENT;
     }
     let headers = response.headers_mut();
-    // Room for what follows at once, rather than growing the map twice on the way.
-    headers.reserve(SECURITY_HEADERS.len() + 4);
     for (name, value) in SECURITY_HEADERS {
         headers.insert(name, HeaderValue::from_static(value));
     }
