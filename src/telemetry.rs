@@ -212,13 +212,18 @@ fn write_timestamp(writer: &mut Writer<'_>) -> std::fmt::Result {
 /// Calls `f` with now as `2026-12-01T14:15:02` and its microseconds.
 fn with_timestamp<R>(f: impl FnOnce(&str, u32) -> R) -> R {
     thread_local! {
-        static SECOND: std::cell::RefCell<(i64, String)> =
-            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+        static SECOND: std::cell::RefCell<(u64, String)> =
+            const { std::cell::RefCell::new((u64::MAX, String::new())) };
     }
-    let now = time::OffsetDateTime::now_utc();
+    // The calendar is worked out once a second; every line reads only the clock.
+    let since_epoch =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let unix = since_epoch.as_secs();
     SECOND.with_borrow_mut(|(second, text)| {
-        if *second != now.unix_timestamp() {
-            *second = now.unix_timestamp();
+        if *second != unix {
+            *second = unix;
+            let now = time::OffsetDateTime::from_unix_timestamp(unix as i64)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
             *text = format!(
                 "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
                 now.year(),
@@ -229,7 +234,7 @@ fn with_timestamp<R>(f: impl FnOnce(&str, u32) -> R) -> R {
                 now.second()
             );
         }
-        f(text, now.microsecond())
+        f(text, since_epoch.subsec_micros())
     })
 }
 
