@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 
 use super::{Session, User};
 use crate::auth::jwks::{IssuerKey, PublicKey};
+use crate::config::TokenAlg;
 use crate::store::StoreError;
 use crate::store::accounts::DynAccountStore;
 
@@ -98,10 +99,13 @@ pub fn generate(secret: &SecretString) -> Result<StoredKey, KeyError> {
     })
 }
 
-/// Mints access tokens with the newest key and publishes every stored key.
+/// Mints access tokens with the newest key (or the server secret, with HS256) and publishes
+/// every stored key.
 pub struct Signer {
     issuer: String,
-    kid: String,
+    /// `None` when signing HS256: the secret has no key id and is never published.
+    kid: Option<String>,
+    algorithm: Algorithm,
     key: EncodingKey,
     /// (kid, raw public key), oldest first.
     published: Vec<(String, Vec<u8>)>,
@@ -110,19 +114,39 @@ pub struct Signer {
 impl Signer {
     /// Loads the stored keys, making the first one if there is none (once, whichever instance
     /// gets there first); `issuer` is the public URL, both `iss` and `aud` of every token.
+    ///
+    /// With `TokenAlg::Hs256` the key pairs are still made and published: tokens minted with them
+    /// before a switch stay verifiable until they expire, and switching back needs no new key.
     pub async fn load(
         store: &DynAccountStore,
         secret: &SecretString,
         issuer: String,
+        alg: TokenAlg,
     ) -> Result<Self, KeyError> {
         let keys = store.signing_keys_or_insert(&generate(secret)?).await?;
         let newest = keys.last().ok_or_else(|| KeyError::Damaged("no signing key".into()))?;
+        // Opened whatever the algorithm, so a key the secret cannot open stops the start either way.
         let signing = open(secret, newest)?;
-        let der = signing.to_pkcs8_der().map_err(|e| KeyError::Sign(e.to_string()))?;
+        let (kid, algorithm, key) = match alg {
+            TokenAlg::EdDsa => {
+                let der = signing.to_pkcs8_der().map_err(|e| KeyError::Sign(e.to_string()))?;
+                (
+                    Some(newest.kid.clone()),
+                    Algorithm::EdDSA,
+                    EncodingKey::from_ed_der(der.as_bytes()),
+                )
+            }
+            TokenAlg::Hs256 => (
+                None,
+                Algorithm::HS256,
+                EncodingKey::from_secret(secret.expose_secret().as_bytes()),
+            ),
+        };
         Ok(Self {
             issuer,
-            kid: newest.kid.clone(),
-            key: EncodingKey::from_ed_der(der.as_bytes()),
+            kid,
+            algorithm,
+            key,
             published: keys.into_iter().map(|key| (key.kid, key.public_key)).collect(),
         })
     }
@@ -147,9 +171,13 @@ impl Signer {
                 map.insert(name.to_owned(), value);
             }
         }
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.typ = None;
-        header.kid = Some(self.kid.clone());
+        let mut header = Header::new(self.algorithm);
+        if self.algorithm == Algorithm::EdDSA {
+            // As Better Auth's JWT plugin: no `typ`, and the `kid`. HS256 keeps `"typ":"JWT"`, as
+            // the usual shared-secret libraries write it.
+            header.typ = None;
+            header.kid = self.kid.clone();
+        }
         jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| KeyError::Sign(e.to_string()))
     }
 

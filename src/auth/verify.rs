@@ -136,6 +136,8 @@ impl TrustedKey {
 /// public URL.
 pub struct OwnIssuer {
     pub keys: Vec<IssuerKey>,
+    /// The server secret, when the service signs its tokens HS256 (`TASKGATE_TOKEN_ALG=HS256`).
+    pub secret: Option<TrustedKey>,
     pub policy: ClaimPolicy,
     /// With strict sessions: asked, for every own token, whether its `sid` is still live.
     pub sessions: Option<Arc<dyn LiveSessions>>,
@@ -230,6 +232,18 @@ impl TokenVerifier {
         // The key decides the algorithm: a token's `alg` only selects among keys we hold, and a key
         // verifies only with its own algorithm, so `none` or HS256-with-a-public-key find nothing.
         if jws.alg == "HS256" {
+            // The service's own HS256 tokens are told from the shared secret's by their `iss`, so
+            // their users stay the accounts' users and never become the shared secret's.
+            if let Some(own) = &self.own
+                && let Some(secret) = &own.secret
+                && own.policy.issuer.is_some()
+                && jws.claims.get("iss").and_then(Value::as_str) == own.policy.issuer.as_deref()
+            {
+                if !secret.verifies(&jws) {
+                    return Err(ErrorCode::InvalidTokenSignature);
+                }
+                return check_claims(&jws, &own.policy, now, KeySource::Own, Issuer::accounts());
+            }
             let key = self.shared_secret.as_ref().ok_or(ErrorCode::InvalidTokenSignature)?;
             if !key.verifies(&jws) {
                 return Err(ErrorCode::InvalidTokenSignature);

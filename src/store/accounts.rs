@@ -95,6 +95,12 @@ pub trait AccountStore: Send + Sync + 'static {
         window_ms: i64,
         now_ms: i64,
     ) -> Result<(i64, i64), StoreError>;
+    /// Deletes at most `limit` sessions expired at `now` (of any user); returns how many.
+    async fn purge_expired_sessions(
+        &self,
+        now: OffsetDateTime,
+        limit: i64,
+    ) -> Result<u64, StoreError>;
     /// Forgets counters whose window started before `before_ms`.
     async fn purge_rate_limits(&self, before_ms: i64) -> Result<(), StoreError>;
     /// Records a security event of the user (nothing when the user is gone).

@@ -148,3 +148,51 @@ async fn the_first_signing_key_stays_the_first() {
         assert_eq!(again, first, "{name}: a key exists, the candidate is not stored");
     }
 }
+
+#[tokio::test]
+async fn expired_sessions_are_purged_in_bounded_batches_and_live_ones_stay() {
+    use taskgate::accounts::purge::purge_expired_sessions;
+    for store in stores().await {
+        let (name, accounts) = (store.name, &store.accounts);
+        let ada = user("ada@example.com");
+        let (first, _) = Session::start(&ada.id, None, None);
+        accounts.create_user(&ada, "hash", &first).await.unwrap();
+        let mut expiring = vec![first.clone()];
+        for _ in 0..4 {
+            let (session, _) = Session::start(&ada.id, None, None);
+            accounts.create_session(&session).await.unwrap();
+            expiring.push(session);
+        }
+        // Two sessions that last a day longer than the others: live at the purge's clock.
+        let mut live = Vec::new();
+        for _ in 0..2 {
+            let (mut session, _) = Session::start(&ada.id, None, None);
+            session.expires_at += time::Duration::days(1);
+            accounts.create_session(&session).await.unwrap();
+            live.push(session);
+        }
+        // The injected clock: just past the expiry of the five, before the two's.
+        let at = first.expires_at + time::Duration::hours(1);
+        assert_eq!(accounts.purge_expired_sessions(at, 0).await.unwrap(), 0, "{name}");
+        assert_eq!(accounts.purge_expired_sessions(at, 2).await.unwrap(), 2, "{name}: bounded");
+        let purged = purge_expired_sessions(&**accounts, at, 2, 10).await.unwrap();
+        assert_eq!(purged, 3, "{name}: the rest, batch after batch");
+        // Gone from the store itself, not merely hidden by an expiry filter.
+        let before_expiry = first.created_at;
+        for session in &expiring {
+            assert!(!accounts.session_is_live(&session.id, before_expiry).await.unwrap(), "{name}");
+        }
+        let ids = |sessions: Vec<Session>| {
+            let mut ids: Vec<String> = sessions.into_iter().map(|s| s.id).collect();
+            ids.sort();
+            ids
+        };
+        let left = accounts.list_sessions(&ada.id, before_expiry).await.unwrap();
+        assert_eq!(ids(left), ids(live.clone()), "{name}");
+        assert_eq!(purge_expired_sessions(&**accounts, at, 2, 10).await.unwrap(), 0, "{name}");
+        // A backlog beyond the batches of one purge waits for the next.
+        let later = live[0].expires_at + time::Duration::hours(1);
+        assert_eq!(purge_expired_sessions(&**accounts, later, 1, 1).await.unwrap(), 1, "{name}");
+        assert_eq!(accounts.list_sessions(&ada.id, before_expiry).await.unwrap().len(), 1);
+    }
+}

@@ -397,6 +397,24 @@ impl AccountStore for PgAccountStore {
             .await
     }
 
+    async fn purge_expired_sessions(
+        &self,
+        now: OffsetDateTime,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached(
+                        "DELETE FROM sessions WHERE id IN \
+                         (SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2)",
+                    )
+                    .await?;
+                Ok(client.execute(&statement, &[&now, &limit]).await?)
+            })
+            .await
+    }
+
     async fn purge_rate_limits(&self, before_ms: i64) -> Result<(), StoreError> {
         self.db
             .run(async |client| {

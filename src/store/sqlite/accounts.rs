@@ -397,6 +397,25 @@ impl AccountStore for SqliteAccountStore {
             .await
     }
 
+    async fn purge_expired_sessions(
+        &self,
+        now: OffsetDateTime,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
+        let now = millis(now);
+        self.db
+            .write(move |conn| {
+                let deleted = conn
+                    .prepare_cached(
+                        "DELETE FROM sessions WHERE id IN \
+                         (SELECT id FROM sessions WHERE expires_at <= ?1 LIMIT ?2)",
+                    )?
+                    .execute(params![now, limit])?;
+                Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+            })
+            .await
+    }
+
     async fn purge_rate_limits(&self, before_ms: i64) -> Result<(), StoreError> {
         self.db
             .write(move |conn| {
