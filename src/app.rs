@@ -156,8 +156,12 @@ impl Application {
         let signer = Arc::new(
             Signer::load(&stores.accounts, &secret, public_url.clone(), settings.token_alg).await?,
         );
+        Signer::keep_reloading(
+            Arc::downgrade(&signer),
+            Duration::from_secs(settings.keys_reload_secs),
+        );
         let own = OwnIssuer {
-            keys: signer.verifying_keys(),
+            keys: signer.clone(),
             secret: (settings.token_alg == TokenAlg::Hs256)
                 .then(|| TrustedKey::hs256(secret.expose_secret().as_bytes())),
             policy: ClaimPolicy {

@@ -186,6 +186,11 @@ pub struct Settings {
     #[arg(long, env = "TASKGATE_TOKEN_ALG", value_enum, default_value = "EdDSA", global = true)]
     pub token_alg: TokenAlg,
 
+    /// Seconds between two reads of the signing keys, so `taskgate keys rotate` reaches a running
+    /// instance (1 to 30).
+    #[arg(long, env = "TASKGATE_KEYS_RELOAD", default_value_t = 30, global = true)]
+    pub keys_reload_secs: u64,
+
     /// Where to serve Prometheus metrics (`127.0.0.1:9090`); off unless set.
     #[arg(long, env = "TASKGATE_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,

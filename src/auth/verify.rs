@@ -135,12 +135,21 @@ impl TrustedKey {
 /// The service's own accounts as a key source: the keys it signs with, and `iss` = `aud` = its
 /// public URL.
 pub struct OwnIssuer {
-    pub keys: Vec<IssuerKey>,
+    pub keys: Arc<dyn OwnKeys>,
     /// The server secret, when the service signs its tokens HS256 (`TASKGATE_TOKEN_ALG=HS256`).
     pub secret: Option<TrustedKey>,
     pub policy: ClaimPolicy,
     /// With strict sessions: asked, for every own token, whether its `sid` is still live.
     pub sessions: Option<Arc<dyn LiveSessions>>,
+}
+
+/// The service's own verifying keys, which change when `taskgate keys rotate` runs.
+#[async_trait::async_trait]
+pub trait OwnKeys: Send + Sync {
+    fn keys(&self) -> Arc<Vec<IssuerKey>>;
+    /// Told of a token whose kid is not among [`OwnKeys::keys`]: may read the keys again (with
+    /// a cool-down, since anyone can send any kid).
+    async fn unknown_kid(&self);
 }
 
 /// Whether a session of the service's own accounts is still live (strict sessions). An answer
@@ -256,7 +265,12 @@ impl TokenVerifier {
             && own.policy.issuer.is_some()
             && jws.claims.get("iss").and_then(Value::as_str) == own.policy.issuer.as_deref()
         {
-            return match JwksIssuer::lookup(&own.keys, jws.kid.as_deref(), alg) {
+            let mut keys = own.keys.keys();
+            if matches!(JwksIssuer::lookup(&keys, jws.kid.as_deref(), alg), Lookup::Unknown) {
+                own.keys.unknown_kid().await;
+                keys = own.keys.keys();
+            }
+            return match JwksIssuer::lookup(&keys, jws.kid.as_deref(), alg) {
                 Lookup::Found(key) if key.verifies(jws.signing_input.as_bytes(), jws.signature) => {
                     check_claims(&jws, &own.policy, now, KeySource::Own, Issuer::accounts())
                 }

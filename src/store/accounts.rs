@@ -107,6 +107,15 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn record_event(&self, user_id: &str, event: &AuditEvent) -> Result<(), StoreError>;
     /// The user's latest `limit` events, newest first.
     async fn events(&self, user_id: &str, limit: i64) -> Result<Vec<AuditEvent>, StoreError>;
+    /// Every signing key, oldest first.
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+    /// Adds `key`, the newest, and in the same transaction deletes every key that a newer key
+    /// replaced before `retired_before` (its tokens have expired).
+    async fn add_signing_key(
+        &self,
+        key: &StoredKey,
+        retired_before: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     /// Every signing key, oldest first; when there is none, `candidate` is stored first. Instances
     /// starting at once agree on one first key.
     async fn signing_keys_or_insert(

@@ -294,3 +294,56 @@ async fn with_eddsa_an_hs256_token_naming_the_own_issuer_is_not_an_account_token
     let listed: Value = app.list_tasks(up.user_id(), &hs).await.json().await.unwrap();
     assert_eq!(listed, json!([]), "only HS256 mode makes secret-signed tokens account tokens");
 }
+
+#[tokio::test]
+async fn keys_rotate_signs_with_a_new_kid_while_the_old_key_stays_published_and_valid() {
+    // Rotating beside running instances needs a database several processes share.
+    let Some(url) = crate::helpers::pg::test_database_url() else {
+        return;
+    };
+    let schema = crate::helpers::pg::TestSchema::create(&url).await;
+    let shared = |reload: u64| {
+        let url = schema.url();
+        move |s: &mut taskgate::config::Settings| {
+            s.database_url = url;
+            s.public_url = Some("http://taskgate.test".into());
+            s.keys_reload_secs = reload;
+        }
+    };
+    // `a` reloads every second; `b` only every 30 s, so it meets the new kid before reloading.
+    let (a, b) = tokio::join!(spawn_app_with(shared(1)), spawn_app_with(shared(30)));
+    let up = sign_up(&a, "ada@example.com").await;
+    let before = jwt_for(&a, &up).await;
+    let old_kid = segment(&before, 0)["kid"].as_str().unwrap().to_owned();
+
+    let dir = tempfile::tempdir().unwrap();
+    let output = crate::helpers::taskgate_command(dir.path())
+        .args(["keys", "rotate"])
+        .env("DATABASE_URL", schema.url())
+        .env("BETTER_AUTH_SECRET", crate::helpers::SECRET)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    // The running instance loads the new key on its next reload.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let keys = loop {
+        let keys = jwks(&a).await["keys"].as_array().unwrap().clone();
+        if keys.len() == 2 {
+            break keys;
+        }
+        assert!(std::time::Instant::now() < deadline, "the new key never arrived: {keys:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(keys[0]["kid"], old_kid.as_str(), "the old key stays published");
+    let new_kid = keys[1]["kid"].as_str().unwrap();
+    assert_ne!(new_kid, old_kid);
+    assert!(String::from_utf8_lossy(&output.stdout).contains(new_kid));
+
+    let after = jwt_for(&a, &up).await;
+    assert_eq!(segment(&after, 0)["kid"], new_kid, "new tokens carry the new kid");
+    assert_eq!(a.list_tasks(up.user_id(), &before).await.status(), 200, "old tokens still work");
+    assert_eq!(a.list_tasks(up.user_id(), &after).await.status(), 200);
+    assert_eq!(b.list_tasks(up.user_id(), &after).await.status(), 200, "an unknown kid reloads");
+    assert_eq!(b.list_tasks(up.user_id(), &before).await.status(), 200);
+}

@@ -51,6 +51,7 @@ pub fn test_settings(dir: &TempDir) -> Settings {
         rate_limit: Switch::Off,
         strict_sessions: false,
         token_alg: TokenAlg::EdDsa,
+        keys_reload_secs: 30,
         metrics_listen: None,
         trusted_proxies: String::new(),
         public_url: None,
