@@ -233,7 +233,7 @@ async fn a_rotated_key_signs_and_the_old_one_is_published_until_its_tokens_have_
 
         // Once the old key's last tokens have expired, it is no longer published.
         signer.reload(rotated_at + RETIRED_KEY_KEPT + time::Duration::seconds(1)).await.unwrap();
-        assert_eq!(kids(&signer), [new_kid.clone()], "{name}");
+        assert_eq!(kids(&signer), vec![new_kid.clone()], "{name}");
         assert_eq!(signer.jwks()["keys"][0]["kid"], new_kid.as_str(), "{name}");
 
         // Adding a key deletes the keys replaced before the time given, not the one it replaces.
