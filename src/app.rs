@@ -29,7 +29,7 @@ use crate::accounts::router::AccountsState;
 use crate::accounts::secret::SecretError;
 use crate::auth::jwks::JwksIssuer;
 use crate::auth::{ClaimPolicy, InflightLimiter, OwnIssuer, TokenVerifier, TrustedKey};
-use crate::config::{ConfigError, Settings};
+use crate::config::{ConfigError, Settings, TokenAlg};
 use crate::edge::{EdgeConfig, EdgeLayer};
 use crate::error::{ApiError, ErrorCode};
 use crate::health;
@@ -151,9 +151,18 @@ impl Application {
         let trusted_origins = settings.trusted_origins(bound)?;
         let stores = crate::store::connect(&store_config).await?;
         let store = stores.tasks;
-        let signer = Arc::new(Signer::load(&stores.accounts, &secret, public_url.clone()).await?);
+        crate::accounts::purge::keep_purging(Arc::downgrade(&stores.accounts));
+        let signer = Arc::new(
+            Signer::load(&stores.accounts, &secret, public_url.clone(), settings.token_alg).await?,
+        );
+        Signer::keep_reloading(
+            Arc::downgrade(&signer),
+            Duration::from_secs(settings.keys_reload_secs),
+        );
         let own = OwnIssuer {
-            keys: signer.verifying_keys(),
+            keys: signer.clone(),
+            secret: (settings.token_alg == TokenAlg::Hs256)
+                .then(|| TrustedKey::hs256(secret.expose_secret().as_bytes())),
             policy: ClaimPolicy {
                 issuer: Some(public_url.clone()),
                 audience: Some(public_url),

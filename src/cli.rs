@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `token`, `migrate`.
+//! The command line: `serve` (the default), `token`, `migrate`, `keys rotate`.
 
 use clap::{Parser, Subcommand};
 
@@ -29,4 +29,16 @@ pub enum Command {
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Manage the signing keys of the accounts' access tokens.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new signing key: running instances sign with it within 30 s; the old key stays
+    /// published until its tokens have expired, then is deleted by the next rotation.
+    Rotate,
 }

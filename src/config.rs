@@ -22,6 +22,17 @@ pub enum Switch {
     Off,
 }
 
+/// How the service signs the access tokens of its own accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenAlg {
+    /// Ed25519, with the stored key pair published at /api/auth/jwks.
+    #[value(name = "EdDSA")]
+    EdDsa,
+    /// HMAC-SHA256 under the server secret, for services that verify with the shared secret.
+    #[value(name = "HS256")]
+    Hs256,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -169,6 +180,16 @@ pub struct Settings {
     /// The rate limits of /api/auth (per address, and per account for sign-ins); `off` is for tests.
     #[arg(long, env = "TASKGATE_RATE_LIMIT", value_enum, default_value = "on", global = true)]
     pub rate_limit: Switch,
+
+    /// How the accounts' access tokens are signed: `EdDSA` (published at /api/auth/jwks) or
+    /// `HS256` (with the server secret, for services that verify with the shared secret).
+    #[arg(long, env = "TASKGATE_TOKEN_ALG", value_enum, default_value = "EdDSA", global = true)]
+    pub token_alg: TokenAlg,
+
+    /// Seconds between two reads of the signing keys, so `taskgate keys rotate` reaches a running
+    /// instance (1 to 30).
+    #[arg(long, env = "TASKGATE_KEYS_RELOAD", default_value_t = 30, global = true)]
+    pub keys_reload_secs: u64,
 
     /// Where to serve Prometheus metrics (`127.0.0.1:9090`); off unless set.
     #[arg(long, env = "TASKGATE_METRICS_LISTEN", global = true)]

@@ -5,7 +5,7 @@ use secrecy::ExposeSecret;
 use std::process::ExitCode;
 
 use taskgate::app::Application;
-use taskgate::cli::{Cli, Command};
+use taskgate::cli::{Cli, Command, KeysCommand};
 use taskgate::{config, telemetry, token};
 
 /// glibc's allocator takes a lock whenever memory allocated on one runtime thread is freed on
@@ -68,6 +68,25 @@ async fn run(cli: Cli) -> Result<(), String> {
             )
             .map_err(|e| e.to_string())?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Keys { action: KeysCommand::Rotate } => {
+            settings.validate().map_err(|e| e.to_string())?;
+            let config = settings.store_config().map_err(|e| e.to_string())?;
+            let sqlite_path = match &config.backend {
+                taskgate::store::Backend::Sqlite(options) => Some(options.path.clone()),
+                taskgate::store::Backend::Postgres(_) => None,
+            };
+            let secret = taskgate::accounts::secret::resolve(
+                settings.better_auth_secret.as_ref(),
+                sqlite_path.as_deref(),
+            )
+            .map_err(|e| e.to_string())?;
+            let stores = taskgate::store::connect(&config).await.map_err(|e| e.to_string())?;
+            let kid = taskgate::accounts::keys::rotate(&stores.accounts, &secret)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("taskgate: signing key {kid} added; instances sign with it within 30 s");
             Ok(())
         }
         Command::Migrate => {

@@ -13,10 +13,14 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Instant;
 use time::OffsetDateTime;
 
 use super::{Session, User};
+use crate::auth::OwnKeys;
 use crate::auth::jwks::{IssuerKey, PublicKey};
+use crate::config::TokenAlg;
 use crate::store::StoreError;
 use crate::store::accounts::DynAccountStore;
 
@@ -98,33 +102,131 @@ pub fn generate(secret: &SecretString) -> Result<StoredKey, KeyError> {
     })
 }
 
-/// Mints access tokens with the newest key and publishes every stored key.
-pub struct Signer {
-    issuer: String,
+/// How long a replaced key stays published: its last tokens' lifetime, the largest leeway a
+/// verifier may allow, and the time every instance takes to load the key that replaced it.
+pub const RETIRED_KEY_KEPT: time::Duration = time::Duration::seconds(
+    ACCESS_TOKEN_SECONDS + crate::auth::MAX_LEEWAY_SECONDS as i64 + RELOAD_EVERY.as_secs() as i64,
+);
+/// The longest time between two reads of the keys by a running instance, so a rotation reaches
+/// it (`TASKGATE_KEYS_RELOAD` may only shorten it).
+pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+/// Least time between two reloads caused by tokens with a kid this instance does not know.
+const RELOAD_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The keys as last loaded: the newest signs, the published ones verify.
+struct KeyRing {
     kid: String,
     key: EncodingKey,
     /// (kid, raw public key), oldest first.
     published: Vec<(String, Vec<u8>)>,
+    verifying: Arc<Vec<IssuerKey>>,
+}
+
+impl KeyRing {
+    /// The newest key signs; a key replaced more than [`RETIRED_KEY_KEPT`] before `now` is no
+    /// longer published (its tokens have expired), even before `keys rotate` deletes it.
+    fn from_stored(
+        keys: &[StoredKey],
+        secret: &SecretString,
+        now: OffsetDateTime,
+    ) -> Result<Self, KeyError> {
+        let newest = keys.last().ok_or_else(|| KeyError::Damaged("no signing key".into()))?;
+        // Opened whatever the algorithm, so a key the secret cannot open stops the start either way.
+        let signing = open(secret, newest)?;
+        let der = signing.to_pkcs8_der().map_err(|e| KeyError::Sign(e.to_string()))?;
+        let published: Vec<(String, Vec<u8>)> = keys
+            .iter()
+            .zip(keys.iter().skip(1).map(Some).chain([None]))
+            .filter(|(_, newer)| newer.is_none_or(|n| n.created_at + RETIRED_KEY_KEPT > now))
+            .map(|(key, _)| (key.kid.clone(), key.public_key.clone()))
+            .collect();
+        let verifying = published
+            .iter()
+            .filter_map(|(kid, public)| {
+                let key = DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(public)).ok()?;
+                Some(IssuerKey {
+                    kid: Some(kid.clone()),
+                    key: PublicKey::Jwt { algorithm: Algorithm::EdDSA, key },
+                })
+            })
+            .collect();
+        Ok(Self {
+            kid: newest.kid.clone(),
+            key: EncodingKey::from_ed_der(der.as_bytes()),
+            published,
+            verifying: Arc::new(verifying),
+        })
+    }
+}
+
+/// Mints access tokens with the newest key (or the server secret, with HS256) and publishes
+/// every key whose tokens may still be live; reloads the keys so a rotation reaches it.
+pub struct Signer {
+    issuer: String,
+    store: DynAccountStore,
+    secret: SecretString,
+    /// The server secret's key, when signing HS256: it has no key id and is never published.
+    hs256: Option<EncodingKey>,
+    ring: RwLock<Arc<KeyRing>>,
+    last_reload: Mutex<Instant>,
 }
 
 impl Signer {
     /// Loads the stored keys, making the first one if there is none (once, whichever instance
     /// gets there first); `issuer` is the public URL, both `iss` and `aud` of every token.
+    ///
+    /// With `TokenAlg::Hs256` the key pairs are still made and published: tokens minted with them
+    /// before a switch stay verifiable until they expire, and switching back needs no new key.
     pub async fn load(
         store: &DynAccountStore,
         secret: &SecretString,
         issuer: String,
+        alg: TokenAlg,
     ) -> Result<Self, KeyError> {
         let keys = store.signing_keys_or_insert(&generate(secret)?).await?;
-        let newest = keys.last().ok_or_else(|| KeyError::Damaged("no signing key".into()))?;
-        let signing = open(secret, newest)?;
-        let der = signing.to_pkcs8_der().map_err(|e| KeyError::Sign(e.to_string()))?;
+        let ring = KeyRing::from_stored(&keys, secret, super::now())?;
         Ok(Self {
             issuer,
-            kid: newest.kid.clone(),
-            key: EncodingKey::from_ed_der(der.as_bytes()),
-            published: keys.into_iter().map(|key| (key.kid, key.public_key)).collect(),
+            store: store.clone(),
+            secret: secret.clone(),
+            hs256: (alg == TokenAlg::Hs256)
+                .then(|| EncodingKey::from_secret(secret.expose_secret().as_bytes())),
+            ring: RwLock::new(Arc::new(ring)),
+            last_reload: Mutex::new(Instant::now()),
         })
+    }
+
+    fn ring(&self) -> Arc<KeyRing> {
+        self.ring.read().map_or_else(|poisoned| poisoned.into_inner().clone(), |ring| ring.clone())
+    }
+
+    /// Reads the keys again, as of `now`.
+    pub async fn reload(&self, now: OffsetDateTime) -> Result<(), KeyError> {
+        let keys = self.store.signing_keys().await?;
+        let ring = Arc::new(KeyRing::from_stored(&keys, &self.secret, now)?);
+        match self.ring.write() {
+            Ok(mut current) => *current = ring,
+            Err(poisoned) => *poisoned.into_inner() = ring,
+        }
+        Ok(())
+    }
+
+    /// Reloads every `every` (at most [`RELOAD_EVERY`]) until the signer is dropped.
+    pub fn keep_reloading(signer: Weak<Signer>, every: std::time::Duration) {
+        let every = every.clamp(std::time::Duration::from_secs(1), RELOAD_EVERY);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(signer) = signer.upgrade() else { break };
+                if let Err(error) = signer.reload(super::now()).await {
+                    // The keys loaded before keep serving; the next tick tries again.
+                    tracing::warn!(%error, "cannot reload the signing keys");
+                }
+            }
+        });
     }
 
     pub fn issuer(&self) -> &str {
@@ -147,15 +249,25 @@ impl Signer {
                 map.insert(name.to_owned(), value);
             }
         }
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.typ = None;
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| KeyError::Sign(e.to_string()))
+        let signed = match &self.hs256 {
+            // HS256 keeps `"typ":"JWT"`, as the usual shared-secret libraries write it.
+            Some(key) => jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, key),
+            None => {
+                let ring = self.ring();
+                // As Better Auth's JWT plugin: no `typ`, and the `kid`.
+                let mut header = Header::new(Algorithm::EdDSA);
+                header.typ = None;
+                header.kid = Some(ring.kid.clone());
+                jsonwebtoken::encode(&header, &claims, &ring.key)
+            }
+        };
+        signed.map_err(|e| KeyError::Sign(e.to_string()))
     }
 
-    /// The JWKS document: every stored key, as Better Auth publishes them (no `use`).
+    /// The JWKS document: every published key, as Better Auth publishes them (no `use`).
     pub fn jwks(&self) -> Value {
         let keys: Vec<Value> = self
+            .ring()
             .published
             .iter()
             .map(|(kid, public)| {
@@ -170,20 +282,41 @@ impl Signer {
             .collect();
         json!({ "keys": keys })
     }
+}
 
-    /// The keys the task API verifies this service's tokens with.
-    pub fn verifying_keys(&self) -> Vec<IssuerKey> {
-        self.published
-            .iter()
-            .filter_map(|(kid, public)| {
-                let key = DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(public)).ok()?;
-                Some(IssuerKey {
-                    kid: Some(kid.clone()),
-                    key: PublicKey::Jwt { algorithm: Algorithm::EdDSA, key },
-                })
-            })
-            .collect()
+#[async_trait::async_trait]
+impl OwnKeys for Signer {
+    fn keys(&self) -> Arc<Vec<IssuerKey>> {
+        self.ring().verifying.clone()
     }
+
+    async fn unknown_kid(&self) {
+        // Another instance may sign with a key rotated in since the last reload.
+        let due = match self.last_reload.lock() {
+            Ok(mut last) if last.elapsed() >= RELOAD_COOLDOWN => {
+                *last = Instant::now();
+                true
+            }
+            _ => false,
+        };
+        if due && let Err(error) = self.reload(super::now()).await {
+            tracing::warn!(%error, "cannot reload the signing keys");
+        }
+    }
+}
+
+/// `taskgate keys rotate`: adds a new key, which every instance signs with from its next reload
+/// on, and deletes the keys whose tokens have all expired. Returns the new key's kid.
+pub async fn rotate(store: &DynAccountStore, secret: &SecretString) -> Result<String, KeyError> {
+    let mut key = generate(secret)?;
+    // Opening the newest key first refuses a secret the stored keys were not made under.
+    if let Some(newest) = store.signing_keys().await?.last() {
+        open(secret, newest)?;
+        // Strictly later, so the new key is the newest even within one millisecond.
+        key.created_at = key.created_at.max(newest.created_at + time::Duration::milliseconds(1));
+    }
+    store.add_signing_key(&key, key.created_at - RETIRED_KEY_KEPT).await?;
+    Ok(key.kid)
 }
 
 #[cfg(test)]

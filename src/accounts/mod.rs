@@ -5,6 +5,7 @@ pub mod cookie;
 pub mod keys;
 pub mod limits;
 pub mod password;
+pub mod purge;
 pub mod router;
 pub mod secret;
 pub mod strict;

@@ -11,7 +11,7 @@ pub use extract::{Authenticated, ScopedUser};
 pub use inflight::{InflightLimiter, InflightSlot};
 pub use verify::{
     ClaimPolicy, Identity, Issuer, LiveSessions, MAX_LEEWAY_SECONDS, MAX_USER_ID_BYTES, OwnIssuer,
-    TokenVerifier, TrustedKey, UserId,
+    OwnKeys, TokenVerifier, TrustedKey, UserId,
 };
 
 /// Selects the TLS implementation for outgoing HTTPS (JWKS fetches), once per process.

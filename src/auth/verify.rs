@@ -135,10 +135,21 @@ impl TrustedKey {
 /// The service's own accounts as a key source: the keys it signs with, and `iss` = `aud` = its
 /// public URL.
 pub struct OwnIssuer {
-    pub keys: Vec<IssuerKey>,
+    pub keys: Arc<dyn OwnKeys>,
+    /// The server secret, when the service signs its tokens HS256 (`TASKGATE_TOKEN_ALG=HS256`).
+    pub secret: Option<TrustedKey>,
     pub policy: ClaimPolicy,
     /// With strict sessions: asked, for every own token, whether its `sid` is still live.
     pub sessions: Option<Arc<dyn LiveSessions>>,
+}
+
+/// The service's own verifying keys, which change when `taskgate keys rotate` runs.
+#[async_trait::async_trait]
+pub trait OwnKeys: Send + Sync {
+    fn keys(&self) -> Arc<Vec<IssuerKey>>;
+    /// Told of a token whose kid is not among [`OwnKeys::keys`]: may read the keys again (with
+    /// a cool-down, since anyone can send any kid).
+    async fn unknown_kid(&self);
 }
 
 /// Whether a session of the service's own accounts is still live (strict sessions). An answer
@@ -230,6 +241,18 @@ impl TokenVerifier {
         // The key decides the algorithm: a token's `alg` only selects among keys we hold, and a key
         // verifies only with its own algorithm, so `none` or HS256-with-a-public-key find nothing.
         if jws.alg == "HS256" {
+            // The service's own HS256 tokens are told from the shared secret's by their `iss`, so
+            // their users stay the accounts' users and never become the shared secret's.
+            if let Some(own) = &self.own
+                && let Some(secret) = &own.secret
+                && own.policy.issuer.is_some()
+                && jws.claims.get("iss").and_then(Value::as_str) == own.policy.issuer.as_deref()
+            {
+                if !secret.verifies(&jws) {
+                    return Err(ErrorCode::InvalidTokenSignature);
+                }
+                return check_claims(&jws, &own.policy, now, KeySource::Own, Issuer::accounts());
+            }
             let key = self.shared_secret.as_ref().ok_or(ErrorCode::InvalidTokenSignature)?;
             if !key.verifies(&jws) {
                 return Err(ErrorCode::InvalidTokenSignature);
@@ -242,7 +265,12 @@ impl TokenVerifier {
             && own.policy.issuer.is_some()
             && jws.claims.get("iss").and_then(Value::as_str) == own.policy.issuer.as_deref()
         {
-            return match JwksIssuer::lookup(&own.keys, jws.kid.as_deref(), alg) {
+            let mut keys = own.keys.keys();
+            if matches!(JwksIssuer::lookup(&keys, jws.kid.as_deref(), alg), Lookup::Unknown) {
+                own.keys.unknown_kid().await;
+                keys = own.keys.keys();
+            }
+            return match JwksIssuer::lookup(&keys, jws.kid.as_deref(), alg) {
                 Lookup::Found(key) if key.verifies(jws.signing_input.as_bytes(), jws.signature) => {
                     check_claims(&jws, &own.policy, now, KeySource::Own, Issuer::accounts())
                 }

@@ -95,12 +95,27 @@ pub trait AccountStore: Send + Sync + 'static {
         window_ms: i64,
         now_ms: i64,
     ) -> Result<(i64, i64), StoreError>;
+    /// Deletes at most `limit` sessions expired at `now` (of any user); returns how many.
+    async fn purge_expired_sessions(
+        &self,
+        now: OffsetDateTime,
+        limit: i64,
+    ) -> Result<u64, StoreError>;
     /// Forgets counters whose window started before `before_ms`.
     async fn purge_rate_limits(&self, before_ms: i64) -> Result<(), StoreError>;
     /// Records a security event of the user (nothing when the user is gone).
     async fn record_event(&self, user_id: &str, event: &AuditEvent) -> Result<(), StoreError>;
     /// The user's latest `limit` events, newest first.
     async fn events(&self, user_id: &str, limit: i64) -> Result<Vec<AuditEvent>, StoreError>;
+    /// Every signing key, oldest first.
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+    /// Adds `key`, the newest, and in the same transaction deletes every key that a newer key
+    /// replaced before `retired_before` (its tokens have expired).
+    async fn add_signing_key(
+        &self,
+        key: &StoredKey,
+        retired_before: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     /// Every signing key, oldest first; when there is none, `candidate` is stored first. Instances
     /// starting at once agree on one first key.
     async fn signing_keys_or_insert(

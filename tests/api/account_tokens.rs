@@ -208,3 +208,142 @@ async fn with_strict_sessions_a_token_of_an_ended_session_is_refused_within_5_se
     crate::helpers::assert_error(refused, 401, "SESSION_REVOKED").await;
     assert_eq!(app.list_tasks(up.user_id(), &other_jwt).await.status(), 200, "other sessions");
 }
+
+fn hs256(settings: &mut taskgate::config::Settings) {
+    settings.token_alg = taskgate::config::TokenAlg::Hs256;
+}
+
+#[tokio::test]
+async fn with_hs256_the_tokens_are_signed_with_the_server_secret_and_the_task_api_accepts_them() {
+    let app = spawn_app_with(hs256).await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let jwt = jwt_for(&app, &up).await;
+    assert_eq!(segment(&jwt, 0), json!({ "alg": "HS256", "typ": "JWT" }));
+
+    // Any service holding the shared secret verifies it, with the same claims as EdDSA tokens.
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_issuer(&[&app.address]);
+    validation.set_audience(&[&app.address]);
+    let key = DecodingKey::from_secret(crate::helpers::SECRET.as_bytes());
+    let claims = jsonwebtoken::decode::<Value>(&jwt, &key, &validation).unwrap().claims;
+    let session: Value = get_session(&app, ("cookie", &up.cookie)).await.json().await.unwrap();
+    assert_eq!(claims["sub"], up.user_id());
+    assert_eq!(claims["sid"], session["session"]["id"]);
+    assert_eq!(claims["email"], "ada@example.com");
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900);
+
+    let created = app.create_task(up.user_id(), &jwt, &json!({ "title": "hs256" })).await;
+    assert_eq!(created.status(), 201);
+
+    // get-session's set-auth-jwt is signed the same way.
+    let response = get_session(&app, ("cookie", &up.cookie)).await;
+    let header_jwt = response.headers()["set-auth-jwt"].to_str().unwrap().to_owned();
+    assert_eq!(segment(&header_jwt, 0)["alg"], "HS256");
+    let listed: Value = app.list_tasks(up.user_id(), &header_jwt).await.json().await.unwrap();
+    assert_eq!(listed[0]["title"], "hs256", "{listed}");
+
+    // The EdDSA keys stay published (the secret never is).
+    let keys = jwks(&app).await["keys"].as_array().unwrap().clone();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["alg"], "EdDSA");
+}
+
+#[tokio::test]
+async fn hs256_account_tokens_and_shared_secret_tokens_with_the_same_sub_have_distinct_owners() {
+    let app = spawn_app_with(hs256).await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let own = jwt_for(&app, &up).await;
+    assert_eq!(
+        app.create_task(up.user_id(), &own, &json!({ "title": "mine" })).await.status(),
+        201
+    );
+
+    // Same secret, same subject, but not the service's own issuer: the shared secret's user.
+    let now = crate::helpers::now();
+    let external = crate::helpers::sign_with(
+        &json!({ "sub": up.user_id(), "iat": now, "exp": now + 300 }),
+        crate::helpers::SECRET.as_bytes(),
+    );
+    let listed: Value = app.list_tasks(up.user_id(), &external).await.json().await.unwrap();
+    assert_eq!(listed, json!([]), "the shared secret's user sees none of the account's tasks");
+
+    // A token claiming the own issuer but signed with another secret is refused.
+    let forged = crate::helpers::sign_with(
+        &json!({ "sub": up.user_id(), "iss": app.address, "aud": app.address,
+                 "iat": now, "exp": now + 300 }),
+        b"another-secret-of-at-least-32-bytes-long",
+    );
+    assert_eq!(app.list_tasks(up.user_id(), &forged).await.status(), 401);
+}
+
+#[tokio::test]
+async fn with_eddsa_an_hs256_token_naming_the_own_issuer_is_not_an_account_token() {
+    let app = spawn_app().await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let own = jwt_for(&app, &up).await;
+    assert_eq!(
+        app.create_task(up.user_id(), &own, &json!({ "title": "mine" })).await.status(),
+        201
+    );
+    let now = crate::helpers::now();
+    let hs = crate::helpers::sign_with(
+        &json!({ "sub": up.user_id(), "sid": "x", "iss": app.address, "aud": app.address,
+                 "iat": now, "exp": now + 300 }),
+        crate::helpers::SECRET.as_bytes(),
+    );
+    let listed: Value = app.list_tasks(up.user_id(), &hs).await.json().await.unwrap();
+    assert_eq!(listed, json!([]), "only HS256 mode makes secret-signed tokens account tokens");
+}
+
+#[tokio::test]
+async fn keys_rotate_signs_with_a_new_kid_while_the_old_key_stays_published_and_valid() {
+    // Rotating beside running instances needs a database several processes share.
+    let Some(url) = crate::helpers::pg::test_database_url() else {
+        return;
+    };
+    let schema = crate::helpers::pg::TestSchema::create(&url).await;
+    let shared = |reload: u64| {
+        let url = schema.url();
+        move |s: &mut taskgate::config::Settings| {
+            s.database_url = url;
+            s.public_url = Some("http://taskgate.test".into());
+            s.keys_reload_secs = reload;
+        }
+    };
+    // `a` reloads every second; `b` only every 30 s, so it meets the new kid before reloading.
+    let (a, b) = tokio::join!(spawn_app_with(shared(1)), spawn_app_with(shared(30)));
+    let up = sign_up(&a, "ada@example.com").await;
+    let before = jwt_for(&a, &up).await;
+    let old_kid = segment(&before, 0)["kid"].as_str().unwrap().to_owned();
+
+    let dir = tempfile::tempdir().unwrap();
+    let output = crate::helpers::taskgate_command(dir.path())
+        .args(["keys", "rotate"])
+        .env("DATABASE_URL", schema.url())
+        .env("BETTER_AUTH_SECRET", crate::helpers::SECRET)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    // The running instance loads the new key on its next reload.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let keys = loop {
+        let keys = jwks(&a).await["keys"].as_array().unwrap().clone();
+        if keys.len() == 2 {
+            break keys;
+        }
+        assert!(std::time::Instant::now() < deadline, "the new key never arrived: {keys:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(keys[0]["kid"], old_kid.as_str(), "the old key stays published");
+    let new_kid = keys[1]["kid"].as_str().unwrap();
+    assert_ne!(new_kid, old_kid);
+    assert!(String::from_utf8_lossy(&output.stdout).contains(new_kid));
+
+    let after = jwt_for(&a, &up).await;
+    assert_eq!(segment(&after, 0)["kid"], new_kid, "new tokens carry the new kid");
+    assert_eq!(a.list_tasks(up.user_id(), &before).await.status(), 200, "old tokens still work");
+    assert_eq!(a.list_tasks(up.user_id(), &after).await.status(), 200);
+    assert_eq!(b.list_tasks(up.user_id(), &after).await.status(), 200, "an unknown kid reloads");
+    assert_eq!(b.list_tasks(up.user_id(), &before).await.status(), 200);
+}

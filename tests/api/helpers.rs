@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 use taskgate::app::Application;
-use taskgate::config::{LogFormat, Settings, Switch};
+use taskgate::config::{LogFormat, Settings, Switch, TokenAlg};
 use taskgate::store::sqlite::Synchronous;
 use tempfile::TempDir;
 
@@ -50,6 +50,8 @@ pub fn test_settings(dir: &TempDir) -> Settings {
         // Tests sign in far more often than the limits allow; the limits' own tests turn them on.
         rate_limit: Switch::Off,
         strict_sessions: false,
+        token_alg: TokenAlg::EdDsa,
+        keys_reload_secs: 30,
         metrics_listen: None,
         trusted_proxies: String::new(),
         public_url: None,

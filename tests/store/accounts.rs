@@ -148,3 +148,100 @@ async fn the_first_signing_key_stays_the_first() {
         assert_eq!(again, first, "{name}: a key exists, the candidate is not stored");
     }
 }
+
+#[tokio::test]
+async fn expired_sessions_are_purged_in_bounded_batches_and_live_ones_stay() {
+    use taskgate::accounts::purge::purge_expired_sessions;
+    for store in stores().await {
+        let (name, accounts) = (store.name, &store.accounts);
+        let ada = user("ada@example.com");
+        let (first, _) = Session::start(&ada.id, None, None);
+        accounts.create_user(&ada, "hash", &first).await.unwrap();
+        let mut expiring = vec![first.clone()];
+        for _ in 0..4 {
+            let (session, _) = Session::start(&ada.id, None, None);
+            accounts.create_session(&session).await.unwrap();
+            expiring.push(session);
+        }
+        // Two sessions that last a day longer than the others: live at the purge's clock.
+        let mut live = Vec::new();
+        for _ in 0..2 {
+            let (mut session, _) = Session::start(&ada.id, None, None);
+            session.expires_at += time::Duration::days(1);
+            accounts.create_session(&session).await.unwrap();
+            live.push(session);
+        }
+        // The injected clock: just past the expiry of the five, before the two's.
+        let at = first.expires_at + time::Duration::hours(1);
+        assert_eq!(accounts.purge_expired_sessions(at, 0).await.unwrap(), 0, "{name}");
+        assert_eq!(accounts.purge_expired_sessions(at, 2).await.unwrap(), 2, "{name}: bounded");
+        let purged = purge_expired_sessions(&**accounts, at, 2, 10).await.unwrap();
+        assert_eq!(purged, 3, "{name}: the rest, batch after batch");
+        // Gone from the store itself, not merely hidden by an expiry filter.
+        let before_expiry = first.created_at;
+        for session in &expiring {
+            assert!(!accounts.session_is_live(&session.id, before_expiry).await.unwrap(), "{name}");
+        }
+        let ids = |sessions: Vec<Session>| {
+            let mut ids: Vec<String> = sessions.into_iter().map(|s| s.id).collect();
+            ids.sort();
+            ids
+        };
+        let left = accounts.list_sessions(&ada.id, before_expiry).await.unwrap();
+        assert_eq!(ids(left), ids(live.clone()), "{name}");
+        assert_eq!(purge_expired_sessions(&**accounts, at, 2, 10).await.unwrap(), 0, "{name}");
+        // A backlog beyond the batches of one purge waits for the next.
+        let later = live[0].expires_at + time::Duration::hours(1);
+        assert_eq!(purge_expired_sessions(&**accounts, later, 1, 1).await.unwrap(), 1, "{name}");
+        assert_eq!(accounts.list_sessions(&ada.id, before_expiry).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_key_signs_and_the_old_one_is_published_until_its_tokens_have_expired() {
+    use taskgate::accounts::keys::{RETIRED_KEY_KEPT, Signer, generate, rotate};
+    use taskgate::auth::OwnKeys;
+    use taskgate::config::TokenAlg;
+    let secret = secrecy::SecretString::from("a-test-secret-of-at-least-32-bytes-long".to_owned());
+    for store in stores().await {
+        let (name, accounts) = (store.name, &store.accounts);
+        let signer =
+            Signer::load(accounts, &secret, "http://x".into(), TokenAlg::EdDsa).await.unwrap();
+        let ada = user("ada@example.com");
+        let (session, _) = Session::start(&ada.id, None, None);
+        let kid_of = |jwt: &str| {
+            let header = jwt.split('.').next().unwrap();
+            let header =
+                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header)
+                    .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&header).unwrap()["kid"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let old_kid = kid_of(&signer.mint(&ada, &session, 0).unwrap());
+
+        let new_kid = rotate(accounts, &secret).await.unwrap();
+        let rotated_at = now();
+        signer.reload(rotated_at).await.unwrap();
+        assert_eq!(kid_of(&signer.mint(&ada, &session, 0).unwrap()), new_kid, "{name}");
+        let kids = |signer: &Signer| -> Vec<String> {
+            signer.keys().iter().map(|key| key.kid.clone().unwrap()).collect()
+        };
+        assert_eq!(kids(&signer), [old_kid.clone(), new_kid.clone()], "{name}");
+        assert_eq!(signer.jwks()["keys"].as_array().unwrap().len(), 2, "{name}");
+
+        // Once the old key's last tokens have expired, it is no longer published.
+        signer.reload(rotated_at + RETIRED_KEY_KEPT + time::Duration::seconds(1)).await.unwrap();
+        assert_eq!(kids(&signer), vec![new_kid.clone()], "{name}");
+        assert_eq!(signer.jwks()["keys"][0]["kid"], new_kid.as_str(), "{name}");
+
+        // Adding a key deletes the keys replaced before the time given, not the one it replaces.
+        let mut third = generate(&secret).unwrap();
+        third.created_at = rotated_at + time::Duration::seconds(1);
+        let stored = |keys: Vec<StoredKey>| keys.into_iter().map(|k| k.kid).collect::<Vec<_>>();
+        accounts.add_signing_key(&third, third.created_at).await.unwrap();
+        let left = stored(accounts.signing_keys().await.unwrap());
+        assert_eq!(left, [new_kid.clone(), third.kid.clone()], "{name}");
+    }
+}

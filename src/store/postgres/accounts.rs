@@ -397,6 +397,24 @@ impl AccountStore for PgAccountStore {
             .await
     }
 
+    async fn purge_expired_sessions(
+        &self,
+        now: OffsetDateTime,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached(
+                        "DELETE FROM sessions WHERE id IN \
+                         (SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2)",
+                    )
+                    .await?;
+                Ok(client.execute(&statement, &[&now, &limit]).await?)
+            })
+            .await
+    }
+
     async fn purge_rate_limits(&self, before_ms: i64) -> Result<(), StoreError> {
         self.db
             .run(async |client| {
@@ -449,6 +467,58 @@ impl AccountStore for PgAccountStore {
                         })
                     })
                     .collect()
+            })
+            .await
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached(
+                        "SELECT kid, public_key, sealed_private_key, created_at FROM signing_keys \
+                         ORDER BY created_at, kid",
+                    )
+                    .await?;
+                client
+                    .query(&statement, &[])
+                    .await?
+                    .iter()
+                    .map(|row| {
+                        Ok(StoredKey {
+                            kid: row.try_get(0)?,
+                            public_key: row.try_get(1)?,
+                            sealed_private_key: row.try_get(2)?,
+                            created_at: row.try_get(3)?,
+                        })
+                    })
+                    .collect()
+            })
+            .await
+    }
+
+    async fn add_signing_key(
+        &self,
+        key: &StoredKey,
+        retired_before: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.db
+            .run(async |client| {
+                let tx = client.transaction().await?;
+                tx.execute(
+                    "INSERT INTO signing_keys (kid, public_key, sealed_private_key, created_at) \
+                     VALUES ($1, $2, $3, $4)",
+                    &[&key.kid, &key.public_key, &key.sealed_private_key, &key.created_at],
+                )
+                .await?;
+                tx.execute(
+                    "DELETE FROM signing_keys k WHERE EXISTS (SELECT 1 FROM signing_keys newer \
+                     WHERE newer.created_at > k.created_at AND newer.created_at < $1)",
+                    &[&retired_before],
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(())
             })
             .await
     }

@@ -397,6 +397,25 @@ impl AccountStore for SqliteAccountStore {
             .await
     }
 
+    async fn purge_expired_sessions(
+        &self,
+        now: OffsetDateTime,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
+        let now = millis(now);
+        self.db
+            .write(move |conn| {
+                let deleted = conn
+                    .prepare_cached(
+                        "DELETE FROM sessions WHERE id IN \
+                         (SELECT id FROM sessions WHERE expires_at <= ?1 LIMIT ?2)",
+                    )?
+                    .execute(params![now, limit])?;
+                Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+            })
+            .await
+    }
+
     async fn purge_rate_limits(&self, before_ms: i64) -> Result<(), StoreError> {
         self.db
             .write(move |conn| {
@@ -443,6 +462,56 @@ impl AccountStore for SqliteAccountStore {
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(events)
         })
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        self.db.read(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT kid, public_key, sealed_private_key, created_at FROM signing_keys \
+                 ORDER BY created_at, kid",
+            )?;
+            let keys = statement
+                .query_map([], |row| {
+                    Ok(StoredKey {
+                        kid: row.get(0)?,
+                        public_key: row.get(1)?,
+                        sealed_private_key: row.get(2)?,
+                        created_at: from_millis(row.get(3)?)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(keys)
+        })
+    }
+
+    async fn add_signing_key(
+        &self,
+        key: &StoredKey,
+        retired_before: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let key = key.clone();
+        let retired_before = millis(retired_before);
+        self.db
+            // One write job: both statements commit or neither does.
+            .write(move |conn| {
+                conn.execute(
+                    "INSERT INTO signing_keys (kid, public_key, sealed_private_key, created_at) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        key.kid,
+                        key.public_key,
+                        key.sealed_private_key,
+                        millis(key.created_at)
+                    ],
+                )?;
+                conn.execute(
+                    "DELETE FROM signing_keys WHERE EXISTS (SELECT 1 FROM signing_keys AS newer \
+                     WHERE newer.created_at > signing_keys.created_at AND newer.created_at < ?1)",
+                    [retired_before],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     async fn signing_keys_or_insert(
