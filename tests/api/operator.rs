@@ -147,46 +147,84 @@ fn a_broken_env_file_is_reported_by_line_number_without_its_text() {
     assert!(!stderr.contains("env-secret-5e0d"), "{stderr}");
 }
 
+/// A running `taskgate serve` whose log is read until it stops.
+struct Served {
+    child: Child,
+    stdout: BufReader<std::process::ChildStdout>,
+    log: String,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Served {
+    /// Starts the binary with the test secret and `env`, and reads its log up to the listening
+    /// line, which names the address.
+    fn start(env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = taskgate_command(dir.path());
+        command
+            .arg("serve")
+            .env("BETTER_AUTH_SECRET", SECRET)
+            .env("TASKGATE_LISTEN", "127.0.0.1:0")
+            .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.path().display()))
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut log = String::new();
+        let address = loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("taskgate did not start: {log}");
+            }
+            log.push_str(&line);
+            if let Some(rest) = line.split("address=").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        Self { child, stdout, log, address, _dir: dir }
+    }
+
+    /// Sends one raw HTTP/1.1 request (its head without the blank line) and returns the answer.
+    fn request(&self, head: &str) -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.address).unwrap();
+        write!(stream, "{head}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    /// SIGTERM, then everything it logged until it exited.
+    fn stop(mut self) -> String {
+        use std::io::Read;
+        std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        self.stdout.read_to_string(&mut self.log).unwrap();
+        self.child.wait().unwrap();
+        self.log
+    }
+}
+
 #[test]
 fn a_forged_user_id_cannot_break_a_log_line() {
-    use std::io::{Read, Write};
-    let dir = tempfile::tempdir().unwrap();
-    let mut command = taskgate_command(dir.path());
-    command
-        .arg("serve")
-        .env("BETTER_AUTH_SECRET", SECRET)
-        .env("TASKGATE_LISTEN", "127.0.0.1:0")
-        .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.path().display()))
-        .stdout(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut log = String::new();
-    let address = loop {
-        let mut line = String::new();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "taskgate did not start: {log}");
-        log.push_str(&line);
-        if let Some(rest) = line.split("address=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let served = Served::start(&[]);
     // A valid token whose user id carries a line break, a forged line and a terminal escape,
     // used on another user's path: the 403 refusal logs that user id.
     let evil = "mallory\n2026-01-01T00:00:00.000000Z  INFO request forged=1\u{1b}[2J";
     let token = crate::helpers::sign(&serde_json::json!({
         "sub": evil, "iat": crate::helpers::now(), "exp": crate::helpers::now() + 900
     }));
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
-    write!(
-        stream,
-        "GET /api/bob/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
+    let answer = served.request(&format!(
+        "GET /api/bob/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}"
+    ));
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
-    std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
-    stdout.read_to_string(&mut log).unwrap();
-    child.wait().unwrap();
+    let log = served.stop();
     let refusal = log.lines().find(|line| line.contains("FORBIDDEN_USER_ACCESS")).unwrap();
     assert!(refusal.contains(r#"user_id="mallory\n2026"#), "{refusal}");
     assert!(!log.lines().any(|line| line.starts_with("2026-01-01")), "a forged line: {log}");
@@ -196,42 +234,13 @@ fn a_forged_user_id_cannot_break_a_log_line() {
 /// Runs the binary with `env`, sends one request with a bad token and `X-Forwarded-For`, stops it,
 /// and returns the `client` its refusal line names.
 fn refused_client(env: &[(&str, &str)]) -> String {
-    use std::io::{Read, Write};
-    let dir = tempfile::tempdir().unwrap();
-    let mut command = taskgate_command(dir.path());
-    command
-        .arg("serve")
-        .env("BETTER_AUTH_SECRET", SECRET)
-        .env("TASKGATE_LISTEN", "127.0.0.1:0")
-        .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.path().display()))
-        .stdout(Stdio::piped());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut log = String::new();
-    let address = loop {
-        let mut line = String::new();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "taskgate did not start: {log}");
-        log.push_str(&line);
-        if let Some(rest) = line.split("address=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
-    write!(
-        stream,
+    let served = Served::start(env);
+    let answer = served.request(
         "GET /api/u/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer not-a-token\r\n\
-         X-Forwarded-For: 203.0.113.7\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
+         X-Forwarded-For: 203.0.113.7",
+    );
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
-    stdout.read_to_string(&mut log).unwrap();
-    child.wait().unwrap();
+    let log = served.stop();
     let refusal = log.lines().find(|line| line.contains("request refused")).unwrap();
     refusal.split("client=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned()
 }
