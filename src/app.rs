@@ -17,7 +17,6 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::RequestBodyDeadlineLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -282,8 +281,8 @@ pub fn router(
                 crate::accounts::router::AuthError::unavailable()
             }))
             .layer(LoadShedLayer::new())
-            .layer(concurrency)
-            .layer(RequestBodyDeadlineLayer::new(settings.body_timeout())),
+            // Bodies are already limited and timed by the edge, for every route.
+            .layer(concurrency),
     );
     let limited = Router::new()
         .merge(api)
