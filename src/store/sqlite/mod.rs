@@ -8,6 +8,11 @@
 //! has queued up in a single `BEGIN IMMEDIATE` transaction (group commit), each write in its own
 //! savepoint; a caller is answered only after its transaction is durable, so a write is visible to
 //! the very next read.
+//!
+//! Checkpoints (copying the WAL back into the database file, and an `fsync` of that file) run on a
+//! checkpointer thread of their own. SQLite's automatic checkpoint would run them inside the
+//! writer's `COMMIT`, holding up that batch's answers and every write queued behind it for as long
+//! as the copy and the `fsync` take: that was the write-latency tail under load.
 
 mod accounts;
 mod tasks;
@@ -16,11 +21,15 @@ pub use accounts::SqliteAccountStore;
 pub use tasks::SqliteTaskStore;
 
 use crate::store::UserId;
+use rusqlite::hooks::Wal;
+use rusqlite::wal::CheckpointMode;
 use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags, TransactionBehavior};
 use std::collections::HashMap;
+use std::ffi::c_int;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -41,6 +50,13 @@ const MIGRATIONS: &[&str] = &[
 const WRITE_QUEUE: usize = 4096;
 /// The most writes one transaction commits; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;
+/// WAL pages past which the checkpointer is woken after a commit (SQLite's own default).
+const CHECKPOINT_PAGES: c_int = 1000;
+/// WAL pages past which the writer checkpoints itself (slowing writes down), so the WAL stays
+/// bounded when the checkpointer cannot keep up: about 64 MiB at the default page size.
+const WAL_LIMIT_PAGES: c_int = 16_000;
+/// A WAL file larger than this is cut back to it when SQLite starts it over.
+const WAL_KEEP_BYTES: i64 = 64 << 20;
 
 /// SQLite's `synchronous` setting: FULL survives power loss; NORMAL may lose the last commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +120,8 @@ pub struct SqliteDb {
     _owner_lock: File,
     /// Every store that changes an owner's tasks raises the owner's list version here.
     pub(super) versions: Arc<Versions>,
+    /// Checkpoints the checkpointer thread has run.
+    checkpoints: Arc<AtomicU64>,
 }
 
 /// Owners' list versions in memory, so that checking a cached page costs no read. Exact because
@@ -144,7 +162,22 @@ impl SqliteDb {
         let owner_lock = take_owner_lock(&options)?;
         let mut conn = open_connection(&options, false)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)?;
         migrate(&mut conn)?;
+        let checkpoints = Arc::new(AtomicU64::new(0));
+        let checkpoint_conn = open_connection(&options, false)?;
+        // One pending wake-up is enough: a checkpoint copies everything committed before it.
+        let (wake, woken) = std_mpsc::sync_channel(1);
+        let counter = checkpoints.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || run_checkpointer(checkpoint_conn, woken, counter))
+            .map_err(|e| StoreError::internal(format!("cannot start the checkpointer: {e}")))?;
+        // Replaces SQLite's automatic checkpoint on this connection (it is a WAL hook too).
+        conn.wal_hook(Some(move |wal: &mut Wal, pages: c_int| {
+            after_commit(wal, pages, &wake);
+            Ok(())
+        }))?;
         let (writer, queue) = mpsc::channel(WRITE_QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -156,6 +189,7 @@ impl SqliteDb {
             writer,
             _owner_lock: owner_lock,
             versions: Arc::default(),
+            checkpoints,
         }))
     }
 
@@ -249,6 +283,10 @@ impl SqliteDb {
                 value: (WRITE_QUEUE - self.writer.capacity()) as f64,
             },
             Gauge { name: "taskgate_db_idle_readers", value: readers as f64 },
+            Gauge {
+                name: "taskgate_db_checkpoints",
+                value: self.checkpoints.load(Ordering::Relaxed) as f64,
+            },
         ]
     }
 }
@@ -324,6 +362,34 @@ fn run_writer(conn: Connection, mut queue: mpsc::Receiver<WriteJob>) {
             }
         }
         commit_batch(&conn, batch.drain(..));
+    }
+}
+
+/// Runs on the writer after each commit, with the WAL's size in pages. It must not fail: an error
+/// here would report a transaction that did commit as failed.
+fn after_commit(wal: &mut Wal, pages: c_int, checkpointer: &std_mpsc::SyncSender<()>) {
+    if pages >= WAL_LIMIT_PAGES {
+        if let Err(e) = wal.checkpoint_v2(CheckpointMode::PASSIVE) {
+            tracing::warn!(error = %e, pages, "the writer could not checkpoint a full WAL");
+        }
+    } else if pages >= CHECKPOINT_PAGES {
+        // Full means a wake-up is already pending; closed means the database is closing.
+        let _ = checkpointer.try_send(());
+    }
+}
+
+/// Copies committed pages from the WAL into the database file whenever the writer says the WAL
+/// has grown, without blocking the writer (a passive checkpoint takes no lock writers need); SQLite
+/// starts the WAL over at the first write after a checkpoint that copied it all. Ends with the
+/// writer's connection, which holds the other end of `woken`.
+fn run_checkpointer(conn: Connection, woken: std_mpsc::Receiver<()>, checkpoints: Arc<AtomicU64>) {
+    while woken.recv().is_ok() {
+        match conn.wal_checkpoint_v2(rusqlite::DEFAULT_NAME, CheckpointMode::PASSIVE) {
+            Ok(_) => {
+                checkpoints.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => tracing::warn!(error = %e, "a WAL checkpoint failed; the next commit retries"),
+        }
     }
 }
 
@@ -483,6 +549,30 @@ mod tests {
             tokio::task::yield_now().await;
         }
         assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn a_grown_wal_is_checkpointed_by_the_checkpointer_not_inside_the_writers_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(options(&dir)).unwrap();
+        let blob_bytes: i64 = 6 << 20; // about 1,500 pages: past the checkpoint threshold
+        db.write(move |conn| {
+            conn.execute_batch("CREATE TABLE filler (data BLOB)")?;
+            conn.execute("INSERT INTO filler VALUES (zeroblob(?1))", [blob_bytes])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        // Had SQLite's automatic checkpoint run inside the commit, the counter would stay at 0.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while db.checkpoints.load(Ordering::Relaxed) == 0 {
+            assert!(std::time::Instant::now() < deadline, "no checkpoint within 10 s");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let copied = std::fs::metadata(&db.options.path).unwrap().len();
+        assert!(copied >= blob_bytes as u64, "the database file holds {copied} bytes after the checkpoint");
+        let checkpoints = db.gauges().into_iter().find(|g| g.name == "taskgate_db_checkpoints");
+        assert!(checkpoints.is_some_and(|g| g.value >= 1.0));
     }
 
     #[tokio::test]
