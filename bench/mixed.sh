@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# The mixed workload (issue 7), measured with wrk on taskgate (SQLite and PostgreSQL) and on the
+# original FastAPI + SQLModel design (bench/original, PostgreSQL) in one run: USERS users with
+# SEED_TASKS tasks each, seeded through the API; every request a random user's list (80 %),
+# create (10 %) or completion toggle (10 %) of one of that user's tasks.
+#
+#   bench/mixed.sh [mixed]      # one wrk, -t$THREADS -c$CONNECTIONS, the 80/10/10 mix
+#   bench/mixed.sh split        # reads (list only) and writes (create + toggle, half each) as two
+#                               # wrk processes of SPLIT_CONNECTIONS connections: reads alone,
+#                               # writes alone, then both at once against the same server
+#   TARGETS=sqlite bench/mixed.sh split     # only taskgate on SQLite (no PostgreSQL, no Python)
+#
+# After every wrk run each user's X-Total-Count (taskgate) or row count (the original) must equal
+# SEED_TASKS plus the creates wrk was answered 201 for (counted per user by mixed.lua), and taskgate
+# must have answered no non-2xx; otherwise the run fails.
+#
+# Environment knobs (all optional):
+#   TARGETS            which servers, in this order       (default "sqlite postgres original")
+#                        sqlite    taskgate, DATABASE_URL=sqlite://… (synchronous=$SYNC)
+#                        postgres  taskgate on a throw-away PostgreSQL database
+#                        original  bench/original (uvicorn) on a throw-away PostgreSQL database
+#   TASKGATE_BIN       use this binary instead of building it with `cargo build --release`
+#   DURATION           wrk duration per run                (default 10s)
+#   THREADS            wrk threads (mixed)                  (default 2)
+#   CONNECTIONS        wrk connections (mixed)              (default 32)
+#   SPLIT_CONNECTIONS  connections of each wrk (split)      (default 16; one thread each)
+#   MIX                list,create,toggle percentages       (default 80,10,10)
+#   USERS              users                                (default 500)
+#   SEED_TASKS         tasks seeded per user                (default 20)
+#   SEED_JOBS          users seeded at once                 (default 8)
+#   SYNC               TASKGATE_SQLITE_SYNCHRONOUS          (default full)
+#   SERVER_LOG         taskgate's RUST_LOG                  (default info: the access log is on)
+#   ORIGINAL_WORKERS   uvicorn workers of the original      (default 1)
+#   WRK_TIMEOUT        wrk --timeout                        (default 10s)
+#   PORT               first port to try                    (default 18080; free ones are probed)
+#   PG_HOST PG_PORT PG_USER PG_ADMIN_DB   PostgreSQL, trust auth (default 127.0.0.1 5432 postgres test)
+#
+# See bench/README.md for the figures and the targets.
+set -euo pipefail
+
+BENCH_NAME=mixed
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
+
+MODE="${1:-mixed}"
+TARGETS="${TARGETS:-sqlite postgres original}"
+DURATION="${DURATION:-10s}"
+THREADS="${THREADS:-2}"
+CONNECTIONS="${CONNECTIONS:-32}"
+SPLIT_CONNECTIONS="${SPLIT_CONNECTIONS:-16}"
+MIX="${MIX:-80,10,10}"
+USERS="${USERS:-500}"
+SEED_TASKS="${SEED_TASKS:-20}"
+SEED_JOBS="${SEED_JOBS:-8}"
+SYNC="${SYNC:-full}"
+SERVER_LOG="${SERVER_LOG:-info}"
+ORIGINAL_WORKERS="${ORIGINAL_WORKERS:-1}"
+WRK_TIMEOUT="${WRK_TIMEOUT:-10s}"
+TOKEN_TTL=86400
+
+case "$MODE" in
+    mixed | split) ;;
+    *) die "unknown mode '$MODE' (mixed or split)" ;;
+esac
+for t in $TARGETS; do
+    case "$t" in
+        sqlite | postgres | original) ;;
+        *) die "unknown target '$t' in TARGETS (sqlite, postgres, original)" ;;
+    esac
+done
+[[ -n "${TARGETS// /}" ]] || die "TARGETS is empty"
+for knob in THREADS CONNECTIONS SPLIT_CONNECTIONS USERS SEED_TASKS SEED_JOBS ORIGINAL_WORKERS; do
+    [[ "${!knob}" =~ ^[1-9][0-9]*$ ]] || die "$knob must be a positive whole number, not '${!knob}'"
+done
+[[ "$MIX" =~ ^[0-9]+,[0-9]+,[0-9]+$ ]] || die "MIX must be LIST,CREATE,TOGGLE percentages, not '$MIX'"
+IFS=, read -r mix_list mix_create mix_toggle <<<"$MIX"
+((mix_list + mix_create + mix_toggle == 100)) || die "MIX must sum to 100, not $MIX"
+
+command -v wrk >/dev/null 2>&1 || die "wrk is not installed; install it with: apt-get install -y wrk"
+command -v curl >/dev/null 2>&1 || die "curl is not installed; install it with: apt-get install -y curl"
+
+bench_init
+find_taskgate
+if [[ " $TARGETS " == *" postgres "* || " $TARGETS " == *" original "* ]]; then
+    require_postgres
+fi
+[[ " $TARGETS " != *" original "* ]] || find_original
+
+# One secret for every server: taskgate verifies HS256 tokens with it, and so does the original.
+BETTER_AUTH_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')"
+export BETTER_AUTH_SECRET
+export TASKGATE_SQLITE_SYNCHRONOUS="$SYNC"
+export RUST_LOG=warn # for `taskgate token`; servers get $SERVER_LOG
+unset TASKGATE_JWT_ISSUER TASKGATE_JWT_AUDIENCE TASKGATE_JWT_LEEWAY TASKGATE_JWKS_URL TASKGATE_JWKS_ISSUERS
+
+TOKENS="$TMP/tokens.txt"
+log "minting $USERS HS256 tokens with taskgate token"
+mint_tokens "$USERS" "$TOKENS"
+
+# --- wrk -------------------------------------------------------------------------------------------
+declare -A RPS P50 P99 NON2XX SOCKET STATUSES
+ROWS=() # "target/phase", in the order measured
+
+# start_wrk KEY BASE USERS_FILE MIX THREADS CONNECTIONS: start wrk in the background; sets WRK_PID.
+start_wrk() {
+    local key="$1" base="$2" users="$3" mix="$4" threads="$5" connections="$6"
+    log "wrk $key: -t$threads -c$connections -d$DURATION, mix $mix (list,create,toggle %)"
+    USERS_FILE="$users" MIX="$mix" COUNTS_FILE="$TMP/counts-${key//\//-}.txt" \
+        wrk -t"$threads" -c"$connections" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency \
+        -s "$BENCH_DIR/mixed.lua" "$base" >"$TMP/wrk-${key//\//-}.txt" 2>&1 &
+    WRK_PID=$!
+}
+
+# finish_wrk KEY PID EXPECTED: wait for wrk, record its figures, add its 201s to EXPECTED.
+finish_wrk() {
+    local key="$1" pid="$2" expected="$3" file="$TMP/wrk-${1//\//-}.txt" counts="$TMP/counts-${1//\//-}.txt"
+    wait "$pid" || { cat "$file" >&2; die "wrk failed for $key"; }
+    sed 's/^/    /' "$file" >&2
+    [[ -s "$counts" ]] || die "$key: mixed.lua wrote no counts"
+    parse_wrk "$file"
+    RPS[$key]="$W_RPS"
+    P50[$key]="$W_P50"
+    P99[$key]="$W_P99"
+    NON2XX[$key]="$W_NON2XX"
+    SOCKET[$key]="$W_SOCKET"
+    STATUSES[$key]="$(status_summary "$counts")"
+    ROWS+=("$key")
+    log "$key: ${W_RPS} req/s, p50 ${W_P50} ms, p99 ${W_P99} ms, statuses ${STATUSES[$key]}"
+    local unparsed
+    unparsed="$(awk '$1 == "unparsed_201" { print $2 }' "$counts")"
+    [[ "$unparsed" == 0 ]] || die "$key: $unparsed answers 201 named no user_id"
+    add_created "$expected" "$counts"
+}
+
+# check_run TARGET KEY... : the correctness checks after a wrk run (or two at once) on TARGET.
+check_run() {
+    local target="$1" key
+    shift
+    if [[ "$target" == original ]]; then
+        original_totals "$TARGET_DB" "$TMP/actual.txt"
+    else
+        taskgate_totals "$TARGET_BASE" "$TOKENS" "$TMP/actual.txt"
+    fi
+    check_totals "${*:-$target seeding}" "$TMP/expected-$target.txt" "$TMP/actual.txt"
+    for key in "$@"; do
+        if [[ "$target" != original ]] && ((${NON2XX[$key]} + ${SOCKET[$key]} > 0)); then
+            die "$key: taskgate answered ${NON2XX[$key]} non-2xx (${STATUSES[$key]}), ${SOCKET[$key]} socket errors"
+        fi
+    done
+    log "${*:-$target seeding}: every user's task count is seed + the creates answered 201"
+}
+
+# --- one target at a time --------------------------------------------------------------------------
+for target in $TARGETS; do
+    TARGET_DB=""
+    case "$target" in
+        sqlite)
+            start_taskgate "taskgate-sqlite" "sqlite://$TMP/mixed.db"
+            ;;
+        postgres)
+            create_database
+            TARGET_DB="$CREATED_DB"
+            start_taskgate "taskgate-postgres" "postgres://$PG_USER@$PG_HOST:$PG_PORT/$TARGET_DB"
+            ;;
+        original)
+            create_database
+            TARGET_DB="$CREATED_DB"
+            start_original "original" "$TARGET_DB"
+            ;;
+    esac
+    TARGET_BASE="$SERVER_BASE"
+    users="$TMP/users-$target.txt"
+    started=$SECONDS
+    seed "$TARGET_BASE" "$TOKENS" "$users"
+    log "$target: seeded $USERS users x $SEED_TASKS tasks through the API in $((SECONDS - started)) s"
+    awk -v n="$SEED_TASKS" '{ print $1, n }' "$TOKENS" >"$TMP/expected-$target.txt"
+    check_run "$target"
+
+    if [[ "$MODE" == mixed ]]; then
+        start_wrk "$target/mixed" "$TARGET_BASE" "$users" "$MIX" "$THREADS" "$CONNECTIONS"
+        finish_wrk "$target/mixed" "$WRK_PID" "$TMP/expected-$target.txt"
+        check_run "$target" "$target/mixed"
+    else
+        # Reads alone, writes alone, then both at once: the issue's stall shows in the last.
+        start_wrk "$target/reads-alone" "$TARGET_BASE" "$users" 100,0,0 1 "$SPLIT_CONNECTIONS"
+        finish_wrk "$target/reads-alone" "$WRK_PID" "$TMP/expected-$target.txt"
+        check_run "$target" "$target/reads-alone"
+        start_wrk "$target/writes-alone" "$TARGET_BASE" "$users" 0,50,50 1 "$SPLIT_CONNECTIONS"
+        finish_wrk "$target/writes-alone" "$WRK_PID" "$TMP/expected-$target.txt"
+        check_run "$target" "$target/writes-alone"
+        start_wrk "$target/reads-beside" "$TARGET_BASE" "$users" 100,0,0 1 "$SPLIT_CONNECTIONS"
+        reads_pid=$WRK_PID
+        start_wrk "$target/writes-beside" "$TARGET_BASE" "$users" 0,50,50 1 "$SPLIT_CONNECTIONS"
+        writes_pid=$WRK_PID
+        finish_wrk "$target/reads-beside" "$reads_pid" "$TMP/expected-$target.txt"
+        finish_wrk "$target/writes-beside" "$writes_pid" "$TMP/expected-$target.txt"
+        check_run "$target" "$target/reads-beside" "$target/writes-beside"
+    fi
+    stop_servers
+    drop_databases
+done
+
+# --- the report --------------------------------------------------------------------------------------
+commit="$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo none)"
+echo
+if [[ "$MODE" == mixed ]]; then
+    echo "taskgate mixed workload: $USERS users x $SEED_TASKS tasks, mix $MIX (list,create,toggle %), wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+else
+    echo "taskgate mixed workload, split: reads (list) and writes (create/toggle 50/50), wrk -t1 -c$SPLIT_CONNECTIONS -d$DURATION each; $USERS users x $SEED_TASKS tasks"
+fi
+echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores ($(uname -m)), servers and wrk on one machine, commit $commit"
+echo "taskgate: RUST_LOG=$SERVER_LOG, SQLite synchronous=$SYNC; original: $ORIGINAL_WORKERS uvicorn worker(s), access log on"
+echo
+row() { printf '| %-26s | %8s | %9s | %9s | %7s | %6s | %-34s | %11s |\n' "$@"; }
+row "target / phase" "req/s" "p50 (ms)" "p99 (ms)" "non-2xx" "socket" "statuses" "x original"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------------------------- ---------- ----------- ----------- --------- -------- ------------------------------------ -------------
+for key in "${ROWS[@]}"; do
+    phase="${key#*/}"
+    ratio="-"
+    if [[ -n "${RPS[original/$phase]:-}" && "${key%%/*}" != original ]]; then
+        ratio="$(awk -v a="${RPS[$key]}" -v b="${RPS[original/$phase]}" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }')"
+    fi
+    row "$key" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${NON2XX[$key]}" "${SOCKET[$key]}" "${STATUSES[$key]}" "$ratio"
+done
+echo "(statuses: as counted by mixed.lua; socket: wrk's connect/read/write errors and timeouts)"
+if [[ "$MODE" == mixed && -n "${RPS[sqlite/mixed]:-}" ]]; then
+    echo
+    verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo MISS; fi; }
+    if [[ -n "${RPS[original/mixed]:-}" ]]; then
+        x="$(awk -v a="${RPS[sqlite/mixed]}" -v b="${RPS[original/mixed]}" 'BEGIN { printf "%.1f", a / b }')"
+        echo "SQLite / original: ${x}x (target >= 60x) $(verdict "$x >= 60")"
+    fi
+    echo "SQLite p99: ${P99[sqlite/mixed]} ms (target < 5 ms) $(verdict "${P99[sqlite/mixed]} < 5")"
+fi
