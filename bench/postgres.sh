@@ -211,30 +211,39 @@ read -r EXACT_TASK _ <<<"$EXACT_IDS"
 EXACT_DIR="$TMP/exact"
 mkdir -p "$EXACT_DIR"
 exact_auth="Authorization: Bearer $EXACT_TOKEN"
+# curl_entry LINE...: one request of the curl config; `next` separates it from the one before
+# (a `next` after the last request would make curl want another URL).
+curl_sep=""
+curl_entry() {
+    printf '%s' "$curl_sep"
+    printf '%s\n' "$@"
+    curl_sep=$'next\n'
+}
 {
     # Warm every instance's cache for this user first.
     for base in "${BASES[@]}"; do
-        printf 'url = "%s/api/%s/tasks?limit=500"\nheader = "%s"\noutput = "/dev/null"\nwrite-out = "warm %%{http_code}\\n"\nnext\n' \
-            "$base" "$EXACT_USER" "$exact_auth"
+        curl_entry "url = \"$base/api/$EXACT_USER/tasks?limit=500\"" "header = \"$exact_auth\"" \
+            'output = "/dev/null"' 'write-out = "warm %{http_code}\n"'
     done
     for ((r = 0; r < EXACT_ROUNDS; r++)); do
         w=$((r % INSTANCES))
         if ((r % 2 == 0)); then
-            printf 'url = "%s/api/%s/tasks"\nrequest = "POST"\nheader = "%s"\nheader = "Content-Type: application/json"\n' \
-                "${BASES[$w]}" "$EXACT_USER" "$exact_auth"
-            printf 'data = "{\\"title\\":\\"exact %d\\"}"\noutput = "/dev/null"\nwrite-out = "write %d %%{http_code}\\n"\nnext\n' "$r" "$r"
+            curl_entry "url = \"${BASES[$w]}/api/$EXACT_USER/tasks\"" 'request = "POST"' \
+                "header = \"$exact_auth\"" 'header = "Content-Type: application/json"' \
+                "data = \"{\\\"title\\\":\\\"exact $r\\\"}\"" 'output = "/dev/null"' \
+                "write-out = \"write $r %{http_code}\\n\""
         else
-            completed=$(((r / 2) % 2 == 0 ? 1 : 0))
-            [[ "$completed" == 1 ]] && completed=true || completed=false
-            printf 'url = "%s/api/%s/tasks/%s/complete"\nrequest = "PATCH"\nheader = "%s"\nheader = "Content-Type: application/json"\n' \
-                "${BASES[$w]}" "$EXACT_USER" "$EXACT_TASK" "$exact_auth"
-            printf 'data = "{\\"completed\\":%s}"\noutput = "/dev/null"\nwrite-out = "write %d %%{http_code}\\n"\nnext\n' "$completed" "$r"
+            completed=$([[ $(((r / 2) % 2)) == 0 ]] && echo true || echo false)
+            curl_entry "url = \"${BASES[$w]}/api/$EXACT_USER/tasks/$EXACT_TASK/complete\"" 'request = "PATCH"' \
+                "header = \"$exact_auth\"" 'header = "Content-Type: application/json"' \
+                "data = \"{\\\"completed\\\":$completed}\"" 'output = "/dev/null"' \
+                "write-out = \"write $r %{http_code}\\n\""
         fi
         for ((i = 0; i < INSTANCES; i++)); do
             ((i != w)) || continue
-            printf 'url = "%s/api/%s/tasks?limit=500"\nheader = "%s"\noutput = "%s/%d-%d.json"\n' \
-                "${BASES[$i]}" "$EXACT_USER" "$exact_auth" "$EXACT_DIR" "$r" "$i"
-            printf 'write-out = "read %d %d %%{http_code} %%header{x-total-count}\\n"\nnext\n' "$r" "$i"
+            curl_entry "url = \"${BASES[$i]}/api/$EXACT_USER/tasks?limit=500\"" "header = \"$exact_auth\"" \
+                "output = \"$EXACT_DIR/$r-$i.json\"" \
+                "write-out = \"read $r $i %{http_code} %header{x-total-count}\\n\""
         done
     done
 } >"$TMP/exact.curl"
