@@ -66,10 +66,22 @@ drop_databases() {
     DATABASES=()
 }
 
+# show_error_answers: the servers' log lines of answers that were not 2xx (first ones, and a count
+# per status), to say why a run saw non-2xx.
+show_error_answers() {
+    local f
+    for f in "${SERVER_LOG_FILES[@]}"; do
+        grep -E 'status=[45][0-9][0-9]|WARN|ERROR' "$f" >"$TMP/errors.txt" || continue
+        echo "$BENCH_NAME: ${f##*/}: $(grep -oE 'status=[45][0-9][0-9]' "$TMP/errors.txt" | sort | uniq -c | xargs) ; first lines:" >&2
+        head -n 5 "$TMP/errors.txt" >&2
+    done
+}
+
 bench_cleanup() {
     local status=$? i
     trap - INT TERM
     if [[ $status -ne 0 ]]; then
+        show_error_answers
         for i in "${!SERVER_LOG_FILES[@]}"; do
             if [[ -s "${SERVER_LOG_FILES[$i]}" ]]; then
                 echo "$BENCH_NAME: last lines of ${SERVER_LOG_FILES[$i]##*/}:" >&2
@@ -79,7 +91,11 @@ bench_cleanup() {
     fi
     stop_servers
     drop_databases
-    [[ -n "$TMP" ]] && rm -rf "$TMP"
+    if [[ -n "$TMP" && "${KEEP_TMP:-0}" == 1 ]]; then
+        echo "$BENCH_NAME: KEEP_TMP=1: logs, wrk output and seed files kept in $TMP" >&2
+    elif [[ -n "$TMP" ]]; then
+        rm -rf "$TMP"
+    fi
     exit "$status"
 }
 

@@ -21,6 +21,9 @@
 #                        original  bench/original (uvicorn) on a throw-away PostgreSQL database
 #   TASKGATE_BIN       use this binary instead of building it with `cargo build --release`
 #   DURATION           wrk duration per run                (default 10s)
+#   WARMUP             an unmeasured run of the same mix first, per target (default 2s; 0: none);
+#                      it opens the connection pools and fills the caches, and its non-2xx are
+#                      logged, not fatal
 #   THREADS            wrk threads (mixed)                  (default 2)
 #   CONNECTIONS        wrk connections (mixed)              (default 32)
 #   SPLIT_CONNECTIONS  connections of each wrk (split)      (default 16; one thread each)
@@ -46,6 +49,7 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MODE="${1:-mixed}"
 TARGETS="${TARGETS:-sqlite postgres original}"
 DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-2s}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-32}"
 SPLIT_CONNECTIONS="${SPLIT_CONNECTIONS:-16}"
@@ -105,9 +109,11 @@ ROWS=() # "target/phase", in the order measured
 # start_wrk KEY BASE USERS_FILE MIX THREADS CONNECTIONS: start wrk in the background; sets WRK_PID.
 start_wrk() {
     local key="$1" base="$2" users="$3" mix="$4" threads="$5" connections="$6"
-    log "wrk $key: -t$threads -c$connections -d$DURATION, mix $mix (list,create,toggle %)"
+    local duration="$DURATION"
+    [[ "$key" != */warm-up ]] || duration="$WARMUP"
+    log "wrk $key: -t$threads -c$connections -d$duration, mix $mix (list,create,toggle %)"
     USERS_FILE="$users" MIX="$mix" COUNTS_FILE="$TMP/counts-${key//\//-}.txt" \
-        wrk -t"$threads" -c"$connections" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency \
+        wrk -t"$threads" -c"$connections" -d"$duration" --timeout "$WRK_TIMEOUT" --latency \
         -s "$BENCH_DIR/mixed.lua" "$base" >"$TMP/wrk-${key//\//-}.txt" 2>&1 &
     WRK_PID=$!
 }
@@ -125,7 +131,7 @@ finish_wrk() {
     NON2XX[$key]="$W_NON2XX"
     SOCKET[$key]="$W_SOCKET"
     STATUSES[$key]="$(status_summary "$counts")"
-    ROWS+=("$key")
+    [[ "$key" == */warm-up ]] || ROWS+=("$key")
     log "$key: ${W_RPS} req/s, p50 ${W_P50} ms, p99 ${W_P99} ms, statuses ${STATUSES[$key]}"
     local unparsed
     unparsed="$(awk '$1 == "unparsed_201" { print $2 }' "$counts")"
@@ -148,7 +154,10 @@ check_run() {
     done
     check_totals "${*:-$target seeding}" "$TMP/expected-$target.txt" "$TMP/actual.txt" "$slack"
     for key in "$@"; do
-        if [[ "$target" != original ]] && ((${NON2XX[$key]} + ${SOCKET[$key]} > 0)); then
+        if [[ "$key" == */warm-up ]] && ((${NON2XX[$key]} + ${SOCKET[$key]} > 0)); then
+            log "WARNING: $key (not measured): ${NON2XX[$key]} non-2xx (${STATUSES[$key]}), ${SOCKET[$key]} socket errors"
+            show_error_answers
+        elif [[ "$target" != original ]] && ((${NON2XX[$key]} + ${SOCKET[$key]} > 0)); then
             die "$key: taskgate answered ${NON2XX[$key]} non-2xx (${STATUSES[$key]}), ${SOCKET[$key]} socket errors"
         fi
     done
@@ -180,6 +189,11 @@ for target in $TARGETS; do
     log "$target: seeded $USERS users x $SEED_TASKS tasks through the API in $((SECONDS - started)) s"
     awk -v n="$SEED_TASKS" '{ print $1, n }' "$TOKENS" >"$TMP/expected-$target.txt"
     check_run "$target" 0
+    if [[ "$WARMUP" != 0 && "$WARMUP" != 0s ]]; then
+        start_wrk "$target/warm-up" "$TARGET_BASE" "$users" "$MIX" "$THREADS" "$CONNECTIONS"
+        finish_wrk "$target/warm-up" "$WRK_PID" "$TMP/expected-$target.txt"
+        check_run "$target" "$CONNECTIONS" "$target/warm-up"
+    fi
 
     if [[ "$MODE" == mixed ]]; then
         start_wrk "$target/mixed" "$TARGET_BASE" "$users" "$MIX" "$THREADS" "$CONNECTIONS"
@@ -209,9 +223,9 @@ done
 commit="$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo none)"
 echo
 if [[ "$MODE" == mixed ]]; then
-    echo "taskgate mixed workload: $USERS users x $SEED_TASKS tasks, mix $MIX (list,create,toggle %), wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+    echo "taskgate mixed workload (after a $WARMUP warm-up): $USERS users x $SEED_TASKS tasks, mix $MIX (list,create,toggle %), wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
 else
-    echo "taskgate mixed workload, split: reads (list) and writes (create/toggle 50/50), wrk -t1 -c$SPLIT_CONNECTIONS -d$DURATION each; $USERS users x $SEED_TASKS tasks"
+    echo "taskgate mixed workload, split (after a $WARMUP warm-up of the mix): reads (list) and writes (create/toggle 50/50), wrk -t1 -c$SPLIT_CONNECTIONS -d$DURATION each; $USERS users x $SEED_TASKS tasks"
 fi
 echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores ($(uname -m)), servers and wrk on one machine, commit $commit"
 echo "taskgate: RUST_LOG=$SERVER_LOG, SQLite synchronous=$SYNC; original: $ORIGINAL_WORKERS uvicorn worker(s), access log on"

@@ -11,6 +11,8 @@
 # Environment knobs (all optional):
 #   TASKGATE_BIN       use this binary instead of building it with `cargo build --release`
 #   DURATION           wrk duration per workload            (default 10s)
+#   WARMUP             an unmeasured run of each workload first (default 2s; 0: none); it opens
+#                      the connection pools, and its non-2xx are logged, not fatal
 #   THREADS            wrk threads (one instance, and the original)   (default 2)
 #   CONNECTIONS        wrk connections in all; split over three instances (default 32)
 #   INSTANCES          instances in the multi-instance runs (default 3)
@@ -34,6 +36,7 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$BENCH_DIR/lib.sh"
 
 DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-2s}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-32}"
 INSTANCES="${INSTANCES:-3}"
@@ -99,8 +102,10 @@ ROWS=()
 
 # wrk_start NAME URL THREADS CONNECTIONS SCRIPT: wrk in the background; sets WRK_PID.
 wrk_start() {
-    log "wrk $1: -t$3 -c$4 -d$DURATION $2 ($(basename "$5"))"
-    wrk -t"$3" -c"$4" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency -s "$5" "$2" >"$TMP/wrk-$1.txt" 2>&1 &
+    local duration="$DURATION"
+    [[ "$1" != *warm-up* ]] || duration="$WARMUP"
+    log "wrk $1: -t$3 -c$4 -d$duration $2 ($(basename "$5"))"
+    wrk -t"$3" -c"$4" -d"$duration" --timeout "$WRK_TIMEOUT" --latency -s "$5" "$2" >"$TMP/wrk-$1.txt" 2>&1 &
     WRK_PID=$!
 }
 # wrk_finish NAME PID: wait, fail on errors, record the figures.
@@ -109,6 +114,13 @@ wrk_finish() {
     wait "$2" || { cat "$out" >&2; die "wrk failed for $name"; }
     sed 's/^/    /' "$out" >&2
     parse_wrk "$out"
+    if [[ "$name" == *warm-up* ]]; then
+        if ((W_NON2XX + W_SOCKET > 0)); then
+            log "WARNING: $name (not measured): $W_NON2XX non-2xx, $W_SOCKET socket errors"
+            show_error_answers
+        fi
+        return 0
+    fi
     ((W_NON2XX == 0)) || die "$name: $W_NON2XX non-2xx responses"
     ((W_SOCKET == 0)) || die "$name: $W_SOCKET socket errors"
     RPS[$name]="$W_RPS"
@@ -118,8 +130,18 @@ wrk_finish() {
 }
 
 # measure NAME SCRIPT BASE...: one wrk per base URL at once (the connections split between them),
-# the figures summed (req/s, requests) or the worst (p50, p99) under NAME.
+# the figures summed (req/s, requests) or the worst (p50, p99) under NAME. A warm-up run first.
 measure() {
+    local name="$1" script="$2"
+    shift 2
+    if [[ "$WARMUP" != 0 && "$WARMUP" != 0s ]]; then
+        wrk_all "$name warm-up" "$script" "$@"
+    fi
+    wrk_all "$name" "$script" "$@"
+    ROWS+=("$name")
+    log "$name: ${RPS[$name]} req/s, p50 ${P50[$name]} ms, p99 ${P99[$name]} ms"
+}
+wrk_all() {
     local name="$1" script="$2" n i conns threads pids=() bases
     shift 2
     bases=("$@")
@@ -137,13 +159,12 @@ measure() {
     RPS[$name]=0 P50[$name]=0 P99[$name]=0 REQS[$name]=0
     for ((i = 0; i < n; i++)); do
         wrk_finish "$name.$i" "${pids[$i]}"
+        [[ "$name" != *warm-up* ]] || continue
         RPS[$name]=$((${RPS[$name]} + ${RPS[$name.$i]}))
         REQS[$name]=$((${REQS[$name]} + ${REQS[$name.$i]}))
         P50[$name]="$(awk -v a="${P50[$name]}" -v b="${P50[$name.$i]}" 'BEGIN { printf "%.2f", (b > a ? b : a) }')"
         P99[$name]="$(awk -v a="${P99[$name]}" -v b="${P99[$name.$i]}" 'BEGIN { printf "%.2f", (b > a ? b : a) }')"
     done
-    ROWS+=("$name")
-    log "$name: ${RPS[$name]} req/s, p50 ${P50[$name]} ms, p99 ${P99[$name]} ms"
 }
 
 # --- the original design: W-list ------------------------------------------------------------------
@@ -285,7 +306,7 @@ drop_databases
 # --- the report --------------------------------------------------------------------------------------
 commit="$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo none)"
 echo
-echo "taskgate on PostgreSQL: W-list (GET, $SEED_TASKS tasks) and W-create, wrk -c$CONNECTIONS -d$DURATION" \
+echo "taskgate on PostgreSQL: W-list (GET, $SEED_TASKS tasks) and W-create, wrk -c$CONNECTIONS -d$DURATION after a $WARMUP warm-up" \
     "(one instance: -t$THREADS; $INSTANCES instances: one wrk -t1 each, connections split)"
 echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores ($(uname -m)), PostgreSQL, servers and wrk on one machine, commit $commit"
 echo "taskgate: RUST_LOG=$SERVER_LOG, TASKGATE_DB_MAX_CONNECTIONS=${TASKGATE_DB_MAX_CONNECTIONS:-16 (default)}; original: $ORIGINAL_WORKERS uvicorn worker(s)"
