@@ -200,10 +200,14 @@ start_taskgate() {
 # start_original NAME DB: start the original design (uvicorn, ORIGINAL_WORKERS workers) on database
 # DB; sets SERVER_BASE.
 start_original() {
-    local name="$1" db="$2" pid
+    local name="$1" db="$2" pid url
+    url="postgresql+psycopg://$PG_USER@$PG_HOST:$PG_PORT/$db"
     free_port
+    # The tables first, once: several workers starting on an empty database would race to make them.
+    (cd "$BENCH_DIR/original" && DATABASE_URL="$url" exec "$VENV/bin/python" app.py) </dev/null \
+        >"$TMP/$name-tables.log" 2>&1 || die "$name: creating the tables failed: $(tail -n 5 "$TMP/$name-tables.log")"
     (cd "$BENCH_DIR/original" &&
-        DATABASE_URL="postgresql+psycopg://$PG_USER@$PG_HOST:$PG_PORT/$db" \
+        DATABASE_URL="$url" \
             exec "$VENV/bin/uvicorn" app:app --host 127.0.0.1 --port "$FREE_PORT" \
             --workers "$ORIGINAL_WORKERS") </dev/null >"$TMP/$name.log" 2>&1 &
     pid=$!

@@ -6,10 +6,11 @@ BETTER_AUTH_SECRET. Written the way a typical FastAPI + SQLModel app is written,
 the point is to measure what taskgate replaced.
 
 Environment: DATABASE_URL (postgresql+psycopg://user@host:port/db), BETTER_AUTH_SECRET.
-Run: uvicorn app:app --host 127.0.0.1 --port 8000
+Run: python app.py (creates the tables), then uvicorn app:app --host 127.0.0.1 --port 8000
 """
 
 import os
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Annotated, Optional
 
@@ -72,7 +73,19 @@ class ApiError(HTTPException):
         self.error_code = error_code
 
 
-app = FastAPI(title="Todo API")
+def create_tables() -> None:
+    SQLModel.metadata.create_all(engine)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    # With several uvicorn workers on an empty database these race (CREATE TABLE twice), so the
+    # benchmarks run `python app.py` once first; here the tables already exist and nothing happens.
+    create_tables()
+    yield
+
+
+app = FastAPI(title="Todo API", lifespan=lifespan)
 
 
 @app.exception_handler(HTTPException)
@@ -143,11 +156,6 @@ def get_user_task(session: Session, user_id: str, task_id: int) -> Task:
 # --- routes ---------------------------------------------------------------------------------
 
 
-@app.on_event("startup")
-def create_tables() -> None:
-    SQLModel.metadata.create_all(engine)
-
-
 @app.get("/health")
 def health() -> dict:
     return {"status": "ok"}
@@ -212,3 +220,7 @@ def toggle_complete(user_id: UserDep, task_id: int, session: SessionDep):
     session.commit()
     session.refresh(task)
     return task
+
+
+if __name__ == "__main__":
+    create_tables()
