@@ -24,6 +24,7 @@
 #   WRK_TIMEOUT        wrk --timeout                        (default 10s)
 #   SKIP_ORIGINAL=1    do not run the original (no Python needed; no ratio)
 #   STRICT=1           exit non-zero when a target is missed (correctness failures always do)
+#   KEEP_TMP=1         keep the temp dir (servers' logs, wrk output) and say where
 #   PORT               first port to try                    (default 18080; free ones are probed)
 #   PG_HOST PG_PORT PG_USER PG_ADMIN_DB   PostgreSQL, trust auth (default 127.0.0.1 5432 postgres test)
 #
