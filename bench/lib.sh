@@ -33,6 +33,7 @@ TMP=""
 SERVER_PIDS=() # every server this run started
 SERVER_LOG_FILES=() # and its log, same index
 DATABASES=()   # every PostgreSQL database this run created
+WRK_PIDS=()    # wrk processes running in the background (removed once waited for)
 
 # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5 s; reaps it.
 stop_pid() {
@@ -77,9 +78,21 @@ show_error_answers() {
     done
 }
 
+# wrk_started PID / wrk_waited PID: track background wrk processes, so a failure stops them too.
+wrk_started() { WRK_PIDS+=("$1"); }
+wrk_waited() {
+    local i
+    for i in "${!WRK_PIDS[@]}"; do
+        [[ "${WRK_PIDS[$i]}" != "$1" ]] || unset 'WRK_PIDS[i]'
+    done
+}
+
 bench_cleanup() {
     local status=$? i
     trap - INT TERM
+    for i in "${WRK_PIDS[@]}"; do
+        stop_pid "$i"
+    done
     if [[ $status -ne 0 ]]; then
         show_error_answers
         for i in "${!SERVER_LOG_FILES[@]}"; do

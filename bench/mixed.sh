@@ -119,12 +119,14 @@ start_wrk() {
         wrk -t"$threads" -c"$connections" -d"$duration" --timeout "$WRK_TIMEOUT" --latency \
         -s "$BENCH_DIR/mixed.lua" "$base" >"$TMP/wrk-${key//\//-}.txt" 2>&1 &
     WRK_PID=$!
+    wrk_started "$WRK_PID"
 }
 
 # finish_wrk KEY PID EXPECTED: wait for wrk, record its figures, add its 201s to EXPECTED.
 finish_wrk() {
     local key="$1" pid="$2" expected="$3" file="$TMP/wrk-${1//\//-}.txt" counts="$TMP/counts-${1//\//-}.txt"
-    wait "$pid" || { cat "$file" >&2; die "wrk failed for $key"; }
+    wait "$pid" || { wrk_waited "$pid"; cat "$file" >&2; die "wrk failed for $key"; }
+    wrk_waited "$pid"
     sed 's/^/    /' "$file" >&2
     [[ -s "$counts" ]] || die "$key: mixed.lua wrote no counts"
     parse_wrk "$file"
