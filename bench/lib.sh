@@ -33,7 +33,7 @@ TMP=""
 SERVER_PIDS=() # every server this run started
 SERVER_LOG_FILES=() # and its log, same index
 DATABASES=()   # every PostgreSQL database this run created
-WRK_PIDS=()    # wrk processes running in the background (removed once waited for)
+BG_PIDS=()     # wrk and samplers running in the background (removed once waited for)
 
 # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5 s; reaps it.
 stop_pid() {
@@ -78,19 +78,20 @@ show_error_answers() {
     done
 }
 
-# wrk_started PID / wrk_waited PID: track background wrk processes, so a failure stops them too.
-wrk_started() { WRK_PIDS+=("$1"); }
-wrk_waited() {
+# bg_started PID / bg_waited PID: track background processes (wrk, samplers), so a failure stops
+# them too.
+bg_started() { BG_PIDS+=("$1"); }
+bg_waited() {
     local i
-    for i in "${!WRK_PIDS[@]}"; do
-        [[ "${WRK_PIDS[$i]}" != "$1" ]] || unset 'WRK_PIDS[i]'
+    for i in "${!BG_PIDS[@]}"; do
+        [[ "${BG_PIDS[$i]}" != "$1" ]] || unset 'BG_PIDS[i]'
     done
 }
 
 bench_cleanup() {
     local status=$? i
     trap - INT TERM
-    for i in "${WRK_PIDS[@]}"; do
+    for i in "${BG_PIDS[@]}"; do
         stop_pid "$i"
     done
     if [[ $status -ne 0 ]]; then
@@ -196,16 +197,24 @@ wait_healthy() {
 
 # --- servers ---------------------------------------------------------------------------------------
 # Servers run with $TMP as the working directory, so that a .env in the repo cannot leak in.
-# start_taskgate NAME DATABASE_URL: start taskgate on a free port; sets SERVER_BASE.
+# start_taskgate NAME DATABASE_URL: start taskgate on a free port; sets SERVER_BASE, and with
+# METRICS=1 METRICS_BASE (its Prometheus listener, on another free port; else empty).
 start_taskgate() {
-    local name="$1" url="$2" pid
+    local name="$1" url="$2" pid port extra_env=()
     free_port
-    (cd "$TMP" && TASKGATE_LISTEN="127.0.0.1:$FREE_PORT" DATABASE_URL="$url" RUST_LOG="$SERVER_LOG" \
-        exec "$BIN" serve) </dev/null >"$TMP/$name.log" 2>&1 &
+    port="$FREE_PORT"
+    METRICS_BASE=""
+    if [[ "${METRICS:-0}" == 1 ]]; then
+        free_port
+        METRICS_BASE="http://127.0.0.1:$FREE_PORT"
+        extra_env+=("TASKGATE_METRICS_LISTEN=127.0.0.1:$FREE_PORT")
+    fi
+    (cd "$TMP" && exec env TASKGATE_LISTEN="127.0.0.1:$port" DATABASE_URL="$url" RUST_LOG="$SERVER_LOG" \
+        "${extra_env[@]}" "$BIN" serve) </dev/null >"$TMP/$name.log" 2>&1 &
     pid=$!
     SERVER_PIDS+=("$pid")
     SERVER_LOG_FILES+=("$TMP/$name.log")
-    SERVER_BASE="http://127.0.0.1:$FREE_PORT"
+    SERVER_BASE="http://127.0.0.1:$port"
     wait_healthy "$name" "$pid" "$SERVER_BASE/healthz"
     log "$name is up at $SERVER_BASE (pid $pid)"
 }
@@ -353,4 +362,25 @@ parse_wrk() {
 # status_summary COUNTS: "201:n 200:n ..." from a mixed.lua counts file.
 status_summary() {
     awk '$1 == "status" { printf "%s%s:%s", sep, $2, $3; sep = " " }' "$1"
+}
+
+# --- server metrics (METRICS=1) --------------------------------------------------------------------
+# metric BASE NAME: the value of an unlabelled metric (0 when taskgate has not reported it yet).
+metric() {
+    curl -s --max-time 2 "$1/metrics" | awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }'
+}
+
+# sample_writer_queue BASE FILE: until killed, read taskgate_db_writer_queue every 0.1 s and keep
+# the largest value seen in FILE (started in the background).
+sample_writer_queue() {
+    local base="$1" file="$2" max=0 v
+    echo 0 >"$file"
+    while :; do
+        v="$(metric "$base" taskgate_db_writer_queue)"
+        if ((v > max)); then
+            max=$v
+            echo "$max" >"$file"
+        fi
+        sleep 0.1
+    done
 }

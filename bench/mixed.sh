@@ -35,6 +35,9 @@
 #   SERVER_LOG         taskgate's RUST_LOG                  (default info: the access log is on)
 #   ORIGINAL_WORKERS   uvicorn workers of the original      (default 1)
 #   WRK_TIMEOUT        wrk --timeout                        (default 10s)
+#   METRICS=1          taskgate serves Prometheus metrics on another port; per phase the script
+#                      reports the list cache's hit rate and the largest SQLite writer queue seen
+#                      (sampled every 0.1 s). Off by default: the figures are measured without it
 #   STRICT=1           exit non-zero when a target is missed (mixed mode; correctness failures always do)
 #   KEEP_TMP=1         keep the temp dir (servers' logs, wrk output, seed files) and say where
 #   PORT               first port to try                    (default 18080; free ones are probed)
@@ -106,7 +109,7 @@ log "minting $USERS HS256 tokens with taskgate token"
 mint_tokens "$USERS" "$TOKENS"
 
 # --- wrk -------------------------------------------------------------------------------------------
-declare -A RPS P50 P99 NON2XX SOCKET STATUSES
+declare -A RPS P50 P99 NON2XX SOCKET STATUSES HIT_RATE QUEUE_MAX
 ROWS=() # "target/phase", in the order measured
 
 # start_wrk KEY BASE USERS_FILE MIX THREADS CONNECTIONS: start wrk in the background; sets WRK_PID.
@@ -119,14 +122,14 @@ start_wrk() {
         wrk -t"$threads" -c"$connections" -d"$duration" --timeout "$WRK_TIMEOUT" --latency \
         -s "$BENCH_DIR/mixed.lua" "$base" >"$TMP/wrk-${key//\//-}.txt" 2>&1 &
     WRK_PID=$!
-    wrk_started "$WRK_PID"
+    bg_started "$WRK_PID"
 }
 
 # finish_wrk KEY PID EXPECTED: wait for wrk, record its figures, add its 201s to EXPECTED.
 finish_wrk() {
     local key="$1" pid="$2" expected="$3" file="$TMP/wrk-${1//\//-}.txt" counts="$TMP/counts-${1//\//-}.txt"
-    wait "$pid" || { wrk_waited "$pid"; cat "$file" >&2; die "wrk failed for $key"; }
-    wrk_waited "$pid"
+    wait "$pid" || { bg_waited "$pid"; cat "$file" >&2; die "wrk failed for $key"; }
+    bg_waited "$pid"
     sed 's/^/    /' "$file" >&2
     [[ -s "$counts" ]] || die "$key: mixed.lua wrote no counts"
     parse_wrk "$file"
@@ -142,6 +145,30 @@ finish_wrk() {
     unparsed="$(awk '$1 == "unparsed_201" { print $2 }' "$counts")"
     [[ "$unparsed" == 0 ]] || die "$key: $unparsed answers 201 named no user_id"
     add_created "$expected" "$counts"
+}
+
+# phase_begin: with METRICS=1 (taskgate targets), note the list cache's counters and start sampling
+# the writer queue.
+phase_begin() {
+    [[ -n "$METRICS_BASE" ]] || return 0
+    hits_before="$(metric "$METRICS_BASE" taskgate_list_cache_hits_total)"
+    misses_before="$(metric "$METRICS_BASE" taskgate_list_cache_misses_total)"
+    sample_writer_queue "$METRICS_BASE" "$TMP/queue-max.txt" &
+    sampler_pid=$!
+    bg_started "$sampler_pid"
+}
+# phase_end KEY...: record the list cache's hit rate and the writer queue's maximum for the phase.
+phase_end() {
+    [[ -n "$METRICS_BASE" ]] || return 0
+    stop_pid "$sampler_pid"
+    bg_waited "$sampler_pid"
+    local hits misses key
+    hits=$(($(metric "$METRICS_BASE" taskgate_list_cache_hits_total) - hits_before))
+    misses=$(($(metric "$METRICS_BASE" taskgate_list_cache_misses_total) - misses_before))
+    for key in "$@"; do
+        HIT_RATE[$key]="$(awk -v h="$hits" -v m="$misses" 'BEGIN { if (h + m == 0) print "-"; else printf "%.1f %%", 100 * h / (h + m) }')"
+        QUEUE_MAX[$key]="$(cat "$TMP/queue-max.txt")"
+    done
 }
 
 # check_run TARGET SLACK KEY... : the correctness checks after a wrk run (or two at once) on TARGET;
@@ -172,6 +199,7 @@ check_run() {
 # --- one target at a time --------------------------------------------------------------------------
 for target in $TARGETS; do
     TARGET_DB=""
+    METRICS_BASE="" # start_taskgate sets it with METRICS=1
     case "$target" in
         sqlite)
             start_taskgate "taskgate-sqlite" "sqlite://$TMP/mixed.db"
@@ -201,23 +229,31 @@ for target in $TARGETS; do
     fi
 
     if [[ "$MODE" == mixed ]]; then
+        phase_begin
         start_wrk "$target/mixed" "$TARGET_BASE" "$users" "$MIX" "$THREADS" "$CONNECTIONS"
         finish_wrk "$target/mixed" "$WRK_PID" "$TMP/expected-$target.txt"
+        phase_end "$target/mixed"
         check_run "$target" "$CONNECTIONS" "$target/mixed"
     else
         # Reads alone, writes alone, then both at once: the issue's stall shows in the last.
+        phase_begin
         start_wrk "$target/reads-alone" "$TARGET_BASE" "$users" 100,0,0 1 "$SPLIT_CONNECTIONS"
         finish_wrk "$target/reads-alone" "$WRK_PID" "$TMP/expected-$target.txt"
+        phase_end "$target/reads-alone"
         check_run "$target" "$SPLIT_CONNECTIONS" "$target/reads-alone"
+        phase_begin
         start_wrk "$target/writes-alone" "$TARGET_BASE" "$users" 0,50,50 1 "$SPLIT_CONNECTIONS"
         finish_wrk "$target/writes-alone" "$WRK_PID" "$TMP/expected-$target.txt"
+        phase_end "$target/writes-alone"
         check_run "$target" "$SPLIT_CONNECTIONS" "$target/writes-alone"
+        phase_begin
         start_wrk "$target/reads-beside" "$TARGET_BASE" "$users" 100,0,0 1 "$SPLIT_CONNECTIONS"
         reads_pid=$WRK_PID
         start_wrk "$target/writes-beside" "$TARGET_BASE" "$users" 0,50,50 1 "$SPLIT_CONNECTIONS"
         writes_pid=$WRK_PID
         finish_wrk "$target/reads-beside" "$reads_pid" "$TMP/expected-$target.txt"
         finish_wrk "$target/writes-beside" "$writes_pid" "$TMP/expected-$target.txt"
+        phase_end "$target/reads-beside" "$target/writes-beside"
         check_run "$target" $((2 * SPLIT_CONNECTIONS)) "$target/reads-beside" "$target/writes-beside"
     fi
     stop_servers
@@ -247,6 +283,15 @@ for key in "${ROWS[@]}"; do
     row "$key" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${NON2XX[$key]}" "${SOCKET[$key]}" "${STATUSES[$key]}" "$ratio"
 done
 echo "(statuses: as counted by mixed.lua; socket: wrk's connect/read/write errors and timeouts)"
+if [[ "${METRICS:-0}" == 1 ]]; then
+    echo
+    echo "server metrics (METRICS=1), per phase (the two beside phases share one server):"
+    for key in "${ROWS[@]}"; do
+        [[ -n "${HIT_RATE[$key]:-}" ]] || continue
+        printf '  %-26s list cache hits %8s, SQLite writer queue at most %s (sampled every 0.1 s)\n' \
+            "$key" "${HIT_RATE[$key]}" "${QUEUE_MAX[$key]}"
+    done
+fi
 verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo MISS; fi; }
 MISSED=0
 if [[ "$MODE" == mixed && -n "${RPS[sqlite/mixed]:-}" ]]; then

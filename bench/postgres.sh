@@ -108,13 +108,13 @@ wrk_start() {
     log "wrk $1: -t$3 -c$4 -d$duration $2 ($(basename "$5"))"
     wrk -t"$3" -c"$4" -d"$duration" --timeout "$WRK_TIMEOUT" --latency -s "$5" "$2" >"$TMP/wrk-$1.txt" 2>&1 &
     WRK_PID=$!
-    wrk_started "$WRK_PID"
+    bg_started "$WRK_PID"
 }
 # wrk_finish NAME PID: wait, fail on errors, record the figures.
 wrk_finish() {
     local name="$1" out="$TMP/wrk-$1.txt"
-    wait "$2" || { wrk_waited "$2"; cat "$out" >&2; die "wrk failed for $name"; }
-    wrk_waited "$2"
+    wait "$2" || { bg_waited "$2"; cat "$out" >&2; die "wrk failed for $name"; }
+    bg_waited "$2"
     sed 's/^/    /' "$out" >&2
     parse_wrk "$out"
     if [[ "$name" == *warm-up* ]]; then
