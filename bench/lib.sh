@@ -206,6 +206,7 @@ start_taskgate() {
     METRICS_BASE=""
     if [[ "${METRICS:-0}" == 1 ]]; then
         free_port
+        # shellcheck disable=SC2034 # read by the sourcing script
         METRICS_BASE="http://127.0.0.1:$FREE_PORT"
         extra_env+=("TASKGATE_METRICS_LISTEN=127.0.0.1:$FREE_PORT")
     fi
@@ -323,6 +324,7 @@ check_totals() {
             else if (surplus > slack) printf " %d more tasks than creates answered 201, more than the %d requests wrk can leave in flight", surplus, slack
         }' "$expected" "$actual")"
     [[ -z "$wrong" ]] || die "$name: task counts are wrong after the run:$wrong"
+    # shellcheck disable=SC2034 # read by the sourcing script
     SURPLUS="$(awk 'NR == FNR { want[$1] = $2; next } { s += $2 - want[$1] } END { print s + 0 }' "$expected" "$actual")"
     cp "$actual" "$expected"
 }
