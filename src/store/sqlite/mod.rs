@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::ffi::c_int;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -120,8 +120,19 @@ pub struct SqliteDb {
     _owner_lock: File,
     /// Every store that changes an owner's tasks raises the owner's list version here.
     pub(super) versions: Arc<Versions>,
+    checkpoints: Arc<CheckpointState>,
+}
+
+/// What the writer and the checkpointer share.
+#[derive(Default)]
+struct CheckpointState {
     /// Checkpoints the checkpointer thread has run.
-    checkpoints: Arc<AtomicU64>,
+    done: AtomicU64,
+    /// The checkpointer has copied the WAL up to where it stood when it began; the writer copies
+    /// what was committed since (a few frames) after its next commit. SQLite starts the WAL over
+    /// only at a write that begins once all of it has been copied, which under steady writes the
+    /// checkpointer alone never sees.
+    tail_left: AtomicBool,
 }
 
 /// Owners' list versions in memory, so that checking a cached page costs no read. Exact because
@@ -164,18 +175,19 @@ impl SqliteDb {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)?;
         migrate(&mut conn)?;
-        let checkpoints = Arc::new(AtomicU64::new(0));
+        let checkpoints = Arc::new(CheckpointState::default());
         let checkpoint_conn = open_connection(&options, false)?;
         // One pending wake-up is enough: a checkpoint copies everything committed before it.
         let (wake, woken) = std_mpsc::sync_channel(1);
-        let counter = checkpoints.clone();
+        let state = checkpoints.clone();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || run_checkpointer(checkpoint_conn, woken, counter))
+            .spawn(move || run_checkpointer(checkpoint_conn, woken, &state))
             .map_err(|e| StoreError::internal(format!("cannot start the checkpointer: {e}")))?;
         // Replaces SQLite's automatic checkpoint on this connection (it is a WAL hook too).
+        let state = checkpoints.clone();
         conn.wal_hook(Some(move |wal: &mut Wal, pages: c_int| {
-            after_commit(wal, pages, &wake);
+            after_commit(wal, pages, &wake, &state);
             Ok(())
         }))?;
         let (writer, queue) = mpsc::channel(WRITE_QUEUE);
@@ -285,7 +297,7 @@ impl SqliteDb {
             Gauge { name: "taskgate_db_idle_readers", value: readers as f64 },
             Gauge {
                 name: "taskgate_db_checkpoints",
-                value: self.checkpoints.load(Ordering::Relaxed) as f64,
+                value: self.checkpoints.done.load(Ordering::Relaxed) as f64,
             },
         ]
     }
@@ -367,28 +379,47 @@ fn run_writer(conn: Connection, mut queue: mpsc::Receiver<WriteJob>) {
 
 /// Runs on the writer after each commit, with the WAL's size in pages. It must not fail: an error
 /// here would report a transaction that did commit as failed.
-fn after_commit(wal: &mut Wal, pages: c_int, checkpointer: &std_mpsc::SyncSender<()>) {
-    if pages >= WAL_LIMIT_PAGES {
-        if let Err(e) = wal.checkpoint_v2(CheckpointMode::PASSIVE) {
-            tracing::warn!(error = %e, pages, "the writer could not checkpoint a full WAL");
+fn after_commit(
+    wal: &mut Wal,
+    pages: c_int,
+    checkpointer: &std_mpsc::SyncSender<()>,
+    state: &CheckpointState,
+) {
+    if pages < CHECKPOINT_PAGES {
+        return;
+    }
+    // Copying a checkpoint's leftovers takes the writer little; a WAL past its limit means the
+    // checkpointer cannot keep up, and the writer slowing down is the back-pressure.
+    if state.tail_left.swap(false, Ordering::AcqRel) || pages >= WAL_LIMIT_PAGES {
+        match wal.checkpoint_v2(CheckpointMode::PASSIVE) {
+            Ok(_) => {}
+            // The checkpointer is at it already.
+            Err(e) if e.sqlite_error_code() == Some(SqliteCode::DatabaseBusy) => {}
+            Err(e) => tracing::warn!(error = %e, pages, "the writer could not checkpoint the WAL"),
         }
-    } else if pages >= CHECKPOINT_PAGES {
+    } else {
         // Full means a wake-up is already pending; closed means the database is closing.
         let _ = checkpointer.try_send(());
     }
 }
 
 /// Copies committed pages from the WAL into the database file whenever the writer says the WAL
-/// has grown, without blocking the writer (a passive checkpoint takes no lock writers need); SQLite
-/// starts the WAL over at the first write after a checkpoint that copied it all. Ends with the
-/// writer's connection, which holds the other end of `woken`.
-fn run_checkpointer(conn: Connection, woken: std_mpsc::Receiver<()>, checkpoints: Arc<AtomicU64>) {
+/// has grown, without blocking the writer (a passive checkpoint takes no lock writers need). Ends
+/// with the writer's connection, which holds the other end of `woken`.
+fn run_checkpointer(conn: Connection, woken: std_mpsc::Receiver<()>, state: &CheckpointState) {
     while woken.recv().is_ok() {
         match conn.wal_checkpoint_v2(rusqlite::DEFAULT_NAME, CheckpointMode::PASSIVE) {
             Ok(_) => {
-                checkpoints.fetch_add(1, Ordering::Relaxed);
+                state.done.fetch_add(1, Ordering::Relaxed);
+                // Whatever was committed while this ran is left for the writer (from its next
+                // commit on it no longer wakes this thread); a wake-up queued before that would
+                // only race it.
+                state.tail_left.store(true, Ordering::Release);
+                while woken.try_recv().is_ok() {}
             }
-            Err(e) => tracing::warn!(error = %e, "a WAL checkpoint failed; the next commit retries"),
+            Err(e) => {
+                tracing::warn!(error = %e, "a WAL checkpoint failed; the next commit retries")
+            }
         }
     }
 }
@@ -551,6 +582,35 @@ mod tests {
         assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_starts_over_under_steady_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(options(&dir)).unwrap();
+        db.write(|conn| Ok(conn.execute_batch("CREATE TABLE filler (data BLOB)")?)).await.unwrap();
+        // 8 writers x 60 writes x 64 KiB = 30 MiB through the WAL, with writes arriving while
+        // every checkpoint runs. Were the WAL never started over, it would hold all of it.
+        let writers: Vec<_> = (0..8)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    for _ in 0..60 {
+                        db.write(|conn| {
+                            Ok(conn.execute("INSERT INTO filler VALUES (zeroblob(65536))", [])?)
+                        })
+                        .await
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        let wal = dir.path().join("t.db-wal");
+        let wal_bytes = std::fs::metadata(&wal).unwrap().len();
+        assert!(wal_bytes < 16 << 20, "the WAL grew to {wal_bytes} bytes");
+    }
+
     #[tokio::test]
     async fn a_grown_wal_is_checkpointed_by_the_checkpointer_not_inside_the_writers_commit() {
         let dir = tempfile::tempdir().unwrap();
@@ -565,12 +625,15 @@ mod tests {
         .unwrap();
         // Had SQLite's automatic checkpoint run inside the commit, the counter would stay at 0.
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while db.checkpoints.load(Ordering::Relaxed) == 0 {
+        while db.checkpoints.done.load(Ordering::Relaxed) == 0 {
             assert!(std::time::Instant::now() < deadline, "no checkpoint within 10 s");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let copied = std::fs::metadata(&db.options.path).unwrap().len();
-        assert!(copied >= blob_bytes as u64, "the database file holds {copied} bytes after the checkpoint");
+        assert!(
+            copied >= blob_bytes as u64,
+            "the database file holds {copied} bytes after the checkpoint"
+        );
         let checkpoints = db.gauges().into_iter().find(|g| g.name == "taskgate_db_checkpoints");
         assert!(checkpoints.is_some_and(|g| g.value >= 1.0));
     }

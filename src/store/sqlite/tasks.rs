@@ -305,22 +305,34 @@ fn read_page(conn: &Connection, owner: &Owner, page: PageRequest) -> rusqlite::R
     Ok(TaskPage::new(tasks, total, next, version))
 }
 
+/// Pages of at most this many rows (the default size) are read on the calling thread: a hop to a
+/// blocking thread costs more than reading them, and under load the hop's extra thread competes
+/// with the writer for the CPU. Larger pages are read on a blocking thread.
+const INLINE_PAGE_ROWS: u32 = crate::tasks::DEFAULT_PAGE_SIZE;
+
+/// One read transaction: the rows, the total and the version of one snapshot.
+fn read_snapshot(
+    conn: &Connection,
+    owner: &Owner,
+    page: PageRequest,
+) -> Result<TaskPage, StoreError> {
+    conn.execute_batch("BEGIN")?;
+    let found = read_page(conn, owner, page);
+    let ended = conn.execute_batch(if found.is_ok() { "COMMIT" } else { "ROLLBACK" });
+    let found = found?;
+    ended?;
+    Ok(found)
+}
+
 #[async_trait]
 impl TaskStore for SqliteTaskStore {
     async fn list(&self, owner: &UserId, page: PageRequest) -> Result<Arc<TaskPage>, StoreError> {
         let owner = Owner::of(owner);
-        let found = self
-            .db
-            .read_blocking(move |conn| {
-                // One read transaction: the rows, the total and the version of one snapshot.
-                conn.execute_batch("BEGIN")?;
-                let found = read_page(conn, &owner, page);
-                let ended = conn.execute_batch(if found.is_ok() { "COMMIT" } else { "ROLLBACK" });
-                let found = found?;
-                ended?;
-                Ok(found)
-            })
-            .await?;
+        let found = if page.limit <= INLINE_PAGE_ROWS {
+            self.db.read(|conn| read_snapshot(conn, &owner, page))?
+        } else {
+            self.db.read_blocking(move |conn| read_snapshot(conn, &owner, page)).await?
+        };
         Ok(Arc::new(found))
     }
 
