@@ -5,7 +5,6 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, patch};
 use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -36,7 +35,6 @@ use crate::http::MAX_BODY_BYTES;
 use crate::openapi::ApiDoc;
 use crate::serve::{ConnectionLimits, serve};
 use crate::store::{DynTaskStore, StoreError};
-use crate::tasks::handlers;
 
 /// What every handler and extractor can reach.
 #[derive(Clone)]
@@ -253,14 +251,6 @@ pub fn router(
     accounts: AccountsState,
     settings: &Settings,
 ) -> Result<Router, ConfigError> {
-    let api = Router::new()
-        .route("/api/{user_id}/tasks", get(handlers::list_tasks).post(handlers::create_task))
-        .route(
-            "/api/{user_id}/tasks/{id}",
-            get(handlers::get_task).put(handlers::replace_task).delete(handlers::delete_task),
-        )
-        .route("/api/{user_id}/tasks/{id}/complete", patch(handlers::complete_task));
-
     // Work beyond the concurrency limit is refused at once (503) rather than queued until it
     // times out. Health checks stay outside it, so a saturated instance still says it is alive.
     // One limit for the whole service: the auth routes' copy shares its permits.
@@ -285,9 +275,8 @@ pub fn router(
             .layer(concurrency),
     );
     let limited = Router::new()
-        .merge(api)
+        .merge(crate::tasks::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
-        .fallback(not_found)
         .layer(shed);
 
     let edge = EdgeLayer::new(EdgeConfig {
@@ -309,12 +298,14 @@ pub fn router(
         .option_layer((!origins.is_empty()).then(|| cors(origins)))
         // The edge refuses declared sizes and times bodies; this bounds what extractors buffer.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    // The app's fallback answers every path no route takes: the app's own pages, or a bare 404
+    // that the edge gives the JSON body of the API the path belongs to.
     Ok(Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+        .merge(health::router())
         .merge(limited)
         .with_state(state)
         .merge(auth)
+        .merge(crate::web::router())
         .layer(stack))
 }
 
@@ -332,8 +323,4 @@ fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
         ])
         .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
         .max_age(Duration::from_secs(600))
-}
-
-async fn not_found() -> ApiError {
-    ApiError::not_found()
 }
