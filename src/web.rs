@@ -42,10 +42,10 @@ macro_rules! file {
     };
 }
 
-const INDEX: File = file!("index.html", HTML);
+static INDEX: File = file!("index.html", HTML);
 
 /// Everything under `/assets/`.
-const ASSETS: [File; 12] = [
+static ASSETS: [File; 12] = [
     file!("app.js", JS),
     file!("api.js", JS),
     file!("router.js", JS),

@@ -4,11 +4,11 @@ import { html, useEffect, useRef, useState } from "./vendor/preact-htm.module.js
 import { auth } from "./api.js";
 import { Alert, Field, Page, announce, errorsFrom, focusFirstError, useForm } from "./ui.js";
 
-export function Account({ user, sessionId, onUserChanged, onSignedOut }) {
+export function Account({ user, sessionId, onUserChanged, onSessionReplaced, onSignedOut }) {
   return html`<${Page} title="Account">
     <p class="muted">Signed in as <strong>${user.email}</strong></p>
     <${Profile} user=${user} onUserChanged=${onUserChanged} />
-    <${PasswordForm} />
+    <${PasswordForm} onSessionReplaced=${onSessionReplaced} />
     <${Sessions} sessionId=${sessionId} onSignedOut=${onSignedOut} />
   <//>`;
 }
@@ -51,7 +51,7 @@ function passwordField(code) {
   return null;
 }
 
-function PasswordForm() {
+function PasswordForm({ onSessionReplaced }) {
   const { values, setValues, bind } = useForm({ currentPassword: "", newPassword: "" });
   const [revokeOthers, setRevokeOthers] = useState(true);
   const [errors, setErrors] = useState({ fields: {}, form: null });
@@ -65,6 +65,8 @@ function PasswordForm() {
       await auth.changePassword({ ...values, revokeOtherSessions: revokeOthers });
       setValues({ currentPassword: "", newPassword: "" });
       announce(revokeOthers ? "Password changed. Your other devices are signed out." : "Password changed.");
+      // Signing the others out started a new session for this device.
+      if (revokeOthers) onSessionReplaced();
     } catch (error) {
       if (error.status === 401) return;
       const found = errorsFrom(error, passwordField);

@@ -81,7 +81,8 @@ function App() {
     page = html`<${TaskList} key=${signedIn.sessionId} />`;
   } else if (where.path === "/account" && signedIn.user) {
     page = html`<${Account} key=${signedIn.sessionId} user=${signedIn.user} sessionId=${signedIn.sessionId}
-      onUserChanged=${(user) => setSignedIn((before) => ({ ...before, user }))} onSignedOut=${signOut} />`;
+      onUserChanged=${(user) => setSignedIn((before) => ({ ...before, user }))} onSessionReplaced=${checkSession}
+      onSignedOut=${signOut} />`;
   } else if (isPrivate || where.path === "/sign-in" || where.path === "/sign-up") {
     page = null; // a redirect is under way
   } else {
