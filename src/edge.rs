@@ -368,7 +368,9 @@ fn plain_error(response: Response) -> Response {
     }
     let (mut parts, _) = response.into_parts();
     let reason = parts.status.canonical_reason().unwrap_or("Error");
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(reason))
 }

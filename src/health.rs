@@ -1,10 +1,10 @@
 //! Liveness and readiness: `/healthz` (the process answers) and `/readyz` (the database does).
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use axum::http::header;
 use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -69,7 +69,8 @@ struct Tagged {
 fn tagged(file: &'static File) -> Tagged {
     let digest = Sha256::digest(file.bytes);
     let hex: String = digest[..12].iter().map(|byte| format!("{byte:02x}")).collect();
-    let etag = HeaderValue::from_str(&format!("\"{hex}\"")).unwrap_or(HeaderValue::from_static("\"\""));
+    let etag =
+        HeaderValue::from_str(&format!("\"{hex}\"")).unwrap_or(HeaderValue::from_static("\"\""));
     Tagged { file, etag }
 }
 

@@ -39,7 +39,8 @@ async fn assert_app_page(response: Response) -> String {
 async fn the_root_and_every_app_path_answer_the_app_page_under_the_page_csp() {
     let app = spawn_app().await;
     let root = assert_app_page(get(&app, "/").await).await;
-    for path in ["/tasks", "/sign-in?next=%2Ftasks", "/account", "/no/such/page", "/apiary", "/docsearch"]
+    for path in
+        ["/tasks", "/sign-in?next=%2Ftasks", "/account", "/no/such/page", "/apiary", "/docsearch"]
     {
         assert_eq!(assert_app_page(get(&app, path).await).await, root, "{path}");
     }
@@ -168,5 +169,8 @@ async fn the_task_api_and_health_keep_their_json_and_api_csp() {
     assert_eq!(health.headers()[CONTENT_TYPE], "application/json");
     let docs = get(&app, "/docs/").await;
     assert_eq!(docs.status(), 200);
-    assert!(header(docs.headers(), "content-security-policy").contains("style-src 'self' 'unsafe-inline'"));
+    assert!(
+        header(docs.headers(), "content-security-policy")
+            .contains("style-src 'self' 'unsafe-inline'")
+    );
 }
