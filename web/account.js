@@ -37,8 +37,14 @@ function Profile({ user, onUserChanged }) {
   return html`<section class="card stack" aria-labelledby="profile-heading">
     <h2 id="profile-heading">Profile</h2>
     <form class="stack" ref=${formRef} onSubmit=${onSubmit} novalidate>
-      <${Field} id="profile-name" label="Name" autocomplete="name" maxlength="255" error=${errors.fields.name}
-        ...${bind("name")} />
+      <${Field}
+        id="profile-name"
+        label="Name"
+        autocomplete="name"
+        maxlength="255"
+        error=${errors.fields.name}
+        ...${bind("name")}
+      />
       ${errors.form && html`<${Alert}>${errors.form}<//>`}
       <div class="actions"><button class="primary" type="submit" disabled=${busy}>Save name</button></div>
     </form>
@@ -80,13 +86,30 @@ function PasswordForm({ onSessionReplaced }) {
   return html`<section class="card stack" aria-labelledby="password-heading">
     <h2 id="password-heading">Password</h2>
     <form class="stack" ref=${formRef} onSubmit=${onSubmit} novalidate>
-      <${Field} id="current-password" label="Current password" type="password" autocomplete="current-password"
-        error=${errors.fields.currentPassword} ...${bind("currentPassword")} />
-      <${Field} id="new-password" label="New password" type="password" autocomplete="new-password"
-        hint="8 to 128 characters." error=${errors.fields.newPassword} ...${bind("newPassword")} />
+      <${Field}
+        id="current-password"
+        label="Current password"
+        type="password"
+        autocomplete="current-password"
+        error=${errors.fields.currentPassword}
+        ...${bind("currentPassword")}
+      />
+      <${Field}
+        id="new-password"
+        label="New password"
+        type="password"
+        autocomplete="new-password"
+        hint="8 to 128 characters."
+        error=${errors.fields.newPassword}
+        ...${bind("newPassword")}
+      />
       <div class="check">
-        <input type="checkbox" id="revoke-others" checked=${revokeOthers}
-          onChange=${(event) => setRevokeOthers(event.currentTarget.checked)} />
+        <input
+          type="checkbox"
+          id="revoke-others"
+          checked=${revokeOthers}
+          onChange=${(event) => setRevokeOthers(event.currentTarget.checked)}
+        />
         <label for="revoke-others">Sign out my other devices</label>
       </div>
       ${errors.form && html`<${Alert}>${errors.form}<//>`}
@@ -131,7 +154,9 @@ function Sessions({ sessionId, onSignedOut }) {
   const load = async () => {
     try {
       const sessions = await auth.listSessions();
-      sessions.sort((a, b) => (a.id === sessionId ? -1 : b.id === sessionId ? 1 : b.createdAt.localeCompare(a.createdAt)));
+      sessions.sort((a, b) =>
+        a.id === sessionId ? -1 : b.id === sessionId ? 1 : b.createdAt.localeCompare(a.createdAt),
+      );
       setState({ status: "ready", sessions, error: null });
     } catch (error) {
       if (error.status !== 401) setState((before) => ({ ...before, status: "error", error: error.message }));
@@ -176,26 +201,33 @@ function Sessions({ sessionId, onSignedOut }) {
     <h2 id="sessions-heading" tabindex="-1" ref=${headingRef}>Devices signed in</h2>
     ${state.status === "loading" && html`<p class="placeholder" role="status">Loading your sessions…</p>`}
     ${state.error && html`<${Alert}>${state.error}<//>`}
-    ${state.status === "ready" &&
-    html`<ul class="sessions">
-        ${state.sessions.map((session) => {
-          const device = deviceName(session.userAgent);
-          const current = session.id === sessionId;
-          const since = when.format(new Date(session.createdAt));
-          return html`<li key=${session.id} class="session">
-            <div>
-              <p class="session-device">${device} ${current && html`<span class="badge">This device</span>`}</p>
-              <p class="muted">Signed in ${since}${session.ipAddress ? ` from ${session.ipAddress}` : ""}</p>
-            </div>
-            <button type="button" class="quiet danger" disabled=${busy} onClick=${() => revoke(session)}
-              aria-label=${current ? "Sign out this device" : `Sign out ${device}, signed in ${since}`}>
-              ${current ? "Sign out this device" : "Sign out"}
-            </button>
-          </li>`;
-        })}
-      </ul>
-      <div class="actions">
-        <button type="button" disabled=${busy || others === 0} onClick=${revokeOthers}>Sign out other devices</button>
-      </div>`}
+    ${
+      state.status === "ready" &&
+      html`<ul class="sessions">
+          ${state.sessions.map((session) => {
+            const device = deviceName(session.userAgent);
+            const current = session.id === sessionId;
+            const since = when.format(new Date(session.createdAt));
+            return html`<li key=${session.id} class="session">
+              <div>
+                <p class="session-device">${device} ${current && html`<span class="badge">This device</span>`}</p>
+                <p class="muted">Signed in ${since}${session.ipAddress ? ` from ${session.ipAddress}` : ""}</p>
+              </div>
+              <button
+                type="button"
+                class="quiet danger"
+                disabled=${busy}
+                onClick=${() => revoke(session)}
+                aria-label=${current ? "Sign out this device" : `Sign out ${device}, signed in ${since}`}
+              >
+                ${current ? "Sign out this device" : "Sign out"}
+              </button>
+            </li>`;
+          })}
+        </ul>
+        <div class="actions">
+          <button type="button" disabled=${busy || others === 0} onClick=${revokeOthers}>Sign out other devices</button>
+        </div>`
+    }
   </section>`;
 }

@@ -131,8 +131,7 @@ export const auth = {
   },
   async signIn({ email, password }) {
     forgetToken();
-    return (await send("/api/auth/sign-in/email", { method: "POST", body: { email, password }, expect401: true }))
-      .data;
+    return (await send("/api/auth/sign-in/email", { method: "POST", body: { email, password }, expect401: true })).data;
   },
   async signOut() {
     forgetToken();
@@ -188,7 +187,11 @@ export const tasks = {
     return withToken(async (current, retry) => {
       const url = next ?? `${tasksUrl(current.userId)}?limit=${PAGE_SIZE}`;
       const { data, headers } = await send(url, { headers: bearer(current), expect401: retry });
-      return { items: data, total: Number(headers.get("x-total-count") ?? data.length), next: nextLink(headers.get("link")) };
+      return {
+        items: data,
+        total: Number(headers.get("x-total-count") ?? data.length),
+        next: nextLink(headers.get("link")),
+      };
     });
   },
   async create({ title, description }) {

@@ -30,7 +30,8 @@ function App() {
     whenSignedOut(() => {
       setSignedIn({ status: "known", user: null, sessionId: null });
       setNotice("Your session has ended. Please sign in again.");
-      if (!location.pathname.startsWith("/sign-")) navigate(`/sign-in?next=${encodeURIComponent(here())}`, { replace: true });
+      if (!location.pathname.startsWith("/sign-"))
+        navigate(`/sign-in?next=${encodeURIComponent(here())}`, { replace: true });
     });
   }, []);
 
@@ -74,15 +75,24 @@ function App() {
       <button type="button" onClick=${checkSession}>Try again</button>
     <//>`;
   } else if (where.path === "/sign-in" && !signedIn.user) {
-    page = html`<${SignIn} next=${next} notice=${notice ?? (next ? "Sign in to continue." : null)} onSignedIn=${onSignedIn} />`;
+    page = html`<${SignIn}
+      next=${next}
+      notice=${notice ?? (next ? "Sign in to continue." : null)}
+      onSignedIn=${onSignedIn}
+    />`;
   } else if (where.path === "/sign-up" && !signedIn.user) {
     page = html`<${SignUp} next=${next} onSignedIn=${onSignedIn} />`;
   } else if (where.path === "/tasks" && signedIn.user) {
     page = html`<${TaskList} key=${signedIn.sessionId} />`;
   } else if (where.path === "/account" && signedIn.user) {
-    page = html`<${Account} key=${signedIn.sessionId} user=${signedIn.user} sessionId=${signedIn.sessionId}
-      onUserChanged=${(user) => setSignedIn((before) => ({ ...before, user }))} onSessionReplaced=${checkSession}
-      onSignedOut=${signOut} />`;
+    page = html`<${Account}
+      key=${signedIn.sessionId}
+      user=${signedIn.user}
+      sessionId=${signedIn.sessionId}
+      onUserChanged=${(user) => setSignedIn((before) => ({ ...before, user }))}
+      onSessionReplaced=${checkSession}
+      onSignedOut=${signOut}
+    />`;
   } else if (isPrivate || where.path === "/sign-in" || where.path === "/sign-up") {
     page = null; // a redirect is under way
   } else {
@@ -95,13 +105,17 @@ function App() {
   return html`<a class="skip" href="#main">Skip to content</a>
     <header class="bar">
       <div class="bar-inner">
-        <${Link} href="/" class="brand" aria-label="taskgate, home"><span class="logo" aria-hidden="true"></span>taskgate<//>
-        ${signedIn.user &&
-        html`<nav aria-label="Main">
-          <${Link} href="/tasks" aria-current=${where.path === "/tasks" ? "page" : undefined}>Tasks<//>
-          <${Link} href="/account" aria-current=${where.path === "/account" ? "page" : undefined}>Account<//>
-          <button type="button" class="quiet" onClick=${() => signOut()}>Sign out</button>
-        </nav>`}
+        <${Link} href="/" class="brand" aria-label="taskgate, home"
+          ><span class="logo" aria-hidden="true"></span>taskgate<//
+        >
+        ${
+          signedIn.user &&
+          html`<nav aria-label="Main">
+            <${Link} href="/tasks" aria-current=${where.path === "/tasks" ? "page" : undefined}>Tasks<//>
+            <${Link} href="/account" aria-current=${where.path === "/account" ? "page" : undefined}>Account<//>
+            <button type="button" class="quiet" onClick=${() => signOut()}>Sign out</button>
+          </nav>`
+        }
       </div>
     </header>
     <main id="main" tabindex="-1">${page}</main>

@@ -50,10 +50,24 @@ export function SignIn({ next, notice, onSignedIn }) {
   return html`<${Page} title="Sign in" className="narrow">
     ${notice && html`<p class="notice">${notice}</p>`}
     <form class="card stack" ref=${formRef} onSubmit=${onSubmit} novalidate>
-      <${Field} id="sign-in-email" label="Email" type="email" autocomplete="username" required
-        error=${errors.fields.email} ...${bind("email")} />
-      <${Field} id="sign-in-password" label="Password" type="password" autocomplete="current-password" required
-        error=${errors.fields.password} ...${bind("password")} />
+      <${Field}
+        id="sign-in-email"
+        label="Email"
+        type="email"
+        autocomplete="username"
+        required
+        error=${errors.fields.email}
+        ...${bind("email")}
+      />
+      <${Field}
+        id="sign-in-password"
+        label="Password"
+        type="password"
+        autocomplete="current-password"
+        required
+        error=${errors.fields.password}
+        ...${bind("password")}
+      />
       ${errors.form && html`<${Alert} id="sign-in-error">${errors.form}<//>`}
       <button class="primary" type="submit" disabled=${busy}>${busy ? "Signing in…" : "Sign in"}</button>
     </form>
@@ -62,22 +76,48 @@ export function SignIn({ next, notice, onSignedIn }) {
 }
 
 export function SignUp({ next, onSignedIn }) {
-  const { bind, formRef, errors, busy, onSubmit } = useAuthForm({ name: "", email: "", password: "" }, async (values) => {
-    const { user } = await auth.signUp(values);
-    onSignedIn(user);
-  });
+  const { bind, formRef, errors, busy, onSubmit } = useAuthForm(
+    { name: "", email: "", password: "" },
+    async (values) => {
+      const { user } = await auth.signUp(values);
+      onSignedIn(user);
+    },
+  );
   const signInHref = next ? `/sign-in?next=${encodeURIComponent(next)}` : "/sign-in";
   return html`<${Page} title="Create an account" className="narrow">
     <form class="card stack" ref=${formRef} onSubmit=${onSubmit} novalidate>
-      <${Field} id="sign-up-name" label="Name" autocomplete="name" required maxlength="255"
-        error=${errors.fields.name} ...${bind("name")} />
-      <${Field} id="sign-up-email" label="Email" type="email" autocomplete="email" required
-        error=${errors.fields.email} ...${bind("email")} />
-      <${Field} id="sign-up-password" label="Password" type="password" autocomplete="new-password" required
+      <${Field}
+        id="sign-up-name"
+        label="Name"
+        autocomplete="name"
+        required
+        maxlength="255"
+        error=${errors.fields.name}
+        ...${bind("name")}
+      />
+      <${Field}
+        id="sign-up-email"
+        label="Email"
+        type="email"
+        autocomplete="email"
+        required
+        error=${errors.fields.email}
+        ...${bind("email")}
+      />
+      <${Field}
+        id="sign-up-password"
+        label="Password"
+        type="password"
+        autocomplete="new-password"
+        required
         hint="8 to 128 characters. A few unrelated words make a strong one."
-        error=${errors.fields.password} ...${bind("password")} />
+        error=${errors.fields.password}
+        ...${bind("password")}
+      />
       ${errors.form && html`<${Alert} id="sign-up-error">${errors.form}<//>`}
-      <button class="primary" type="submit" disabled=${busy}>${busy ? "Creating your account…" : "Create account"}</button>
+      <button class="primary" type="submit" disabled=${busy}>
+        ${busy ? "Creating your account…" : "Create account"}
+      </button>
     </form>
     <p class="aside">Already have an account? <${Link} href=${signInHref}>Sign in<//></p>
   <//>`;

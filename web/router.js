@@ -55,7 +55,14 @@ export function safeNext(value, fallback = "/tasks") {
 /** A link that navigates in the app; modified clicks (new tab, ...) are left to the browser. */
 export function Link({ href, children, ...rest }) {
   const onClick = (event) => {
-    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey)
+    if (
+      event.defaultPrevented ||
+      event.button !== 0 ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.shiftKey ||
+      event.altKey
+    )
       return;
     event.preventDefault();
     navigate(href);

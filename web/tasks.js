@@ -41,14 +41,20 @@ export function TaskList() {
       const page = await api.page(state.next);
       setState((before) => {
         const known = new Set(before.items.map((task) => task.id));
-        return { ...page, items: [...before.items, ...page.items.filter((task) => !known.has(task.id))], status: "ready", error: null };
+        return {
+          ...page,
+          items: [...before.items, ...page.items.filter((task) => !known.has(task.id))],
+          status: "ready",
+          error: null,
+        };
       });
     } catch (error) {
       setState((before) => ({ ...before, status: "ready", error: error.message }));
     }
   };
 
-  const put = (task) => setState((before) => ({ ...before, items: before.items.map((t) => (t.id === task.id ? task : t)) }));
+  const put = (task) =>
+    setState((before) => ({ ...before, items: before.items.map((t) => (t.id === task.id ? task : t)) }));
   const rowError = (id, message) => setRowErrors((before) => ({ ...before, [id]: message }));
 
   const added = (task) => {
@@ -117,36 +123,68 @@ export function TaskList() {
       </h2>
       <div class="filters" role="group" aria-label="Show">
         ${FILTERS.map(
-          (f) => html`<button type="button" class="chip" aria-pressed=${f.id === filter ? "true" : "false"}
-            onClick=${() => setFilter(f.id)}>${f.label}</button>`,
+          (f) =>
+            html`<button
+              type="button"
+              class="chip"
+              aria-pressed=${f.id === filter ? "true" : "false"}
+              onClick=${() => setFilter(f.id)}
+            >
+              ${f.label}
+            </button>`,
         )}
       </div>
     </div>
     ${state.status === "loading" && html`<p class="placeholder" role="status">Loading your tasks…</p>`}
-    ${state.status === "error" &&
-    html`<div class="card error-state">
-      <${Alert}>Your tasks could not be loaded: ${state.error}<//>
-      <button type="button" onClick=${load}>Try again</button>
-    </div>`}
-    ${state.status !== "loading" &&
-    state.status !== "error" &&
-    html`${shown.length === 0
-        ? html`<p class="placeholder">${active.empty}</p>`
-        : html`<ul class="tasks" aria-labelledby="list-heading">
-            ${shown.map((task) =>
-              editing === task.id
-                ? html`<${EditTask} key=${task.id} task=${task} onSaved=${saved} onCancel=${() => cancelEdit(task.id)} />`
-                : html`<${TaskItem} key=${task.id} task=${task} error=${rowErrors[task.id]}
-                    onToggle=${() => toggle(task)} onEdit=${() => setEditing(task.id)} onDelete=${() => setConfirming(task)} />`,
-            )}
-          </ul>`}
+    ${
+      state.status === "error" &&
+      html`<div class="card error-state">
+        <${Alert}>Your tasks could not be loaded: ${state.error}<//>
+        <button type="button" onClick=${load}>Try again</button>
+      </div>`
+    }
+    ${
+      state.status !== "loading" &&
+      state.status !== "error" &&
+      html`${
+        shown.length === 0
+          ? html`<p class="placeholder">${active.empty}</p>`
+          : html`<ul class="tasks" aria-labelledby="list-heading">
+              ${shown.map((task) =>
+                editing === task.id
+                  ? html`<${EditTask}
+                      key=${task.id}
+                      task=${task}
+                      onSaved=${saved}
+                      onCancel=${() => cancelEdit(task.id)}
+                    />`
+                  : html`<${TaskItem}
+                      key=${task.id}
+                      task=${task}
+                      error=${rowErrors[task.id]}
+                      onToggle=${() => toggle(task)}
+                      onEdit=${() => setEditing(task.id)}
+                      onDelete=${() => setConfirming(task)}
+                    />`,
+              )}
+            </ul>`
+      }
       ${state.error && html`<${Alert}>${state.error}<//>`}
-      ${state.next &&
-      html`<button type="button" class="more" onClick=${loadMore} disabled=${state.status === "loading-more"}>
-        ${state.status === "loading-more" ? "Loading…" : "Load more tasks"}
-      </button>`}`}
-    ${confirming &&
-    html`<${ConfirmDelete} task=${confirming} onConfirm=${() => remove(confirming)} onCancel=${() => cancelDelete(confirming.id)} />`}
+      ${
+        state.next &&
+        html`<button type="button" class="more" onClick=${loadMore} disabled=${state.status === "loading-more"}>
+          ${state.status === "loading-more" ? "Loading…" : "Load more tasks"}
+        </button>`
+      }`
+    }
+    ${
+      confirming &&
+      html`<${ConfirmDelete}
+        task=${confirming}
+        onConfirm=${() => remove(confirming)}
+        onCancel=${() => cancelDelete(confirming.id)}
+      />`
+    }
   <//>`;
 }
 
@@ -178,10 +216,25 @@ function NewTask({ onAdded }) {
     }
   };
   return html`<form class="card new-task" ref=${formRef} onSubmit=${onSubmit} novalidate aria-label="Add a task">
-    <${Field} id="new-title" label="Title" inputRef=${titleRef} maxlength="200" autocomplete="off"
-      placeholder="What needs doing?" error=${errors.fields.title} ...${bind("title")} />
-    <${Field} id="new-description" label="Description (optional)" multiline rows="2" maxlength="1000"
-      error=${errors.fields.description} ...${bind("description")} />
+    <${Field}
+      id="new-title"
+      label="Title"
+      inputRef=${titleRef}
+      maxlength="200"
+      autocomplete="off"
+      placeholder="What needs doing?"
+      error=${errors.fields.title}
+      ...${bind("title")}
+    />
+    <${Field}
+      id="new-description"
+      label="Description (optional)"
+      multiline
+      rows="2"
+      maxlength="1000"
+      error=${errors.fields.description}
+      ...${bind("description")}
+    />
     ${errors.form && html`<${Alert}>${errors.form}<//>`}
     <div class="actions">
       <button class="primary" type="submit" disabled=${busy}>${busy ? "Adding…" : "Add task"}</button>
@@ -192,19 +245,37 @@ function NewTask({ onAdded }) {
 function TaskItem({ task, error, onToggle, onEdit, onDelete }) {
   const checkbox = `done-${task.id}`;
   return html`<li class=${`task ${task.completed ? "done" : ""}`}>
-    <input type="checkbox" id=${checkbox} checked=${task.completed} onChange=${onToggle}
-      aria-describedby=${task.description ? `about-${task.id}` : undefined} />
+    <input
+      type="checkbox"
+      id=${checkbox}
+      checked=${task.completed}
+      onChange=${onToggle}
+      aria-describedby=${task.description ? `about-${task.id}` : undefined}
+    />
     <div class="task-text">
       <label for=${checkbox} class="task-title">${task.title}</label>
       ${task.description && html`<p class="task-description" id=${`about-${task.id}`}>${task.description}</p>`}
       ${error && html`<p class="field-error" role="alert">${error}</p>`}
     </div>
     <div class="task-actions">
-      <button type="button" id=${`edit-${task.id}`} class="quiet" aria-label=${`Edit ${quoted(task.title)}`} onClick=${onEdit}>
+      <button
+        type="button"
+        id=${`edit-${task.id}`}
+        class="quiet"
+        aria-label=${`Edit ${quoted(task.title)}`}
+        onClick=${onEdit}
+      >
         Edit
       </button>
-      <button type="button" id=${`delete-${task.id}`} class="quiet danger" aria-label=${`Delete ${quoted(task.title)}`}
-        onClick=${onDelete}>Delete</button>
+      <button
+        type="button"
+        id=${`delete-${task.id}`}
+        class="quiet danger"
+        aria-label=${`Delete ${quoted(task.title)}`}
+        onClick=${onDelete}
+      >
+        Delete
+      </button>
     </div>
   </li>`;
 }
@@ -237,12 +308,32 @@ function EditTask({ task, onSaved, onCancel }) {
     if (event.key === "Escape") onCancel();
   };
   return html`<li class="task editing">
-    <form class="stack" ref=${formRef} onSubmit=${onSubmit} onKeyDown=${onKeyDown} novalidate
-      aria-label=${`Edit ${quoted(task.title)}`}>
-      <${Field} id=${`title-${task.id}`} label="Title" inputRef=${titleRef} maxlength="200" autocomplete="off"
-        error=${errors.fields.title} ...${bind("title")} />
-      <${Field} id=${`description-${task.id}`} label="Description" multiline rows="3" maxlength="1000"
-        error=${errors.fields.description} ...${bind("description")} />
+    <form
+      class="stack"
+      ref=${formRef}
+      onSubmit=${onSubmit}
+      onKeyDown=${onKeyDown}
+      novalidate
+      aria-label=${`Edit ${quoted(task.title)}`}
+    >
+      <${Field}
+        id=${`title-${task.id}`}
+        label="Title"
+        inputRef=${titleRef}
+        maxlength="200"
+        autocomplete="off"
+        error=${errors.fields.title}
+        ...${bind("title")}
+      />
+      <${Field}
+        id=${`description-${task.id}`}
+        label="Description"
+        multiline
+        rows="3"
+        maxlength="1000"
+        error=${errors.fields.description}
+        ...${bind("description")}
+      />
       ${errors.form && html`<${Alert}>${errors.form}<//>`}
       <div class="actions">
         <button class="primary" type="submit" disabled=${busy}>${busy ? "Saving…" : "Save"}</button>
@@ -258,11 +349,16 @@ function ConfirmDelete({ task, onConfirm, onCancel }) {
   useEffect(() => {
     dialog.current?.showModal();
   }, []);
-  return html`<dialog ref=${dialog} class="dialog" aria-labelledby="confirm-heading" aria-describedby="confirm-text"
+  return html`<dialog
+    ref=${dialog}
+    class="dialog"
+    aria-labelledby="confirm-heading"
+    aria-describedby="confirm-text"
     onCancel=${(event) => {
       event.preventDefault();
       onCancel();
-    }}>
+    }}
+  >
     <h2 id="confirm-heading">Delete this task?</h2>
     <p id="confirm-text">${quoted(task.title)} will be deleted. This cannot be undone.</p>
     <div class="actions">

@@ -62,12 +62,23 @@ export function Page({ title, heading = title, className = "", children }) {
 export function Field({ id, label, error, hint, multiline = false, inputRef, ...input }) {
   const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
   const control = multiline
-    ? html`<textarea id=${id} ref=${inputRef} aria-invalid=${error ? "true" : undefined} aria-describedby=${describedBy} ...${input}></textarea>`
-    : html`<input id=${id} ref=${inputRef} aria-invalid=${error ? "true" : undefined} aria-describedby=${describedBy} ...${input} />`;
+    ? html`<textarea
+        id=${id}
+        ref=${inputRef}
+        aria-invalid=${error ? "true" : undefined}
+        aria-describedby=${describedBy}
+        ...${input}
+      ></textarea>`
+    : html`<input
+        id=${id}
+        ref=${inputRef}
+        aria-invalid=${error ? "true" : undefined}
+        aria-describedby=${describedBy}
+        ...${input}
+      />`;
   return html`<div class="field">
     <label for=${id}>${label}</label>
-    ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
-    ${control}
+    ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`} ${control}
     ${error && html`<p class="field-error" id=${`${id}-error`} role="alert">${error}</p>`}
   </div>`;
 }

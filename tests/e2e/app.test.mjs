@@ -218,7 +218,9 @@ test(
 
     await assertClean(watch);
     // The access token lives in memory only.
-    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    const stored = await page.evaluate(
+      () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+    );
     assert.equal(stored, "{}{}", "nothing in web storage");
   },
 );
