@@ -255,10 +255,10 @@ async fn bounded(
 /// Which part of the service a path belongs to: it decides the error body and the CSP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
-    /// `/api` (but `/api/auth/`), `/healthz`, `/readyz`, `/openapi.json`: errors are
+    /// `/api` (but `/api/auth`), `/healthz`, `/readyz`, `/openapi.json`: errors are
     /// `{detail, error_code, status_code}`.
     TaskApi,
-    /// `/api/auth/`: Better Auth's `{code, message}`.
+    /// `/api/auth`: Better Auth's `{code, message}`.
     Auth,
     /// `/docs`: the task API's errors, and a CSP that lets Swagger UI run.
     Docs,
@@ -271,7 +271,7 @@ impl Surface {
     /// Classifies a request path without allocating; the API's paths are tested first.
     pub fn of(path: &str) -> Self {
         if let Some(rest) = path.strip_prefix("/api") {
-            if rest.starts_with("/auth/") {
+            if under(rest, "/auth") {
                 return Self::Auth;
             }
             if rest.is_empty() || rest.starts_with('/') {
@@ -438,7 +438,8 @@ mod tests {
             ("/api/alice/tasks", Surface::TaskApi),
             ("/api", Surface::TaskApi),
             ("/api/", Surface::TaskApi),
-            ("/api/auth", Surface::TaskApi),
+            ("/api/auth", Surface::Auth),
+            ("/api/authors", Surface::TaskApi),
             ("/api/auth/sign-in/email", Surface::Auth),
             ("/api/auth/nope", Surface::Auth),
             ("/healthz", Surface::TaskApi),

@@ -137,7 +137,7 @@ async fn other_methods_outside_the_api_are_405_and_not_json() {
 #[tokio::test]
 async fn unknown_api_paths_keep_the_task_apis_json_404_and_csp() {
     let app = spawn_app().await;
-    for path in ["/api", "/api/", "/api/nope", "/api/u/tasks/x/y/z", "/api/auth", "/healthz/x"] {
+    for path in ["/api", "/api/", "/api/nope", "/api/u/tasks/x/y/z", "/api/authors", "/healthz/x"] {
         let response = get(&app, path).await;
         assert_eq!(header(response.headers(), "content-security-policy"), API_CSP, "{path}");
         assert_error(response, 404, "NOT_FOUND").await;
@@ -149,12 +149,14 @@ async fn unknown_api_paths_keep_the_task_apis_json_404_and_csp() {
 #[tokio::test]
 async fn unknown_auth_paths_keep_better_auths_error_shape() {
     let app = spawn_app().await;
-    let response = get(&app, "/api/auth/nope").await;
-    assert_eq!(response.status(), 404);
-    assert_eq!(header(response.headers(), "content-type"), "application/json");
-    assert_eq!(header(response.headers(), "content-security-policy"), API_CSP);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body, json!({ "code": "NOT_FOUND", "message": "Not found" }));
+    for path in ["/api/auth/nope", "/api/auth"] {
+        let response = get(&app, path).await;
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(header(response.headers(), "content-type"), "application/json", "{path}");
+        assert_eq!(header(response.headers(), "content-security-policy"), API_CSP, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body, json!({ "code": "NOT_FOUND", "message": "Not found" }), "{path}");
+    }
 }
 
 #[tokio::test]
