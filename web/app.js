@@ -105,9 +105,7 @@ function App() {
   return html`<a class="skip" href="#main">Skip to content</a>
     <header class="bar">
       <div class="bar-inner">
-        <${Link} href="/" class="brand" aria-label="taskgate, home"
-          ><span class="logo" aria-hidden="true"></span>taskgate<//
-        >
+        <${Link} href="/" class="brand"><span class="logo" aria-hidden="true"></span>taskgate<//>
         ${
           signedIn.user &&
           html`<nav aria-label="Main">
