@@ -8,7 +8,7 @@ export function Account({ user, sessionId, onUserChanged, onSessionReplaced, onS
   return html`<${Page} title="Account">
     <p class="muted">Signed in as <strong>${user.email}</strong></p>
     <${Profile} user=${user} onUserChanged=${onUserChanged} />
-    <${PasswordForm} onSessionReplaced=${onSessionReplaced} />
+    <${PasswordForm} email=${user.email} onSessionReplaced=${onSessionReplaced} />
     <${Sessions} sessionId=${sessionId} onSignedOut=${onSignedOut} />
   <//>`;
 }
@@ -57,7 +57,8 @@ function passwordField(code) {
   return null;
 }
 
-function PasswordForm({ onSessionReplaced }) {
+/** The hidden username field tells password managers whose password this is. */
+function PasswordForm({ email, onSessionReplaced }) {
   const { values, setValues, bind } = useForm({ currentPassword: "", newPassword: "" });
   const [revokeOthers, setRevokeOthers] = useState(true);
   const [errors, setErrors] = useState({ fields: {}, form: null });
@@ -86,6 +87,7 @@ function PasswordForm({ onSessionReplaced }) {
   return html`<section class="card stack" aria-labelledby="password-heading">
     <h2 id="password-heading">Password</h2>
     <form class="stack" ref=${formRef} onSubmit=${onSubmit} novalidate>
+      <input type="email" name="username" autocomplete="username" value=${email} hidden readonly />
       <${Field}
         id="current-password"
         label="Current password"

@@ -346,8 +346,10 @@ function EditTask({ task, onSaved, onCancel }) {
 /** A modal confirmation: focus starts on Cancel, Escape cancels, focus returns to the list. */
 function ConfirmDelete({ task, onConfirm, onCancel }) {
   const dialog = useRef(null);
+  const cancel = useRef(null);
   useEffect(() => {
     dialog.current?.showModal();
+    cancel.current?.focus();
   }, []);
   return html`<dialog
     ref=${dialog}
@@ -363,7 +365,7 @@ function ConfirmDelete({ task, onConfirm, onCancel }) {
     <p id="confirm-text">${quoted(task.title)} will be deleted. This cannot be undone.</p>
     <div class="actions">
       <button type="button" class="primary danger" onClick=${onConfirm}>Delete</button>
-      <button type="button" autofocus onClick=${onCancel}>Cancel</button>
+      <button type="button" ref=${cancel} onClick=${onCancel}>Cancel</button>
     </div>
   </dialog>`;
 }
