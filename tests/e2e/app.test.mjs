@@ -332,6 +332,45 @@ test("the keyboard alone signs in, adds a task and completes it", { timeout: TES
   await assertClean(watch);
 });
 
+test(
+  "errors appear next to their field, linked to it, announced and focused",
+  { timeout: TEST_TIMEOUT_MS },
+  async (t) => {
+    const { page, watch } = await openApp(t);
+    await page.goto(`${server.url}/sign-up`);
+    await page.getByLabel("Name").fill("Eve");
+    await page.getByLabel("Email").fill(newEmail("Eve"));
+    await page.getByLabel("Password", { exact: true }).fill("short");
+    await page.getByRole("button", { name: "Create account", exact: true }).click();
+    await assertFieldError(page, "sign-up-password", /too short/i);
+
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account", exact: true }).click();
+    await page.waitForURL(/\/tasks$/);
+    // A title the API refuses (a bidirectional control): its 422 names the field.
+    await page.getByLabel("Title", { exact: true }).fill("Pay \u202Eeciovni");
+    const refused = responseTo(page, "POST", /\/tasks$/);
+    await page.getByRole("button", { name: "Add task", exact: true }).click();
+    assert.equal((await refused).status(), 422);
+    await assertFieldError(page, "new-title", /bidirectional/);
+
+    // Chromium logs each refused request; nothing else.
+    await assertClean(watch, { allow: [/status of (400|422)/] });
+  },
+);
+
+/** The field `id` shows an error matching `pattern`, described by it, announced, and focused. */
+async function assertFieldError(page, id, pattern) {
+  const error = page.locator(`#${id}-error`);
+  await error.waitFor();
+  assert.match(await error.textContent(), pattern);
+  assert.equal(await error.getAttribute("role"), "alert");
+  const field = page.locator(`#${id}`);
+  assert.equal(await field.getAttribute("aria-invalid"), "true");
+  assert.ok((await field.getAttribute("aria-describedby")).split(" ").includes(`${id}-error`));
+  await page.waitForFunction((wanted) => document.activeElement?.id === wanted, id, { timeout: 5_000 });
+}
+
 /** Waits until the focused element is the one labelled `label` (its label, aria-label or text). */
 async function focusOn(page, label) {
   await page.waitForFunction(
@@ -365,12 +404,13 @@ test(
     const email = newEmail("Margaret");
     const session = await apiSession(server, { name: "Margaret", email, password: PASSWORD });
     const token = await session.accessToken();
+    // Oldest first: the list shows the newest on top.
     const seed = [
-      { title: "Plan the team offsite", description: "Venue, agenda, travel budget" },
-      { title: "Review the pull request for the sign-in page", description: null },
+      { title: "Renew the car insurance", description: "Compare at least three quotes", completed: true },
       { title: "Book a dentist appointment", description: null, completed: true },
       { title: "Buy a birthday present for Sam", description: "Something for the garden?" },
-      { title: "Renew the car insurance", description: "Compare at least three quotes", completed: true },
+      { title: "Review the pull request for the sign-in page", description: null },
+      { title: "Plan the team offsite", description: "Venue, agenda, travel budget" },
     ];
     for (const task of seed) {
       const res = await request(new URL(`/api/${session.user.id}/tasks`, server.url), {
@@ -404,7 +444,7 @@ test(
     await desktop.page.getByRole("checkbox", { name: "Plan the team offsite" }).waitFor();
     // The focused heading's outline is not part of the picture.
     await desktop.page.evaluate(() => document.activeElement?.blur());
-    await desktop.page.screenshot({ path: path.join(SCREENSHOTS, "tasks-desktop.png") });
+    await desktop.page.screenshot({ path: path.join(SCREENSHOTS, "tasks-desktop.png"), fullPage: true });
 
     await assertClean(phone.watch);
     await assertClean(desktop.watch);
