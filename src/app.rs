@@ -16,8 +16,6 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use utoipa::OpenApi;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::accounts::cookie::CookieJar;
 use crate::accounts::keys::{KeyError, Signer};
@@ -32,7 +30,6 @@ use crate::edge::{EdgeConfig, EdgeLayer};
 use crate::error::{ApiError, ErrorCode};
 use crate::health;
 use crate::http::MAX_BODY_BYTES;
-use crate::openapi::ApiDoc;
 use crate::serve::{ConnectionLimits, serve};
 use crate::store::{DynTaskStore, StoreError};
 
@@ -276,7 +273,7 @@ pub fn router(
     );
     let limited = Router::new()
         .merge(crate::tasks::router())
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .merge(crate::openapi::router())
         .layer(shed);
 
     let edge = EdgeLayer::new(EdgeConfig {
@@ -298,8 +295,9 @@ pub fn router(
         .option_layer((!origins.is_empty()).then(|| cors(origins)))
         // The edge refuses declared sizes and times bodies; this bounds what extractors buffer.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
-    // The app's fallback answers every path no route takes: the app's own pages, or a bare 404
-    // that the edge gives the JSON body of the API the path belongs to.
+    // Each resource module brings its own router. The web app's (static bytes, outside the limit)
+    // has the one fallback: every path no route takes gets the app's page, or, under the API, a
+    // bare 404 that the edge gives the JSON body of the API the path belongs to.
     Ok(Router::new()
         .merge(health::router())
         .merge(limited)
