@@ -271,10 +271,8 @@ pub fn router(
             // Bodies are already limited and timed by the edge, for every route.
             .layer(concurrency),
     );
-    let limited = Router::new()
-        .merge(crate::tasks::router())
-        .merge(crate::openapi::router())
-        .layer(shed);
+    let limited =
+        Router::new().merge(crate::tasks::router()).merge(crate::openapi::router()).layer(shed);
 
     let edge = EdgeLayer::new(EdgeConfig {
         request_timeout: settings.request_timeout(),
