@@ -32,7 +32,7 @@ struct File {
     bytes: &'static [u8],
 }
 
-macro_rules! file {
+macro_rules! embedded {
     ($name:literal, $content_type:expr) => {
         File {
             name: $name,
@@ -42,22 +42,22 @@ macro_rules! file {
     };
 }
 
-static INDEX: File = file!("index.html", HTML);
+static INDEX: File = embedded!("index.html", HTML);
 
 /// Everything under `/assets/`.
 static ASSETS: [File; 12] = [
-    file!("app.js", JS),
-    file!("api.js", JS),
-    file!("router.js", JS),
-    file!("ui.js", JS),
-    file!("auth.js", JS),
-    file!("tasks.js", JS),
-    file!("account.js", JS),
-    file!("style.css", CSS),
-    file!("favicon.svg", SVG),
-    file!("vendor/preact-htm.module.js", JS),
-    file!("vendor/LICENSE-htm", TEXT),
-    file!("vendor/LICENSE-preact", TEXT),
+    embedded!("app.js", JS),
+    embedded!("api.js", JS),
+    embedded!("router.js", JS),
+    embedded!("ui.js", JS),
+    embedded!("auth.js", JS),
+    embedded!("tasks.js", JS),
+    embedded!("account.js", JS),
+    embedded!("style.css", CSS),
+    embedded!("favicon.svg", SVG),
+    embedded!("vendor/preact-htm.module.js", JS),
+    embedded!("vendor/LICENSE-htm", TEXT),
+    embedded!("vendor/LICENSE-preact", TEXT),
 ];
 
 /// The strong validator of each file: a digest of its bytes, computed once.
