@@ -312,7 +312,7 @@ fn request_id(headers: &mut HeaderMap) -> HeaderValue {
 }
 
 /// Gives error responses made outside our handlers (the router's 405, the body limit's 413, ...)
-/// the one JSON error body, and adds the headers every response carries.
+/// the error body of their surface, and adds the headers every response carries.
 fn finish(response: Response, config: &EdgeConfig, preflight: bool, surface: Surface) -> Response {
     let status = response.status();
     let failed = status.is_client_error() || status.is_server_error();
@@ -321,7 +321,7 @@ fn finish(response: Response, config: &EdgeConfig, preflight: bool, surface: Sur
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     let mut response = if failed && surface == Surface::App {
-        plain_error(response)
+        plain_error(response, is_json)
     } else if failed && !is_json {
         let (mut parts, _) = response.into_parts();
         let error = match surface {
@@ -360,10 +360,10 @@ fn finish(response: Response, config: &EdgeConfig, preflight: bool, surface: Sur
     response
 }
 
-/// The app's errors made outside its handlers (the edge's 408 and 413, the router's 405) get a
-/// short plain-text body; those with a body of their own keep it.
-fn plain_error(response: Response) -> Response {
-    if response.headers().contains_key(header::CONTENT_TYPE) {
+/// The app's errors made outside its handlers (the edge's 408 and 413, the router's 405, a
+/// panic's JSON) get a short plain-text body; the app's own text or HTML is kept.
+fn plain_error(response: Response, is_json: bool) -> Response {
+    if response.headers().contains_key(header::CONTENT_TYPE) && !is_json {
         return response;
     }
     let (mut parts, _) = response.into_parts();

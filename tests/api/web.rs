@@ -176,3 +176,14 @@ async fn the_task_api_and_health_keep_their_json_and_api_csp() {
             .contains("style-src 'self' 'unsafe-inline'")
     );
 }
+
+#[tokio::test]
+async fn the_edges_own_errors_outside_the_api_are_plain_text() {
+    let app = spawn_app().await;
+    let response = app.client.post(app.url("/tasks")).body(vec![b'x'; 70 * 1024]).send().await;
+    let response = response.unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(header(response.headers(), "content-type"), "text/plain; charset=utf-8");
+    assert_eq!(header(response.headers(), "content-security-policy"), PAGE_CSP);
+    assert_eq!(response.text().await.unwrap(), "Payload Too Large");
+}
