@@ -156,6 +156,27 @@ mod tests {
     }
 
     #[test]
+    fn every_file_of_web_is_embedded() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+        let mut pending = vec![root.clone()];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    pending.push(path);
+                    continue;
+                }
+                let name = path.strip_prefix(&root).unwrap().to_str().unwrap().replace('\\', "/");
+                // The vendored files' notes are for the repository, not the browser.
+                let embedded = name == INDEX.name
+                    || name == "vendor/README.md"
+                    || ASSETS.iter().any(|file| file.name == name);
+                assert!(embedded, "web/{name} is not in ASSETS: the browser would get a 404");
+            }
+        }
+    }
+
+    #[test]
     fn every_asset_is_reachable_under_its_own_name() {
         for (i, file) in ASSETS.iter().enumerate() {
             assert!(!file.bytes.is_empty(), "{}", file.name);
