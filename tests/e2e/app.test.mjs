@@ -40,9 +40,8 @@ function newEmail(name) {
 }
 
 /** A page of the app in its own browser context, watched for errors and foreign requests. */
-async function openApp(t, { viewport = DESKTOP } = {}) {
-  const opened = await newPage(scopeFor(t), browser, { allowedOrigins: [server.origin], viewport });
-  return opened;
+async function openApp(t, { viewport = DESKTOP, at = server } = {}) {
+  return newPage(scopeFor(t), browser, { allowedOrigins: [at.origin], viewport });
 }
 
 /** The page made no request elsewhere, logged no error and threw nothing. */
@@ -83,8 +82,8 @@ async function signUpInPage(page, { name, email }) {
   await page.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor();
 }
 
-async function signInInPage(page, email, { path: at = "/sign-in" } = {}) {
-  if (at !== null) await page.goto(`${server.url}${at}`);
+async function signInInPage(page, email, { path: at = "/sign-in", target = server } = {}) {
+  if (at !== null) await page.goto(`${target.url}${at}`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
@@ -300,6 +299,53 @@ test(
     await assertClean(laptop.watch);
     // Chromium logs each 401 the app met; nothing else.
     await assertClean(phone.watch, { allow: [/status of 401/] });
+  },
+);
+
+test(
+  "with strict sessions, a revoked session's next task call goes to sign-in and back",
+  { timeout: TEST_TIMEOUT_MS },
+  async (t) => {
+    // Here the task API itself refuses the revoked session's access token (401 SESSION_REVOKED),
+    // and the app's one retry with a fresh token is refused too: the session is over.
+    const strict = await startTaskgate(scopeFor(t), {
+      env: { TASKGATE_STRICT_SESSIONS: "true", TASKGATE_RATE_LIMIT: "off" },
+    });
+    const email = newEmail("Ida");
+    const owner = await apiSession(strict, { name: "Ida", email, password: PASSWORD });
+    const seeded = await request(new URL(`/api/${owner.user.id}/tasks`, strict.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${await owner.accessToken()}`, "content-type": "application/json" },
+      body: JSON.stringify({ title: "Feed the cat" }),
+    });
+    assert.equal(seeded.status, 201, seeded.text);
+
+    // Signed in on the account page: the page holds an access token but has not used it yet.
+    const { page, watch } = await openApp(t, { at: strict });
+    await signInInPage(page, email, { path: "/account", target: strict });
+    await page.waitForURL(/\/account$/);
+    await page.getByText("This device", { exact: true }).waitFor();
+
+    const revoked = await request(new URL("/api/auth/revoke-other-sessions", strict.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${owner.sessionToken}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(revoked.status, 200, revoked.text);
+
+    const refused = page.waitForResponse((res) => /\/tasks/.test(new URL(res.url()).pathname));
+    const renewal = responseTo(page, "GET", /\/api\/auth\/token$/);
+    await page.getByRole("link", { name: "Tasks", exact: true }).click();
+    const first = await refused;
+    assert.equal(first.status(), 401);
+    assert.equal((await first.json()).error_code, "SESSION_REVOKED");
+    assert.equal((await renewal).status(), 401, "the retry's fresh token is refused too");
+    await page.waitForURL(/\/sign-in\?next=%2Ftasks$/);
+
+    await signInInPage(page, email, { path: null });
+    await page.waitForURL(`${strict.url}/tasks`);
+    await page.getByRole("checkbox", { name: "Feed the cat" }).waitFor();
+    await assertClean(watch, { allow: [/status of 401/] });
   },
 );
 

@@ -315,7 +315,8 @@ export async function mintToken(user, { env, ttl, cwd = os.tmpdir() } = {}) {
 /**
  * Signs up (with `name`) or in at `server`'s /api/auth from node, as a non-browser client does:
  * the session token comes back in `set-auth-token` and is sent as a bearer token. Returns
- * `{ user, accessToken() }`; `accessToken()` is a fresh JWT from /api/auth/token for the task API.
+ * `{ user, sessionToken, accessToken() }`: `sessionToken` authenticates /api/auth calls
+ * (`Authorization: Bearer`), `accessToken()` is a fresh JWT from /api/auth/token for the task API.
  */
 export async function apiSession(server, { email, password, name }) {
   const path = name === undefined ? "/api/auth/sign-in/email" : "/api/auth/sign-up/email";
@@ -330,6 +331,7 @@ export async function apiSession(server, { email, password, name }) {
   assert.ok(sessionToken, `${path} gave no set-auth-token header`);
   return {
     user: res.body.user,
+    sessionToken,
     async accessToken() {
       const minted = await request(new URL("/api/auth/token", server.url), {
         headers: { authorization: `Bearer ${sessionToken}` },
