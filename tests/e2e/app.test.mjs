@@ -349,40 +349,55 @@ test(
   },
 );
 
-test("the account page changes the name and the password", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const email = newEmail("Hedy");
-  await apiSession(server, { name: "Hedy", email, password: PASSWORD });
-  const { page, watch } = await openApp(t);
-  await signInInPage(page, email, { path: "/account" });
-  await page.waitForURL(/\/account$/);
+test(
+  "the account page changes the name and the password, and signs this device out",
+  { timeout: TEST_TIMEOUT_MS },
+  async (t) => {
+    const email = newEmail("Hedy");
+    await apiSession(server, { name: "Hedy", email, password: PASSWORD });
+    const { page, watch } = await openApp(t);
+    await signInInPage(page, email, { path: "/account" });
+    await page.waitForURL(/\/account$/);
 
-  await page.getByLabel("Name", { exact: true }).fill("Hedy Lamarr");
-  const renamed = responseTo(page, "POST", /\/update-user$/);
-  await page.getByRole("button", { name: "Save name", exact: true }).click();
-  assert.equal((await renamed).status(), 200);
-  await page.reload();
-  await page.getByRole("heading", { level: 1, name: "Account" }).waitFor();
-  assert.equal(await page.getByLabel("Name", { exact: true }).inputValue(), "Hedy Lamarr");
+    await page.getByLabel("Name", { exact: true }).fill("Hedy Lamarr");
+    const renamed = responseTo(page, "POST", /\/update-user$/);
+    await page.getByRole("button", { name: "Save name", exact: true }).click();
+    assert.equal((await renamed).status(), 200);
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Account" }).waitFor();
+    assert.equal(await page.getByLabel("Name", { exact: true }).inputValue(), "Hedy Lamarr");
 
-  // A wrong current password: the error is by that field, and nothing changes.
-  const newPassword = "frequency hopping spread spectrum";
-  await page.getByLabel("Current password").fill("not my password at all");
-  await page.getByLabel("New password").fill(newPassword);
-  await page.getByRole("button", { name: "Change password", exact: true }).click();
-  await assertFieldError(page, "current-password", /not your current password/);
+    // A wrong current password: the error is by that field, and nothing changes.
+    const newPassword = "frequency hopping spread spectrum";
+    await page.getByLabel("Current password").fill("not my password at all");
+    await page.getByLabel("New password").fill(newPassword);
+    await page.getByRole("button", { name: "Change password", exact: true }).click();
+    await assertFieldError(page, "current-password", /not your current password/);
 
-  await page.getByLabel("Current password").fill(PASSWORD);
-  const changed = responseTo(page, "POST", /\/change-password$/);
-  await page.getByRole("button", { name: "Change password", exact: true }).click();
-  assert.equal((await changed).status(), 200);
-  await page.getByRole("status").getByText("Password changed").waitFor();
-  // This device stays signed in (on a new session); the new password is the one that works.
-  await page.getByText("This device", { exact: true }).waitFor();
-  const again = await apiSession(server, { email, password: newPassword });
-  assert.equal(again.user.name, "Hedy Lamarr");
+    await page.getByLabel("Current password").fill(PASSWORD);
+    const changed = responseTo(page, "POST", /\/change-password$/);
+    await page.getByRole("button", { name: "Change password", exact: true }).click();
+    assert.equal((await changed).status(), 200);
+    await page.getByRole("status").getByText("Password changed").waitFor();
+    // This device stays signed in (on a new session); the new password is the one that works.
+    await page.getByText("This device", { exact: true }).waitFor();
+    const again = await apiSession(server, { email, password: newPassword });
+    assert.equal(again.user.name, "Hedy Lamarr");
 
-  await assertClean(watch, { allow: [/status of 400/] });
-});
+    // "Sign out this device" on this device's own session: back to sign-in, the session gone.
+    const ended = responseTo(page, "POST", /\/revoke-session$/);
+    await page.getByRole("button", { name: "Sign out this device", exact: true }).click();
+    assert.equal((await ended).status(), 200);
+    await page.waitForURL(/\/sign-in$/);
+    const cookies = await page.context().cookies();
+    assert.deepEqual(
+      cookies.filter((cookie) => cookie.name.includes("session_token")),
+      [],
+    );
+
+    await assertClean(watch, { allow: [/status of 400/] });
+  },
+);
 
 test("the keyboard alone signs in, adds a task and completes it", { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const email = newEmail("Barbara");
