@@ -5,7 +5,6 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, patch};
 use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,8 +16,6 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use utoipa::OpenApi;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::accounts::cookie::CookieJar;
 use crate::accounts::keys::{KeyError, Signer};
@@ -33,10 +30,8 @@ use crate::edge::{EdgeConfig, EdgeLayer};
 use crate::error::{ApiError, ErrorCode};
 use crate::health;
 use crate::http::MAX_BODY_BYTES;
-use crate::openapi::ApiDoc;
 use crate::serve::{ConnectionLimits, serve};
 use crate::store::{DynTaskStore, StoreError};
-use crate::tasks::handlers;
 
 /// What every handler and extractor can reach.
 #[derive(Clone)]
@@ -253,14 +248,6 @@ pub fn router(
     accounts: AccountsState,
     settings: &Settings,
 ) -> Result<Router, ConfigError> {
-    let api = Router::new()
-        .route("/api/{user_id}/tasks", get(handlers::list_tasks).post(handlers::create_task))
-        .route(
-            "/api/{user_id}/tasks/{id}",
-            get(handlers::get_task).put(handlers::replace_task).delete(handlers::delete_task),
-        )
-        .route("/api/{user_id}/tasks/{id}/complete", patch(handlers::complete_task));
-
     // Work beyond the concurrency limit is refused at once (503) rather than queued until it
     // times out. Health checks stay outside it, so a saturated instance still says it is alive.
     // One limit for the whole service: the auth routes' copy shares its permits.
@@ -284,11 +271,8 @@ pub fn router(
             // Bodies are already limited and timed by the edge, for every route.
             .layer(concurrency),
     );
-    let limited = Router::new()
-        .merge(api)
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
-        .fallback(not_found)
-        .layer(shed);
+    let limited =
+        Router::new().merge(crate::tasks::router()).merge(crate::openapi::router()).layer(shed);
 
     let edge = EdgeLayer::new(EdgeConfig {
         request_timeout: settings.request_timeout(),
@@ -309,12 +293,15 @@ pub fn router(
         .option_layer((!origins.is_empty()).then(|| cors(origins)))
         // The edge refuses declared sizes and times bodies; this bounds what extractors buffer.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    // Each resource module brings its own router. The web app's (static bytes, outside the limit)
+    // has the one fallback: every path no route takes gets the app's page, or, under the API, a
+    // bare 404 that the edge gives the JSON body of the API the path belongs to.
     Ok(Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+        .merge(health::router())
         .merge(limited)
         .with_state(state)
         .merge(auth)
+        .merge(crate::web::router())
         .layer(stack))
 }
 
@@ -332,8 +319,4 @@ fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
         ])
         .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
         .max_age(Duration::from_secs(600))
-}
-
-async fn not_found() -> ApiError {
-    ApiError::not_found()
 }

@@ -1,8 +1,8 @@
 //! The request edge: one layer for what every request and response needs, kept in one place so
 //! it costs one future per request. It names the request (`X-Request-Id`), finds the client's
 //! address, bounds the request's time without ever dropping a write that began (see
-//! [`crate::fence`]), gives every error the one JSON body, adds the security headers, and writes
-//! the access log line and the request metrics.
+//! [`crate::fence`]), gives every error the body of its surface (the API's JSON, the app's plain
+//! text), adds the security headers and CSP, and writes the access log line and the request metrics.
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request};
@@ -35,6 +35,10 @@ const SECURITY_HEADERS: [(HeaderName, &str); 3] = [
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+/// The app's pages: only this origin's scripts, styles and images; no inline script, no eval.
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
@@ -161,13 +165,7 @@ where
         let method = request.method().clone();
         let route = request.extensions().get::<MatchedPath>().cloned();
         let cross_origin = request.headers().contains_key(header::ORIGIN);
-        let docs = request.uri().path().starts_with("/docs");
-        // `/api/auth` speaks Better Auth's error convention; everything else the task API's.
-        let convention = if request.uri().path().starts_with("/api/auth/") {
-            Convention::BetterAuth
-        } else {
-            Convention::TaskApi
-        };
+        let surface = Surface::of(request.uri().path());
         let preflight = cross_origin
             && method == Method::OPTIONS
             && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
@@ -198,7 +196,7 @@ where
                 Some(answer) => bounded(answer, &fence, config.request_timeout).await,
                 None => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
             };
-            let mut response = finish(response, &config, preflight, convention, docs);
+            let mut response = finish(response, &config, preflight, surface);
             let route = route.as_ref().map(MatchedPath::as_str);
             if route.is_some_and(|route| route.starts_with("/api/")) {
                 // Responses about a user's tasks must not be kept by shared or private caches.
@@ -254,13 +252,44 @@ async fn bounded(
     }
 }
 
-/// Which error body a route's responses carry.
+/// Which part of the service a path belongs to: it decides the error body and the CSP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Convention {
+pub enum Surface {
+    /// `/api` (but `/api/auth`), `/healthz`, `/readyz`, `/openapi.json`: errors are
     /// `{detail, error_code, status_code}`.
     TaskApi,
-    /// Better Auth's `{code, message}`, under `/api/auth`.
-    BetterAuth,
+    /// `/api/auth`: Better Auth's `{code, message}`.
+    Auth,
+    /// `/docs`: the task API's errors, and a CSP that lets Swagger UI run.
+    Docs,
+    /// Everything else: the browser app, whose pages get the strict page CSP and whose errors
+    /// are never JSON.
+    App,
+}
+
+impl Surface {
+    /// Classifies a request path without allocating; the API's paths are tested first.
+    pub fn of(path: &str) -> Self {
+        if let Some(rest) = path.strip_prefix("/api") {
+            if under(rest, "/auth") {
+                return Self::Auth;
+            }
+            if rest.is_empty() || rest.starts_with('/') {
+                return Self::TaskApi;
+            }
+        } else if under(path, "/healthz") || under(path, "/readyz") || under(path, "/openapi.json")
+        {
+            return Self::TaskApi;
+        } else if under(path, "/docs") {
+            return Self::Docs;
+        }
+        Self::App
+    }
+}
+
+/// `path` is `prefix` or below it.
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The client's `X-Request-Id` when it is short visible ASCII, else a fresh UUID (also put on the
@@ -283,24 +312,21 @@ fn request_id(headers: &mut HeaderMap) -> HeaderValue {
 }
 
 /// Gives error responses made outside our handlers (the router's 405, the body limit's 413, ...)
-/// the one JSON error body, and adds the headers every response carries.
-fn finish(
-    response: Response,
-    config: &EdgeConfig,
-    preflight: bool,
-    convention: Convention,
-    docs: bool,
-) -> Response {
+/// the error body of their surface, and adds the headers every response carries.
+fn finish(response: Response, config: &EdgeConfig, preflight: bool, surface: Surface) -> Response {
     let status = response.status();
+    let failed = status.is_client_error() || status.is_server_error();
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    let mut response = if (status.is_client_error() || status.is_server_error()) && !is_json {
+    let mut response = if failed && surface == Surface::App {
+        plain_error(response, is_json)
+    } else if failed && !is_json {
         let (mut parts, _) = response.into_parts();
-        let error = match convention {
-            Convention::TaskApi => ApiError::new(ErrorCode::for_status(status)).into_response(),
-            Convention::BetterAuth => AuthError::for_status(status).into_response(),
+        let error = match surface {
+            Surface::Auth => AuthError::for_status(status).into_response(),
+            _ => ApiError::new(ErrorCode::for_status(status)).into_response(),
         };
         let (body_parts, body) = error.into_parts();
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -322,12 +348,31 @@ fn finish(
     for (name, value) in SECURITY_HEADERS {
         headers.insert(name, HeaderValue::from_static(value));
     }
-    let csp = if docs { DOCS_CSP } else { API_CSP };
+    let csp = match surface {
+        Surface::App => PAGE_CSP,
+        Surface::Docs => DOCS_CSP,
+        Surface::TaskApi | Surface::Auth => API_CSP,
+    };
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     if config.hsts {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
     }
     response
+}
+
+/// The app's errors made outside its handlers (the edge's 408 and 413, the router's 405, a
+/// panic's JSON) get a short plain-text body; the app's own text or HTML is kept.
+fn plain_error(response: Response, is_json: bool) -> Response {
+    if response.headers().contains_key(header::CONTENT_TYPE) && !is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let reason = parts.status.canonical_reason().unwrap_or("Error");
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(reason))
 }
 
 /// tower-http's CORS layer describes its policy (methods, headers, max age) to any origin; an
@@ -385,6 +430,33 @@ mod tests {
         assert!(TrustedProxies::parse("").unwrap().0.is_empty());
         assert_eq!(TrustedProxies::parse("::1, 127.0.0.1/32").unwrap().0.len(), 2);
         assert_eq!(TrustedProxies::parse("10.0.0.0/8, proxy.local").unwrap_err(), "proxy.local");
+    }
+
+    #[test]
+    fn paths_are_classified_into_their_surface() {
+        let cases = [
+            ("/api/alice/tasks", Surface::TaskApi),
+            ("/api", Surface::TaskApi),
+            ("/api/", Surface::TaskApi),
+            ("/api/auth", Surface::Auth),
+            ("/api/authors", Surface::TaskApi),
+            ("/api/auth/sign-in/email", Surface::Auth),
+            ("/api/auth/nope", Surface::Auth),
+            ("/healthz", Surface::TaskApi),
+            ("/readyz", Surface::TaskApi),
+            ("/openapi.json", Surface::TaskApi),
+            ("/docs", Surface::Docs),
+            ("/docs/index.html", Surface::Docs),
+            ("/", Surface::App),
+            ("/tasks", Surface::App),
+            ("/assets/app.js", Surface::App),
+            ("/apiary", Surface::App),
+            ("/healthzz", Surface::App),
+            ("/docsearch", Surface::App),
+        ];
+        for (path, surface) in cases {
+            assert_eq!(Surface::of(path), surface, "{path}");
+        }
     }
 
     #[test]

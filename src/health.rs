@@ -1,14 +1,21 @@
 //! Liveness and readiness: `/healthz` (the process answers) and `/readyz` (the database does).
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::app::AppState;
 use crate::error::ApiError;
 use crate::store::DynTaskStore;
+
+/// `/healthz` and `/readyz`; merged outside the load-shedding limit, so they are never refused.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+}
 
 /// The body of a healthy answer.
 #[derive(Debug, Serialize, ToSchema)]

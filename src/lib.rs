@@ -17,3 +17,4 @@ pub mod store;
 pub mod tasks;
 pub mod telemetry;
 pub mod token;
+pub mod web;

@@ -6,12 +6,18 @@ use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Object, Ref, RefOr, Response, ResponseBuilder, Type};
 use utoipa::{IntoParams, Modify, OpenApi, ToResponse, ToSchema};
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{ApiError, ErrorBody, ErrorCode, FieldError};
 use crate::health::{self, HealthStatus};
 use crate::tasks::{
     CompletionInput, ListQuery, PageRequest, Task, TaskDraft, TaskId, TaskInput, handlers,
 };
+
+/// `/openapi.json`, and the browsable docs at `/docs` (Swagger UI, served from the binary).
+pub fn router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()).into()
+}
 
 #[derive(OpenApi)]
 #[openapi(

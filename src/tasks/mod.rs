@@ -3,6 +3,9 @@
 
 pub mod handlers;
 pub mod idempotency;
+mod router;
+
+pub use router::router;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -358,8 +358,10 @@ async fn metrics_are_served_on_their_own_listener_without_user_ids() {
     assert!(value("taskgate_list_cache_bytes") >= 0.0);
     assert!(value(r#"taskgate_build_info{version=""#) == 1.0);
     assert!(!text.contains("metric-user-7f3a"), "no user id in any label");
-    // Metrics are not on the API's listener.
-    assert_eq!(app.client.get(app.url("/metrics")).send().await.unwrap().status(), 404);
+    // Metrics are not on the API's listener: there, /metrics is just a path of the web app.
+    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert!(public.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(!public.text().await.unwrap().contains("taskgate_"), "no metric on the public port");
 }
 
 #[tokio::test]

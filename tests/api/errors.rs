@@ -16,9 +16,9 @@ async fn health_needs_no_token() {
 }
 
 #[tokio::test]
-async fn unknown_routes_are_json_404s() {
+async fn unknown_api_routes_are_json_404s() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/no/such/route")).send().await.unwrap();
+    let response = app.client.get(app.url("/api/no/such/route")).send().await.unwrap();
     assert_error(response, 404, "NOT_FOUND").await;
 }
 

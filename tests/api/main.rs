@@ -24,3 +24,4 @@ mod startup;
 mod tasks;
 mod titles;
 mod token_command;
+mod web;

@@ -310,6 +310,39 @@ export async function mintToken(user, { env, ttl, cwd = os.tmpdir() } = {}) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Accounts, as a client without a browser sees them
+
+/**
+ * Signs up (with `name`) or in at `server`'s /api/auth from node, as a non-browser client does:
+ * the session token comes back in `set-auth-token` and is sent as a bearer token. Returns
+ * `{ user, sessionToken, accessToken() }`: `sessionToken` authenticates /api/auth calls
+ * (`Authorization: Bearer`), `accessToken()` is a fresh JWT from /api/auth/token for the task API.
+ */
+export async function apiSession(server, { email, password, name }) {
+  const path = name === undefined ? "/api/auth/sign-in/email" : "/api/auth/sign-up/email";
+  const body = name === undefined ? { email, password } : { name, email, password };
+  const res = await request(new URL(path, server.url), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 200, `${path}: ${res.status} ${res.text}`);
+  const sessionToken = res.headers.get("set-auth-token");
+  assert.ok(sessionToken, `${path} gave no set-auth-token header`);
+  return {
+    user: res.body.user,
+    sessionToken,
+    async accessToken() {
+      const minted = await request(new URL("/api/auth/token", server.url), {
+        headers: { authorization: `Bearer ${sessionToken}` },
+      });
+      assert.equal(minted.status, 200, `/api/auth/token: ${minted.status} ${minted.text}`);
+      return minted.body.token;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Static pages on another origin
 
 const CONTENT_TYPES = {

@@ -1,0 +1,241 @@
+// The app's client of taskgate's public API, used exactly as any other client would use it:
+// the session cookie (HttpOnly, set by the server) for /api/auth, and a short-lived access token
+// from /api/auth/token, kept in this module's memory only, for the task API.
+
+/** Renew the access token this long before it expires. */
+const RENEW_MARGIN_MS = 60_000;
+const PAGE_SIZE = 100;
+
+/** An API refusal: `status`, the API's `code`, a message to show, and per-field errors. */
+export class ApiError extends Error {
+  constructor(status, code, message, fields = []) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+  }
+}
+
+let onSignedOut = () => {};
+
+/** `handler()` runs when the session turns out to have ended (a 401 the app cannot recover from). */
+export function whenSignedOut(handler) {
+  onSignedOut = handler;
+}
+
+/**
+ * One request. Errors become ApiError with the body's message (the task API's `detail` or
+ * Better Auth's `message`). A 401 ends the session unless `expect401` (sign-in, first token use).
+ */
+async function send(path, { method = "GET", body, headers = {}, expect401 = false } = {}) {
+  const init = { method, headers: { ...headers }, credentials: "same-origin", cache: "no-store" };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, "NETWORK", "The server cannot be reached. Check your connection and try again.");
+  }
+  const text = await response.text();
+  let data = null;
+  if (text !== "") {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const error = new ApiError(
+      response.status,
+      data?.error_code ?? data?.code ?? `HTTP_${response.status}`,
+      data?.detail ?? data?.message ?? `The server answered ${response.status}.`,
+      Array.isArray(data?.errors) ? data.errors : [],
+    );
+    if (response.status === 401 && !expect401) {
+      forgetToken();
+      onSignedOut();
+    }
+    throw error;
+  }
+  return { data, headers: response.headers };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The access token: in memory only, renewed before it expires, one renewal shared by all callers.
+
+let token = null; // { value, userId, renewAt }
+let renewal = null;
+
+function claimsOf(jwt) {
+  const payload = jwt.split(".")[1] ?? "";
+  const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+  return JSON.parse(json);
+}
+
+function remember(jwt) {
+  const claims = claimsOf(jwt);
+  // Lifetime from the token's own iat/exp, counted on this clock: a skewed clock does not matter.
+  const lifetimeMs = (claims.exp - (claims.iat ?? Math.floor(Date.now() / 1000))) * 1000;
+  token = { value: jwt, userId: claims.sub, renewAt: Date.now() + lifetimeMs - RENEW_MARGIN_MS };
+  return token;
+}
+
+export function forgetToken() {
+  token = null;
+}
+
+async function accessToken() {
+  if (token !== null && Date.now() < token.renewAt) return token;
+  renewal ??= send("/api/auth/token")
+    .then(({ data }) => remember(data.token))
+    .finally(() => {
+      renewal = null;
+    });
+  return renewal;
+}
+
+/**
+ * Calls `request(token)`; a 401 from the task API (the token expired early, or keys rotated) is
+ * retried once with a fresh token, and a second 401 means the session is over.
+ */
+async function withToken(request) {
+  const first = await accessToken();
+  try {
+    return await request(first, true);
+  } catch (error) {
+    if (error.status !== 401) throw error;
+    forgetToken();
+    return request(await accessToken(), false);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts and sessions (/api/auth, Better Auth's protocol)
+
+export const auth = {
+  /** `{ session, user }`, or null when signed out. Its `set-auth-jwt` header seeds the token. */
+  async session() {
+    const { data, headers } = await send("/api/auth/get-session");
+    const jwt = headers.get("set-auth-jwt");
+    if (data && jwt) remember(jwt);
+    return data;
+  },
+  async signUp({ name, email, password }) {
+    forgetToken();
+    return (await send("/api/auth/sign-up/email", { method: "POST", body: { name, email, password }, expect401: true }))
+      .data;
+  },
+  async signIn({ email, password }) {
+    forgetToken();
+    return (await send("/api/auth/sign-in/email", { method: "POST", body: { email, password }, expect401: true })).data;
+  },
+  async signOut() {
+    forgetToken();
+    await send("/api/auth/sign-out", { method: "POST", body: {}, expect401: true });
+  },
+  async listSessions() {
+    return (await send("/api/auth/list-sessions")).data;
+  },
+  async revokeSession(handle) {
+    await send("/api/auth/revoke-session", { method: "POST", body: { token: handle } });
+  },
+  async revokeOtherSessions() {
+    await send("/api/auth/revoke-other-sessions", { method: "POST", body: {} });
+  },
+  async changePassword({ currentPassword, newPassword, revokeOtherSessions }) {
+    return (
+      await send("/api/auth/change-password", {
+        method: "POST",
+        body: { currentPassword, newPassword, revokeOtherSessions },
+      })
+    ).data;
+  },
+  async updateUser({ name }) {
+    await send("/api/auth/update-user", { method: "POST", body: { name } });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Tasks (/api/{user_id}/tasks, with the bearer token)
+
+function tasksUrl(userId) {
+  return `/api/${encodeURIComponent(userId)}/tasks`;
+}
+
+function bearer(current) {
+  return { authorization: `Bearer ${current.value}` };
+}
+
+/** The `rel="next"` target of a Link header, if any. */
+function nextLink(link) {
+  const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(link ?? "");
+  return match ? match[1] : null;
+}
+
+/** 128 random bits as hex (crypto.randomUUID exists only in secure contexts; this works on plain http too). */
+function randomKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+export const tasks = {
+  /** A page of tasks, newest first: `{ items, total, next }` (`next`: the next page's URL). */
+  async page(next = null) {
+    return withToken(async (current, retry) => {
+      const url = next ?? `${tasksUrl(current.userId)}?limit=${PAGE_SIZE}`;
+      const { data, headers } = await send(url, { headers: bearer(current), expect401: retry });
+      return {
+        items: data,
+        total: Number(headers.get("x-total-count") ?? data.length),
+        next: nextLink(headers.get("link")),
+      };
+    });
+  },
+  async create({ title, description }) {
+    // One key per task: a retried POST (a lost answer, a second token) creates it once.
+    const key = randomKey();
+    return withToken(async (current, retry) => {
+      const { data } = await send(tasksUrl(current.userId), {
+        method: "POST",
+        headers: { ...bearer(current), "idempotency-key": key },
+        body: { title, description: description || null },
+        expect401: retry,
+      });
+      return data;
+    });
+  },
+  async replace(id, { title, description, completed }) {
+    return withToken(async (current, retry) => {
+      const { data } = await send(`${tasksUrl(current.userId)}/${encodeURIComponent(id)}`, {
+        method: "PUT",
+        headers: bearer(current),
+        body: { title, description: description || null, completed },
+        expect401: retry,
+      });
+      return data;
+    });
+  },
+  async setCompleted(id, completed) {
+    return withToken(async (current, retry) => {
+      const { data } = await send(`${tasksUrl(current.userId)}/${encodeURIComponent(id)}/complete`, {
+        method: "PATCH",
+        headers: bearer(current),
+        body: { completed },
+        expect401: retry,
+      });
+      return data;
+    });
+  },
+  async remove(id) {
+    return withToken(async (current, retry) => {
+      await send(`${tasksUrl(current.userId)}/${encodeURIComponent(id)}`, {
+        method: "DELETE",
+        headers: bearer(current),
+        expect401: retry,
+      });
+    });
+  },
+};

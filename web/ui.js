@@ -1,0 +1,129 @@
+// Small building blocks shared by the pages: labelled fields with their errors, the page frame
+// (title and focus on navigation), and the polite live region for status messages.
+
+import { html, useEffect, useRef, useState } from "./vendor/preact-htm.module.js";
+
+// ---------------------------------------------------------------------------------------------
+// Status messages, read out by screen readers (and shown briefly on screen).
+
+const statusListeners = new Set();
+
+/** Announces `message` politely (e.g. "Task added"). */
+export function announce(message) {
+  for (const listener of statusListeners) listener(message);
+}
+
+export function StatusRegion() {
+  const [message, setMessage] = useState("");
+  useEffect(() => {
+    let timer;
+    const listener = (text) => {
+      clearTimeout(timer);
+      // Cleared first, so the same message twice is announced twice.
+      setMessage("");
+      requestAnimationFrame(() => setMessage(text));
+      timer = setTimeout(() => setMessage(""), 5000);
+    };
+    statusListeners.add(listener);
+    return () => {
+      clearTimeout(timer);
+      statusListeners.delete(listener);
+    };
+  }, []);
+  return html`<div class="toast" role="status" aria-live="polite" data-empty=${message === ""}>${message}</div>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+
+/**
+ * A page: sets the document title and, when the page changes, moves focus to its heading so
+ * keyboard and screen-reader users start at the top of the new content.
+ */
+export function Page({ title, heading = title, className = "", children }) {
+  const headingRef = useRef(null);
+  useEffect(() => {
+    document.title = `${title} · taskgate`;
+    headingRef.current?.focus();
+  }, [title]);
+  return html`<section class=${`page ${className}`} aria-labelledby="page-heading">
+    <h1 id="page-heading" tabindex="-1" ref=${headingRef}>${heading}</h1>
+    ${children}
+  </section>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forms
+
+/**
+ * A labelled input (or textarea) with an optional hint and error, both linked with
+ * aria-describedby; the error is announced when it appears.
+ */
+export function Field({ id, label, error, hint, multiline = false, inputRef, ...input }) {
+  const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
+  const control = multiline
+    ? html`<textarea
+        id=${id}
+        ref=${inputRef}
+        aria-invalid=${error ? "true" : undefined}
+        aria-describedby=${describedBy}
+        ...${input}
+      ></textarea>`
+    : html`<input
+        id=${id}
+        ref=${inputRef}
+        aria-invalid=${error ? "true" : undefined}
+        aria-describedby=${describedBy}
+        ...${input}
+      />`;
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`} ${control}
+    ${error && html`<p class="field-error" id=${`${id}-error`} role="alert">${error}</p>`}
+  </div>`;
+}
+
+/** An error about a whole form (or a whole page), announced when it appears. */
+export function Alert({ id, children }) {
+  return html`<p class="alert" id=${id} role="alert">${children}</p>`;
+}
+
+/** The value of each input of a form, while it is edited. */
+export function useForm(initial) {
+  const [values, setValues] = useState(initial);
+  const bind = (name) => ({
+    value: values[name],
+    onInput: (event) => setValues((before) => ({ ...before, [name]: event.currentTarget.value })),
+  });
+  return { values, setValues, bind };
+}
+
+/**
+ * The API's refusal as `{ field: message }` plus a message for the form: `fieldOf(code)` says
+ * which field an error code is about, and the task API's `errors` array names fields itself.
+ */
+export function errorsFrom(error, fieldOf = () => null) {
+  const fields = {};
+  for (const { field, message } of error.fields ?? []) {
+    if (field) fields[field] = capitalise(message);
+  }
+  const field = fieldOf(error.code);
+  if (field && !fields[field]) fields[field] = error.message;
+  const form = Object.keys(fields).length > 0 ? null : error.message;
+  return { fields, form };
+}
+
+function capitalise(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
+/** Moves focus to the first field in `form` marked invalid, else to its form-level alert. */
+export function focusFirstError(form) {
+  requestAnimationFrame(() => {
+    const target = form?.querySelector('[aria-invalid="true"]') ?? form?.querySelector(".alert");
+    if (target) {
+      if (!target.matches("input, textarea")) target.setAttribute("tabindex", "-1");
+      target.focus();
+    }
+  });
+}
