@@ -111,6 +111,8 @@ fn known_variables() -> Vec<&'static str> {
             }
         }
     }
+    // Not a setting: the binary the repository's test and benchmark scripts run.
+    names.push("TASKGATE_BIN");
     names
 }
 

@@ -77,11 +77,17 @@ fn a_misspelt_taskgate_variable_is_warned_about_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let (child, log) = start(
         dir.path(),
-        &[("BETTER_AUTH_SECRET", SECRET), ("TASKGATE_JWT_AUDIENCEE", "https://app.example")],
+        &[
+            ("BETTER_AUTH_SECRET", SECRET),
+            ("TASKGATE_JWT_AUDIENCEE", "https://app.example"),
+            // The test and benchmark scripts' own variable: not a misspelt setting.
+            ("TASKGATE_BIN", "/usr/local/bin/taskgate"),
+        ],
     );
     stop(child);
     let warning = log.lines().find(|line| line.contains("TASKGATE_JWT_AUDIENCEE"));
     assert!(warning.is_some_and(|line| line.contains("WARN")), "{log}");
+    assert!(!log.contains("TASKGATE_BIN"), "{log}");
     assert!(
         !log.contains("TASKGATE_LISTEN\n") && !log.contains("variable=TASKGATE_LISTEN"),
         "{log}"
