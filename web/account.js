@@ -2,7 +2,7 @@
 
 import { html, useEffect, useRef, useState } from "./vendor/preact-htm.module.js";
 import { auth } from "./api.js";
-import { Alert, Field, Page, announce, errorsFrom, focusFirstError, useForm } from "./ui.js";
+import { Alert, Field, Page, announce, errorsFrom, useSubmit } from "./ui.js";
 
 export function Account({ user, sessionId, onUserChanged, onSessionReplaced, onSignedOut }) {
   return html`<${Page} title="Account">
@@ -14,26 +14,15 @@ export function Account({ user, sessionId, onUserChanged, onSessionReplaced, onS
 }
 
 function Profile({ user, onUserChanged }) {
-  const { values, bind } = useForm({ name: user.name });
-  const [errors, setErrors] = useState({ fields: {}, form: null });
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef(null);
-  const onSubmit = async (event) => {
-    event.preventDefault();
-    setBusy(true);
-    setErrors({ fields: {}, form: null });
-    try {
-      await auth.updateUser({ name: values.name });
-      onUserChanged({ ...user, name: values.name });
+  const { bind, formRef, errors, busy, onSubmit } = useSubmit(
+    { name: user.name },
+    async ({ name }) => {
+      await auth.updateUser({ name });
+      onUserChanged({ ...user, name });
       announce("Your name is saved.");
-    } catch (error) {
-      if (error.status === 401) return;
-      setErrors(errorsFrom(error, (code) => (code === "VALIDATION_ERROR" ? "name" : null)));
-      focusFirstError(formRef.current);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    { errorsOf: (error) => errorsFrom(error, (code) => (code === "VALIDATION_ERROR" ? "name" : null)) },
+  );
   return html`<section class="card stack" aria-labelledby="profile-heading">
     <h2 id="profile-heading">Profile</h2>
     <form class="stack" ref=${formRef} onSubmit=${onSubmit} novalidate>
@@ -57,33 +46,26 @@ function passwordField(code) {
   return null;
 }
 
+function passwordErrors(error) {
+  const found = errorsFrom(error, passwordField);
+  if (error.code === "INVALID_PASSWORD") found.fields.currentPassword = "That is not your current password.";
+  return found;
+}
+
 /** The hidden username field tells password managers whose password this is. */
 function PasswordForm({ email, onSessionReplaced }) {
-  const { values, setValues, bind } = useForm({ currentPassword: "", newPassword: "" });
   const [revokeOthers, setRevokeOthers] = useState(true);
-  const [errors, setErrors] = useState({ fields: {}, form: null });
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef(null);
-  const onSubmit = async (event) => {
-    event.preventDefault();
-    setBusy(true);
-    setErrors({ fields: {}, form: null });
-    try {
+  const { setValues, bind, formRef, errors, busy, onSubmit } = useSubmit(
+    { currentPassword: "", newPassword: "" },
+    async (values) => {
       await auth.changePassword({ ...values, revokeOtherSessions: revokeOthers });
       setValues({ currentPassword: "", newPassword: "" });
       announce(revokeOthers ? "Password changed. Your other devices are signed out." : "Password changed.");
       // Signing the others out started a new session for this device.
       if (revokeOthers) onSessionReplaced();
-    } catch (error) {
-      if (error.status === 401) return;
-      const found = errorsFrom(error, passwordField);
-      if (error.code === "INVALID_PASSWORD") found.fields.currentPassword = "That is not your current password.";
-      setErrors(found);
-      focusFirstError(formRef.current);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    { errorsOf: passwordErrors },
+  );
   return html`<section class="card stack" aria-labelledby="password-heading">
     <h2 id="password-heading">Password</h2>
     <form class="stack" ref=${formRef} onSubmit=${onSubmit} novalidate>
@@ -161,7 +143,7 @@ function Sessions({ sessionId, onSignedOut }) {
       );
       setState({ status: "ready", sessions, error: null });
     } catch (error) {
-      if (error.status !== 401) setState((before) => ({ ...before, status: "error", error: error.message }));
+      if (!error.sessionEnded) setState((before) => ({ ...before, status: "error", error: error.message }));
     }
   };
   useEffect(() => {
@@ -180,7 +162,7 @@ function Sessions({ sessionId, onSignedOut }) {
       await load();
       headingRef.current?.focus();
     } catch (error) {
-      if (error.status !== 401) setState((before) => ({ ...before, error: error.message }));
+      if (!error.sessionEnded) setState((before) => ({ ...before, error: error.message }));
     } finally {
       setBusy(false);
     }
@@ -192,7 +174,7 @@ function Sessions({ sessionId, onSignedOut }) {
       announce("Your other devices are signed out.");
       await load();
     } catch (error) {
-      if (error.status !== 401) setState((before) => ({ ...before, error: error.message }));
+      if (!error.sessionEnded) setState((before) => ({ ...before, error: error.message }));
     } finally {
       setBusy(false);
     }

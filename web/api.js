@@ -6,13 +6,18 @@
 const RENEW_MARGIN_MS = 60_000;
 const PAGE_SIZE = 100;
 
-/** An API refusal: `status`, the API's `code`, a message to show, and per-field errors. */
+/**
+ * An API refusal: `status`, the API's `code`, a message to show, and per-field errors.
+ * `sessionEnded` says this refusal ended the session: the app is already on its way to sign-in,
+ * so there is nothing to show where it happened.
+ */
 export class ApiError extends Error {
   constructor(status, code, message, fields = []) {
     super(message);
     this.status = status;
     this.code = code;
     this.fields = fields;
+    this.sessionEnded = false;
   }
 }
 
@@ -56,6 +61,7 @@ async function send(path, { method = "GET", body, headers = {}, expect401 = fals
       Array.isArray(data?.errors) ? data.errors : [],
     );
     if (response.status === 401 && !expect401) {
+      error.sessionEnded = true;
       forgetToken();
       onSignedOut();
     }

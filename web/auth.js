@@ -1,9 +1,9 @@
 // The sign-in and sign-up pages.
 
-import { html, useRef, useState } from "./vendor/preact-htm.module.js";
+import { html } from "./vendor/preact-htm.module.js";
 import { auth } from "./api.js";
 import { Link } from "./router.js";
-import { Alert, Field, Page, errorsFrom, focusFirstError, useForm } from "./ui.js";
+import { Alert, Field, Page, errorsFrom, useSubmit } from "./ui.js";
 
 /** Which field each Better Auth error code is about. */
 function authField(code) {
@@ -18,34 +18,22 @@ function validationField(error) {
   return match ? match[1] : null;
 }
 
-function useAuthForm(initial, submit) {
-  const form = useForm(initial);
-  const formRef = useRef(null);
-  const [errors, setErrors] = useState({ fields: {}, form: null });
-  const [busy, setBusy] = useState(false);
-  const onSubmit = async (event) => {
-    event.preventDefault();
-    setBusy(true);
-    setErrors({ fields: {}, form: null });
-    try {
-      await submit(form.values);
-    } catch (error) {
-      const field = error.code === "VALIDATION_ERROR" ? validationField(error) : null;
-      const found = errorsFrom(error, (code) => field ?? authField(code));
-      if (field) found.fields[field] = field === "name" ? "Please enter a shorter name." : "Please check this field.";
-      setErrors(found);
-      setBusy(false);
-      focusFirstError(formRef.current);
-    }
-  };
-  return { ...form, formRef, errors, busy, onSubmit };
+function authErrors(error) {
+  const field = error.code === "VALIDATION_ERROR" ? validationField(error) : null;
+  const found = errorsFrom(error, (code) => field ?? authField(code));
+  if (field) found.fields[field] = field === "name" ? "Please enter a shorter name." : "Please check this field.";
+  return found;
 }
 
 export function SignIn({ next, notice, onSignedIn }) {
-  const { bind, formRef, errors, busy, onSubmit } = useAuthForm({ email: "", password: "" }, async (values) => {
-    const { user } = await auth.signIn(values);
-    onSignedIn(user);
-  });
+  const { bind, formRef, errors, busy, onSubmit } = useSubmit(
+    { email: "", password: "" },
+    async (values) => {
+      const { user } = await auth.signIn(values);
+      onSignedIn(user);
+    },
+    { errorsOf: authErrors },
+  );
   const signUpHref = next ? `/sign-up?next=${encodeURIComponent(next)}` : "/sign-up";
   return html`<${Page} title="Sign in" className="narrow">
     ${notice && html`<p class="notice">${notice}</p>`}
@@ -76,12 +64,13 @@ export function SignIn({ next, notice, onSignedIn }) {
 }
 
 export function SignUp({ next, onSignedIn }) {
-  const { bind, formRef, errors, busy, onSubmit } = useAuthForm(
+  const { bind, formRef, errors, busy, onSubmit } = useSubmit(
     { name: "", email: "", password: "" },
     async (values) => {
       const { user } = await auth.signUp(values);
       onSignedIn(user);
     },
+    { errorsOf: authErrors },
   );
   const signInHref = next ? `/sign-in?next=${encodeURIComponent(next)}` : "/sign-in";
   return html`<${Page} title="Create an account" className="narrow">

@@ -4,7 +4,7 @@
 
 import { html, useEffect, useRef, useState } from "./vendor/preact-htm.module.js";
 import { tasks as api } from "./api.js";
-import { Alert, Field, Page, announce, errorsFrom, focusFirstError, useForm } from "./ui.js";
+import { Alert, Field, Page, announce, useSubmit } from "./ui.js";
 
 const FILTERS = [
   { id: "all", label: "All", keep: () => true, empty: "No tasks yet. Add your first one above." },
@@ -28,7 +28,7 @@ export function TaskList() {
       const page = await api.page();
       setState({ status: "ready", ...page, error: null });
     } catch (error) {
-      if (error.status !== 401) setState((before) => ({ ...before, status: "error", error: error.message }));
+      if (!error.sessionEnded) setState((before) => ({ ...before, status: "error", error: error.message }));
     }
   };
   useEffect(() => {
@@ -71,7 +71,7 @@ export function TaskList() {
       announce(`${quoted(task.title)} marked ${wanted ? "completed" : "not completed"}.`);
     } catch (error) {
       put(task);
-      if (error.status !== 401) rowError(task.id, `Could not update this task: ${error.message}`);
+      if (!error.sessionEnded) rowError(task.id, `Could not update this task: ${error.message}`);
     }
   };
 
@@ -91,7 +91,7 @@ export function TaskList() {
         items.splice(Math.min(index, items.length), 0, task);
         return { ...before, items, total: before.total + 1 };
       });
-      if (error.status !== 401) rowError(task.id, `Could not delete this task: ${error.message}`);
+      if (!error.sessionEnded) rowError(task.id, `Could not delete this task: ${error.message}`);
     }
   };
 
@@ -188,33 +188,22 @@ export function TaskList() {
   <//>`;
 }
 
+/** A title is needed before anything is sent. */
+function checkTitle({ title }) {
+  return title.trim() === "" ? { title: "Please give the task a title." } : null;
+}
+
 function NewTask({ onAdded }) {
-  const { values, setValues, bind } = useForm({ title: "", description: "" });
-  const [errors, setErrors] = useState({ fields: {}, form: null });
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef(null);
   const titleRef = useRef(null);
-  const onSubmit = async (event) => {
-    event.preventDefault();
-    if (values.title.trim() === "") {
-      setErrors({ fields: { title: "Please give the task a title." }, form: null });
-      focusFirstError(formRef.current);
-      return;
-    }
-    setBusy(true);
-    setErrors({ fields: {}, form: null });
-    try {
+  const { setValues, bind, formRef, errors, busy, onSubmit } = useSubmit(
+    { title: "", description: "" },
+    async (values) => {
       onAdded(await api.create(values));
       setValues({ title: "", description: "" });
       titleRef.current?.focus();
-    } catch (error) {
-      if (error.status === 401) return;
-      setErrors(errorsFrom(error));
-      focusFirstError(formRef.current);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    { check: checkTitle },
+  );
   return html`<form class="card new-task" ref=${formRef} onSubmit=${onSubmit} novalidate aria-label="Add a task">
     <${Field}
       id="new-title"
@@ -281,29 +270,13 @@ function TaskItem({ task, error, onToggle, onEdit, onDelete }) {
 }
 
 function EditTask({ task, onSaved, onCancel }) {
-  const { values, bind } = useForm({ title: task.title, description: task.description ?? "" });
-  const [errors, setErrors] = useState({ fields: {}, form: null });
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef(null);
   const titleRef = useRef(null);
   useEffect(() => titleRef.current?.focus(), []);
-  const onSubmit = async (event) => {
-    event.preventDefault();
-    if (values.title.trim() === "") {
-      setErrors({ fields: { title: "Please give the task a title." }, form: null });
-      focusFirstError(formRef.current);
-      return;
-    }
-    setBusy(true);
-    try {
-      onSaved(await api.replace(task.id, { ...values, completed: task.completed }));
-    } catch (error) {
-      setBusy(false);
-      if (error.status === 401) return;
-      setErrors(errorsFrom(error));
-      focusFirstError(formRef.current);
-    }
-  };
+  const { bind, formRef, errors, busy, onSubmit } = useSubmit(
+    { title: task.title, description: task.description ?? "" },
+    async (values) => onSaved(await api.replace(task.id, { ...values, completed: task.completed })),
+    { check: checkTitle },
+  );
   const onKeyDown = (event) => {
     if (event.key === "Escape") onCancel();
   };

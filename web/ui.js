@@ -98,6 +98,40 @@ export function useForm(initial) {
   return { values, setValues, bind };
 }
 
+const NO_ERRORS = { fields: {}, form: null };
+
+/**
+ * A form that sends itself: `useForm`'s values plus `errors` (by field, and for the whole form),
+ * `busy`, `formRef` and `onSubmit`. `submit(values)` sends it; `check(values)` may refuse first
+ * with `{ field: message }`; a refusal becomes errors through `errorsOf` (default `errorsFrom`),
+ * shown and focused, unless it ended the session (the app is already going to sign-in).
+ */
+export function useSubmit(initial, submit, { check, errorsOf = errorsFrom } = {}) {
+  const form = useForm(initial);
+  const formRef = useRef(null);
+  const [errors, setErrors] = useState(NO_ERRORS);
+  const [busy, setBusy] = useState(false);
+  const show = (found) => {
+    setErrors(found);
+    focusFirstError(formRef.current);
+  };
+  const onSubmit = async (event) => {
+    event.preventDefault();
+    const refused = check?.(form.values);
+    if (refused) return show({ fields: refused, form: null });
+    setBusy(true);
+    setErrors(NO_ERRORS);
+    try {
+      await submit(form.values);
+    } catch (error) {
+      if (!error.sessionEnded) show(errorsOf(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { ...form, formRef, errors, busy, onSubmit };
+}
+
 /**
  * The API's refusal as `{ field: message }` plus a message for the form: `fieldOf(code)` says
  * which field an error code is about, and the task API's `errors` array names fields itself.
