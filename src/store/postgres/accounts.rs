@@ -56,6 +56,17 @@ fn user_from(row: &Row, at: usize) -> Result<User, StoreError> {
     })
 }
 
+const SIGNING_KEYS: &str = "SELECT kid, public_key, sealed_private_key, created_at FROM signing_keys ORDER BY created_at, kid";
+
+fn key_from(row: &Row) -> Result<StoredKey, StoreError> {
+    Ok(StoredKey {
+        kid: row.try_get(0)?,
+        public_key: row.try_get(1)?,
+        sealed_private_key: row.try_get(2)?,
+        created_at: row.try_get(3)?,
+    })
+}
+
 fn session_from(row: &Row) -> Result<Session, StoreError> {
     let hash: Vec<u8> = row.try_get(1)?;
     let hash: [u8; 32] =
@@ -474,25 +485,8 @@ impl AccountStore for PgAccountStore {
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         self.db
             .run(async |client| {
-                let statement = client
-                    .prepare_cached(
-                        "SELECT kid, public_key, sealed_private_key, created_at FROM signing_keys \
-                         ORDER BY created_at, kid",
-                    )
-                    .await?;
-                client
-                    .query(&statement, &[])
-                    .await?
-                    .iter()
-                    .map(|row| {
-                        Ok(StoredKey {
-                            kid: row.try_get(0)?,
-                            public_key: row.try_get(1)?,
-                            sealed_private_key: row.try_get(2)?,
-                            created_at: row.try_get(3)?,
-                        })
-                    })
-                    .collect()
+                let statement = client.prepare_cached(SIGNING_KEYS).await?;
+                client.query(&statement, &[]).await?.iter().map(key_from).collect()
             })
             .await
     }
@@ -543,24 +537,9 @@ impl AccountStore for PgAccountStore {
                     ],
                 )
                 .await?;
-                let rows = tx
-                    .query(
-                        "SELECT kid, public_key, sealed_private_key, created_at FROM signing_keys \
-                         ORDER BY created_at, kid",
-                        &[],
-                    )
-                    .await?;
+                let rows = tx.query(SIGNING_KEYS, &[]).await?;
                 tx.commit().await?;
-                rows.iter()
-                    .map(|row| {
-                        Ok(StoredKey {
-                            kid: row.try_get(0)?,
-                            public_key: row.try_get(1)?,
-                            sealed_private_key: row.try_get(2)?,
-                            created_at: row.try_get(3)?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(key_from).collect()
             })
             .await
     }

@@ -3,7 +3,7 @@
 //! the write that depends on it cannot be raced.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -50,6 +50,25 @@ fn user_from(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
         created_at: from_millis(row.get(at + 5)?)?,
         updated_at: from_millis(row.get(at + 6)?)?,
     })
+}
+
+/// Every signing key, oldest first.
+fn signing_keys(conn: &Connection) -> Result<Vec<StoredKey>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT kid, public_key, sealed_private_key, created_at FROM signing_keys \
+         ORDER BY created_at, kid",
+    )?;
+    let keys = statement
+        .query_map([], |row| {
+            Ok(StoredKey {
+                kid: row.get(0)?,
+                public_key: row.get(1)?,
+                sealed_private_key: row.get(2)?,
+                created_at: from_millis(row.get(3)?)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(keys)
 }
 
 fn session_from(row: &Row<'_>) -> rusqlite::Result<Session> {
@@ -465,23 +484,7 @@ impl AccountStore for SqliteAccountStore {
     }
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        self.db.read(|conn| {
-            let mut statement = conn.prepare_cached(
-                "SELECT kid, public_key, sealed_private_key, created_at FROM signing_keys \
-                 ORDER BY created_at, kid",
-            )?;
-            let keys = statement
-                .query_map([], |row| {
-                    Ok(StoredKey {
-                        kid: row.get(0)?,
-                        public_key: row.get(1)?,
-                        sealed_private_key: row.get(2)?,
-                        created_at: from_millis(row.get(3)?)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(keys)
-        })
+        self.db.read(signing_keys)
     }
 
     async fn add_signing_key(
@@ -532,21 +535,7 @@ impl AccountStore for SqliteAccountStore {
                     candidate.sealed_private_key,
                     millis(candidate.created_at),
                 ])?;
-                let mut statement = conn.prepare_cached(
-                    "SELECT kid, public_key, sealed_private_key, created_at FROM signing_keys \
-                     ORDER BY created_at, kid",
-                )?;
-                let keys = statement
-                    .query_map([], |row| {
-                        Ok(StoredKey {
-                            kid: row.get(0)?,
-                            public_key: row.get(1)?,
-                            sealed_private_key: row.get(2)?,
-                            created_at: from_millis(row.get(3)?)?,
-                        })
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(keys)
+                signing_keys(conn)
             })
             .await
     }
