@@ -1,20 +1,16 @@
 //! Building and running the service: state, router, middleware stack, graceful shutdown.
 
 use axum::Router;
-use axum::error_handling::HandleErrorLayer;
-use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::extract::FromRef;
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::response::IntoResponse;
 use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
-use tower::limit::GlobalConcurrencyLimitLayer;
-use tower::load_shed::LoadShedLayer;
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::accounts::cookie::CookieJar;
@@ -27,7 +23,6 @@ use crate::auth::jwks::JwksIssuer;
 use crate::auth::{ClaimPolicy, InflightLimiter, OwnIssuer, TokenVerifier, TrustedKey};
 use crate::config::{ConfigError, Settings, TokenAlg};
 use crate::edge::{EdgeConfig, EdgeLayer};
-use crate::error::{ApiError, ErrorCode};
 use crate::health;
 use crate::http::MAX_BODY_BYTES;
 use crate::serve::{ConnectionLimits, serve};
@@ -248,59 +243,29 @@ pub fn router(
     accounts: AccountsState,
     settings: &Settings,
 ) -> Result<Router, ConfigError> {
-    // Work beyond the concurrency limit is refused at once (503) rather than queued until it
-    // times out. Health checks stay outside it, so a saturated instance still says it is alive.
-    // One limit for the whole service: the auth routes' copy shares its permits.
-    let concurrency = GlobalConcurrencyLimitLayer::new(settings.max_concurrency);
-    let shed = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
-            tracing::warn!("at capacity: request shed");
-            ApiError::new(ErrorCode::ServiceUnavailable)
-        }))
-        .layer(LoadShedLayer::new())
-        .layer(concurrency.clone());
-    // The auth routes are merged after the task API's layers, so none of its error bodies
-    // (body limit, shedding) can answer for them: they have their own.
-    let auth = crate::accounts::router::router(accounts).layer(
-        ServiceBuilder::new()
-            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
-                tracing::warn!("at capacity: auth request shed");
-                crate::accounts::router::AuthError::unavailable()
-            }))
-            .layer(LoadShedLayer::new())
-            // Bodies are already limited and timed by the edge, for every route.
-            .layer(concurrency),
-    );
-    let limited =
-        Router::new().merge(crate::tasks::router()).merge(crate::openapi::router()).layer(shed);
-
     let edge = EdgeLayer::new(EdgeConfig {
         request_timeout: settings.request_timeout(),
         body_timeout: settings.body_timeout(),
         max_body_bytes: MAX_BODY_BYTES as u64,
         hsts: settings.public_url_is_https(),
         trusted_proxies: settings.trusted_proxies()?,
+        capacity: Arc::new(Semaphore::new(settings.max_concurrency)),
     });
     let origins = settings.cors_origins()?;
     // One `layer` call: each call on a Router wraps every route once more, which costs a boxed
-    // clone per request and level. Outermost first.
+    // clone per request and level. The edge also limits and times bodies and catches panics.
     let stack = ServiceBuilder::new()
         .layer(edge)
-        .layer(CatchPanicLayer::custom(|_| {
-            tracing::error!("a handler panicked");
-            ApiError::new(ErrorCode::InternalError).into_response()
-        }))
-        .option_layer((!origins.is_empty()).then(|| cors(origins)))
-        // The edge refuses declared sizes and times bodies; this bounds what extractors buffer.
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+        .option_layer((!origins.is_empty()).then(|| cors(origins)));
     // Each resource module brings its own router. The web app's (static bytes, outside the limit)
     // has the one fallback: every path no route takes gets the app's page, or, under the API, a
     // bare 404 that the edge gives the JSON body of the API the path belongs to.
     Ok(Router::new()
         .merge(health::router())
-        .merge(limited)
+        .merge(crate::tasks::router())
+        .merge(crate::openapi::router())
         .with_state(state)
-        .merge(auth)
+        .merge(crate::accounts::router::router(accounts))
         .merge(crate::web::router())
         .layer(stack))
 }

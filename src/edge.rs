@@ -5,16 +5,21 @@
 //! text), adds the security headers and CSP, and writes the access log line and the request metrics.
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::Limited;
 use ipnet::IpNet;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::futures::TaskLocalFuture;
+use tokio::time::Sleep;
 use tower::{Layer, Service};
 use tower_http::timeout::DeadlineBody;
 
@@ -26,26 +31,50 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest client-chosen request id kept; longer (or non-visible-ASCII) ones are replaced.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
-const SECURITY_HEADERS: [(HeaderName, &str); 3] = [
-    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::REFERRER_POLICY, "no-referrer"),
-    (header::X_FRAME_OPTIONS, "DENY"),
+// Header values are constants, so they are checked once, at compile time.
+const SECURITY_HEADERS: [(HeaderName, HeaderValue); 3] = [
+    (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+    (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
 ];
 /// JSON needs nothing from a browser (OWASP's policy for APIs); only the docs page loads assets.
-const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
-const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-     frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const API_CSP: HeaderValue = HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'");
+const DOCS_CSP: HeaderValue = HeaderValue::from_static(
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+);
 /// The app's pages: only this origin's scripts, styles and images; no inline script, no eval.
-const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+const PAGE_CSP: HeaderValue = HeaderValue::from_static(
+    "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
-     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+);
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
-const HSTS: &str = "max-age=31536000; includeSubDomains";
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
+
+/// A `200 application/json` response whose header map already has room for what the edge adds
+/// (security headers, CSP, request id, cache control) and a few headers of the handler's, so the
+/// hot paths do not grow and rehash it on the way out.
+pub fn json_response(body: impl Into<Body>) -> Response {
+    let mut response = Response::new(body.into());
+    let mut headers = HeaderMap::with_capacity(12);
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    *response.headers_mut() = headers;
+    response
+}
 
 /// The address of the client, as far as it can be trusted: the peer's, or, when the peer is a
 /// trusted proxy, the nearest untrusted address in `X-Forwarded-For`.
+/// The connection puts the peer's address on every request; the edge replaces it when the peer
+/// is a trusted proxy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
+
+impl ClientAddr {
+    pub fn peer(peer: SocketAddr) -> Self {
+        Self(canonical(peer.ip()))
+    }
+}
 
 /// Peers whose `X-Forwarded-For` is believed.
 #[derive(Debug, Clone, Default)]
@@ -115,6 +144,9 @@ pub struct EdgeConfig {
     /// Send `Strict-Transport-Security` (the public URL is https).
     pub hsts: bool,
     pub trusted_proxies: TrustedProxies,
+    /// Requests served at once beyond health checks and the app's files; more are refused at
+    /// once (503) rather than queued until they time out. One pool for the task and auth APIs.
+    pub capacity: Arc<Semaphore>,
 }
 
 #[derive(Clone)]
@@ -148,7 +180,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = EdgeFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -157,10 +189,11 @@ where
     fn call(&mut self, mut request: Request) -> Self::Future {
         let started = Instant::now();
         let request_id = request_id(request.headers_mut());
-        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-        let client = peer.map(|peer| self.config.trusted_proxies.client(peer, request.headers()));
-        if let Some(client) = client {
-            request.extensions_mut().insert(ClientAddr(client));
+        if let Some(&ClientAddr(peer)) = request.extensions().get::<ClientAddr>() {
+            let client = self.config.trusted_proxies.client(peer, request.headers());
+            if client != peer {
+                request.extensions_mut().insert(ClientAddr(client));
+            }
         }
         let method = request.method().clone();
         let route = request.extensions().get::<MatchedPath>().cloned();
@@ -170,8 +203,9 @@ where
             && method == Method::OPTIONS
             && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
         // Bodies: a declared size over the limit is refused before anything reads it (so no
-        // `100 Continue` is sent); a body that is coming must arrive within the body timeout.
-        // Requests without one (most) pay for neither.
+        // `100 Continue` is sent); a body that is coming must arrive within the body timeout and
+        // stop at the limit (a chunked one declares no size). Requests without one (most) pay
+        // for neither.
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -180,75 +214,160 @@ where
         if declared.is_some_and(|length| length > 0)
             || request.headers().contains_key(header::TRANSFER_ENCODING)
         {
-            let timeout = self.config.body_timeout;
-            request = request.map(|body| Body::new(DeadlineBody::new(timeout, body)));
+            let (timeout, limit) = (self.config.body_timeout, self.config.max_body_bytes);
+            request = request.map(|body| {
+                let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+                Body::new(Limited::new(DeadlineBody::new(timeout, body), limit))
+            });
         }
+        // Health checks and the app's files are never shed: a saturated instance still says it
+        // is alive, and still serves its page.
+        let mut permit = None;
+        let refusal = if too_large {
+            Some(StatusCode::PAYLOAD_TOO_LARGE)
+        } else if surface.is_limited(request.uri().path()) {
+            permit = self.config.capacity.clone().try_acquire_owned().ok();
+            permit.is_none().then(|| {
+                tracing::warn!("at capacity: request shed");
+                StatusCode::SERVICE_UNAVAILABLE
+            })
+        } else {
+            None
+        };
         let fence = WriteFence::new();
-        let answer = (!too_large).then(|| {
+        let answer = refusal.is_none().then(|| {
             // The ready service answers this request; a fresh clone takes its place (tower's rule).
             let clone = self.inner.clone();
             let mut inner = std::mem::replace(&mut self.inner, clone);
             fence.clone().scope(inner.call(request))
         });
-        let config = self.config.clone();
-        Box::pin(async move {
-            let response = match answer {
-                Some(answer) => bounded(answer, &fence, config.request_timeout).await,
-                None => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
-            };
-            let mut response = finish(response, &config, preflight, surface);
-            let route = route.as_ref().map(MatchedPath::as_str);
-            if route.is_some_and(|route| route.starts_with("/api/")) {
-                // Responses about a user's tasks must not be kept by shared or private caches.
-                response.headers_mut().insert(header::CACHE_CONTROL, NO_STORE);
-            }
-            if cross_origin {
-                strip_cors_unless_allowed(response.headers_mut());
-            }
-            let status = response.status();
-            response.headers_mut().insert(REQUEST_ID, request_id.clone());
-            let elapsed = started.elapsed();
-            crate::telemetry::access(crate::telemetry::Access {
-                method: method.as_str(),
-                route: route.unwrap_or("<unmatched>"),
-                status: status.as_u16(),
-                latency_us: elapsed.as_micros() as u64,
-                request_id: request_id.to_str().unwrap_or("-"),
-            });
-            crate::metrics::request(&method, route, status, elapsed.as_secs_f64());
-            Ok(response)
-        })
+        EdgeFuture {
+            answer,
+            refusal: refusal.unwrap_or(StatusCode::PAYLOAD_TOO_LARGE),
+            deadline: None,
+            fence,
+            _permit: permit,
+            request: Some(RequestFacts {
+                started,
+                request_id,
+                method,
+                route,
+                cross_origin,
+                preflight,
+                surface,
+                config: self.config.clone(),
+            }),
+        }
     }
 }
 
-/// The response, or 408 when it takes longer than `timeout` and no write has begun; a request
-/// whose write began is waited for, so its client learns the outcome.
-async fn bounded(
-    answer: impl Future<Output = Result<impl IntoResponse, Infallible>>,
-    fence: &WriteFence,
-    timeout: Duration,
-) -> Response {
-    tokio::pin!(answer);
-    // Most answers are ready at once: they need no timer.
-    let first = std::future::poll_fn(|cx| Poll::Ready(answer.as_mut().poll(cx))).await;
-    let outcome = if let Poll::Ready(outcome) = first {
-        outcome
-    } else {
-        tokio::select! {
-        biased;
-        outcome = &mut answer => outcome,
-        () = tokio::time::sleep(timeout) => {
-            if fence.abandon() {
-                // Bare: `finish` gives it the body of the route's convention.
-                return StatusCode::REQUEST_TIMEOUT.into_response();
-            }
-            answer.await
+/// What the edge keeps of a request to finish its response and log it.
+struct RequestFacts {
+    started: Instant,
+    request_id: HeaderValue,
+    method: Method,
+    route: Option<MatchedPath>,
+    cross_origin: bool,
+    preflight: bool,
+    surface: Surface,
+    config: Arc<EdgeConfig>,
+}
+
+pin_project_lite::pin_project! {
+    /// The edge's future: the answer (run with the request's write fence as the current one),
+    /// the request timeout (started only when the answer is not ready at once), and a panic in
+    /// the answer turned into a 500. A named type rather than an `async` block, so each request
+    /// carries its answer once, not once per state.
+    pub struct EdgeFuture<F> {
+        #[pin]
+        answer: Option<TaskLocalFuture<Arc<WriteFence>, F>>,
+        // Why there is no answer, when there is none.
+        refusal: StatusCode,
+        #[pin]
+        deadline: Option<Sleep>,
+        fence: Arc<WriteFence>,
+        // Held until the answer is ready.
+        _permit: Option<OwnedSemaphorePermit>,
+        request: Option<RequestFacts>,
+    }
+}
+
+impl<F, R> Future for EdgeFuture<F>
+where
+    F: Future<Output = Result<R, Infallible>>,
+    R: IntoResponse,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let response = match this.answer.as_mut().as_pin_mut() {
+            // Refused before it was read (bare: `finish` gives it its surface's body).
+            None => this.refusal.into_response(),
+            Some(answer) => match catch_unwind(AssertUnwindSafe(|| answer.poll(cx))) {
+                Ok(Poll::Ready(Ok(response))) => response.into_response(),
+                Ok(Poll::Ready(Err(never))) => match never {},
+                Ok(Poll::Pending) => {
+                    let Some(config) = this.request.as_ref().map(|facts| facts.config.clone())
+                    else {
+                        return Poll::Pending;
+                    };
+                    // Most answers are ready at once: only the others start a timer.
+                    if this.deadline.is_none() {
+                        this.deadline.set(Some(tokio::time::sleep(config.request_timeout)));
+                    }
+                    let expired = this
+                        .deadline
+                        .as_mut()
+                        .as_pin_mut()
+                        .is_some_and(|deadline| deadline.poll(cx).is_ready());
+                    // A request whose write began is waited for, so its client learns the
+                    // outcome; any other is given up (bare: `finish` gives the 408 its body).
+                    if !(expired && this.fence.abandon()) {
+                        return Poll::Pending;
+                    }
+                    this.answer.set(None);
+                    StatusCode::REQUEST_TIMEOUT.into_response()
+                }
+                Err(_) => {
+                    tracing::error!("a handler panicked");
+                    this.answer.set(None);
+                    ApiError::new(ErrorCode::InternalError).into_response()
+                }
+            },
+        };
+        match this.request.take() {
+            Some(facts) => Poll::Ready(Ok(facts.respond(response))),
+            None => Poll::Ready(Ok(response)),
         }
+    }
+}
+
+impl RequestFacts {
+    /// Gives the response its surface's error body and the headers every response carries,
+    /// and writes the access log line and the request metrics.
+    fn respond(self, response: Response) -> Response {
+        let mut response = finish(response, &self.config, self.preflight, self.surface);
+        let route = self.route.as_ref().map(MatchedPath::as_str);
+        if route.is_some_and(|route| route.starts_with("/api/")) {
+            // Responses about a user's tasks must not be kept by shared or private caches.
+            response.headers_mut().insert(header::CACHE_CONTROL, NO_STORE);
         }
-    };
-    match outcome {
-        Ok(response) => response.into_response(),
-        Err(never) => match never {},
+        if self.cross_origin {
+            strip_cors_unless_allowed(response.headers_mut());
+        }
+        let status = response.status();
+        let elapsed = self.started.elapsed();
+        crate::telemetry::access(crate::telemetry::Access {
+            method: self.method.as_str(),
+            route: route.unwrap_or("<unmatched>"),
+            status: status.as_u16(),
+            latency_us: elapsed.as_micros() as u64,
+            request_id: self.request_id.to_str().unwrap_or("-"),
+        });
+        crate::metrics::request(&self.method, route, status, elapsed.as_secs_f64());
+        response.headers_mut().insert(REQUEST_ID, self.request_id);
+        response
     }
 }
 
@@ -284,6 +403,18 @@ impl Surface {
             return Self::Docs;
         }
         Self::App
+    }
+}
+
+impl Surface {
+    /// Whether a request here takes one of the service's limited slots: all but health checks
+    /// and the app.
+    fn is_limited(self, path: &str) -> bool {
+        match self {
+            Self::TaskApi => !(under(path, "/healthz") || under(path, "/readyz")),
+            Self::Auth | Self::Docs => true,
+            Self::App => false,
+        }
     }
 }
 
@@ -346,16 +477,16 @@ fn finish(response: Response, config: &EdgeConfig, preflight: bool, surface: Sur
     }
     let headers = response.headers_mut();
     for (name, value) in SECURITY_HEADERS {
-        headers.insert(name, HeaderValue::from_static(value));
+        headers.insert(name, value);
     }
     let csp = match surface {
         Surface::App => PAGE_CSP,
         Surface::Docs => DOCS_CSP,
         Surface::TaskApi | Surface::Auth => API_CSP,
     };
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     if config.hsts {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
     response
 }

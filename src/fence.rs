@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use tokio::task::futures::TaskLocalFuture;
 
 const OPEN: u8 = 0;
 const WRITING: u8 = 1;
@@ -25,9 +26,10 @@ impl WriteFence {
         Arc::new(Self(AtomicU8::new(OPEN)))
     }
 
-    /// Runs `future` (a request) with this fence as the current one.
-    pub async fn scope<F: Future>(self: Arc<Self>, future: F) -> F::Output {
-        CURRENT.scope(self, future).await
+    /// Runs `future` (a request) with this fence as the current one. A named future, not an
+    /// `async fn`: the edge keeps it in its own future without another layer of state.
+    pub fn scope<F: Future>(self: Arc<Self>, future: F) -> TaskLocalFuture<Arc<Self>, F> {
+        CURRENT.scope(self, future)
     }
 
     /// Gives up on the request unless a write has begun; `true` when it was given up.

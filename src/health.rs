@@ -1,7 +1,6 @@
 //! Liveness and readiness: `/healthz` (the process answers) and `/readyz` (the database does).
 
 use axum::extract::State;
-use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -37,7 +36,7 @@ const OK: HealthStatus = HealthStatus { status: "ok" };
 pub async fn healthz() -> impl IntoResponse {
     // Load balancers call this constantly: a fixed body, not a serialisation per call. The unit
     // test below keeps it equal to `HealthStatus`'s JSON.
-    ([(header::CONTENT_TYPE, "application/json")], HEALTHY_JSON)
+    crate::edge::json_response(HEALTHY_JSON)
 }
 
 const HEALTHY_JSON: &str = r#"{"status":"ok"}"#;

@@ -7,7 +7,6 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -22,6 +21,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
+
+use crate::edge::ClientAddr;
 
 /// Largest request head (request line and headers) a client may send.
 const MAX_HEAD_BYTES: usize = 32 * 1024;
@@ -101,7 +102,7 @@ pub async fn serve(
         let service = hyper::service::service_fn({
             let (router, watch) = (router.clone(), watch.clone());
             move |mut request: hyper::Request<Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(ClientAddr::peer(peer));
                 let served = router.clone().oneshot(request.map(Body::new));
                 let finished = RequestFinished(watch.clone());
                 watch.request_started();

@@ -1,9 +1,8 @@
 //! The auth extractors: the only code that reads credentials. Naming [`Authenticated`] or
 //! [`ScopedUser`] in a handler's signature is the whole opt-in to protection.
 
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts, MatchedPath, RawPathParams};
+use axum::extract::{FromRef, FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::{header, request::Parts};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -55,14 +54,15 @@ where
         let Authenticated(identity, slot) = Authenticated::from_request_parts(parts, state).await?;
         // Path segments arrive percent-decoded; the comparison is then byte for byte.
         let params = RawPathParams::from_request_parts(parts, state).await;
-        let path_user = params.ok().and_then(|params| {
-            params.iter().find(|(name, _)| *name == "user_id").map(|(_, v)| v.to_owned())
+        let own_path = params.is_ok_and(|params| {
+            params.iter().any(|(name, value)| {
+                name == "user_id" && value.as_bytes() == identity.user_id.subject().as_bytes()
+            })
         });
-        match path_user {
-            Some(path_user) if path_user.as_bytes() == identity.user_id.subject().as_bytes() => {
-                Ok(ScopedUser(identity.user_id, slot))
-            }
-            _ => Err(reject(parts, ErrorCode::ForbiddenUserAccess, Some(&identity.user_id))),
+        if own_path {
+            Ok(ScopedUser(identity.user_id, slot))
+        } else {
+            Err(reject(parts, ErrorCode::ForbiddenUserAccess, Some(&identity.user_id)))
         }
     }
 }
@@ -81,7 +81,10 @@ fn bearer_token(parts: &Parts) -> Result<&str, ErrorCode> {
     let value = value.to_str().map_err(|_| ErrorCode::InvalidHeaderFormat)?;
     let (scheme, token) = value.split_once(' ').ok_or(ErrorCode::InvalidHeaderFormat)?;
     let token = token.trim_matches(' ');
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
+    if !scheme.eq_ignore_ascii_case("bearer")
+        || token.is_empty()
+        || token.as_bytes().contains(&b' ')
+    {
         return Err(ErrorCode::InvalidHeaderFormat);
     }
     Ok(token)
@@ -102,9 +105,7 @@ fn unix_now() -> i64 {
 /// (`telemetry::Untrusted`), so they cannot forge a log line or send terminal escapes.
 fn reject(parts: &Parts, code: ErrorCode, user_id: Option<&UserId>) -> ApiError {
     let route = parts.extensions.get::<MatchedPath>().map_or("", MatchedPath::as_str);
-    let client = parts.extensions.get::<ClientAddr>().map(|ClientAddr(addr)| *addr).or_else(|| {
-        parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())
-    });
+    let client = parts.extensions.get::<ClientAddr>().map(|ClientAddr(addr)| *addr);
     let request_id = parts.headers.get("x-request-id");
     tracing::warn!(
         error_code = code.as_str(),

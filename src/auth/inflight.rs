@@ -2,8 +2,9 @@
 //! service. Taken by the auth extractor right after the token verifies, before any database work,
 //! and held until the handler returns.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use foldhash::HashMap;
+use foldhash::fast::RandomState;
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 
 use super::verify::UserId;
@@ -35,8 +36,8 @@ impl InflightLimiter {
     pub fn new(per_user: usize) -> Arc<Self> {
         Arc::new(Self {
             per_user: u32::try_from(per_user).unwrap_or(u32::MAX),
-            hasher: RandomState::new(),
-            shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+            hasher: RandomState::default(),
+            shards: std::array::from_fn(|_| Mutex::new(HashMap::default())),
         })
     }
 

@@ -3,7 +3,8 @@
 //! The key is the whole token, byte for byte; time claims are checked again on every use, and an
 //! entry dies as soon as the key set that verified it changes.
 
-use std::collections::HashMap;
+// foldhash (seeded per process), not SipHash: these maps are read on every request.
+use foldhash::HashMap;
 use std::sync::Mutex;
 
 use super::verify::Identity;

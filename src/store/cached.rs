@@ -8,7 +8,8 @@
 //! every instance: nothing here depends on invalidations reaching this process.
 
 use async_trait::async_trait;
-use std::collections::HashMap;
+// foldhash (seeded per process), not SipHash: these maps are read on every request.
+use foldhash::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{CreateOutcome, DynTaskStore, Gauge, StoreError, TaskStore};

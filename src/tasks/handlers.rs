@@ -44,8 +44,8 @@ pub async fn list_tasks(
 ) -> Result<impl IntoResponse, ApiError> {
     let page = PageRequest::try_from(query)?;
     let found = store.list(&user.0, page).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let mut response = crate::edge::json_response(found.json());
+    let headers = response.headers_mut();
     headers.insert("x-total-count", HeaderValue::from(found.total));
     if let Some(next) = found.next {
         let link = format!(
@@ -56,7 +56,7 @@ pub async fn list_tasks(
         );
         headers.insert(header::LINK, header_value(&link)?);
     }
-    Ok((headers, found.json()))
+    Ok(response)
 }
 
 /// Create a task.

@@ -24,7 +24,8 @@ use crate::store::UserId;
 use rusqlite::hooks::Wal;
 use rusqlite::wal::CheckpointMode;
 use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags, TransactionBehavior};
-use std::collections::HashMap;
+// foldhash (seeded per process), not SipHash: these maps are read on every request.
+use foldhash::HashMap;
 use std::ffi::c_int;
 use std::fs::File;
 use std::path::{Path, PathBuf};
