@@ -235,12 +235,9 @@ where
             None
         };
         let fence = WriteFence::new();
-        let answer = refusal.is_none().then(|| {
-            // The ready service answers this request; a fresh clone takes its place (tower's rule).
-            let clone = self.inner.clone();
-            let mut inner = std::mem::replace(&mut self.inner, clone);
-            fence.clone().scope(inner.call(request))
-        });
+        // The service `poll_ready` made ready is the one called; its future owns what it needs,
+        // so no clone of it is kept for the answer.
+        let answer = refusal.is_none().then(|| fence.clone().scope(self.inner.call(request)));
         EdgeFuture {
             answer,
             refusal: refusal.unwrap_or(StatusCode::PAYLOAD_TOO_LARGE),
