@@ -3,9 +3,12 @@
 
 pub mod handlers;
 pub mod idempotency;
+mod json;
 mod router;
+mod timestamp;
 
 pub use router::router;
+pub use timestamp::Timestamp;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,8 +16,6 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::OnceLock;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -88,53 +89,6 @@ impl Default for TaskId {
 impl fmt::Display for TaskId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.as_hyphenated().fmt(f)
-    }
-}
-
-/// A point in time as the API shows it: RFC 3339 in UTC, at microsecond precision (PostgreSQL's),
-/// trailing zeros of the fraction left out. Whichever clock or database it came from, it is
-/// truncated once, when made, so both backends serve the very same text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(OffsetDateTime);
-
-impl Timestamp {
-    /// Now, by this process's clock (the SQLite backend; PostgreSQL stamps with its own).
-    pub fn now() -> Self {
-        Self::from_datetime(OffsetDateTime::now_utc())
-    }
-
-    pub fn from_datetime(at: OffsetDateTime) -> Self {
-        let at = at.to_offset(time::UtcOffset::UTC);
-        Self(at.replace_nanosecond(at.microsecond() * 1000).unwrap_or(at))
-    }
-
-    /// Parses the text form (any RFC 3339 offset is accepted and converted to UTC).
-    pub fn parse(text: &str) -> Option<Self> {
-        OffsetDateTime::parse(text, &Rfc3339).ok().map(Self::from_datetime)
-    }
-
-    pub fn as_datetime(self) -> OffsetDateTime {
-        self.0
-    }
-}
-
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = self.0.format(&Rfc3339).map_err(|_| fmt::Error)?;
-        f.write_str(&text)
-    }
-}
-
-impl Serialize for Timestamp {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Self::parse(&text).ok_or_else(|| serde::de::Error::custom("not an RFC 3339 timestamp"))
     }
 }
 
@@ -332,9 +286,7 @@ impl TaskPage {
 
     /// The tasks as a JSON array.
     pub fn json(&self) -> Bytes {
-        self.json
-            .get_or_init(|| serde_json::to_vec(&self.tasks).map(Bytes::from).unwrap_or_default())
-            .clone()
+        self.json.get_or_init(|| Bytes::from(json::tasks_to_json(&self.tasks))).clone()
     }
 }
 

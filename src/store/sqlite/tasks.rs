@@ -238,8 +238,9 @@ impl rusqlite::ToSql for Timestamp {
 
 impl rusqlite::types::FromSql for Timestamp {
     fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        let text = value.as_str()?;
-        Timestamp::parse(text).ok_or_else(|| {
+        let text = value.as_bytes()?;
+        Timestamp::parse_bytes(text).ok_or_else(|| {
+            let text = String::from_utf8_lossy(text);
             rusqlite::types::FromSqlError::Other(format!("not a timestamp: {text:?}").into())
         })
     }
