@@ -587,6 +587,65 @@ mod tests {
         }
     }
 
+    fn edge_around<F, R>(
+        answer: F,
+    ) -> Edge<impl Service<Request, Error = Infallible, Response = R, Future: Send> + Clone>
+    where
+        F: Fn() -> R + Clone + Send + 'static,
+        R: IntoResponse + Send + 'static,
+    {
+        let config = EdgeConfig {
+            request_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(5),
+            max_body_bytes: 1024,
+            hsts: false,
+            trusted_proxies: TrustedProxies::default(),
+            capacity: Arc::new(Semaphore::new(8)),
+        };
+        EdgeLayer::new(config).layer(tower::service_fn(move |_: Request| {
+            let answer = answer.clone();
+            async move { Ok::<_, Infallible>(answer()) }
+        }))
+    }
+
+    async fn body_of(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_in_its_surfaces_convention() {
+        use tower::ServiceExt;
+        let panics = || -> Response { panic!("a bug") };
+        let api = Request::get("/api/u/tasks").body(Body::empty()).unwrap();
+        let response = edge_around(panics).oneshot(api).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.headers().contains_key(REQUEST_ID));
+        assert!(body_of(response).await.contains("INTERNAL_ERROR"));
+        let page = Request::get("/tasks").body(Body::empty()).unwrap();
+        let response = edge_around(panics).oneshot(page).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/plain; charset=utf-8");
+    }
+
+    #[tokio::test]
+    async fn a_declared_body_over_the_limit_is_refused_before_the_handler_runs() {
+        use tower::ServiceExt;
+        let reached = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = reached.clone();
+        let service = edge_around(move || {
+            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+            StatusCode::OK
+        });
+        let request = Request::post("/api/u/tasks")
+            .header(header::CONTENT_LENGTH, "4096")
+            .body(Body::empty())
+            .unwrap();
+        let response = service.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(!reached.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
     #[test]
     fn request_ids_are_kept_only_when_short_visible_ascii() {
         let mut headers = HeaderMap::new();

@@ -177,6 +177,37 @@ async fn an_oversized_upload_that_expects_100_continue_gets_413_without_continue
 }
 
 #[tokio::test]
+async fn a_chunked_body_past_the_limit_is_413_and_nothing_is_written() {
+    // A chunked body declares no size, so the edge cannot refuse it up front: it is cut off at
+    // the limit while it is read.
+    let app = spawn_app().await;
+    let token = token_for("u");
+    let mut stream = connect(&app).await;
+    let head = format!(
+        "POST /api/u/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    let mut request = head.into_bytes();
+    let chunk = format!("{{\"title\":\"{}\"}}", "x".repeat(70 * 1024));
+    request.extend_from_slice(format!("{:x}\r\n{chunk}\r\n0\r\n\r\n", chunk.len()).as_bytes());
+    // The server may answer and close before it has read everything: a failed write is fine.
+    let _ = stream.write_all(&request).await;
+    let mut answer = Vec::new();
+    let mut buffer = vec![0u8; 8192];
+    while !String::from_utf8_lossy(&answer).contains("PAYLOAD_TOO_LARGE") {
+        match tokio::time::timeout(PATIENCE, stream.read(&mut buffer)).await.unwrap() {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
+    let list = app.list_tasks("u", &token).await;
+    assert_eq!(list.headers()["x-total-count"], "0", "nothing was created");
+}
+
+#[tokio::test]
 async fn request_ids_are_kept_only_when_short_visible_ascii() {
     let app = spawn_app().await;
     let id_for = |sent: &'static str| {

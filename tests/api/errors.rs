@@ -169,6 +169,14 @@ async fn requests_beyond_the_concurrency_limit_are_shed_with_503_but_health_chec
         let health = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(health.status(), 200, "{path} is never shed");
     }
+    // The auth API shares the one limit, and answers in its own convention; the app's page is
+    // static and never shed.
+    let session = app.client.get(app.url("/api/auth/get-session")).send().await.unwrap();
+    assert_eq!(session.status(), 503);
+    let body: serde_json::Value = session.json().await.unwrap();
+    assert_eq!(body["code"], "SERVICE_UNAVAILABLE", "{body}");
+    let page = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200, "the app's page is never shed");
     drop(held.shutdown().await);
     drop(held);
     // Capacity comes back once the held request is gone.
