@@ -355,9 +355,15 @@ impl RequestFacts {
         }
         let status = response.status();
         let elapsed = self.started.elapsed();
+        // Paths no route took are labelled by kind, never by the path (no user ids in labels):
+        // the app's pages (its one fallback) apart from everything else.
+        let route = route.unwrap_or(match self.surface {
+            Surface::App => "<app>",
+            _ => "<unmatched>",
+        });
         crate::telemetry::access(crate::telemetry::Access {
             method: self.method.as_str(),
-            route: route.unwrap_or("<unmatched>"),
+            route,
             status: status.as_u16(),
             latency_us: elapsed.as_micros() as u64,
             request_id: self.request_id.to_str().unwrap_or("-"),

@@ -89,13 +89,13 @@ fn describe() {
 }
 
 /// Records one answered request.
-pub fn request(method: &Method, route: Option<&str>, status: StatusCode, seconds: f64) {
+pub fn request(method: &Method, route: &str, status: StatusCode, seconds: f64) {
     if !enabled() {
         return;
     }
     let labels = [
         ("method", method_label(method)),
-        ("route", route.unwrap_or("<unmatched>").to_owned()),
+        ("route", route.to_owned()),
         ("status", status.as_u16().to_string()),
     ];
     metrics::counter!(REQUESTS, &labels).increment(1);

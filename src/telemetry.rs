@@ -244,7 +244,7 @@ static ACCESS: OnceLock<(Arc<LogQueue>, bool)> = OnceLock::new();
 /// One request, as the access log line states it.
 pub struct Access<'a> {
     pub method: &'a str,
-    /// A route template of the router (or `<unmatched>`), never a raw path.
+    /// A route template of the router (or `<app>`, `<unmatched>`), never a raw path.
     pub route: &'a str,
     pub status: u16,
     pub latency_us: u64,

@@ -54,6 +54,11 @@ async fn refusals_are_logged_with_their_code_but_no_token_or_secret_ever_is() {
         assert!(response.status().is_client_error());
     }
 
+    // Paths no route takes are labelled by kind, never by the path itself.
+    for path in ["/tasks/some-page", "/api/nowhere/carol"] {
+        client.get(url(path)).send().await.unwrap();
+    }
+
     // SIGTERM, then read everything it wrote until it exits.
     Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
     stdout.read_to_string(&mut log).unwrap();
@@ -75,6 +80,15 @@ async fn refusals_are_logged_with_their_code_but_no_token_or_secret_ever_is() {
     );
     assert!(finished["request_id"].as_str().is_some_and(|id| id.len() == 36), "{finished}");
     assert!(finished["latency_us"].is_u64(), "latency is a number: {finished}");
+    let routes: Vec<String> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["message"] == "request")
+        .map(|line| line["route"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(routes.iter().any(|route| route == "<app>"), "{routes:?}");
+    assert!(routes.iter().any(|route| route == "<unmatched>"), "{routes:?}");
+    assert!(!routes.iter().any(|route| route.contains("nowhere") || route.contains("some-page")));
     for secret in [valid.as_str(), expired.as_str(), SECRET, "cookie-secret-value"] {
         assert!(!log.contains(secret), "a credential reached the log");
     }
