@@ -174,12 +174,16 @@ fn new_task(owner: &UserId, draft: TaskDraft) -> Task {
 }
 
 /// Records one more task for the owner, and a new list version; returns the owner's number of
-/// tasks and list version after it.
+/// tasks and list version after it. (No `RETURNING` on the writer: SQLite gathers its rows in a
+/// temporary table, which cost more than the indexed read after the write.)
 fn count_new_task(conn: &Connection, owner: &Owner) -> rusqlite::Result<(u64, u64)> {
     conn.prepare_cached(
         "INSERT INTO task_owners (issuer, subject, total, version) VALUES (?1, ?2, 1, 1) \
-         ON CONFLICT (issuer, subject) DO UPDATE SET total = total + 1, \
-         version = version + 1 RETURNING total, version",
+         ON CONFLICT (issuer, subject) DO UPDATE SET total = total + 1, version = version + 1",
+    )?
+    .execute(params![owner.issuer, owner.subject])?;
+    conn.prepare_cached(
+        "SELECT total, version FROM task_owners WHERE issuer = ?1 AND subject = ?2",
     )?
     .query_row(params![owner.issuer, owner.subject], |row| {
         Ok((row.get::<_, i64>(0)?.unsigned_abs(), row.get::<_, i64>(1)?.unsigned_abs()))
@@ -191,14 +195,25 @@ fn count_new_task(conn: &Connection, owner: &Owner) -> rusqlite::Result<(u64, u6
 fn record_change(conn: &Connection, owner: &Owner, added: i64) -> rusqlite::Result<u64> {
     conn.prepare_cached(
         "UPDATE task_owners SET total = total + ?3, version = version + 1 \
-         WHERE issuer = ?1 AND subject = ?2 RETURNING version",
+         WHERE issuer = ?1 AND subject = ?2",
     )?
-    .query_row(params![owner.issuer, owner.subject, added], |row| {
-        Ok(row.get::<_, i64>(0)?.unsigned_abs())
-    })
+    .execute(params![owner.issuer, owner.subject, added])?;
+    conn.prepare_cached("SELECT version FROM task_owners WHERE issuer = ?1 AND subject = ?2")?
+        .query_row(params![owner.issuer, owner.subject], |row| {
+            Ok(row.get::<_, i64>(0)?.unsigned_abs())
+        })
 }
 
-/// Inserts the task, unless the owner already has `max_tasks`; returns the owner's list version.
+/// The task `id` of `owner` as it is now in this transaction (after an update of it).
+fn updated_task(conn: &Connection, owner: &Owner, id: &str) -> rusqlite::Result<Option<Task>> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("SELECT {COLUMNS} FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3")
+    });
+    conn.prepare_cached(&SQL)?
+        .query_row(params![owner.issuer, owner.subject, id], task_from_row)
+        .optional()
+}
+
 fn insert_task(
     conn: &Connection,
     owner: &Owner,
@@ -384,26 +399,27 @@ impl TaskStore for SqliteTaskStore {
     ) -> Result<Option<Task>, StoreError> {
         let (user, owner, now) = (owner, Owner::of(owner), Timestamp::now());
         self.write(user, move |conn| {
-            let replaced = conn
-                .prepare_cached(&format!(
+            let id = id.to_string();
+            let updated = conn
+                .prepare_cached(
                     "UPDATE tasks SET title = ?4, description = ?5, completed = ?6, \
                          completed_at = CASE WHEN ?6 THEN coalesce(completed_at, ?7) END, \
                          updated_at = ?7 \
-                         WHERE issuer = ?1 AND subject = ?2 AND id = ?3 RETURNING {COLUMNS}"
-                ))?
-                .query_row(
-                    params![
-                        owner.issuer,
-                        owner.subject,
-                        id.to_string(),
-                        draft.title,
-                        draft.description,
-                        draft.completed,
-                        now
-                    ],
-                    task_from_row,
-                )
-                .optional()?;
+                         WHERE issuer = ?1 AND subject = ?2 AND id = ?3",
+                )?
+                .execute(params![
+                    owner.issuer,
+                    owner.subject,
+                    id,
+                    draft.title,
+                    draft.description,
+                    draft.completed,
+                    now
+                ])?;
+            let replaced = match updated {
+                0 => None,
+                _ => updated_task(conn, &owner, &id)?,
+            };
             let version = match replaced {
                 Some(_) => Some(record_change(conn, &owner, 0)?),
                 None => None,
@@ -426,18 +442,19 @@ impl TaskStore for SqliteTaskStore {
         };
         self.write(user, move |conn| {
             // Right-hand sides see the old row, so `completed` below is the value before it.
-            let changed = conn
-                .prepare_cached(&format!(
+            let id = id.to_string();
+            let updated = conn
+                .prepare_cached(
                     "UPDATE tasks SET completed = coalesce(?4, 1 - completed), \
                          completed_at = CASE WHEN coalesce(?4, 1 - completed) \
                          THEN coalesce(completed_at, ?5) END, updated_at = ?5 \
-                         WHERE issuer = ?1 AND subject = ?2 AND id = ?3 RETURNING {COLUMNS}"
-                ))?
-                .query_row(
-                    params![owner.issuer, owner.subject, id.to_string(), set_to, now],
-                    task_from_row,
-                )
-                .optional()?;
+                         WHERE issuer = ?1 AND subject = ?2 AND id = ?3",
+                )?
+                .execute(params![owner.issuer, owner.subject, id, set_to, now])?;
+            let changed = match updated {
+                0 => None,
+                _ => updated_task(conn, &owner, &id)?,
+            };
             let version = match changed {
                 Some(_) => Some(record_change(conn, &owner, 0)?),
                 None => None,
