@@ -253,7 +253,9 @@ pub fn router(
     });
     let origins = settings.cors_origins()?;
     // One `layer` call: each call on a Router wraps every route once more, which costs a boxed
-    // clone per request and level. The edge also limits and times bodies and catches panics.
+    // clone per request and level. So the edge also limits and times bodies, sheds work past
+    // the concurrency limit and catches panics (tower has layers for each, but each would be one
+    // more level: measured in bench/README.md, "Cutting instructions").
     let stack = ServiceBuilder::new()
         .layer(edge)
         .option_layer((!origins.is_empty()).then(|| cors(origins)));
