@@ -225,7 +225,7 @@ where
         let mut permit = None;
         let refusal = if too_large {
             Some(StatusCode::PAYLOAD_TOO_LARGE)
-        } else if surface.is_limited(request.uri().path()) {
+        } else if surface.is_limited() {
             permit = self.config.capacity.clone().try_acquire_owned().ok();
             permit.is_none().then(|| {
                 tracing::warn!("at capacity: request shed");
@@ -305,13 +305,11 @@ where
                 Ok(Poll::Ready(Ok(response))) => response.into_response(),
                 Ok(Poll::Ready(Err(never))) => match never {},
                 Ok(Poll::Pending) => {
-                    let Some(config) = this.request.as_ref().map(|facts| facts.config.clone())
-                    else {
-                        return Poll::Pending;
-                    };
                     // Most answers are ready at once: only the others start a timer.
-                    if this.deadline.is_none() {
-                        this.deadline.set(Some(tokio::time::sleep(config.request_timeout)));
+                    if this.deadline.is_none()
+                        && let Some(facts) = this.request.as_ref()
+                    {
+                        this.deadline.set(Some(tokio::time::sleep(facts.config.request_timeout)));
                     }
                     let expired = this
                         .deadline
@@ -377,9 +375,10 @@ impl RequestFacts {
 /// Which part of the service a path belongs to: it decides the error body and the CSP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
-    /// `/api` (but `/api/auth`), `/healthz`, `/readyz`, `/openapi.json`: errors are
-    /// `{detail, error_code, status_code}`.
+    /// `/api` (but `/api/auth`) and `/openapi.json`: errors are `{detail, error_code, status_code}`.
     TaskApi,
+    /// `/healthz` and `/readyz`: the task API's conventions, and never shed.
+    Health,
     /// `/api/auth`: Better Auth's `{code, message}`.
     Auth,
     /// `/docs`: the task API's errors, and a CSP that lets Swagger UI run.
@@ -399,8 +398,9 @@ impl Surface {
             if rest.is_empty() || rest.starts_with('/') {
                 return Self::TaskApi;
             }
-        } else if under(path, "/healthz") || under(path, "/readyz") || under(path, "/openapi.json")
-        {
+        } else if under(path, "/healthz") || under(path, "/readyz") {
+            return Self::Health;
+        } else if under(path, "/openapi.json") {
             return Self::TaskApi;
         } else if under(path, "/docs") {
             return Self::Docs;
@@ -412,12 +412,8 @@ impl Surface {
 impl Surface {
     /// Whether a request here takes one of the service's limited slots: all but health checks
     /// and the app.
-    fn is_limited(self, path: &str) -> bool {
-        match self {
-            Self::TaskApi => !(under(path, "/healthz") || under(path, "/readyz")),
-            Self::Auth | Self::Docs => true,
-            Self::App => false,
-        }
+    fn is_limited(self) -> bool {
+        matches!(self, Self::TaskApi | Self::Auth | Self::Docs)
     }
 }
 
@@ -485,7 +481,7 @@ fn finish(response: Response, config: &EdgeConfig, preflight: bool, surface: Sur
     let csp = match surface {
         Surface::App => PAGE_CSP,
         Surface::Docs => DOCS_CSP,
-        Surface::TaskApi | Surface::Auth => API_CSP,
+        Surface::TaskApi | Surface::Health | Surface::Auth => API_CSP,
     };
     headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     if config.hsts {
@@ -576,8 +572,8 @@ mod tests {
             ("/api/authors", Surface::TaskApi),
             ("/api/auth/sign-in/email", Surface::Auth),
             ("/api/auth/nope", Surface::Auth),
-            ("/healthz", Surface::TaskApi),
-            ("/readyz", Surface::TaskApi),
+            ("/healthz", Surface::Health),
+            ("/readyz", Surface::Health),
             ("/openapi.json", Surface::TaskApi),
             ("/docs", Surface::Docs),
             ("/docs/index.html", Surface::Docs),

@@ -47,11 +47,7 @@ fn write_task(out: &mut Vec<u8>, task: &Task) {
 /// makes) is `null` rather than a broken page.
 fn write_timestamp(out: &mut Vec<u8>, at: Option<Timestamp>) {
     match at.and_then(Timestamp::text) {
-        Some(text) => {
-            out.push(b'"');
-            out.extend_from_slice(text.as_bytes());
-            out.push(b'"');
-        }
+        Some(text) => write_quoted(out, text.as_bytes()),
         None => out.extend_from_slice(b"null"),
     }
 }
@@ -63,13 +59,18 @@ fn write_str(out: &mut Vec<u8>, value: &str) {
     let plain =
         value.bytes().fold(true, |plain, b| plain & (b >= 0x20) & (b != b'"') & (b != b'\\'));
     if plain {
-        out.push(b'"');
-        out.extend_from_slice(value.as_bytes());
-        out.push(b'"');
+        write_quoted(out, value.as_bytes());
     } else if serde_json::to_writer(&mut *out, value).is_err() {
         // Writing to a Vec cannot fail; keep the document valid regardless.
         out.extend_from_slice(b"\"\"");
     }
+}
+
+/// Text that needs no escaping, in quotes.
+fn write_quoted(out: &mut Vec<u8>, text: &[u8]) {
+    out.push(b'"');
+    out.extend_from_slice(text);
+    out.push(b'"');
 }
 
 #[cfg(test)]
