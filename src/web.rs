@@ -79,7 +79,11 @@ static TAGGED_ASSETS: LazyLock<Vec<Tagged>> = LazyLock::new(|| ASSETS.iter().map
 
 /// The app's routes: its assets, and `index.html` for every other path that is not an API's.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route("/assets/{*file}", get(asset)).fallback(app_or_not_found)
+    // `/assets/` itself is not matched by the wildcard; it is a missing asset, not the page.
+    Router::new()
+        .route("/assets/", get(asset))
+        .route("/assets/{*file}", get(asset))
+        .fallback(app_or_not_found)
 }
 
 async fn asset(uri: Uri, headers: HeaderMap) -> Response {

@@ -112,10 +112,13 @@ async fn head_answers_like_get_without_a_body() {
 #[tokio::test]
 async fn an_unknown_asset_is_a_plain_404_not_the_page() {
     let app = spawn_app().await;
-    let response = get(&app, "/assets/nope.js").await;
-    assert_eq!(response.status(), 404);
-    assert_eq!(header(response.headers(), "content-type"), "text/plain; charset=utf-8");
-    assert_eq!(header(response.headers(), "content-security-policy"), PAGE_CSP);
+    // The folder itself too: it is no page of the app.
+    for path in ["/assets/nope.js", "/assets/", "/assets/vendor/"] {
+        let response = get(&app, path).await;
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(header(response.headers(), "content-type"), "text/plain; charset=utf-8");
+        assert_eq!(header(response.headers(), "content-security-policy"), PAGE_CSP);
+    }
 }
 
 #[tokio::test]

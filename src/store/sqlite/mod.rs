@@ -51,11 +51,19 @@ const MIGRATIONS: &[&str] = &[
 const WRITE_QUEUE: usize = 4096;
 /// The most writes one transaction commits; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;
-/// WAL pages past which the checkpointer is woken after a commit (SQLite's own default).
-const CHECKPOINT_PAGES: c_int = 1000;
+/// WAL pages past which the checkpointer is woken after a commit: about 32 MiB at the default
+/// page size, eight times SQLite's default. Each checkpoint ends with an `fsync` of every database
+/// page it copied, on the writer (see `after_commit`), and any WAL `fsync` meeting it waits too:
+/// 15-25 ms with all writes queued behind it, about six times a second under steady writes at
+/// SQLite's default. A page written often is copied once per checkpoint, so fewer, larger
+/// checkpoints write the database file less in all (bench/README.md, "The write tail").
+const CHECKPOINT_PAGES: c_int = 8000;
 /// WAL pages past which the writer checkpoints itself (slowing writes down), so the WAL stays
-/// bounded when the checkpointer cannot keep up: about 64 MiB at the default page size.
-const WAL_LIMIT_PAGES: c_int = 16_000;
+/// bounded when the checkpointer cannot keep up: about 128 MiB at the default page size.
+const WAL_LIMIT_PAGES: c_int = 32_000;
+/// SQLite's default page size, which the database keeps.
+#[cfg(test)]
+const PAGE_BYTES: i64 = 4096;
 /// A WAL file larger than this is cut back to it when SQLite starts it over.
 const WAL_KEEP_BYTES: i64 = 64 << 20;
 
@@ -591,13 +599,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = SqliteDb::open(options(&dir)).unwrap();
         db.write(|conn| Ok(conn.execute_batch("CREATE TABLE filler (data BLOB)")?)).await.unwrap();
-        // 8 writers x 60 writes x 64 KiB = 30 MiB through the WAL, with writes arriving while
-        // every checkpoint runs. Were the WAL never started over, it would hold all of it.
+        // 8 writers x 64 KiB writes, three checkpoints' worth (about 94 MiB) through the WAL,
+        // with writes arriving while every checkpoint runs. Were the WAL never started over, it
+        // would hold all of it.
+        let threshold = i64::from(CHECKPOINT_PAGES) * PAGE_BYTES;
+        let writes_each = 3 * threshold / (8 * 65536);
         let writers: Vec<_> = (0..8)
             .map(|_| {
                 let db = db.clone();
                 tokio::spawn(async move {
-                    for _ in 0..60 {
+                    for _ in 0..writes_each {
                         db.write(|conn| {
                             Ok(conn.execute("INSERT INTO filler VALUES (zeroblob(65536))", [])?)
                         })
@@ -612,14 +623,15 @@ mod tests {
         }
         let wal = dir.path().join("t.db-wal");
         let wal_bytes = std::fs::metadata(&wal).unwrap().len();
-        assert!(wal_bytes < 16 << 20, "the WAL grew to {wal_bytes} bytes");
+        assert!(wal_bytes < 2 * threshold as u64, "the WAL grew to {wal_bytes} bytes");
     }
 
     #[tokio::test]
     async fn a_grown_wal_is_checkpointed_by_the_checkpointer_not_inside_the_writers_commit() {
         let dir = tempfile::tempdir().unwrap();
         let db = SqliteDb::open(options(&dir)).unwrap();
-        let blob_bytes: i64 = 6 << 20; // about 1,500 pages: past the checkpoint threshold
+        // Past the checkpoint threshold, short of the writer's own limit.
+        let blob_bytes = (i64::from(CHECKPOINT_PAGES) + 500) * PAGE_BYTES;
         db.write(move |conn| {
             conn.execute_batch("CREATE TABLE filler (data BLOB)")?;
             conn.execute("INSERT INTO filler VALUES (zeroblob(?1))", [blob_bytes])?;
