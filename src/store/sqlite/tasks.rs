@@ -204,16 +204,32 @@ fn record_change(conn: &Connection, owner: &Owner, added: i64) -> rusqlite::Resu
         })
 }
 
-/// The task `id` of `owner` as it is now in this transaction (after an update of it).
-fn updated_task(conn: &Connection, owner: &Owner, id: &str) -> rusqlite::Result<Option<Task>> {
+/// After an update of the task `id` of `owner` that changed `updated` rows: the task as it now
+/// is, and the owner's new list version; neither when no task matched.
+fn after_update(
+    conn: &Connection,
+    owner: &Owner,
+    id: &str,
+    updated: usize,
+) -> rusqlite::Result<(Option<Task>, Option<u64>)> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!("SELECT {COLUMNS} FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3")
     });
-    conn.prepare_cached(&SQL)?
+    if updated == 0 {
+        return Ok((None, None));
+    }
+    let task = conn
+        .prepare_cached(&SQL)?
         .query_row(params![owner.issuer, owner.subject, id], task_from_row)
-        .optional()
+        .optional()?;
+    let version = match task {
+        Some(_) => Some(record_change(conn, owner, 0)?),
+        None => None,
+    };
+    Ok((task, version))
 }
 
+/// Inserts the task, unless the owner already has `max_tasks`; returns the owner's list version.
 fn insert_task(
     conn: &Connection,
     owner: &Owner,
@@ -416,15 +432,7 @@ impl TaskStore for SqliteTaskStore {
                     draft.completed,
                     now
                 ])?;
-            let replaced = match updated {
-                0 => None,
-                _ => updated_task(conn, &owner, &id)?,
-            };
-            let version = match replaced {
-                Some(_) => Some(record_change(conn, &owner, 0)?),
-                None => None,
-            };
-            Ok((replaced, version))
+            Ok(after_update(conn, &owner, &id, updated)?)
         })
         .await
     }
@@ -451,15 +459,7 @@ impl TaskStore for SqliteTaskStore {
                          WHERE issuer = ?1 AND subject = ?2 AND id = ?3",
                 )?
                 .execute(params![owner.issuer, owner.subject, id, set_to, now])?;
-            let changed = match updated {
-                0 => None,
-                _ => updated_task(conn, &owner, &id)?,
-            };
-            let version = match changed {
-                Some(_) => Some(record_change(conn, &owner, 0)?),
-                None => None,
-            };
-            Ok((changed, version))
+            Ok(after_update(conn, &owner, &id, updated)?)
         })
         .await
     }
