@@ -141,17 +141,21 @@ require_postgres() {
 }
 
 # --- the taskgate binary ---------------------------------------------------------------------------
+# target_dir: cargo's target directory (CARGO_TARGET_DIR or a cargo config may move target/).
+target_dir() {
+    local dir
+    dir="$(cd "$REPO_DIR" && cargo metadata --format-version 1 --no-deps |
+        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+    [[ -n "$dir" ]] || die "cannot read the target directory from cargo metadata"
+    echo "$dir"
+}
+
 # find_taskgate: set BIN to $TASKGATE_BIN, or build it with `cargo build --release --bin taskgate`.
 find_taskgate() {
     if [[ -z "${TASKGATE_BIN:-}" ]]; then
         log "cargo build --release --locked --bin taskgate"
         (cd "$REPO_DIR" && cargo build --release --locked --bin taskgate) >&2
-        # Ask cargo where it put it: CARGO_TARGET_DIR or a cargo config may move target/.
-        local target_dir
-        target_dir="$(cd "$REPO_DIR" && cargo metadata --format-version 1 --no-deps |
-            sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-        [[ -n "$target_dir" ]] || die "cannot read the target directory from cargo metadata"
-        BIN="$target_dir/release/taskgate"
+        BIN="$(target_dir)/release/taskgate"
     else
         BIN="$TASKGATE_BIN"
     fi
@@ -159,6 +163,18 @@ find_taskgate() {
     unset TASKGATE_BIN
     [[ -x "$BIN" ]] || die "no executable at $BIN"
     BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+}
+
+# find_loadgen: set LOADGEN to bench/loadgen.rs built in release mode (or to $LOADGEN_BIN).
+find_loadgen() {
+    if [[ -z "${LOADGEN_BIN:-}" ]]; then
+        log "cargo build --release --locked --example loadgen"
+        (cd "$REPO_DIR" && cargo build --release --locked --example loadgen) >&2
+        LOADGEN="$(target_dir)/release/examples/loadgen"
+    else
+        LOADGEN="$LOADGEN_BIN"
+    fi
+    [[ -x "$LOADGEN" ]] || die "no executable at $LOADGEN"
 }
 
 # find_original: make sure bench/.venv holds the original design's stack (bench/original/setup.sh).

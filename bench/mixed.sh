@@ -9,6 +9,11 @@
 #                               # wrk processes of SPLIT_CONNECTIONS connections: reads alone,
 #                               # writes alone, then both at once against the same server
 #   TARGETS=sqlite bench/mixed.sh split     # only taskgate on SQLite (no PostgreSQL, no Python)
+#   bench/mixed.sh rate         # the original at its limit (wrk, as in mixed), then taskgate at
+#                               # fixed offered rates (RATES, default 60x the original's req/s)
+#                               # from bench/loadgen.rs, an open-loop generator that times each
+#                               # request from when it was due: latency at a given load, not the
+#                               # queue a closed-loop wrk builds at saturation
 #
 # After every wrk run each user's X-Total-Count (taskgate) or row count (the original) must equal
 # SEED_TASKS plus the creates wrk was answered 201 for (counted per user by mixed.lua), and taskgate
@@ -39,7 +44,11 @@
 #   METRICS=1          taskgate serves Prometheus metrics on another port; per phase the script
 #                      reports the list cache's hit rate and the largest SQLite writer queue seen
 #                      (sampled every 0.1 s). Off by default: the figures are measured without it
-#   STRICT=1           exit non-zero when a target is missed (mixed mode; correctness failures always do)
+#   RATES              rate mode: offered loads, each "N" req/s or "Nx" (N times the original's
+#                      req/s in this run; needs the original in TARGETS) (default "60x")
+#   RATE_CONNECTIONS   rate mode: connections of the generator (default 32)
+#   LOADGEN_BIN        rate mode: use this build of bench/loadgen.rs instead of building it
+#   STRICT=1           exit non-zero when a target is missed (mixed and rate modes; correctness failures always do)
 #   KEEP_TMP=1         keep the temp dir (servers' logs, wrk output, seed files) and say where
 #   PORT               first port to try                    (default 18080; free ones are probed)
 #   PG_HOST PG_PORT PG_USER PG_ADMIN_DB   PostgreSQL, trust auth (default 127.0.0.1 5432 postgres test)
@@ -71,9 +80,23 @@ WRK_TIMEOUT="${WRK_TIMEOUT:-10s}"
 STRICT="${STRICT:-0}"
 TOKEN_TTL=86400
 
+RATES="${RATES:-60x}"
+RATE_CONNECTIONS="${RATE_CONNECTIONS:-32}"
+
 case "$MODE" in
     mixed | split) ;;
-    *) die "unknown mode '$MODE' (mixed or split)" ;;
+    rate)
+        for r in $RATES; do
+            [[ "$r" =~ ^[1-9][0-9]*x?$ ]] || die "RATES: '$r' is neither N (req/s) nor Nx (times the original)"
+            [[ "$r" != *x || " $TARGETS " == *" original "* ]] ||
+                die "RATES: '$r' is relative to the original, which is not in TARGETS"
+        done
+        # The original sets the scale for "Nx" rates, so it runs first.
+        if [[ " $TARGETS " == *" original "* ]]; then
+            TARGETS="original $(echo " $TARGETS " | sed 's/ original / /')"
+        fi
+        ;;
+    *) die "unknown mode '$MODE' (mixed, split or rate)" ;;
 esac
 for t in $TARGETS; do
     case "$t" in
@@ -82,7 +105,7 @@ for t in $TARGETS; do
     esac
 done
 [[ -n "${TARGETS// /}" ]] || die "TARGETS is empty"
-for knob in THREADS CONNECTIONS SPLIT_CONNECTIONS SPLIT_ROUNDS USERS SEED_TASKS SEED_JOBS ORIGINAL_WORKERS; do
+for knob in THREADS CONNECTIONS SPLIT_CONNECTIONS SPLIT_ROUNDS RATE_CONNECTIONS USERS SEED_TASKS SEED_JOBS ORIGINAL_WORKERS; do
     [[ "${!knob}" =~ ^[1-9][0-9]*$ ]] || die "$knob must be a positive whole number, not '${!knob}'"
 done
 [[ "$MIX" =~ ^[0-9]+,[0-9]+,[0-9]+$ ]] || die "MIX must be LIST,CREATE,TOGGLE percentages, not '$MIX'"
@@ -94,6 +117,7 @@ command -v curl >/dev/null 2>&1 || die "curl is not installed; install it with: 
 
 bench_init
 find_taskgate
+[[ "$MODE" != rate ]] || find_loadgen
 if [[ " $TARGETS " == *" postgres "* || " $TARGETS " == *" original "* ]]; then
     require_postgres
 fi
@@ -111,7 +135,7 @@ log "minting $USERS HS256 tokens with taskgate token"
 mint_tokens "$USERS" "$TOKENS"
 
 # --- wrk -------------------------------------------------------------------------------------------
-declare -A RPS P50 P99 NON2XX SOCKET STATUSES HIT_RATE QUEUE_MAX
+declare -A RPS P50 P99 NON2XX SOCKET STATUSES HIT_RATE QUEUE_MAX OFFERED
 ROWS=() # "target/phase", in the order measured
 
 # start_wrk KEY BASE USERS_FILE MIX THREADS CONNECTIONS: start wrk in the background; sets WRK_PID.
@@ -125,6 +149,20 @@ start_wrk() {
         -s "$BENCH_DIR/mixed.lua" "$base" >"$TMP/wrk-${key//\//-}.txt" 2>&1 &
     WRK_PID=$!
     bg_started "$WRK_PID"
+}
+
+# start_loadgen KEY BASE USERS_FILE RATE: start bench/loadgen.rs at RATE req/s, the mix $MIX, in
+# the background; sets WRK_PID. Its output and counts file are wrk's and mixed.lua's, so
+# finish_wrk reads them.
+start_loadgen() {
+    local key="$1" base="$2" users="$3" rate="$4"
+    log "loadgen $key: $rate req/s offered over $RATE_CONNECTIONS connections for $DURATION, mix $MIX"
+    "$LOADGEN" --url "$base" --users "$users" --counts "$TMP/counts-${key//\//-}.txt" --mix "$MIX" \
+        --rate "$rate" --connections "$RATE_CONNECTIONS" --duration "${DURATION%s}" \
+        --timeout "${WRK_TIMEOUT%s}" >"$TMP/wrk-${key//\//-}.txt" 2>&1 &
+    WRK_PID=$!
+    bg_started "$WRK_PID"
+    OFFERED[$key]="$rate"
 }
 
 # finish_wrk KEY PID EXPECTED: wait for wrk, record its figures, add its 201s to EXPECTED.
@@ -230,12 +268,23 @@ for target in $TARGETS; do
         check_run "$target" "$CONNECTIONS" "$target/warm-up"
     fi
 
-    if [[ "$MODE" == mixed ]]; then
+    if [[ "$MODE" == mixed || ("$MODE" == rate && "$target" == original) ]]; then
         phase_begin
         start_wrk "$target/mixed" "$TARGET_BASE" "$users" "$MIX" "$THREADS" "$CONNECTIONS"
         finish_wrk "$target/mixed" "$WRK_PID" "$TMP/expected-$target.txt"
         phase_end "$target/mixed"
         check_run "$target" "$CONNECTIONS" "$target/mixed"
+    elif [[ "$MODE" == rate ]]; then
+        for r in $RATES; do
+            rate="$r"
+            [[ "$r" != *x ]] || rate="$(awk -v n="${r%x}" -v o="${RPS[original/mixed]}" 'BEGIN { printf "%.0f", n * o }')"
+            key="$target/@$r"
+            phase_begin
+            start_loadgen "$key" "$TARGET_BASE" "$users" "$rate"
+            finish_wrk "$key" "$WRK_PID" "$TMP/expected-$target.txt"
+            phase_end "$key"
+            check_run "$target" "$RATE_CONNECTIONS" "$key"
+        done
     else
         # Reads alone, writes alone, then both at once: the issue's stall shows in the last.
         phase_begin
@@ -271,7 +320,9 @@ done
 # --- the report --------------------------------------------------------------------------------------
 commit="$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo none)"
 echo
-if [[ "$MODE" == mixed ]]; then
+if [[ "$MODE" == rate ]]; then
+    echo "taskgate mixed workload at fixed offered rates (after a $WARMUP warm-up): $USERS users x $SEED_TASKS tasks, mix $MIX (list,create,toggle %), bench/loadgen.rs over $RATE_CONNECTIONS connections for $DURATION, latency timed from when each request was due; the original at its limit with wrk -t$THREADS -c$CONNECTIONS"
+elif [[ "$MODE" == mixed ]]; then
     echo "taskgate mixed workload (after a $WARMUP warm-up): $USERS users x $SEED_TASKS tasks, mix $MIX (list,create,toggle %), wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
 else
     echo "taskgate mixed workload, split (after a $WARMUP warm-up of the mix): reads (list) and writes (create/toggle 50/50), wrk -t1 -c$SPLIT_CONNECTIONS -d$DURATION each; $USERS users x $SEED_TASKS tasks"
@@ -279,17 +330,20 @@ fi
 echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores ($(uname -m)), servers and wrk on one machine, commit $commit"
 echo "taskgate: RUST_LOG=$SERVER_LOG, SQLite synchronous=$SYNC; original: $ORIGINAL_WORKERS uvicorn worker(s), access log on"
 echo
-row() { printf '| %-26s | %8s | %9s | %9s | %7s | %6s | %-34s | %11s |\n' "$@"; }
-row "target / phase" "req/s" "p50 (ms)" "p99 (ms)" "non-2xx" "socket" "statuses" "x original"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------------------------- ---------- ----------- ----------- --------- -------- ------------------------------------ -------------
+row() { printf '| %-26s | %8s | %8s | %9s | %9s | %7s | %6s | %-34s | %11s |\n' "$@"; }
+row "target / phase" "offered" "req/s" "p50 (ms)" "p99 (ms)" "non-2xx" "socket" "statuses" "x original"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------------------------- ---------- ---------- ----------- ----------- --------- -------- ------------------------------------ -------------
 for key in "${ROWS[@]}"; do
     phase="${key#*/}"
+    # Rate phases compare with the original at its limit.
+    [[ "$phase" != @* ]] || phase=mixed
     ratio="-"
     if [[ -n "${RPS[original/$phase]:-}" && "${key%%/*}" != original ]]; then
         ratio="$(awk -v a="${RPS[$key]}" -v b="${RPS[original/$phase]}" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }')"
     fi
-    row "$key" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${NON2XX[$key]}" "${SOCKET[$key]}" "${STATUSES[$key]}" "$ratio"
+    row "$key" "${OFFERED[$key]:-max}" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${NON2XX[$key]}" "${SOCKET[$key]}" "${STATUSES[$key]}" "$ratio"
 done
+echo "(offered: the open-loop rate, req/s; max: a closed-loop wrk, as fast as the server answers)"
 echo "(statuses: as counted by mixed.lua; socket: wrk's connect/read/write errors and timeouts)"
 if [[ "${METRICS:-0}" == 1 ]]; then
     echo
@@ -313,6 +367,23 @@ if [[ "$MODE" == mixed && -n "${RPS[sqlite/mixed]:-}" ]]; then
     v="$(verdict "${P99[sqlite/mixed]} < 5")"
     [[ "$v" == PASS ]] || MISSED=1
     echo "SQLite p99: ${P99[sqlite/mixed]} ms (target < 5 ms) $v"
+fi
+if [[ "$MODE" == rate ]]; then
+    echo
+    for key in "${ROWS[@]}"; do
+        [[ "$key" == sqlite/@* ]] || continue
+        # The load counts as carried when at least 99 % of what was offered was answered.
+        carried="${RPS[$key]} >= 0.99 * ${OFFERED[$key]}"
+        line="SQLite at ${key#sqlite/@}: ${OFFERED[$key]} req/s offered, ${RPS[$key]} answered ($(verdict "$carried") for >= 99 %), p99 ${P99[$key]} ms (target < 5 ms)"
+        x=""
+        if [[ -n "${RPS[original/mixed]:-}" ]]; then
+            x="$(awk -v a="${RPS[$key]}" -v b="${RPS[original/mixed]}" 'BEGIN { printf "%.1f", a / b }')"
+            line="$line, ${x}x the original (target >= 60x)"
+        fi
+        v="$(verdict "$carried && ${P99[$key]} < 5${x:+ && $x >= 60}")"
+        [[ "$v" == PASS ]] || MISSED=1
+        echo "$line $v"
+    done
 fi
 if [[ "$MODE" == split ]]; then
     echo

@@ -64,8 +64,6 @@ pub enum StartupError {
     Secret(#[from] SecretError),
     #[error(transparent)]
     Keys(#[from] KeyError),
-    #[error("cannot set up password hashing: {0}")]
-    Hasher(#[from] crate::accounts::password::HashError),
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
     #[error("cannot serve metrics on {0}: {1}")]
@@ -164,7 +162,7 @@ impl Application {
         };
         let accounts = AccountsState {
             store: stores.accounts.clone(),
-            hasher: PasswordHasher::new(PasswordHasher::default_permits())?,
+            hasher: PasswordHasher::new(PasswordHasher::default_permits()),
             cookies: CookieJar::new(secret, settings.public_url_is_https()),
             signer,
             trusted_origins: trusted_origins.into(),

@@ -65,19 +65,22 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Verified against when the e-mail is unknown, so that case costs what a wrong password costs.
+/// The hash of a random password that was thrown away, with `argon2()`'s parameters (a test keeps
+/// them equal). A constant rather than a hash made at start: hashing takes 19 MiB, which would
+/// be the largest part of the idle process's peak memory.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$hu+tBOJGQT+xV+aG7V8idQ$J8wU6grojAIH1Jt2LHoRKliE0wwDpd2uQ1uApjJh1xI";
+
 /// Hashes and verifies passwords, at most `permits` at a time.
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
-    /// Verified against when the e-mail is unknown, so that case costs what a wrong password costs.
-    dummy: Arc<str>,
 }
 
 impl PasswordHasher {
-    /// Hashes once, to make the dummy hash; `permits` of 0 is taken as 1.
-    pub fn new(permits: usize) -> Result<Self, HashError> {
-        let dummy = hash_now(&SecretString::from(crate::accounts::random_id()))?;
-        Ok(Self { permits: Arc::new(Semaphore::new(permits.max(1))), dummy: dummy.into() })
+    /// `permits` of 0 is taken as 1.
+    pub fn new(permits: usize) -> Self {
+        Self { permits: Arc::new(Semaphore::new(permits.max(1))) }
     }
 
     /// The default concurrency: half the cores (at least one), leaving the rest to the task API.
@@ -98,7 +101,7 @@ impl PasswordHasher {
         stored: Option<&str>,
     ) -> Result<bool, HashError> {
         let known = stored.is_some();
-        let hash: Arc<str> = stored.map_or_else(|| self.dummy.clone(), Arc::from);
+        let hash: Arc<str> = Arc::from(stored.unwrap_or(DUMMY_HASH));
         let secret = password.0.clone();
         let matches = self.on_blocking_thread(move || verify_now(&secret, &hash)).await?;
         Ok(known && matches)
@@ -162,7 +165,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_with_the_parameters_bound() {
-        let hasher = PasswordHasher::new(1).unwrap();
+        let hasher = PasswordHasher::new(1);
         let password = Password::new("correct horse battery".into()).unwrap();
         let hash = hasher.hash(&password).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
@@ -171,5 +174,17 @@ mod tests {
         assert!(!hasher.verify(&wrong, Some(&hash)).await.unwrap());
         assert!(!hasher.verify(&password, None).await.unwrap(), "no stored hash never matches");
         assert!(!hasher.verify(&password, Some("not a hash")).await.unwrap());
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_costs() {
+        let dummy = PasswordHash::new(DUMMY_HASH).unwrap();
+        let fresh = hash_now(&SecretString::from("correct horse battery".to_owned())).unwrap();
+        let real = PasswordHash::new(&fresh).unwrap();
+        assert_eq!((dummy.algorithm, dummy.version), (real.algorithm, real.version));
+        assert_eq!(Params::try_from(&dummy).unwrap(), Params::try_from(&real).unwrap());
+        assert_eq!(dummy.salt.map(|s| s.len()), real.salt.map(|s| s.len()));
+        assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+        assert!(!verify_now(&SecretString::from(String::new()), DUMMY_HASH));
     }
 }
