@@ -7,6 +7,11 @@
 //! a request sent on time is timed from when it was sent (the generator's own timer slack is not
 //! the server's).
 //!
+//! `--rate max` is closed-loop instead (each connection sends its next request as soon as the last
+//! answer arrives, each timed from when it was sent): what wrk does, without the cost of wrk's
+//! Lua `response()` hook, which copies every answer's headers and body into Lua (a third of both
+//! cores in the mixed workload).
+//!
 //! The workload is mixed.lua's: each request picks a random user of `--users` (lines `USER TOKEN
 //! TASK_ID ...`), then lists that user's tasks, creates one, or toggles one's completion, in the
 //! `--mix` percentages. It prints wrk's summary lines (so `bench/lib.sh`'s `parse_wrk` reads it)
@@ -43,9 +48,9 @@ struct Args {
     /// list,create,toggle percentages.
     #[arg(long, default_value = "80,10,10")]
     mix: String,
-    /// Requests per second, over all connections.
-    #[arg(long)]
-    rate: f64,
+    /// Requests per second, over all connections; `max`: closed-loop, as fast as answers come.
+    #[arg(long, value_parser = parse_rate)]
+    rate: Rate,
     #[arg(long, default_value_t = 32)]
     connections: usize,
     /// Seconds of load.
@@ -57,6 +62,23 @@ struct Args {
     /// Seconds an answer may take before it counts as a timeout.
     #[arg(long, default_value_t = 10.0)]
     timeout: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Rate {
+    /// Closed-loop.
+    Max,
+    PerSecond(f64),
+}
+
+fn parse_rate(text: &str) -> Result<Rate, String> {
+    match text {
+        "max" => Ok(Rate::Max),
+        _ => match text.parse::<f64>() {
+            Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(Rate::PerSecond(rate)),
+            _ => Err(format!("'{text}' is neither a positive number nor 'max'")),
+        },
+    }
 }
 
 /// One user's prepared requests.
@@ -202,14 +224,15 @@ struct Plan {
     host: String,
     start: Instant,
     end: Instant,
-    /// Between two requests of one connection.
-    interval: Duration,
+    /// Between two requests of one connection; `None`: closed-loop, no schedule.
+    interval: Option<Duration>,
     timeout: Duration,
     workload: Workload,
 }
 
 /// One connection: its requests are due at `start + offset + k × interval`; each is sent when
-/// due, or at once when the server's previous answer came after that.
+/// due, or at once when the server's previous answer came after that. Closed-loop, each request
+/// is due when the previous answer arrives.
 async fn connection(plan: Arc<Plan>, offset: Duration, seed: u64) -> Tally {
     use rand::SeedableRng;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -217,14 +240,16 @@ async fn connection(plan: Arc<Plan>, offset: Duration, seed: u64) -> Tally {
     let mut sender = None;
     let mut due = plan.start + offset;
     while due < plan.end {
-        let late = Instant::now() > due;
-        if !late {
-            tokio::time::sleep_until(due).await;
-        }
-        let sent = Instant::now();
         // Timed from when it was due when the server made it late, else from when it was sent.
-        let timed_from = if late { due } else { sent };
-        due += plan.interval;
+        let timed_from = match plan.interval {
+            None => Instant::now(),
+            Some(_) if Instant::now() > due => due,
+            Some(_) => {
+                tokio::time::sleep_until(due).await;
+                Instant::now()
+            }
+        };
+        due = plan.interval.map_or(timed_from, |interval| due + interval);
         if sender.is_none() {
             match connect(&plan.address).await {
                 Ok(s) => sender = Some(s),
@@ -301,8 +326,8 @@ fn wrk_duration(us: u32) -> String {
 
 fn main() -> Result<(), String> {
     let args = Args::parse();
-    if !(args.rate > 0.0 && args.duration > 0.0 && args.connections > 0) {
-        return Err("--rate, --duration and --connections must be positive".into());
+    if !(args.duration > 0.0 && args.connections > 0) {
+        return Err("--duration and --connections must be positive".into());
     }
     let workload = Workload::load(&args)?;
     let authority = args
@@ -324,12 +349,20 @@ fn main() -> Result<(), String> {
             host: authority,
             start,
             end: start + Duration::from_secs_f64(args.duration),
-            interval: Duration::from_secs_f64(args.connections as f64 / args.rate),
+            interval: match args.rate {
+                Rate::Max => None,
+                Rate::PerSecond(rate) => {
+                    Some(Duration::from_secs_f64(args.connections as f64 / rate))
+                }
+            },
             timeout: Duration::from_secs_f64(args.timeout),
             workload,
         });
         let seed: u64 = rand::thread_rng().r#gen();
-        let spacing = Duration::from_secs_f64(1.0 / args.rate);
+        let spacing = match args.rate {
+            Rate::Max => Duration::ZERO,
+            Rate::PerSecond(rate) => Duration::from_secs_f64(1.0 / rate),
+        };
         let handles: Vec<_> = (0..args.connections)
             .map(|i| {
                 let offset = spacing * u32::try_from(i).unwrap_or(u32::MAX);
@@ -359,11 +392,18 @@ fn report(args: &Args, mut tally: Tally, start: Instant) -> Result<(), String> {
     let non_2xx: u64 =
         tally.statuses.iter().filter(|(code, _)| !(200..300).contains(*code)).map(|(_, n)| n).sum();
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Open-loop mixed workload @ {} req/s over {} connections for {}s, mix {} (timed from when each request was due)",
-        args.rate, args.connections, args.duration, args.mix
-    );
+    let _ = match args.rate {
+        Rate::Max => writeln!(
+            out,
+            "Closed-loop mixed workload over {} connections for {}s, mix {}",
+            args.connections, args.duration, args.mix
+        ),
+        Rate::PerSecond(rate) => writeln!(
+            out,
+            "Open-loop mixed workload @ {rate} req/s over {} connections for {}s, mix {} (timed from when each request was due)",
+            args.connections, args.duration, args.mix
+        ),
+    };
     let _ = writeln!(out, "Latency Distribution");
     for (label, q) in [("50%", 0.5), ("75%", 0.75), ("90%", 0.9), ("99%", 0.99), ("99.9%", 0.999)] {
         let _ = writeln!(out, "  {label:>6}  {}", wrk_duration(at(q)));

@@ -47,7 +47,11 @@
 #   RATES              rate mode: offered loads, each "N" req/s or "Nx" (N times the original's
 #                      req/s in this run; needs the original in TARGETS) (default "60x")
 #   RATE_CONNECTIONS   rate mode: connections of the generator (default 32)
-#   LOADGEN_BIN        rate mode: use this build of bench/loadgen.rs instead of building it
+#   GENERATOR          mixed mode's load generator: wrk (default; mixed.lua) or loadgen
+#                      (bench/loadgen.rs --rate max: closed-loop like wrk, with THREADS threads and
+#                      CONNECTIONS connections, but without mixed.lua's response() hook, which costs
+#                      wrk a third of the two cores here; used for every target, the original too)
+#   LOADGEN_BIN        rate mode and GENERATOR=loadgen: use this build of bench/loadgen.rs
 #   STRICT=1           exit non-zero when a target is missed (mixed and rate modes; correctness failures always do)
 #   KEEP_TMP=1         keep the temp dir (servers' logs, wrk output, seed files) and say where
 #   PORT               first port to try                    (default 18080; free ones are probed)
@@ -82,6 +86,8 @@ TOKEN_TTL=86400
 
 RATES="${RATES:-60x}"
 RATE_CONNECTIONS="${RATE_CONNECTIONS:-32}"
+GENERATOR="${GENERATOR:-wrk}"
+[[ "$GENERATOR" == wrk || "$GENERATOR" == loadgen ]] || die "GENERATOR must be wrk or loadgen, not '$GENERATOR'"
 
 case "$MODE" in
     mixed | split) ;;
@@ -117,7 +123,7 @@ command -v curl >/dev/null 2>&1 || die "curl is not installed; install it with: 
 
 bench_init
 find_taskgate
-[[ "$MODE" != rate ]] || find_loadgen
+[[ "$MODE" != rate && "$GENERATOR" != loadgen ]] || find_loadgen
 if [[ " $TARGETS " == *" postgres "* || " $TARGETS " == *" original "* ]]; then
     require_postgres
 fi
@@ -151,18 +157,29 @@ start_wrk() {
     bg_started "$WRK_PID"
 }
 
-# start_loadgen KEY BASE USERS_FILE RATE: start bench/loadgen.rs at RATE req/s, the mix $MIX, in
-# the background; sets WRK_PID. Its output and counts file are wrk's and mixed.lua's, so
-# finish_wrk reads them.
+# start_loadgen KEY BASE USERS_FILE RATE CONNECTIONS [THREADS]: start bench/loadgen.rs at RATE
+# req/s (max: closed-loop), the mix $MIX, in the background; sets WRK_PID. Its output and counts
+# file are wrk's and mixed.lua's, so finish_wrk reads them.
 start_loadgen() {
-    local key="$1" base="$2" users="$3" rate="$4"
-    log "loadgen $key: $rate req/s offered over $RATE_CONNECTIONS connections for $DURATION, mix $MIX"
+    local key="$1" base="$2" users="$3" rate="$4" connections="$5" threads="${6:-1}"
+    local duration="$DURATION"
+    [[ "$key" != */warm-up ]] || duration="$WARMUP"
+    log "loadgen $key: $rate req/s offered over $connections connections ($threads threads) for $duration, mix $MIX"
     "$LOADGEN" --url "$base" --users "$users" --counts "$TMP/counts-${key//\//-}.txt" --mix "$MIX" \
-        --rate "$rate" --connections "$RATE_CONNECTIONS" --duration "${DURATION%s}" \
+        --rate "$rate" --connections "$connections" --threads "$threads" --duration "${duration%s}" \
         --timeout "${WRK_TIMEOUT%s}" >"$TMP/wrk-${key//\//-}.txt" 2>&1 &
     WRK_PID=$!
     bg_started "$WRK_PID"
-    OFFERED[$key]="$rate"
+    [[ "$rate" == max ]] || OFFERED[$key]="$rate"
+}
+
+# start_mixed KEY BASE USERS_FILE: mixed mode's closed-loop run with $GENERATOR; sets WRK_PID.
+start_mixed() {
+    if [[ "$GENERATOR" == loadgen ]]; then
+        start_loadgen "$1" "$2" "$3" max "$CONNECTIONS" "$THREADS"
+    else
+        start_wrk "$1" "$2" "$3" "$MIX" "$THREADS" "$CONNECTIONS"
+    fi
 }
 
 # finish_wrk KEY PID EXPECTED: wait for wrk, record its figures, add its 201s to EXPECTED.
@@ -263,14 +280,14 @@ for target in $TARGETS; do
     awk -v n="$SEED_TASKS" '{ print $1, n }' "$TOKENS" >"$TMP/expected-$target.txt"
     check_run "$target" 0
     if [[ "$WARMUP" != 0 && "$WARMUP" != 0s ]]; then
-        start_wrk "$target/warm-up" "$TARGET_BASE" "$users" "$MIX" "$THREADS" "$CONNECTIONS"
+        start_mixed "$target/warm-up" "$TARGET_BASE" "$users"
         finish_wrk "$target/warm-up" "$WRK_PID" "$TMP/expected-$target.txt"
         check_run "$target" "$CONNECTIONS" "$target/warm-up"
     fi
 
     if [[ "$MODE" == mixed || ("$MODE" == rate && "$target" == original) ]]; then
         phase_begin
-        start_wrk "$target/mixed" "$TARGET_BASE" "$users" "$MIX" "$THREADS" "$CONNECTIONS"
+        start_mixed "$target/mixed" "$TARGET_BASE" "$users"
         finish_wrk "$target/mixed" "$WRK_PID" "$TMP/expected-$target.txt"
         phase_end "$target/mixed"
         check_run "$target" "$CONNECTIONS" "$target/mixed"
@@ -280,7 +297,7 @@ for target in $TARGETS; do
             [[ "$r" != *x ]] || rate="$(awk -v n="${r%x}" -v o="${RPS[original/mixed]}" 'BEGIN { printf "%.0f", n * o }')"
             key="$target/@$r"
             phase_begin
-            start_loadgen "$key" "$TARGET_BASE" "$users" "$rate"
+            start_loadgen "$key" "$TARGET_BASE" "$users" "$rate" "$RATE_CONNECTIONS"
             finish_wrk "$key" "$WRK_PID" "$TMP/expected-$target.txt"
             phase_end "$key"
             check_run "$target" "$RATE_CONNECTIONS" "$key"
@@ -323,7 +340,9 @@ echo
 if [[ "$MODE" == rate ]]; then
     echo "taskgate mixed workload at fixed offered rates (after a $WARMUP warm-up): $USERS users x $SEED_TASKS tasks, mix $MIX (list,create,toggle %), bench/loadgen.rs over $RATE_CONNECTIONS connections for $DURATION, latency timed from when each request was due; the original at its limit with wrk -t$THREADS -c$CONNECTIONS"
 elif [[ "$MODE" == mixed ]]; then
-    echo "taskgate mixed workload (after a $WARMUP warm-up): $USERS users x $SEED_TASKS tasks, mix $MIX (list,create,toggle %), wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+    generator="wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+    [[ "$GENERATOR" != loadgen ]] || generator="bench/loadgen.rs --rate max (closed-loop), $THREADS threads, $CONNECTIONS connections, $DURATION"
+    echo "taskgate mixed workload (after a $WARMUP warm-up): $USERS users x $SEED_TASKS tasks, mix $MIX (list,create,toggle %), $generator"
 else
     echo "taskgate mixed workload, split (after a $WARMUP warm-up of the mix): reads (list) and writes (create/toggle 50/50), wrk -t1 -c$SPLIT_CONNECTIONS -d$DURATION each; $USERS users x $SEED_TASKS tasks"
 fi
@@ -343,7 +362,7 @@ for key in "${ROWS[@]}"; do
     fi
     row "$key" "${OFFERED[$key]:-max}" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${NON2XX[$key]}" "${SOCKET[$key]}" "${STATUSES[$key]}" "$ratio"
 done
-echo "(offered: the open-loop rate, req/s; max: a closed-loop wrk, as fast as the server answers)"
+echo "(offered: the open-loop rate, req/s; max: closed-loop, as fast as the server answers)"
 echo "(statuses: as counted by mixed.lua; socket: wrk's connect/read/write errors and timeouts)"
 if [[ "${METRICS:-0}" == 1 ]]; then
     echo
