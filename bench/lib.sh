@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by bench/mixed.sh and bench/postgres.sh (sourced, not run): the temp dir and its cleanup,
+# Shared by bench/mixed.sh, bench/postgres.sh and bench/run.sh (sourced, not run): the temp dir and its cleanup,
 # ports, the taskgate binary, throw-away PostgreSQL databases, servers (taskgate on SQLite or
 # PostgreSQL, the original FastAPI design), tokens, seeding and wrk parsing.
 #
@@ -353,13 +353,14 @@ add_created() {
 }
 
 # --- wrk -------------------------------------------------------------------------------------------
-# to_ms VALUE: wrk's latency ("812.00us", "1.23ms", "2.01s", "1.00m") in milliseconds.
+# to_ms VALUE [DECIMALS]: wrk's latency ("812.00us", "1.23ms", "2.01s", "1.00m") in milliseconds,
+# with DECIMALS (default 2) decimals.
 to_ms() {
-    awk -v v="$1" 'BEGIN {
+    awk -v v="$1" -v d="${2:-2}" 'BEGIN {
         n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
         if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
         else if (u == "h") n *= 3600000; else if (u != "ms") { print "NaN"; exit }
-        printf "%.2f", n }'
+        printf "%.*f", d, n }'
 }
 
 # parse_wrk FILE: set W_RPS, W_P50, W_P99, W_REQS, W_NON2XX, W_SOCKET (socket errors, summed).

@@ -36,14 +36,12 @@ BENCH_USER="bench-user" # eddsa mode replaces it with the Better Auth user id (t
 SEED_TASKS=20
 FASTAPI_REQS=650 # the old FastAPI design's W-list figure, req/s
 
+BENCH_NAME=bench
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
-
-die() {
-    echo "bench: FAIL: $*" >&2
-    exit 1
-}
-log() { echo "bench: $*" >&2; }
+# die, log, stop_pid, port_in_use, target_dir, to_ms and admin_psql (and PG_HOST, PG_PORT, PG_USER,
+# PG_ADMIN_DB); its temp dir and cleanup (bench_init) are not used here.
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 
 # --- prerequisites -----------------------------------------------------------------------------
 command -v wrk >/dev/null 2>&1 || die "wrk is not installed; install it with: apt-get install -y wrk"
@@ -54,13 +52,8 @@ WRK_RUNS=$((4 * ROUNDS + 1))
 
 # --- eddsa mode: Better Auth and PostgreSQL ----------------------------------------------------
 INTEROP_DIR="$REPO_DIR/tests/interop"
-# PostgreSQL that lets `postgres` create databases without a password (as tests/interop needs);
-# PG_ADMIN_DB is only connected to for CREATE/DROP DATABASE.
-PG_HOST=127.0.0.1
-PG_PORT=5432
-PG_USER=postgres
-PG_ADMIN_DB="test"
-admin_psql() { psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "$PG_ADMIN_DB" "$@"; }
+# PostgreSQL (lib.sh's PG_* settings) must let `postgres` create databases without a password, as
+# tests/interop needs.
 
 # --- temp dir and cleanup ----------------------------------------------------------------------
 TMP="$(mktemp -d -t taskgate-bench.XXXXXX)"
@@ -68,17 +61,6 @@ SERVER_PID=""
 BARE_PID=""   # the bare axum server
 BA_PID=""     # the Better Auth node process (eddsa)
 BA_DB=""      # its throw-away PostgreSQL database (eddsa)
-# stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5 s; reaps it.
-stop_pid() {
-    kill -0 "$1" 2>/dev/null || return 0
-    kill "$1" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
-    wait "$1" 2>/dev/null || true
-}
 cleanup() {
     local status=$?
     trap - INT TERM
@@ -123,10 +105,7 @@ build_args=()
 if ((${#build_args[@]} > 0)); then
     log "cargo build --release ${build_args[*]}"
     (cd "$REPO_DIR" && cargo build --release "${build_args[@]}") >&2
-    # Ask cargo where it put them: CARGO_TARGET_DIR or a cargo config may move target/.
-    target_dir="$(cd "$REPO_DIR" && cargo metadata --format-version 1 --no-deps |
-        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-    [[ -n "$target_dir" ]] || die "cannot read the target directory from cargo metadata"
+    target_dir="$(target_dir)"
 fi
 BIN="${TASKGATE_BIN:-$target_dir/release/taskgate}"
 BARE="${BARE_BIN:-$target_dir/release/examples/bare}"
@@ -136,7 +115,6 @@ BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 BARE="$(cd "$(dirname "$BARE")" && pwd)/$(basename "$BARE")"
 
 # --- port ----------------------------------------------------------------------------------------
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if [[ -z "${PORT:-}" ]]; then
     PORT=18080
     while port_in_use "$PORT"; do
@@ -387,15 +365,6 @@ read -r _ BARE_HEALTH_HEADER_BYTES _ < <(response_bytes "$BARE_BASE/healthz")
 log "bare server on $BARE_BASE: /page is $BARE_PAGE_BYTES bytes, as W-list; /healthz $HEALTH_BYTES bytes, as taskgate's"
 
 # --- wrk -----------------------------------------------------------------------------------------
-# to_ms VALUE: wrk's latency ("812.00us", "1.23ms", "2.01s", "1.00m") in milliseconds.
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-        else if (u == "h") n *= 3600000; else if (u != "ms") { print "NaN"; exit }
-        printf "%.3f", n }'
-}
-
 declare -A RPS P50 P99 REQS
 run_wrk() { # run_wrk NAME URL [wrk args...]
     local name="$1" url="$2" out="$TMP/wrk-$1.txt"
@@ -411,8 +380,8 @@ run_wrk() { # run_wrk NAME URL [wrk args...]
         die "$name: wrk saw socket errors ($(grep 'Socket errors' "$out" | xargs))"
     fi
     RPS[$name]="$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")"
-    P50[$name]="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"
-    P99[$name]="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")"
+    P50[$name]="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")" 3)"
+    P99[$name]="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")" 3)"
     REQS[$name]="$(awk '/requests in/ { print $1 }' "$out")"
     [[ -n "${RPS[$name]}" && "${P50[$name]}" != NaN && "${P99[$name]}" != NaN ]] ||
         die "$name: could not parse the wrk output"
