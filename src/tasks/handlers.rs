@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 
 use super::idempotency::IdempotencyKey;
@@ -11,6 +11,9 @@ use crate::auth::ScopedUser;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::{JsonBody, OptionalJsonBody, TaskIdParam, ValidQuery, path_segment};
 use crate::store::{CreateOutcome, DynTaskStore};
+
+/// A constant, so the name is not parsed again on every list request.
+const TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 
 fn tasks_url(user: &ScopedUser) -> String {
     format!("/api/{}/tasks", path_segment(user.0.subject()))
@@ -46,7 +49,7 @@ pub async fn list_tasks(
     let found = store.list(&user.0, page).await?;
     let mut response = crate::edge::json_response(found.json());
     let headers = response.headers_mut();
-    headers.insert("x-total-count", HeaderValue::from(found.total));
+    headers.insert(TOTAL_COUNT, HeaderValue::from(found.total));
     if let Some(next) = found.next {
         let link = format!(
             "<{}?limit={}&cursor={}>; rel=\"next\"",
