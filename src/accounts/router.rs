@@ -141,13 +141,9 @@ fn cross_site_refusal(
     }
     let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let refused = match origin {
-        None | Some("null") => AuthError::new(
-            StatusCode::FORBIDDEN,
-            "MISSING_OR_NULL_ORIGIN",
-            "Missing or null Origin",
-        ),
+        None | Some("null") => AuthError::missing_origin(),
         Some(origin) if !state.trusted_origins.iter().any(|trusted| trusted == origin) => {
-            AuthError::new(StatusCode::FORBIDDEN, "INVALID_ORIGIN", "Invalid origin")
+            AuthError::invalid_origin()
         }
         Some(_) => return None,
     };
@@ -159,7 +155,8 @@ fn cross_site_refusal(
     Some(refused)
 }
 
-/// Better Auth's error: a status and the body `{"code", "message"}`.
+/// Better Auth's error: a status and the body `{"code", "message"}`. Its constructors are the one
+/// place each code and message is written; the OpenAPI document's examples call them too.
 #[derive(Debug)]
 pub struct AuthError {
     status: StatusCode,
@@ -226,6 +223,36 @@ impl AuthError {
         Self::bad_request("INVALID_PASSWORD", "Invalid password")
     }
 
+    fn email_cannot_be_updated() -> Self {
+        Self::bad_request("EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")
+    }
+
+    fn email_taken() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+            "User already exists. Use another email.",
+        )
+    }
+
+    fn missing_origin() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
+    }
+
+    fn invalid_origin() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "INVALID_ORIGIN", "Invalid origin")
+    }
+
+    /// Both the auth router's own limit and the edge's (a declared `Content-Length` over the
+    /// service's limit) answer with this, so a client sees one body for one condition.
+    fn body_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "The request body is too large",
+        )
+    }
+
     fn password(rejected: Rejected) -> Self {
         match rejected {
             Rejected::TooShort => {
@@ -250,9 +277,7 @@ impl AuthError {
             StatusCode::REQUEST_TIMEOUT => {
                 Self::new(status, "REQUEST_TIMEOUT", "The request took too long")
             }
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                Self::new(status, "PAYLOAD_TOO_LARGE", "The request body is too large")
-            }
+            StatusCode::PAYLOAD_TOO_LARGE => Self::body_too_large(),
             StatusCode::NOT_FOUND => Self::not_found(),
             StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
             StatusCode::SERVICE_UNAVAILABLE => Self::unavailable(),
@@ -304,11 +329,16 @@ impl From<super::password::HashError> for AuthError {
     }
 }
 
+impl AuthError {
+    /// The body this error answers with.
+    fn body(&self) -> Value {
+        json!({ "code": self.code, "message": self.message })
+    }
+}
+
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let mut response =
-            (self.status, axum::Json(json!({ "code": self.code, "message": self.message })))
-                .into_response();
+        let mut response = (self.status, axum::Json(self.body())).into_response();
         if let Some(seconds) = self.retry_after {
             let headers = response.headers_mut();
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -323,7 +353,7 @@ impl IntoResponse for AuthError {
 fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, AuthError> {
     let bytes = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AuthError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "Body too large")
+            AuthError::body_too_large()
         } else {
             AuthError::validation("")
         }
@@ -427,11 +457,7 @@ async fn sign_up(
             let body = json!({ "token": token.expose(), "user": user });
             Ok(with_session_cookie(&state.cookies, &token, body))
         }
-        NewUser::EmailTaken => Err(AuthError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
-            "User already exists. Use another email.",
-        )),
+        NewUser::EmailTaken => Err(AuthError::email_taken()),
     }
 }
 
@@ -735,7 +761,7 @@ async fn update_user(
         return Err(AuthError::bad_request("BODY_MUST_BE_AN_OBJECT", "Body must be an object"));
     };
     if body.contains_key("email") {
-        return Err(AuthError::bad_request("EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated"));
+        return Err(AuthError::email_cannot_be_updated());
     }
     let name = match body.get("name") {
         None => None,
