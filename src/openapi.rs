@@ -1,5 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations, and the error responses they
 //! share: each status has its own description and examples made by the very code that answers it.
+//! The `/api/auth` part is built beside its handlers (`crate::accounts::openapi`) and merged in.
 
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
@@ -21,7 +22,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "taskgate", description = "A multi-user todo service. Every task route needs `Authorization: Bearer <JWT>` whose user id is the `{user_id}` of the path."),
+    info(title = "taskgate", description = "A multi-user todo service. Every task route needs `Authorization: Bearer <JWT>` whose user id is the `{user_id}` of the path; `/api/auth` (Better Auth's protocol) makes accounts and sessions and issues those JWTs."),
     paths(
         handlers::list_tasks, handlers::create_task, handlers::get_task,
         handlers::replace_task, handlers::delete_task, handlers::complete_task,
@@ -35,7 +36,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
             TooManyRequests, ServiceUnavailable, NotReady, TaskLimitReached,
         ),
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &AuthApi),
     tags(
         (name = "tasks", description = "A user's tasks"),
         (name = "health", description = "Liveness and readiness for load balancers; no token"),
@@ -64,6 +65,16 @@ impl Modify for BearerAuth {
                 HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
             ),
         );
+    }
+}
+
+/// The `/api/auth` routes, their schemas, responses and session security schemes. They keep their
+/// own paths (the router nests them under `/api/auth` and the annotations say so), hence a merge.
+struct AuthApi;
+
+impl Modify for AuthApi {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi.merge(crate::accounts::openapi::AuthDoc::openapi());
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod cookie;
 pub mod keys;
 pub mod limits;
+pub mod openapi;
 pub mod password;
 pub mod purge;
 pub mod router;
@@ -92,7 +93,7 @@ impl Email {
 }
 
 /// A user, as Better Auth's JSON shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub id: String,
@@ -101,8 +102,10 @@ pub struct User {
     pub email_verified: bool,
     pub image: Option<String>,
     #[serde(serialize_with = "serialize_iso8601")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[serde(serialize_with = "serialize_iso8601")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
 
@@ -203,29 +206,33 @@ impl Session {
 }
 
 /// Better Auth's session object. `token` is the session's revocation handle, never a credential.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView<'a> {
     pub id: &'a str,
     pub user_id: &'a str,
     pub token: &'a str,
     #[serde(serialize_with = "serialize_iso8601")]
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: OffsetDateTime,
     pub ip_address: Option<&'a str>,
     pub user_agent: Option<&'a str>,
     #[serde(serialize_with = "serialize_iso8601")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[serde(serialize_with = "serialize_iso8601")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
 
 /// A security event of a user's account, as stored and as `GET /api/auth/audit` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
     pub event: String,
     pub ip_address: Option<String>,
     #[serde(serialize_with = "serialize_iso8601")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 

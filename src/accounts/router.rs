@@ -18,8 +18,14 @@ use std::sync::Arc;
 use super::cookie::CookieJar;
 use super::keys::Signer;
 use super::limits::{self, Limited, RateLimiter};
+use super::openapi::{
+    AccessToken, AuthBadRequest, AuthCrossSite, AuthEmailTaken, AuthInvalidCredentials,
+    AuthNewPasswordRefused, AuthPayloadTooLarge, AuthSignInRefused, AuthSignUpRefused,
+    AuthTooManyRequests, AuthUnauthorized, AuthUnavailable, AuthUpdateRefused, AuthWrongPassword,
+    CurrentSession, Done, Jwks, SessionStarted, SignedIn, Success, UpdateUser,
+};
 use super::password::{Password, PasswordHasher, Rejected};
-use super::{AuditEvent, Email, Session, SessionToken, User};
+use super::{AuditEvent, Email, Session, SessionToken, SessionView, User};
 use crate::auth::{Issuer, UserId};
 use crate::edge::ClientAddr;
 use crate::store::StoreError;
@@ -141,13 +147,9 @@ fn cross_site_refusal(
     }
     let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let refused = match origin {
-        None | Some("null") => AuthError::new(
-            StatusCode::FORBIDDEN,
-            "MISSING_OR_NULL_ORIGIN",
-            "Missing or null Origin",
-        ),
+        None | Some("null") => AuthError::missing_origin(),
         Some(origin) if !state.trusted_origins.iter().any(|trusted| trusted == origin) => {
-            AuthError::new(StatusCode::FORBIDDEN, "INVALID_ORIGIN", "Invalid origin")
+            AuthError::invalid_origin()
         }
         Some(_) => return None,
     };
@@ -159,7 +161,8 @@ fn cross_site_refusal(
     Some(refused)
 }
 
-/// Better Auth's error: a status and the body `{"code", "message"}`.
+/// Better Auth's error: a status and the body `{"code", "message"}`. Its constructors are the one
+/// place each code and message is written; the OpenAPI document's examples call them too.
 #[derive(Debug)]
 pub struct AuthError {
     status: StatusCode,
@@ -174,7 +177,7 @@ impl AuthError {
         Self { status, code, message: Cow::Borrowed(message), retry_after: None }
     }
 
-    fn validation(field: &str) -> Self {
+    pub(crate) fn validation(field: &str) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
             code: "VALIDATION_ERROR",
@@ -183,7 +186,7 @@ impl AuthError {
         }
     }
 
-    fn too_many_requests(limited: Limited) -> Self {
+    pub(crate) fn too_many_requests(limited: Limited) -> Self {
         Self {
             retry_after: Some(limited.retry_after_secs),
             ..Self::new(
@@ -194,23 +197,23 @@ impl AuthError {
         }
     }
 
-    fn unauthorized() -> Self {
+    pub(crate) fn unauthorized() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized")
     }
 
-    fn not_found() -> Self {
+    pub(crate) fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Not found")
     }
 
-    fn method_not_allowed() -> Self {
+    pub(crate) fn method_not_allowed() -> Self {
         Self::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "Method not allowed")
     }
 
-    fn invalid_email() -> Self {
+    pub(crate) fn invalid_email() -> Self {
         Self::new(StatusCode::BAD_REQUEST, "INVALID_EMAIL", "Invalid email")
     }
 
-    fn invalid_credentials() -> Self {
+    pub(crate) fn invalid_credentials() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "INVALID_EMAIL_OR_PASSWORD",
@@ -222,11 +225,41 @@ impl AuthError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
-    fn invalid_password() -> Self {
+    pub(crate) fn invalid_password() -> Self {
         Self::bad_request("INVALID_PASSWORD", "Invalid password")
     }
 
-    fn password(rejected: Rejected) -> Self {
+    pub(crate) fn email_cannot_be_updated() -> Self {
+        Self::bad_request("EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")
+    }
+
+    pub(crate) fn email_taken() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+            "User already exists. Use another email.",
+        )
+    }
+
+    pub(crate) fn missing_origin() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
+    }
+
+    pub(crate) fn invalid_origin() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "INVALID_ORIGIN", "Invalid origin")
+    }
+
+    /// Both the auth router's own limit and the edge's (a declared `Content-Length` over the
+    /// service's limit) answer with this, so a client sees one body for one condition.
+    pub(crate) fn body_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "The request body is too large",
+        )
+    }
+
+    pub(crate) fn password(rejected: Rejected) -> Self {
         match rejected {
             Rejected::TooShort => {
                 Self::new(StatusCode::BAD_REQUEST, "PASSWORD_TOO_SHORT", "Password too short")
@@ -250,9 +283,7 @@ impl AuthError {
             StatusCode::REQUEST_TIMEOUT => {
                 Self::new(status, "REQUEST_TIMEOUT", "The request took too long")
             }
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                Self::new(status, "PAYLOAD_TOO_LARGE", "The request body is too large")
-            }
+            StatusCode::PAYLOAD_TOO_LARGE => Self::body_too_large(),
             StatusCode::NOT_FOUND => Self::not_found(),
             StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
             StatusCode::SERVICE_UNAVAILABLE => Self::unavailable(),
@@ -304,11 +335,20 @@ impl From<super::password::HashError> for AuthError {
     }
 }
 
+impl AuthError {
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The body this error answers with.
+    pub(crate) fn body(&self) -> Value {
+        json!({ "code": self.code, "message": self.message })
+    }
+}
+
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let mut response =
-            (self.status, axum::Json(json!({ "code": self.code, "message": self.message })))
-                .into_response();
+        let mut response = (self.status, axum::Json(self.body())).into_response();
         if let Some(seconds) = self.retry_after {
             let headers = response.headers_mut();
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -323,7 +363,7 @@ impl IntoResponse for AuthError {
 fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, AuthError> {
     let bytes = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AuthError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "Body too large")
+            AuthError::body_too_large()
         } else {
             AuthError::validation("")
         }
@@ -355,6 +395,21 @@ fn clearing_cookie(cookies: &CookieJar, body: Value) -> Response {
     response
 }
 
+/// The answer of the revoke routes and update-user.
+pub(crate) fn done() -> Value {
+    json!({ "status": true })
+}
+
+/// The answer of sign-out.
+pub(crate) fn signed_out() -> Value {
+    json!({ "success": true })
+}
+
+/// The answer of delete-user.
+pub(crate) fn user_deleted() -> Value {
+    json!({ "success": true, "message": "User deleted" })
+}
+
 /// The most events `GET /audit` returns.
 const MAX_AUDIT_EVENTS: i64 = 100;
 
@@ -382,17 +437,37 @@ fn origin_of(headers: &HeaderMap, client: Option<&ClientAddr>) -> (Option<String
     (client.map(|ClientAddr(ip)| ip.to_string()), agent)
 }
 
-#[derive(Deserialize)]
-struct SignUp {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct SignUp {
+    /// At most 255 characters.
     name: String,
+    /// Trimmed and lowercased; at most 254 bytes.
     email: String,
+    /// 8 to 128 characters, and not one of the most common passwords.
     password: String,
+    /// A URL of at most 2,048 characters.
     #[serde(default)]
     image: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/auth/sign-up/email", tag = "auth",
+    request_body = SignUp,
+    responses(
+        (status = 200, description = "The account and its first session", body = SessionStarted, headers(
+            ("set-auth-token" = String, description = "The signed session token, for `Authorization: Bearer`"),
+            ("Set-Cookie" = String, description = "The session cookie, for browsers"),
+        )),
+        (status = 400, response = AuthSignUpRefused),
+        (status = 403, response = AuthCrossSite),
+        (status = 413, response = AuthPayloadTooLarge),
+        (status = 422, response = AuthEmailTaken),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    )
+)]
 #[tracing::instrument(name = "sign_up", skip_all)]
-async fn sign_up(
+pub(crate) async fn sign_up(
     State(state): State<AccountsState>,
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
@@ -427,22 +502,34 @@ async fn sign_up(
             let body = json!({ "token": token.expose(), "user": user });
             Ok(with_session_cookie(&state.cookies, &token, body))
         }
-        NewUser::EmailTaken => Err(AuthError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
-            "User already exists. Use another email.",
-        )),
+        NewUser::EmailTaken => Err(AuthError::email_taken()),
     }
 }
 
-#[derive(Deserialize)]
-struct SignIn {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct SignIn {
     email: String,
     password: String,
 }
 
+#[utoipa::path(
+    post, path = "/api/auth/sign-in/email", tag = "auth",
+    request_body = SignIn,
+    responses(
+        (status = 200, description = "A new session", body = SignedIn, headers(
+            ("set-auth-token" = String, description = "The signed session token, for `Authorization: Bearer`"),
+            ("Set-Cookie" = String, description = "The session cookie, for browsers"),
+        )),
+        (status = 400, response = AuthSignInRefused),
+        (status = 401, response = AuthInvalidCredentials),
+        (status = 403, response = AuthCrossSite),
+        (status = 413, response = AuthPayloadTooLarge),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    )
+)]
 #[tracing::instrument(name = "sign_in", skip_all)]
-async fn sign_in(
+pub(crate) async fn sign_in(
     State(state): State<AccountsState>,
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
@@ -510,8 +597,19 @@ async fn current_session(
     Ok(Some((session, user, token, refreshed)))
 }
 
+#[utoipa::path(
+    get, path = "/api/auth/get-session", tag = "auth",
+    responses(
+        (status = 200, description = "The live session and its user, or `null` without one (a cookie naming no live session is cleared)", body = Option<CurrentSession>, headers(
+            ("set-auth-jwt" = String, description = "With a live session: a 15-minute JWT for the task API"),
+        )),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    ),
+    security((), ("SessionCookie" = []), ("SessionBearer" = []))
+)]
 #[tracing::instrument(name = "get_session", skip_all)]
-async fn get_session(
+pub(crate) async fn get_session(
     State(state): State<AccountsState>,
     headers: HeaderMap,
 ) -> Result<Response, AuthError> {
@@ -539,8 +637,18 @@ async fn get_session(
     }
 }
 
+#[utoipa::path(
+    post, path = "/api/auth/sign-out", tag = "auth",
+    responses(
+        (status = 200, description = "The session, if any, is over and the cookie cleared", body = Success, example = signed_out),
+        (status = 403, response = AuthCrossSite),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    ),
+    security((), ("SessionCookie" = []), ("SessionBearer" = []))
+)]
 #[tracing::instrument(name = "sign_out", skip_all)]
-async fn sign_out(
+pub(crate) async fn sign_out(
     State(state): State<AccountsState>,
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
@@ -552,7 +660,7 @@ async fn sign_out(
         tracing::info!(user_id = %session.user_id, "signed out: session revoked");
         audit(&state, &session.user_id, "sign-out", client.as_deref()).await?;
     }
-    Ok(clearing_cookie(&state.cookies, json!({ "success": true })))
+    Ok(clearing_cookie(&state.cookies, signed_out()))
 }
 
 fn unix_now() -> i64 {
@@ -560,8 +668,18 @@ fn unix_now() -> i64 {
 }
 
 /// A 15-minute access token for the task API, for the request's session.
+#[utoipa::path(
+    get, path = "/api/auth/token", tag = "auth",
+    responses(
+        (status = 200, description = "A 15-minute JWT for the task API", body = AccessToken),
+        (status = 401, response = AuthUnauthorized),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    ),
+    security(("SessionCookie" = []), ("SessionBearer" = []))
+)]
 #[tracing::instrument(name = "token", skip_all)]
-async fn token(
+pub(crate) async fn token(
     State(state): State<AccountsState>,
     headers: HeaderMap,
 ) -> Result<Response, AuthError> {
@@ -578,7 +696,15 @@ async fn token(
 }
 
 /// The public keys of the service's tokens.
-async fn jwks(State(state): State<AccountsState>) -> Response {
+#[utoipa::path(
+    get, path = "/api/auth/jwks", tag = "auth",
+    responses(
+        (status = 200, description = "The public keys the access tokens are signed with", body = Jwks),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    )
+)]
+pub(crate) async fn jwks(State(state): State<AccountsState>) -> Response {
     axum::Json(state.signer.jwks()).into_response()
 }
 
@@ -593,8 +719,18 @@ async fn require_session(
 }
 
 /// The user's live sessions; each `token` is a revocation handle, never a credential.
+#[utoipa::path(
+    get, path = "/api/auth/list-sessions", tag = "auth",
+    responses(
+        (status = 200, description = "The user's live sessions", body = [SessionView]),
+        (status = 401, response = AuthUnauthorized),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    ),
+    security(("SessionCookie" = []), ("SessionBearer" = []))
+)]
 #[tracing::instrument(name = "list_sessions", skip_all)]
-async fn list_sessions(
+pub(crate) async fn list_sessions(
     State(state): State<AccountsState>,
     headers: HeaderMap,
 ) -> Result<Response, AuthError> {
@@ -604,14 +740,29 @@ async fn list_sessions(
     Ok(axum::Json(views).into_response())
 }
 
-#[derive(Deserialize)]
-struct RevokeSession {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct RevokeSession {
+    /// The session's revocation handle, as `list-sessions` shows it (not a session token).
     token: String,
 }
 
 /// Ends one of the user's sessions, named by its handle; another user's handle changes nothing.
+#[utoipa::path(
+    post, path = "/api/auth/revoke-session", tag = "auth",
+    request_body = RevokeSession,
+    responses(
+        (status = 200, description = "The session is over, if it was one of the user's", body = Done, example = done),
+        (status = 400, response = AuthBadRequest),
+        (status = 401, response = AuthUnauthorized),
+        (status = 403, response = AuthCrossSite),
+        (status = 413, response = AuthPayloadTooLarge),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    ),
+    security(("SessionCookie" = []), ("SessionBearer" = []))
+)]
 #[tracing::instrument(name = "revoke_session", skip_all)]
-async fn revoke_session(
+pub(crate) async fn revoke_session(
     State(state): State<AccountsState>,
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
@@ -623,7 +774,7 @@ async fn revoke_session(
         tracing::info!(user_id = %user.id, "session revoked");
         audit(&state, &user.id, "session-revoked", client.as_deref()).await?;
     }
-    let status = json!({ "status": true });
+    let status = done();
     if body.token == session.id {
         Ok(clearing_cookie(&state.cookies, status))
     } else {
@@ -632,8 +783,19 @@ async fn revoke_session(
 }
 
 /// Ends every session of the user, this one included.
+#[utoipa::path(
+    post, path = "/api/auth/revoke-sessions", tag = "auth",
+    responses(
+        (status = 200, description = "Every session of the user is over, this one included", body = Done, example = done),
+        (status = 401, response = AuthUnauthorized),
+        (status = 403, response = AuthCrossSite),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    ),
+    security(("SessionCookie" = []), ("SessionBearer" = []))
+)]
 #[tracing::instrument(name = "revoke_sessions", skip_all)]
-async fn revoke_sessions(
+pub(crate) async fn revoke_sessions(
     State(state): State<AccountsState>,
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
@@ -642,12 +804,23 @@ async fn revoke_sessions(
     let ended = state.store.delete_user_sessions(&user.id, None).await?;
     tracing::info!(user_id = %user.id, ended, "all sessions revoked");
     audit(&state, &user.id, "sessions-revoked", client.as_deref()).await?;
-    Ok(clearing_cookie(&state.cookies, json!({ "status": true })))
+    Ok(clearing_cookie(&state.cookies, done()))
 }
 
 /// Ends every session of the user but this one.
+#[utoipa::path(
+    post, path = "/api/auth/revoke-other-sessions", tag = "auth",
+    responses(
+        (status = 200, description = "Every other session of the user is over", body = Done, example = done),
+        (status = 401, response = AuthUnauthorized),
+        (status = 403, response = AuthCrossSite),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    ),
+    security(("SessionCookie" = []), ("SessionBearer" = []))
+)]
 #[tracing::instrument(name = "revoke_other_sessions", skip_all)]
-async fn revoke_other_sessions(
+pub(crate) async fn revoke_other_sessions(
     State(state): State<AccountsState>,
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
@@ -656,14 +829,16 @@ async fn revoke_other_sessions(
     let ended = state.store.delete_user_sessions(&user.id, Some(&session.id)).await?;
     tracing::info!(user_id = %user.id, ended, "other sessions revoked");
     audit(&state, &user.id, "other-sessions-revoked", client.as_deref()).await?;
-    Ok(axum::Json(json!({ "status": true })).into_response())
+    Ok(axum::Json(done()).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct ChangePassword {
+pub(crate) struct ChangePassword {
+    /// 8 to 128 characters, and not one of the most common passwords.
     new_password: String,
     current_password: String,
+    /// End every session of the user and start a new one, whose token the answer carries.
     #[serde(default)]
     revoke_other_sessions: bool,
 }
@@ -688,8 +863,22 @@ async fn check_password(
 
 /// Replaces the password; with `revokeOtherSessions`, every session ends and a new one starts
 /// (its token in the body and the cookie), in one transaction.
+#[utoipa::path(
+    post, path = "/api/auth/change-password", tag = "auth",
+    request_body = ChangePassword,
+    responses(
+        (status = 200, description = "The password is changed; with `revokeOtherSessions`, a new session replaces every one", body = SessionStarted),
+        (status = 400, response = AuthNewPasswordRefused),
+        (status = 401, response = AuthUnauthorized),
+        (status = 403, response = AuthCrossSite),
+        (status = 413, response = AuthPayloadTooLarge),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    ),
+    security(("SessionCookie" = []), ("SessionBearer" = []))
+)]
 #[tracing::instrument(name = "change_password", skip_all)]
-async fn change_password(
+pub(crate) async fn change_password(
     State(state): State<AccountsState>,
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
@@ -724,8 +913,22 @@ async fn change_password(
 }
 
 /// Sets the user's name and image; the e-mail cannot be changed here.
+#[utoipa::path(
+    post, path = "/api/auth/update-user", tag = "auth",
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "The user is updated", body = Done, example = done),
+        (status = 400, response = AuthUpdateRefused),
+        (status = 401, response = AuthUnauthorized),
+        (status = 403, response = AuthCrossSite),
+        (status = 413, response = AuthPayloadTooLarge),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    ),
+    security(("SessionCookie" = []), ("SessionBearer" = []))
+)]
 #[tracing::instrument(name = "update_user", skip_all)]
-async fn update_user(
+pub(crate) async fn update_user(
     State(state): State<AccountsState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -735,7 +938,7 @@ async fn update_user(
         return Err(AuthError::bad_request("BODY_MUST_BE_AN_OBJECT", "Body must be an object"));
     };
     if body.contains_key("email") {
-        return Err(AuthError::bad_request("EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated"));
+        return Err(AuthError::email_cannot_be_updated());
     }
     let name = match body.get("name") {
         None => None,
@@ -754,19 +957,34 @@ async fn update_user(
         return Err(AuthError::bad_request("BAD_REQUEST", "No fields to update"));
     }
     match state.store.update_user(&user.id, name, image, super::now()).await? {
-        Some(_) => Ok(axum::Json(json!({ "status": true })).into_response()),
+        Some(_) => Ok(axum::Json(done()).into_response()),
         None => Err(AuthError::unauthorized()),
     }
 }
 
-#[derive(Deserialize)]
-struct DeleteUser {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct DeleteUser {
+    /// The user's current password, to confirm.
     password: String,
 }
 
 /// Deletes the user, with its sessions and tasks, once its password is confirmed.
+#[utoipa::path(
+    post, path = "/api/auth/delete-user", tag = "auth",
+    request_body = DeleteUser,
+    responses(
+        (status = 200, description = "The user, its sessions and its tasks are deleted", body = Success, example = user_deleted),
+        (status = 400, response = AuthWrongPassword),
+        (status = 401, response = AuthUnauthorized),
+        (status = 403, response = AuthCrossSite),
+        (status = 413, response = AuthPayloadTooLarge),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    ),
+    security(("SessionCookie" = []), ("SessionBearer" = []))
+)]
 #[tracing::instrument(name = "delete_user", skip_all)]
-async fn delete_user(
+pub(crate) async fn delete_user(
     State(state): State<AccountsState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -778,12 +996,22 @@ async fn delete_user(
         .ok_or_else(|| AuthError::internal(&"a user id that is no task owner"))?;
     state.store.delete_user(&user.id, &owner).await?;
     tracing::info!(user_id = %user.id, "user deleted with its sessions and tasks");
-    Ok(clearing_cookie(&state.cookies, json!({ "success": true, "message": "User deleted" })))
+    Ok(clearing_cookie(&state.cookies, user_deleted()))
 }
 
 /// The user's own security events, newest first.
+#[utoipa::path(
+    get, path = "/api/auth/audit", tag = "auth",
+    responses(
+        (status = 200, description = "The user's security events, newest first (at most 100)", body = [AuditEvent]),
+        (status = 401, response = AuthUnauthorized),
+        (status = 429, response = AuthTooManyRequests),
+        (status = 503, response = AuthUnavailable),
+    ),
+    security(("SessionCookie" = []), ("SessionBearer" = []))
+)]
 #[tracing::instrument(name = "audit", skip_all)]
-async fn audit_events(
+pub(crate) async fn audit_events(
     State(state): State<AccountsState>,
     headers: HeaderMap,
 ) -> Result<Response, AuthError> {

@@ -1,10 +1,13 @@
 //! The OpenAPI document is exact: every error response has its own description and examples
-//! whose body is what the service really answers with that status.
+//! whose body is what the service really answers with that status, on the task API and on
+//! `/api/auth` alike.
 
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::helpers::{TestApp, assert_error, spawn_app, token_for};
+use crate::accounts::{PASSWORD, SignedIn, assert_auth_error, post, sign_in, sign_up};
+use crate::helpers::{TestApp, assert_error, spawn_app, spawn_app_with, token_for};
+use taskgate::config::Switch;
 
 async fn document(app: &TestApp) -> Value {
     let response = app.client.get(app.url("/openapi.json")).send().await.unwrap();
@@ -61,10 +64,20 @@ fn operations(doc: &Value) -> Vec<(String, &Value)> {
     found
 }
 
-/// Every example body of a response, by example name.
+/// Whether an operation ("METHOD path") is one of `/api/auth`, whose errors are Better Auth's.
+fn is_auth(operation_name: &str) -> bool {
+    operation_name.contains(" /api/auth/")
+}
+
+/// Every example body of a task API error response, by example name.
 fn examples(response: &Value) -> BTreeMap<String, Value> {
+    examples_with_schema(response, "ErrorBody")
+}
+
+/// Every example body of a response whose schema is `schema`, by example name.
+fn examples_with_schema(response: &Value, schema: &str) -> BTreeMap<String, Value> {
     let content = &response["content"]["application/json"];
-    assert_eq!(content["schema"]["$ref"], "#/components/schemas/ErrorBody");
+    assert_eq!(content["schema"]["$ref"], format!("#/components/schemas/{schema}"), "{response}");
     let mut found: BTreeMap<String, Value> = content["examples"]
         .as_object()
         .map(|all| all.iter().map(|(name, ex)| (name.clone(), ex["value"].clone())).collect())
@@ -75,46 +88,61 @@ fn examples(response: &Value) -> BTreeMap<String, Value> {
     found
 }
 
-#[tokio::test]
-async fn every_error_response_has_its_own_description_and_examples_of_its_own_status() {
-    let app = spawn_app().await;
-    let doc = document(&app).await;
-    let mut descriptions: BTreeMap<String, BTreeSet<u16>> = BTreeMap::new();
-    let mut checked = 0;
-    for (operation_name, operation) in operations(&doc) {
+/// Every error response (400 and up) of `operations` as ("METHOD path status", status, the
+/// response with its `$ref` followed), once it is checked that each has a description and that
+/// no description serves two statuses.
+fn error_responses<'d>(
+    doc: &'d Value,
+    operations: impl IntoIterator<Item = (String, &'d Value)>,
+) -> Vec<(String, u16, &'d Value)> {
+    let mut descriptions: BTreeMap<&str, BTreeSet<u16>> = BTreeMap::new();
+    let mut found = Vec::new();
+    for (operation_name, operation) in operations {
         for (status, response) in operation["responses"].as_object().unwrap() {
             let status: u16 = status.parse().unwrap();
             if status < 400 {
                 continue;
             }
-            let response = resolve(&doc, response);
+            let response = resolve(doc, response);
             let description = response["description"].as_str().unwrap();
             assert!(!description.is_empty(), "{operation_name} {status}");
-            descriptions.entry(description.to_owned()).or_default().insert(status);
-            let examples = examples(response);
-            assert!(!examples.is_empty(), "{operation_name} {status} has examples");
-            for (name, body) in examples {
-                let at = format!("{operation_name} {status} example {name}: {body}");
-                assert_eq!(body["status_code"], status, "{at}");
-                let code = body["error_code"].as_str().expect(&at);
-                assert!(codes_for(status).contains(&code), "{at}");
-                assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{at}");
-                if code == "VALIDATION_ERROR" {
-                    let errors = body["errors"].as_array().expect(&at);
-                    assert!(!errors.is_empty(), "{at}");
-                    for error in errors {
-                        assert!(error["field"].as_str().is_some_and(|f| !f.is_empty()), "{at}");
-                        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{at}");
-                    }
-                }
-                checked += 1;
-            }
+            descriptions.entry(description).or_default().insert(status);
+            found.push((format!("{operation_name} {status}"), status, response));
         }
     }
-    assert!(checked > 50, "only {checked} examples checked");
     for (description, statuses) in descriptions {
         assert_eq!(statuses.len(), 1, "{description:?} is shared by statuses {statuses:?}");
     }
+    found
+}
+
+#[tokio::test]
+async fn every_error_response_has_its_own_description_and_examples_of_its_own_status() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut checked = 0;
+    let task_api = operations(&doc).into_iter().filter(|(name, _)| !is_auth(name));
+    for (response_name, status, response) in error_responses(&doc, task_api) {
+        let examples = examples(response);
+        assert!(!examples.is_empty(), "{response_name} has examples");
+        for (name, body) in examples {
+            let at = format!("{response_name} example {name}: {body}");
+            assert_eq!(body["status_code"], status, "{at}");
+            let code = body["error_code"].as_str().expect(&at);
+            assert!(codes_for(status).contains(&code), "{at}");
+            assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{at}");
+            if code == "VALIDATION_ERROR" {
+                let errors = body["errors"].as_array().expect(&at);
+                assert!(!errors.is_empty(), "{at}");
+                for error in errors {
+                    assert!(error["field"].as_str().is_some_and(|f| !f.is_empty()), "{at}");
+                    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{at}");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} examples checked");
 }
 
 #[tokio::test]
@@ -267,4 +295,265 @@ async fn examples_are_the_bodies_the_service_really_answers() {
         .await
         .unwrap();
     check("PayloadTooLarge", "payload_too_large", big).await;
+}
+
+// ---- /api/auth ----
+
+const README: &str = include_str!("../../README.md");
+
+/// The README's `/api/auth` section, up to the next section.
+fn readme_auth_section() -> &'static str {
+    let start = README.find("## Accounts and sessions (`/api/auth`)").expect("the README section");
+    let section = &README[start..];
+    let end = section[1..].find("\n## ").map_or(section.len(), |at| at + 1);
+    &section[..end]
+}
+
+/// The routes the README says `/api/auth` serves, as "METHOD /api/auth/path".
+fn readme_auth_routes() -> BTreeSet<String> {
+    let listing = readme_auth_section().split("\n\n").nth(1).expect("the route listing");
+    listing
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter_map(|code| {
+            let (method, path) = code.split_once(' ')?;
+            (matches!(method, "GET" | "POST") && path.starts_with('/'))
+                .then(|| format!("{method} /api/auth{path}"))
+        })
+        .collect()
+}
+
+/// The README's table of `/api/auth` error codes, by status.
+fn readme_auth_codes() -> BTreeMap<u16, BTreeSet<String>> {
+    let mut codes: BTreeMap<u16, BTreeSet<String>> = BTreeMap::new();
+    let rows = readme_auth_section()
+        .lines()
+        .skip_while(|line| !line.starts_with("| status | `code` on `/api/auth` |"))
+        .skip(2)
+        .take_while(|line| line.starts_with('|'));
+    for row in rows {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let statuses: Vec<u16> = cells[1].split('/').map(|s| s.trim().parse().unwrap()).collect();
+        // "404 / 405 | `NOT_FOUND` / `METHOD_NOT_ALLOWED`": one group of codes per status.
+        let groups: Vec<&str> =
+            if statuses.len() > 1 { cells[2].split(" / ").collect() } else { vec![cells[2]] };
+        assert_eq!(groups.len(), statuses.len(), "{row}");
+        for (status, group) in statuses.into_iter().zip(groups) {
+            let named = group.split('`').skip(1).step_by(2);
+            let named = named.filter(|c| c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_'));
+            codes.entry(status).or_default().extend(named.map(str::to_owned));
+        }
+    }
+    assert!(codes.len() >= 9, "the README's table is read: {codes:?}");
+    codes
+}
+
+/// The `/api/auth` operations, by "METHOD path".
+fn auth_operations(doc: &Value) -> BTreeMap<String, &Value> {
+    operations(doc).into_iter().filter(|(name, _)| is_auth(name)).collect()
+}
+
+/// Every example body of a Better Auth error response, by example name.
+fn auth_examples(response: &Value) -> BTreeMap<String, Value> {
+    examples_with_schema(response, "AuthErrorBody")
+}
+
+/// Sends `method path` with no credential (and an empty JSON body for a POST).
+async fn send(app: &TestApp, method: &str, path: &str) -> reqwest::Response {
+    let request = match method {
+        "GET" => app.client.get(app.url(path)),
+        "POST" => app.client.post(app.url(path)).json(&json!({})),
+        other => panic!("{other}"),
+    };
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_auth_route_is_served_and_documented_with_its_method() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let routes = readme_auth_routes();
+    assert_eq!(routes.len(), 14, "the README's route listing is read: {routes:?}");
+    let documented: BTreeSet<String> = auth_operations(&doc).into_keys().collect();
+    assert_eq!(documented, routes, "the document's /api/auth routes are the README's");
+    for route in &routes {
+        let (method, path) = route.split_once(' ').unwrap();
+        let operation = &doc["paths"][path][method.to_lowercase()];
+        assert_eq!(operation["tags"], json!(["auth"]), "{route}");
+        // Served with this method: neither the router's 404 nor its 405...
+        let response = send(&app, method, path).await;
+        assert!(![404, 405].contains(&response.status().as_u16()), "{route}: {response:?}");
+        // ...and only with it.
+        let other = if method == "GET" { "POST" } else { "GET" };
+        assert_auth_error(send(&app, other, path).await, 405, "METHOD_NOT_ALLOWED").await;
+    }
+}
+
+#[tokio::test]
+async fn every_auth_error_response_has_its_own_description_and_examples_of_readme_codes() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let readme = readme_auth_codes();
+    let mut checked = 0;
+    for (response_name, status, response) in error_responses(&doc, auth_operations(&doc)) {
+        let allowed = readme.get(&status).unwrap_or_else(|| panic!("README lists {status}"));
+        let examples = auth_examples(response);
+        assert!(!examples.is_empty(), "{response_name} has examples");
+        for (name, body) in examples {
+            let at = format!("{response_name} example {name}: {body}");
+            let fields: BTreeSet<&str> =
+                body.as_object().expect(&at).keys().map(String::as_str).collect();
+            assert_eq!(fields, BTreeSet::from(["code", "message"]), "{at}");
+            assert!(allowed.contains(body["code"].as_str().expect(&at)), "{at}: {allowed:?}");
+            assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{at}");
+            checked += 1;
+        }
+        if status == 429 {
+            for header in ["Retry-After", "X-Retry-After"] {
+                assert!(response["headers"].get(header).is_some(), "{response_name} {header}");
+            }
+        }
+    }
+    assert!(checked > 80, "only {checked} examples checked");
+}
+
+#[tokio::test]
+async fn auth_routes_document_the_statuses_they_answer_without_a_session_and_their_security() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["BearerAuth"]["bearerFormat"], "JWT", "the task API's scheme stays");
+    assert_eq!(schemes["SessionCookie"]["in"], "cookie");
+    assert_eq!(schemes["SessionCookie"]["name"], "better-auth.session_token");
+    assert_eq!(schemes["SessionBearer"]["scheme"], "bearer");
+    let session = json!([{ "SessionCookie": [] }, { "SessionBearer": [] }]);
+    for (name, operation) in auth_operations(&doc) {
+        let (method, path) = name.split_once(' ').unwrap();
+        let responses = &operation["responses"];
+        for status in ["429", "503"] {
+            assert!(responses.get(status).is_some(), "{name} documents {status}");
+        }
+        assert_eq!(responses.get("403").is_some(), method == "POST", "{name}: cross-site 403");
+        let reads_body = operation.get("requestBody").is_some();
+        assert_eq!(responses.get("413").is_some(), reads_body, "{name}: 413 iff a body");
+        assert_eq!(responses.get("400").is_some(), reads_body, "{name}: 400 iff a body");
+        // What the route answers without any credential is what the document says it may.
+        let answer = send(&app, method, path).await.status().as_u16();
+        let documents_401 = responses.get("401").is_some();
+        let needs_session = documents_401 && path != "/api/auth/sign-in/email";
+        if needs_session {
+            assert_eq!(answer, 401, "{name} without a session");
+            assert_eq!(operation["security"], session, "{name} names the session schemes");
+        } else {
+            assert!(responses.get(answer.to_string()).is_some(), "{name} answered {answer}");
+            assert_ne!(operation["security"], session, "{name} needs no session");
+        }
+    }
+}
+
+#[tokio::test]
+async fn auth_examples_are_the_bodies_the_service_really_answers() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let check = async |component: &str, name: &str, response: reqwest::Response| {
+        let expected = example_of(&doc, component, name);
+        let code = expected["code"].as_str().unwrap_or_else(|| panic!("{component} {name}"));
+        let status = doc_status(&doc, component);
+        let body = assert_auth_error(response, status, code).await;
+        assert_eq!(body, expected, "{component} {name}");
+    };
+    let ada = sign_up(&app, "ada@example.com").await;
+
+    let wrong = sign_in(&app, "ada@example.com", "not the password").await;
+    check("AuthInvalidCredentials", "invalid_email_or_password", wrong).await;
+    let taken = json!({ "name": "Ada", "email": "ADA@example.com", "password": PASSWORD });
+    check("AuthEmailTaken", "user_already_exists", post(&app, "/sign-up/email", &taken).await)
+        .await;
+    let new =
+        |email: &str, password: &str| json!({ "name": "B", "email": email, "password": password });
+    let sign_up_with = async |body: Value| post(&app, "/sign-up/email", &body).await;
+    check("AuthSignUpRefused", "invalid_email", sign_up_with(new("bob", PASSWORD)).await).await;
+    let short = sign_up_with(new("bob@example.com", "short")).await;
+    check("AuthSignUpRefused", "password_too_short", short).await;
+    let common = sign_up_with(new("bob@example.com", "password123")).await;
+    check("AuthSignUpRefused", "password_compromised", common).await;
+    let wrong_type = json!({ "email": 5, "password": PASSWORD });
+    check("AuthSignInRefused", "validation_error", post(&app, "/sign-in/email", &wrong_type).await)
+        .await;
+    let token = app.client.get(app.url("/api/auth/token")).send().await.unwrap();
+    check("AuthUnauthorized", "unauthorized", token).await;
+
+    let bearer = |path: &str, body: Value| {
+        app.client
+            .post(app.url(&format!("/api/auth{path}")))
+            .header("authorization", format!("Bearer {}", ada.bearer))
+            .json(&body)
+            .send()
+    };
+    let email = bearer("/update-user", json!({ "email": "eve@example.com" })).await.unwrap();
+    check("AuthUpdateRefused", "email_can_not_be_updated", email).await;
+    let guess =
+        json!({ "currentPassword": "a wrong guess", "newPassword": "another long passphrase" });
+    let changed = bearer("/change-password", guess).await.unwrap();
+    check("AuthNewPasswordRefused", "invalid_password", changed).await;
+
+    let with_cookie = |origin: Option<&str>, who: &SignedIn| {
+        let request = app
+            .client
+            .post(app.url("/api/auth/revoke-other-sessions"))
+            .header("cookie", &who.cookie);
+        match origin {
+            Some(origin) => request.header("origin", origin),
+            None => request,
+        }
+        .send()
+    };
+    check("AuthCrossSite", "missing_or_null_origin", with_cookie(None, &ada).await.unwrap()).await;
+    let evil = with_cookie(Some("https://evil.example"), &ada).await.unwrap();
+    check("AuthCrossSite", "invalid_origin", evil).await;
+
+    // The router's limit and the edge's (a declared size over the service's) answer alike.
+    let oversized = |bytes: usize| {
+        app.client
+            .post(app.url("/api/auth/sign-in/email"))
+            .header("content-type", "application/json")
+            .body(vec![b' '; bytes])
+            .send()
+    };
+    check("AuthPayloadTooLarge", "payload_too_large", oversized(17 * 1024).await.unwrap()).await;
+    check("AuthPayloadTooLarge", "payload_too_large", oversized(65 * 1024).await.unwrap()).await;
+
+    // Success examples too.
+    let ok = with_cookie(Some(&app.address), &ada).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let documented = &doc["paths"]["/api/auth/revoke-other-sessions"]["post"]["responses"]["200"];
+    let body: Value = ok.json().await.unwrap();
+    assert_eq!(body, documented["content"]["application/json"]["example"]);
+}
+
+#[tokio::test]
+async fn the_rate_limit_example_is_the_body_of_a_real_429() {
+    let app = spawn_app_with(|s| s.rate_limit = Switch::On).await;
+    let doc = document(&app).await;
+    for _ in 0..3 {
+        assert_eq!(sign_in(&app, "nobody@example.com", PASSWORD).await.status(), 401);
+    }
+    let limited = sign_in(&app, "nobody@example.com", PASSWORD).await;
+    assert!(limited.headers().contains_key("x-retry-after"));
+    let body = assert_auth_error(limited, 429, "TOO_MANY_REQUESTS").await;
+    assert_eq!(body, example_of(&doc, "AuthTooManyRequests", "too_many_requests"));
+}
+
+/// The one status the error component `component` documents.
+fn doc_status(doc: &Value, component: &str) -> u16 {
+    let reference = format!("#/components/responses/{component}");
+    let statuses: BTreeSet<u16> = operations(doc)
+        .into_iter()
+        .flat_map(|(_, operation)| operation["responses"].as_object().unwrap().clone())
+        .filter(|(_, response)| response["$ref"] == reference.as_str())
+        .map(|(status, _)| status.parse().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 1, "{component} is used for one status: {statuses:?}");
+    statuses.into_iter().next().unwrap()
 }
