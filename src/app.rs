@@ -22,7 +22,7 @@ use crate::accounts::secret::SecretError;
 use crate::auth::jwks::JwksIssuer;
 use crate::auth::{ClaimPolicy, InflightLimiter, OwnIssuer, TokenVerifier, TrustedKey};
 use crate::config::{ConfigError, Settings, TokenAlg};
-use crate::edge::{EdgeConfig, EdgeLayer};
+use crate::edge::{EdgeConfig, EdgeLayer, TrustedProxies};
 use crate::health;
 use crate::http::MAX_BODY_BYTES;
 use crate::serve::{ConnectionLimits, serve};
@@ -115,6 +115,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    proxies: TrustedProxies,
     metrics: Option<(TcpListener, DynTaskStore)>,
 }
 
@@ -195,8 +196,10 @@ impl Application {
                 max_connections: settings
                     .max_connections
                     .unwrap_or_else(crate::serve::default_max_connections),
+                max_connections_per_address: settings.max_connections_per_address,
                 shutdown_timeout: settings.shutdown_timeout(),
             },
+            proxies: settings.trusted_proxies()?,
             metrics,
         })
     }
@@ -227,7 +230,7 @@ impl Application {
         if let Some((listener, store)) = self.metrics {
             tokio::spawn(crate::metrics::serve(listener, store));
         }
-        serve(self.listener, self.router, self.limits, shutdown).await
+        serve(self.listener, self.router, self.limits, self.proxies, shutdown).await
     }
 }
 

@@ -150,6 +150,16 @@ pub struct Settings {
     #[arg(long, env = "TASKGATE_MAX_CONNECTIONS", global = true)]
     pub max_connections: Option<usize>,
 
+    /// Open connections at most from one client address (IPv6: one /64), so that one address
+    /// cannot take every connection; more are closed at once. Trusted proxies are exempt.
+    #[arg(
+        long,
+        env = "TASKGATE_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256,
+        global = true
+    )]
+    pub max_connections_per_address: usize,
+
     /// Requests one user may have in flight at once; more get 429.
     #[arg(long, env = "TASKGATE_MAX_INFLIGHT_PER_USER", default_value_t = 32, global = true)]
     pub max_inflight_per_user: usize,
@@ -314,6 +324,7 @@ impl Settings {
             ("TASKGATE_IDLE_TIMEOUT", self.idle_timeout_secs),
             ("TASKGATE_BODY_TIMEOUT", self.body_timeout_secs),
             ("TASKGATE_MAX_CONNECTIONS", self.max_connections.unwrap_or(1) as u64),
+            ("TASKGATE_MAX_CONNECTIONS_PER_ADDRESS", self.max_connections_per_address as u64),
             ("TASKGATE_MAX_INFLIGHT_PER_USER", self.max_inflight_per_user as u64),
             ("TASKGATE_MAX_CONCURRENCY", self.max_concurrency as u64),
             ("TASKGATE_REQUEST_TIMEOUT", self.request_timeout_secs),

@@ -84,7 +84,10 @@ fn describe() {
         "Time from request head to response head, by method, route and status"
     );
     metrics::describe_counter!(AUTH_REFUSALS, "Requests refused by authentication, by error code");
-    metrics::describe_counter!(CONNECTIONS_REFUSED, "Connections closed at once: over the cap");
+    metrics::describe_counter!(
+        CONNECTIONS_REFUSED,
+        "Connections closed at once: over the cap (capacity) or over one address's share (per_address)"
+    );
     metrics::describe_gauge!("taskgate_build_info", "Always 1; the version is a label");
 }
 
@@ -122,9 +125,11 @@ pub fn auth_refusal(error_code: &'static str) {
     }
 }
 
-pub fn connection_refused() {
+/// A connection closed at once; `reason` is `capacity` (`TASKGATE_MAX_CONNECTIONS`) or
+/// `per_address` (`TASKGATE_MAX_CONNECTIONS_PER_ADDRESS`).
+pub fn connection_refused(reason: &'static str) {
     if enabled() {
-        metrics::counter!(CONNECTIONS_REFUSED).increment(1);
+        metrics::counter!(CONNECTIONS_REFUSED, "reason" => reason).increment(1);
     }
 }
 

@@ -1,5 +1,6 @@
-//! Serving connections: the accept loop, the cap on open connections, and the clocks that close
-//! connections whose clients are too slow to send headers or stay idle too long.
+//! Serving connections: the accept loop, the caps on open connections (in all and per client
+//! address), and the clocks that close connections whose clients are too slow to send headers or
+//! stay idle too long.
 //!
 //! hyper's own header-read timer also runs while a keep-alive connection waits for its next
 //! request, so it cannot give a short header timeout and a longer idle timeout at once; each
@@ -7,14 +8,16 @@
 
 use axum::Router;
 use axum::body::Body;
+use foldhash::HashMap;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -22,7 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-use crate::edge::ClientAddr;
+use crate::edge::{ClientAddr, TrustedProxies, canonical};
 
 /// Largest request head (request line and headers) a client may send.
 const MAX_HEAD_BYTES: usize = 32 * 1024;
@@ -37,6 +40,8 @@ pub struct ConnectionLimits {
     /// Between the end of a response and the first byte of the next request.
     pub idle_timeout: Duration,
     pub max_connections: usize,
+    /// Open connections at most from one client address (an IPv6 /64); trusted proxies are exempt.
+    pub max_connections_per_address: usize,
     /// On shutdown, how long in-flight requests get to finish.
     pub shutdown_timeout: Duration,
 }
@@ -57,14 +62,17 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    proxies: TrustedProxies,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_address = PerAddress::new(limits.max_connections_per_address, proxies);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().max_buf_size(MAX_HEAD_BYTES).max_headers(MAX_HEADERS);
     builder.http2().max_header_list_size(MAX_HEAD_BYTES as u32).max_concurrent_streams(128);
     let mut refused = Quiet::default();
+    let mut refused_address = Quiet::default();
     let mut failed = Quiet::default();
     tokio::pin!(shutdown);
     loop {
@@ -86,12 +94,25 @@ pub async fn serve(
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             // Closed at once: a flood must not turn into a queue of half-open sockets.
             drop(stream);
-            crate::metrics::connection_refused();
+            crate::metrics::connection_refused("capacity");
             if let Some(count) = refused.tick() {
                 tracing::warn!(
                     max = limits.max_connections,
                     count,
                     "connection limit reached: new connections closed"
+                );
+            }
+            continue;
+        };
+        let Some(address_slot) = per_address.admit(peer.ip()) else {
+            drop(stream);
+            crate::metrics::connection_refused("per_address");
+            if let Some(count) = refused_address.tick() {
+                tracing::warn!(
+                    client = %canonical(peer.ip()),
+                    max = limits.max_connections_per_address,
+                    count,
+                    "connection limit per address reached: its new connections closed"
                 );
             }
             continue;
@@ -129,7 +150,7 @@ pub async fn serve(
                     }
                 }
             }
-            drop(slot);
+            drop((slot, address_slot));
         });
     }
     drop(listener);
@@ -141,6 +162,73 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// Open connections per client address, so that one address cannot take every slot of the
+/// connection cap. IPv6 peers count by their /64, which one host usually holds whole. Trusted
+/// proxies are not counted: every client behind them shares their address.
+struct PerAddress {
+    max: usize,
+    exempt: TrustedProxies,
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+impl PerAddress {
+    fn new(max: usize, exempt: TrustedProxies) -> Arc<Self> {
+        Arc::new(Self { max, exempt, open: Mutex::default() })
+    }
+
+    /// A slot for one more connection from `peer`, or `None` when it has the most it may have.
+    /// Trusted proxies get a slot that counts nothing.
+    fn admit(self: &Arc<Self>, peer: IpAddr) -> Option<AddressSlot> {
+        if self.exempt.trusts(peer) {
+            return Some(AddressSlot { owner: None });
+        }
+        let key = address_key(peer);
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(key).or_insert(0);
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot { owner: Some((self.clone(), key)) })
+    }
+
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// The address a connection counts against: IPv4 as it is (mapped IPv6 included), IPv6 by /64.
+fn address_key(peer: IpAddr) -> IpAddr {
+    match canonical(peer) {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(bits.into())
+        }
+        v4 => v4,
+    }
+}
+
+/// One connection's place in its address's count; given back when the connection ends.
+struct AddressSlot {
+    owner: Option<(Arc<PerAddress>, IpAddr)>,
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let Some((per_address, key)) = self.owner.take() else { return };
+        let mut open = per_address.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = open.get_mut(&key) {
+            *count -= 1;
+            // Addresses without connections leave no entry, so the map stays as small as the
+            // addresses connected.
+            if *count == 0 {
+                open.remove(&key);
+            }
+        }
+    }
 }
 
 /// Counts events and lets one log line through per quiet period.
@@ -296,5 +384,48 @@ impl AsyncWrite for WatchedStream {
 
     fn is_write_vectored(&self) -> bool {
         self.stream.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn ipv6_peers_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        assert_eq!(address_key(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
+        assert_eq!(address_key(ip("2001:db8:1:2:ffff::9")), ip("2001:db8:1:2::"));
+        assert_ne!(address_key(ip("2001:db8:1:3::1")), ip("2001:db8:1:2::"));
+        assert_eq!(address_key(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
+        assert_eq!(address_key(ip("192.0.2.7")), ip("192.0.2.7"));
+    }
+
+    #[test]
+    fn an_address_gets_at_most_its_share_and_gives_it_back() {
+        let per_address = PerAddress::new(2, TrustedProxies::default());
+        let first = per_address.admit(ip("192.0.2.1")).unwrap();
+        let _second = per_address.admit(ip("::ffff:192.0.2.1")).unwrap();
+        assert!(
+            per_address.admit(ip("192.0.2.1")).is_none(),
+            "the mapped form is the same address"
+        );
+        assert!(per_address.admit(ip("192.0.2.2")).is_some(), "others are unaffected");
+        drop(first);
+        assert!(per_address.admit(ip("192.0.2.1")).is_some());
+        drop(_second);
+        assert_eq!(per_address.tracked(), 0, "addresses without connections leave no entry");
+    }
+
+    #[test]
+    fn trusted_proxies_are_not_counted() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        let per_address = PerAddress::new(1, proxies);
+        let held: Vec<_> = (0..5).map(|_| per_address.admit(ip("10.1.1.1")).unwrap()).collect();
+        assert_eq!(per_address.tracked(), 0);
+        drop(held);
     }
 }

@@ -434,7 +434,10 @@ fn retry_after() -> utoipa::openapi::header::Header {
 auth_response!(
     /// 503: the database cannot be reached, or the service is at capacity.
     AuthUnavailable,
-    unavailable
+    unavailable,
+    |response: ResponseBuilder| response
+        .header("Retry-After", retry_after())
+        .header("X-Retry-After", retry_after())
 );
 fn unavailable() -> ErrorResponse {
     ErrorResponse::new(

@@ -299,12 +299,16 @@ impl AuthError {
         }
     }
 
+    /// Says when to retry, as the task API's 503 does: load balancers and clients back off.
     pub fn unavailable() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SERVICE_UNAVAILABLE",
-            "The service is temporarily unavailable, retry shortly",
-        )
+        Self {
+            retry_after: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "The service is temporarily unavailable, retry shortly",
+            )
+        }
     }
 
     fn internal(cause: &dyn std::fmt::Display) -> Self {

@@ -112,6 +112,69 @@ async fn connections_over_the_cap_are_closed_at_once_and_the_cap_frees_up() {
     assert!(served, "closed connections give their slots back");
 }
 
+/// A connection from `source` (any 127.0.0.0/8 address is this machine) that has been served
+/// once, so it is known to hold a slot; or `None` when the server closed it unanswered.
+async fn served_connection_from(app: &TestApp, source: &str) -> Option<TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    let server = app.address.trim_start_matches("http://").parse().unwrap();
+    let mut stream = socket.connect(server).await.unwrap();
+    let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let mut buffer = [0u8; 1024];
+    let read = tokio::time::timeout(PATIENCE, stream.read(&mut buffer)).await.unwrap();
+    match read {
+        Ok(n) if n > 0 => {
+            assert!(buffer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&buffer));
+            Some(stream)
+        }
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_every_connection_while_others_are_served() {
+    let app = spawn_app_with(|s| s.max_connections_per_address = 2).await;
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(served_connection_from(&app, "127.0.0.1").await.expect("under the cap"));
+    }
+    assert!(
+        served_connection_from(&app, "127.0.0.1").await.is_none(),
+        "a third connection from the same address is closed unanswered"
+    );
+    let other = served_connection_from(&app, "127.0.0.2").await;
+    assert!(other.is_some(), "another address is still served");
+    drop(held);
+    // The address's slots come back as the server notices the closes.
+    let mut again = None;
+    for _ in 0..200 {
+        again = served_connection_from(&app, "127.0.0.1").await;
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(again.is_some(), "closed connections give their address's slots back");
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_is_not_held_to_the_per_address_cap() {
+    let app = spawn_app_with(|s| {
+        s.max_connections_per_address = 1;
+        s.trusted_proxies = "127.0.0.1".into();
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(served_connection_from(&app, "127.0.0.1").await.expect("a proxy is exempt"));
+    }
+    let _other = served_connection_from(&app, "127.0.0.2").await.expect("under its cap");
+    assert!(
+        served_connection_from(&app, "127.0.0.2").await.is_none(),
+        "any other address keeps its cap"
+    );
+}
+
 /// Sends a POST's headers for `user` and only part of its body, so the request stays in flight.
 async fn hold_request(app: &TestApp, user: &str) -> TcpStream {
     let mut stream = connect(app).await;

@@ -173,6 +173,7 @@ async fn requests_beyond_the_concurrency_limit_are_shed_with_503_but_health_chec
     // static and never shed.
     let session = app.client.get(app.url("/api/auth/get-session")).send().await.unwrap();
     assert_eq!(session.status(), 503);
+    assert_eq!(session.headers()["retry-after"], "1", "the auth API says when to retry too");
     let body: serde_json::Value = session.json().await.unwrap();
     assert_eq!(body["code"], "SERVICE_UNAVAILABLE", "{body}");
     let page = app.client.get(app.url("/")).send().await.unwrap();

@@ -44,6 +44,7 @@ pub fn test_settings(dir: &TempDir) -> Settings {
         idle_timeout_secs: 60,
         body_timeout_secs: 10,
         max_connections: None,
+        max_connections_per_address: 256,
         max_inflight_per_user: 32,
         cors_origins: String::new(),
         trusted_origins: String::new(),
