@@ -11,7 +11,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower::util::Either;
+use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 
 use crate::accounts::cookie::CookieJar;
 use crate::accounts::keys::{KeyError, Signer};
@@ -22,7 +23,7 @@ use crate::accounts::secret::SecretError;
 use crate::auth::jwks::JwksIssuer;
 use crate::auth::{ClaimPolicy, InflightLimiter, OwnIssuer, TokenVerifier, TrustedKey};
 use crate::config::{ConfigError, Settings, TokenAlg};
-use crate::edge::{EdgeConfig, EdgeLayer, TrustedProxies};
+use crate::edge::{Edge, EdgeConfig, EdgeLayer, RouteTable, TrustedProxies};
 use crate::health;
 use crate::http::MAX_BODY_BYTES;
 use crate::serve::{ConnectionLimits, serve};
@@ -68,6 +69,8 @@ pub enum StartupError {
     Listen(SocketAddr, std::io::Error),
     #[error("cannot serve metrics on {0}: {1}")]
     Metrics(SocketAddr, std::io::Error),
+    #[error("the route templates conflict (a bug): {0}")]
+    Routes(#[from] matchit::InsertError),
 }
 
 /// The token verifier the settings describe. JWKS issuers are fetched once here; an issuer that
@@ -113,7 +116,7 @@ fn keep_refreshing(issuer: Weak<JwksIssuer>, every: Duration) {
 /// A built service bound to its port, ready to run.
 pub struct Application {
     listener: TcpListener,
-    router: Router,
+    router: HttpService,
     limits: ConnectionLimits,
     proxies: TrustedProxies,
     metrics: Option<(TcpListener, DynTaskStore)>,
@@ -238,12 +241,15 @@ impl Application {
 const EXPOSED_HEADERS: [&str; 7] =
     ["link", "x-total-count", "x-request-id", "location", "etag", "set-auth-jwt", "set-auth-token"];
 
+/// The whole HTTP surface: the edge around the routes.
+pub type HttpService = Edge<Either<Cors<Router>, Router>>;
+
 /// The whole HTTP surface.
 pub fn router(
     state: AppState,
     accounts: AccountsState,
     settings: &Settings,
-) -> Result<Router, ConfigError> {
+) -> Result<HttpService, StartupError> {
     let edge = EdgeLayer::new(EdgeConfig {
         request_timeout: settings.request_timeout(),
         body_timeout: settings.body_timeout(),
@@ -251,26 +257,37 @@ pub fn router(
         hsts: settings.public_url_is_https(),
         trusted_proxies: settings.trusted_proxies()?,
         capacity: Arc::new(Semaphore::new(settings.max_concurrency)),
+        routes: route_table()?,
     });
     let origins = settings.cors_origins()?;
-    // One `layer` call: each call on a Router wraps every route once more, which costs a boxed
-    // clone per request and level. So the edge also limits and times bodies, sheds work past
-    // the concurrency limit and catches panics (tower has layers for each, but each would be one
-    // more level: measured in bench/README.md, "Cutting instructions").
+    // Around the whole router, not as a router `layer`, which would wrap every route and cost a
+    // boxed clone and a boxed future per request and level. For the same reason the edge also
+    // limits and times bodies, sheds work past the concurrency limit and catches panics (tower
+    // has layers for each, but each would be one more level: bench/README.md, "Cutting
+    // instructions" and "The edge around the router").
     let stack = ServiceBuilder::new()
         .layer(edge)
         .option_layer((!origins.is_empty()).then(|| cors(origins)));
     // Each resource module brings its own router. The web app's (static bytes, outside the limit)
     // has the one fallback: every path no route takes gets the app's page, or, under the API, a
     // bare 404 that the edge gives the JSON body of the API the path belongs to.
-    Ok(Router::new()
+    let routes = Router::new()
         .merge(health::router())
         .merge(crate::tasks::router())
         .merge(crate::openapi::router())
         .with_state(state)
         .merge(crate::accounts::router::router(accounts))
-        .merge(crate::web::router())
-        .layer(stack))
+        .merge(crate::web::router());
+    Ok(stack.service(routes))
+}
+
+/// The templates of every route [`router`] serves: the documented API's (tasks, health,
+/// `/api/auth`), the docs' and the app's assets. Other paths are the fallbacks'.
+pub fn route_table() -> Result<RouteTable, matchit::InsertError> {
+    let undocumented = crate::openapi::ROUTES.into_iter().chain(crate::web::ROUTES);
+    RouteTable::new(
+        crate::openapi::documented_routes().into_iter().chain(undocumented.map(String::from)),
+    )
 }
 
 /// Cross-origin access for the configured origins only: never `*`, never a reflected origin.
@@ -287,4 +304,60 @@ fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
         ])
         .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
         .max_age(Duration::from_secs(600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_labelled_with_the_template_axum_routes_them_by() {
+        let table = route_table().unwrap();
+        let label = |path: &str| table.find(path).and_then(|route| table.template(route));
+        // What axum's `MatchedPath` says for each (read off the router before the edge moved
+        // around it); `None` is a fallback's path.
+        let cases = [
+            ("/api/alice/tasks", Some("/api/{user_id}/tasks")),
+            ("/api/alice/tasks/0190", Some("/api/{user_id}/tasks/{id}")),
+            ("/api/alice/tasks/0190/complete", Some("/api/{user_id}/tasks/{id}/complete")),
+            ("/api/a%2Fb/tasks", Some("/api/{user_id}/tasks")),
+            // A user named `auth` has tasks too: the task route outranks the auth fallback.
+            ("/api/auth/tasks", Some("/api/{user_id}/tasks")),
+            ("/api/alice/tasks/", None),
+            ("/api/alice/tasks/0190/complete/x", None),
+            ("/api", None),
+            ("/api/alice", None),
+            ("/api/auth/sign-in/email", Some("/api/auth/sign-in/email")),
+            ("/api/auth/jwks", Some("/api/auth/jwks")),
+            ("/api/auth/get-session", Some("/api/auth/get-session")),
+            ("/api/auth", None),
+            ("/api/auth/nope", None),
+            ("/healthz", Some("/healthz")),
+            ("/readyz", Some("/readyz")),
+            ("/healthz/x", None),
+            ("/openapi.json", Some("/openapi.json")),
+            ("/docs", Some("/docs")),
+            ("/docs/", Some("/docs/")),
+            ("/docs/index.html", Some("/docs/{*rest}")),
+            ("/assets/", Some("/assets/")),
+            ("/assets/app.js", Some("/assets/{*file}")),
+            ("/assets/x/y", Some("/assets/{*file}")),
+            ("/assets", None),
+            ("/", None),
+            ("/tasks", None),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(label(path), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn every_documented_route_has_its_label() {
+        let table = route_table().unwrap();
+        for template in crate::openapi::documented_routes() {
+            // A template is a path of itself (its `{name}` a segment like any other).
+            let route = table.find(&template).unwrap_or_else(|| panic!("{template}"));
+            assert_eq!(table.template(route), Some(template.as_str()));
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! text), adds the security headers and CSP, and writes the access log line and the request metrics.
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::Limited;
@@ -147,6 +147,41 @@ pub struct EdgeConfig {
     /// Requests served at once beyond health checks and the app's files; more are refused at
     /// once (503) rather than queued until they time out. One pool for the task and auth APIs.
     pub capacity: Arc<Semaphore>,
+    /// The router's route templates, to name each request's route.
+    pub routes: RouteTable,
+}
+
+/// The route templates the router serves, so that the edge, which wraps the whole router, names a
+/// request's route as axum's `MatchedPath` would (for the access log, the metrics and
+/// `Cache-Control`). A layer on the router would see `MatchedPath`, but axum puts such a layer
+/// around every route, at the cost of a boxed clone and a boxed future per request
+/// (bench/README.md, "The edge around the router").
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    /// The index of a path's template.
+    matcher: matchit::Router<usize>,
+    templates: Vec<String>,
+}
+
+impl RouteTable {
+    /// A table of the router's route templates, which requests are labelled with.
+    pub fn new(routes: impl IntoIterator<Item = String>) -> Result<Self, matchit::InsertError> {
+        let mut table = Self::default();
+        for template in routes {
+            table.matcher.insert(template.clone(), table.templates.len())?;
+            table.templates.push(template);
+        }
+        Ok(table)
+    }
+
+    /// The route that serves `path`, if one does.
+    pub(crate) fn find(&self, path: &str) -> Option<usize> {
+        self.matcher.at(path).ok().map(|matched| *matched.value)
+    }
+
+    pub(crate) fn template(&self, route: usize) -> Option<&str> {
+        self.templates.get(route).map(String::as_str)
+    }
 }
 
 #[derive(Clone)]
@@ -196,7 +231,7 @@ where
             }
         }
         let method = request.method().clone();
-        let route = request.extensions().get::<MatchedPath>().cloned();
+        let route = self.config.routes.find(request.uri().path());
         let cross_origin = request.headers().contains_key(header::ORIGIN);
         let surface = Surface::of(request.uri().path());
         let preflight = cross_origin
@@ -263,7 +298,8 @@ struct RequestFacts {
     started: Instant,
     request_id: HeaderValue,
     method: Method,
-    route: Option<MatchedPath>,
+    /// In the config's route table.
+    route: Option<usize>,
     cross_origin: bool,
     preflight: bool,
     surface: Surface,
@@ -343,7 +379,7 @@ impl RequestFacts {
     /// and writes the access log line and the request metrics.
     fn respond(self, response: Response) -> Response {
         let mut response = finish(response, &self.config, self.preflight, self.surface);
-        let route = self.route.as_ref().map(MatchedPath::as_str);
+        let route = self.route.and_then(|route| self.config.routes.template(route));
         if route.is_some_and(|route| route.starts_with("/api/")) {
             // Responses about a user's tasks must not be kept by shared or private caches.
             response.headers_mut().insert(header::CACHE_CONTROL, NO_STORE);
@@ -603,6 +639,7 @@ mod tests {
             hsts: false,
             trusted_proxies: TrustedProxies::default(),
             capacity: Arc::new(Semaphore::new(8)),
+            routes: RouteTable::default(),
         };
         EdgeLayer::new(config).layer(tower::service_fn(move |_: Request| {
             let answer = answer.clone();

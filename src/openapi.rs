@@ -15,9 +15,17 @@ use crate::tasks::{
     CompletionInput, ListQuery, PageRequest, Task, TaskDraft, TaskId, TaskInput, handlers,
 };
 
+/// The routes [`router`] serves (Swagger UI's own: `/docs` redirects to `/docs/`).
+pub const ROUTES: [&str; 4] = ["/openapi.json", "/docs", "/docs/", "/docs/{*rest}"];
+
 /// `/openapi.json`, and the browsable docs at `/docs` (Swagger UI, served from the binary).
 pub fn router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
     SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()).into()
+}
+
+/// The route templates of the documented API (tasks, health, `/api/auth`), as the router has them.
+pub fn documented_routes() -> Vec<String> {
+    ApiDoc::openapi().paths.paths.into_keys().collect()
 }
 
 #[derive(OpenApi)]

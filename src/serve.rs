@@ -6,7 +6,6 @@
 //! request, so it cannot give a short header timeout and a longer idle timeout at once; each
 //! connection here has a small watchdog instead, fed by the bytes it reads and the requests it serves.
 
-use axum::Router;
 use axum::body::Body;
 use foldhash::HashMap;
 use hyper::body::Incoming;
@@ -25,6 +24,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use crate::app::HttpService;
 use crate::edge::{ClientAddr, TrustedProxies, canonical};
 
 /// Largest request head (request line and headers) a client may send.
@@ -60,7 +60,7 @@ pub fn default_max_connections() -> usize {
 /// `limits.shutdown_timeout` to finish.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    router: HttpService,
     limits: ConnectionLimits,
     proxies: TrustedProxies,
     shutdown: impl Future<Output = ()> + Send + 'static,

@@ -77,12 +77,15 @@ fn tagged(file: &'static File) -> Tagged {
 static TAGGED_INDEX: LazyLock<Tagged> = LazyLock::new(|| tagged(&INDEX));
 static TAGGED_ASSETS: LazyLock<Vec<Tagged>> = LazyLock::new(|| ASSETS.iter().map(tagged).collect());
 
+/// The routes of [`router`]: `/assets/` itself is not matched by the wildcard; it is a missing
+/// asset, not the page. Every other path is the fallback's.
+pub const ROUTES: [&str; 2] = ["/assets/", "/assets/{*file}"];
+
 /// The app's routes: its assets, and `index.html` for every other path that is not an API's.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    // `/assets/` itself is not matched by the wildcard; it is a missing asset, not the page.
-    Router::new()
-        .route("/assets/", get(asset))
-        .route("/assets/{*file}", get(asset))
+    ROUTES
+        .into_iter()
+        .fold(Router::new(), |router, path| router.route(path, get(asset)))
         .fallback(app_or_not_found)
 }
 
