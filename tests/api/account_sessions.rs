@@ -178,6 +178,14 @@ async fn update_user_sets_the_name_but_never_the_email() {
         "VALIDATION_ERROR",
     )
     .await;
+    let not_an_object = json!(["name", "Eve"]);
+    let response = browser_post(&app, "/update-user", &up, &not_an_object).await;
+    assert_auth_error(response, 400, "BODY_MUST_BE_AN_OBJECT").await;
+    let nothing = json!({});
+    let response = browser_post(&app, "/update-user", &up, &nothing).await;
+    assert_auth_error(response, 400, "BAD_REQUEST").await;
+    let session: Value = get_session(&app, ("cookie", &up.cookie)).await.json().await.unwrap();
+    assert_eq!(session["user"]["name"], "Ada L.", "a refused update changes nothing");
 }
 
 #[tokio::test]
