@@ -13,6 +13,7 @@ pub mod http;
 pub mod metrics;
 pub mod openapi;
 pub mod serve;
+pub mod slots;
 pub mod store;
 pub mod tasks;
 pub mod telemetry;

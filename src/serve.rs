@@ -7,7 +7,6 @@
 //! connection here has a small watchdog instead, fed by the bytes it reads and the requests it serves.
 
 use axum::body::Body;
-use foldhash::HashMap;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -16,7 +15,7 @@ use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -26,6 +25,7 @@ use tower::ServiceExt;
 
 use crate::app::HttpService;
 use crate::edge::{ClientAddr, TrustedProxies, canonical};
+use crate::slots::{KeyedSlots, Slot};
 
 /// Largest request head (request line and headers) a client may send.
 const MAX_HEAD_BYTES: usize = 32 * 1024;
@@ -168,35 +168,24 @@ pub async fn serve(
 /// connection cap. IPv6 peers count by their /64, which one host usually holds whole. Trusted
 /// proxies are not counted: every client behind them shares their address.
 struct PerAddress {
-    max: usize,
+    open: Arc<KeyedSlots<IpAddr>>,
     exempt: TrustedProxies,
-    open: Mutex<HashMap<IpAddr, usize>>,
 }
 
+/// A connection's place in its address's count; `None` for a trusted proxy, which is not counted.
+type AddressSlot = Option<Slot<IpAddr>>;
+
 impl PerAddress {
-    fn new(max: usize, exempt: TrustedProxies) -> Arc<Self> {
-        Arc::new(Self { max, exempt, open: Mutex::default() })
+    fn new(max: usize, exempt: TrustedProxies) -> Self {
+        Self { open: KeyedSlots::new(max), exempt }
     }
 
-    /// A slot for one more connection from `peer`, or `None` when it has the most it may have.
-    /// Trusted proxies get a slot that counts nothing.
-    fn admit(self: &Arc<Self>, peer: IpAddr) -> Option<AddressSlot> {
+    /// A place for one more connection from `peer`, or `None` when it has the most it may have.
+    fn admit(&self, peer: IpAddr) -> Option<AddressSlot> {
         if self.exempt.trusts(peer) {
-            return Some(AddressSlot { owner: None });
+            return Some(None);
         }
-        let key = address_key(peer);
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let count = open.entry(key).or_insert(0);
-        if *count >= self.max {
-            return None;
-        }
-        *count += 1;
-        Some(AddressSlot { owner: Some((self.clone(), key)) })
-    }
-
-    #[cfg(test)]
-    fn tracked(&self) -> usize {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.open.try_acquire(&address_key(peer)).map(Some)
     }
 }
 
@@ -208,26 +197,6 @@ fn address_key(peer: IpAddr) -> IpAddr {
             IpAddr::V6(bits.into())
         }
         v4 => v4,
-    }
-}
-
-/// One connection's place in its address's count; given back when the connection ends.
-struct AddressSlot {
-    owner: Option<(Arc<PerAddress>, IpAddr)>,
-}
-
-impl Drop for AddressSlot {
-    fn drop(&mut self) {
-        let Some((per_address, key)) = self.owner.take() else { return };
-        let mut open = per_address.open.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(count) = open.get_mut(&key) {
-            *count -= 1;
-            // Addresses without connections leave no entry, so the map stays as small as the
-            // addresses connected.
-            if *count == 0 {
-                open.remove(&key);
-            }
-        }
     }
 }
 
@@ -417,7 +386,7 @@ mod tests {
         drop(first);
         assert!(per_address.admit(ip("192.0.2.1")).is_some());
         drop(_second);
-        assert_eq!(per_address.tracked(), 0, "addresses without connections leave no entry");
+        assert_eq!(per_address.open.tracked(), 0, "addresses without connections leave no entry");
     }
 
     #[test]
@@ -425,7 +394,7 @@ mod tests {
         let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
         let per_address = PerAddress::new(1, proxies);
         let held: Vec<_> = (0..5).map(|_| per_address.admit(ip("10.1.1.1")).unwrap()).collect();
-        assert_eq!(per_address.tracked(), 0);
+        assert_eq!(per_address.open.tracked(), 0);
         drop(held);
     }
 }
