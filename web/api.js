@@ -18,7 +18,39 @@ export class ApiError extends Error {
     this.code = code;
     this.fields = fields;
     this.sessionEnded = false;
+    /** Seconds the server asked to wait before trying again (429, 503), when it said. */
+    this.retryAfter = null;
   }
+}
+
+/**
+ * The seconds a response's `Retry-After` (seconds or an HTTP date) or Better Auth's
+ * `X-Retry-After` asks to wait, rounded up; null when neither says.
+ */
+export function retryAfterSeconds(headers) {
+  for (const name of ["retry-after", "x-retry-after"]) {
+    const value = headers.get(name)?.trim();
+    if (!value) continue;
+    if (/^\d+$/.test(value)) return Number(value);
+    const date = Date.parse(value);
+    if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+  }
+  return null;
+}
+
+/** "8 seconds", "1 second", "2 minutes": how long to wait, in words, rounded up. */
+function waitFor(seconds) {
+  if (seconds < 60) return seconds === 1 ? "1 second" : `${seconds} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes === 1 ? "1 minute" : `${minutes} minutes`;
+}
+
+/** What a 429 says: how long to wait when the server said, instead of "later". */
+function tooManyMessage(path, seconds) {
+  const what = path.startsWith("/api/auth/") ? "Too many attempts." : "Too many requests.";
+  if (seconds === null) return `${what} Please wait a moment and try again.`;
+  if (seconds === 0) return `${what} Please try again now.`;
+  return `${what} Try again in ${waitFor(seconds)}.`;
 }
 
 let onSignedOut = () => {};
@@ -54,12 +86,16 @@ async function send(path, { method = "GET", body, headers = {}, expect401 = fals
     }
   }
   if (!response.ok) {
+    const retryAfter = retryAfterSeconds(response.headers);
     const error = new ApiError(
       response.status,
       data?.error_code ?? data?.code ?? `HTTP_${response.status}`,
-      data?.detail ?? data?.message ?? `The server answered ${response.status}.`,
+      response.status === 429
+        ? tooManyMessage(path, retryAfter)
+        : (data?.detail ?? data?.message ?? `The server answered ${response.status}.`),
       Array.isArray(data?.errors) ? data.errors : [],
     );
+    error.retryAfter = retryAfter;
     if (response.status === 401 && !expect401) {
       error.sessionEnded = true;
       forgetToken();
@@ -139,9 +175,10 @@ export const auth = {
     forgetToken();
     return (await send("/api/auth/sign-in/email", { method: "POST", body: { email, password }, expect401: true })).data;
   },
+  /** Resolves only once the server has ended the session; a refusal throws and the session lives on. */
   async signOut() {
-    forgetToken();
     await send("/api/auth/sign-out", { method: "POST", body: {}, expect401: true });
+    forgetToken();
   },
   async listSessions() {
     return (await send("/api/auth/list-sessions")).data;

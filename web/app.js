@@ -6,7 +6,7 @@ import { Account } from "./account.js";
 import { SignIn, SignUp } from "./auth.js";
 import { TaskList } from "./tasks.js";
 import { Link, here, navigate, safeNext, useLocation } from "./router.js";
-import { Page, StatusRegion, announce } from "./ui.js";
+import { Page, StatusRegion, announce, clearStatus } from "./ui.js";
 
 /** Paths that need a session; anyone else is sent to sign in first. */
 const PRIVATE = new Set(["/tasks", "/account"]);
@@ -15,6 +15,9 @@ function App() {
   const where = useLocation();
   const [signedIn, setSignedIn] = useState({ status: "checking", user: null, sessionId: null });
   const [notice, setNotice] = useState(null);
+  // A refusal that concerns the whole app (a sign-out the server did not do), shown above the page.
+  const [problem, setProblem] = useState(null);
+  const [signingOut, setSigningOut] = useState(false);
 
   const checkSession = async () => {
     try {
@@ -47,22 +50,41 @@ function App() {
       navigate(safeNext(next), { replace: true });
   }, [signedIn, where.path]);
 
+  // A problem is about the page it happened on.
+  useEffect(() => setProblem(null), [where.path]);
+
   const onSignedIn = async (user) => {
     setNotice(null);
+    // "You are signed out." from before must not greet the person who just signed in.
+    clearStatus();
     // The session's id (for "this device") comes with get-session, as does the first token.
     const current = await auth.session();
     setSignedIn({ status: "known", user: current?.user ?? user, sessionId: current?.session.id ?? null });
     navigate(safeNext(next));
   };
 
-  const signOut = async (message = "You are signed out.") => {
+  /** The session is over on the server: show it, and go to sign-in. */
+  const signedOut = (message) => {
+    setSignedIn({ status: "known", user: null, sessionId: null });
+    setNotice(null);
+    setProblem(null);
+    navigate("/sign-in");
+    announce(message);
+  };
+
+  // Only the server's answer says whether the session ended: a refusal (403, 503, ...) or no answer
+  // leaves the person signed in, and says so. A 401 means there was no session to end.
+  const signOut = async () => {
+    setSigningOut(true);
+    setProblem(null);
     try {
       await auth.signOut();
+      signedOut("You are signed out.");
+    } catch (error) {
+      if (error.status === 401) signedOut("You are signed out.");
+      else setProblem(`Signing out failed: ${sentence(error.message)} You are still signed in.`);
     } finally {
-      setSignedIn({ status: "known", user: null, sessionId: null });
-      setNotice(null);
-      navigate("/sign-in");
-      announce(message);
+      setSigningOut(false);
     }
   };
 
@@ -91,7 +113,7 @@ function App() {
       sessionId=${signedIn.sessionId}
       onUserChanged=${(user) => setSignedIn((before) => ({ ...before, user }))}
       onSessionReplaced=${checkSession}
-      onSignedOut=${signOut}
+      onSignedOut=${signedOut}
     />`;
   } else if (isPrivate || where.path === "/sign-in" || where.path === "/sign-up") {
     page = null; // a redirect is under way
@@ -102,22 +124,45 @@ function App() {
     <//>`;
   }
 
+  const user = signedIn.user;
   return html`<a class="skip" href="#main">Skip to content</a>
     <header class="bar">
-      <div class="bar-inner">
-        <${Link} href="/" class="brand"><span class="logo" aria-hidden="true"></span>taskgate<//>
+      <div class=${user ? "bar-inner signed-in" : "bar-inner"}>
+        <${Link} href="/" class="brand"><span class="logo" aria-hidden="true"></span><span class="brand-name">taskgate</span><//>
         ${
-          signedIn.user &&
-          html`<nav aria-label="Main">
-            <${Link} href="/tasks" aria-current=${where.path === "/tasks" ? "page" : undefined}>Tasks<//>
-            <${Link} href="/account" aria-current=${where.path === "/account" ? "page" : undefined}>Account<//>
-            <button type="button" class="quiet" onClick=${() => signOut()}>Sign out</button>
-          </nav>`
+          user &&
+          html`<p class="who" title=${user.email}>
+              <span class="who-label">Signed in as </span><strong>${displayName(user)}</strong>
+            </p>
+            <nav aria-label="Main">
+              <${Link} href="/tasks" aria-current=${where.path === "/tasks" ? "page" : undefined}>Tasks<//>
+              <${Link} href="/account" aria-current=${where.path === "/account" ? "page" : undefined}>Account<//>
+              <button type="button" class="quiet" disabled=${signingOut} onClick=${signOut}>Sign out</button>
+            </nav>`
         }
       </div>
     </header>
-    <main id="main" tabindex="-1">${page}</main>
+    <main id="main" tabindex="-1">
+      ${
+        problem &&
+        html`<div class="banner">
+          <p class="alert" role="alert">${problem}</p>
+          <button type="button" class="quiet" onClick=${() => setProblem(null)}>Dismiss</button>
+        </div>`
+      }
+      ${page}
+    </main>
     <${StatusRegion} />`;
+}
+
+/** The name the person gave, else their e-mail address. */
+function displayName(user) {
+  return user.name?.trim() || user.email;
+}
+
+/** `text` ending with a full stop ("Invalid origin" → "Invalid origin."). */
+function sentence(text) {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 render(html`<${App} />`, document.getElementById("app"));

@@ -38,18 +38,28 @@ export function here() {
 /**
  * `value` when it is a path of this origin, else `fallback`: a `next` parameter can never send the
  * person to another site (`//evil.example`, `/\evil.example`, `https://...`, `javascript:`).
+ *
+ * The path is checked again once resolved: dot segments can turn a harmless-looking value into a
+ * protocol-relative one (`/.//evil.example`, `/%2e//evil.example` and `/x/..//evil.example` all
+ * resolve to `//evil.example`), which the History API and `location` would read as another host.
  */
 export function safeNext(value, fallback = "/tasks") {
-  if (typeof value !== "string" || !value.startsWith("/") || /[\u0000-\u001f\\]/.test(value)) return fallback;
+  if (typeof value !== "string" || !isLocalPath(value)) return fallback;
   let url;
   try {
     url = new URL(value, location.origin);
   } catch {
     return fallback;
   }
-  if (url.origin !== location.origin || value.startsWith("//")) return fallback;
+  if (url.origin !== location.origin) return fallback;
   const path = url.pathname + url.search + url.hash;
-  return path.startsWith("/sign-in") || path.startsWith("/sign-up") ? fallback : path;
+  if (!isLocalPath(path)) return fallback;
+  return /^\/sign-(in|up)(?:[/?#]|$)/.test(url.pathname) ? fallback : path;
+}
+
+/** One leading slash, not two; no backslash (browsers read it as a slash) and no control character. */
+function isLocalPath(path) {
+  return path.startsWith("/") && !path.startsWith("//") && !/[\u0000-\u001f\u007f\\]/.test(path);
 }
 
 /** A link that navigates in the app; modified clicks (new tab, ...) are left to the browser. */

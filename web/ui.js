@@ -4,7 +4,12 @@
 import { html, useEffect, useRef, useState } from "./vendor/preact-htm.module.js";
 
 // ---------------------------------------------------------------------------------------------
-// Status messages, read out by screen readers (and shown briefly on screen).
+// Status messages, read out by screen readers and shown briefly on screen: just below the header,
+// over the page's heading (at the bottom of the window they sat over the last task's buttons on a
+// phone), and never in the way of a click or tap, which goes through to what is underneath.
+
+/** How long a status message stays on screen. */
+const STATUS_MS = 3500;
 
 const statusListeners = new Set();
 
@@ -13,23 +18,33 @@ export function announce(message) {
   for (const listener of statusListeners) listener(message);
 }
 
+/** Takes the current status message off the screen (e.g. "You are signed out." once signed in again). */
+export function clearStatus() {
+  announce("");
+}
+
 export function StatusRegion() {
   const [message, setMessage] = useState("");
   useEffect(() => {
     let timer;
+    let frame;
     const listener = (text) => {
       clearTimeout(timer);
+      cancelAnimationFrame(frame);
       // Cleared first, so the same message twice is announced twice.
       setMessage("");
-      requestAnimationFrame(() => setMessage(text));
-      timer = setTimeout(() => setMessage(""), 5000);
+      if (text === "") return;
+      frame = requestAnimationFrame(() => setMessage(text));
+      timer = setTimeout(() => setMessage(""), STATUS_MS);
     };
     statusListeners.add(listener);
     return () => {
       clearTimeout(timer);
+      cancelAnimationFrame(frame);
       statusListeners.delete(listener);
     };
   }, []);
+  // The live region stays in the page, empty between messages: an added region is not reliably read out.
   return html`<div class="toast" role="status" aria-live="polite" data-empty=${message === ""}>${message}</div>`;
 }
 
