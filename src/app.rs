@@ -27,6 +27,7 @@ use crate::edge::{Edge, EdgeConfig, EdgeLayer, RouteTable, TrustedProxies};
 use crate::health;
 use crate::http::MAX_BODY_BYTES;
 use crate::serve::{ConnectionLimits, serve};
+use crate::slots::KeyedSlots;
 use crate::store::{DynTaskStore, StoreError};
 
 /// What every handler and extractor can reach.
@@ -35,6 +36,8 @@ pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     pub tasks: DynTaskStore,
     pub inflight: Arc<InflightLimiter>,
+    /// The service's request slots (`TASKGATE_MAX_CONCURRENCY`): `/readyz` says whether any is free.
+    pub capacity: Arc<Semaphore>,
 }
 
 impl FromRef<AppState> for Arc<InflightLimiter> {
@@ -52,6 +55,12 @@ impl FromRef<AppState> for Arc<TokenVerifier> {
 impl FromRef<AppState> for DynTaskStore {
     fn from_ref(state: &AppState) -> Self {
         state.tasks.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Semaphore> {
+    fn from_ref(state: &AppState) -> Self {
+        state.capacity.clone()
     }
 }
 
@@ -180,6 +189,7 @@ impl Application {
             verifier: Arc::new(verifier),
             tasks: store.clone(),
             inflight: InflightLimiter::new(settings.max_inflight_per_user),
+            capacity: Arc::new(Semaphore::new(settings.max_concurrency)),
         };
         let metrics = match settings.metrics_listen {
             Some(address) => Some((
@@ -256,7 +266,10 @@ pub fn router(
         max_body_bytes: MAX_BODY_BYTES as u64,
         hsts: settings.public_url_is_https(),
         trusted_proxies: settings.trusted_proxies()?,
-        capacity: Arc::new(Semaphore::new(settings.max_concurrency)),
+        capacity: state.capacity.clone(),
+        // Bodies are at most MAX_BODY_BYTES: this bounds their memory to a few hundred MiB.
+        body_readers: Arc::new(Semaphore::new(body_readers(settings.max_concurrency))),
+        inflight_per_address: KeyedSlots::new(settings.max_inflight_per_address),
         routes: route_table()?,
     });
     let origins = settings.cors_origins()?;
@@ -279,6 +292,12 @@ pub fn router(
         .merge(crate::accounts::router::router(accounts))
         .merge(crate::web::router());
     Ok(stack.service(routes))
+}
+
+/// Request bodies read at once: four per request slot, so that requests whose bodies are in
+/// always find more waiting than slots, at most 64 KiB each.
+pub fn body_readers(max_concurrency: usize) -> usize {
+    max_concurrency.saturating_mul(4)
 }
 
 /// The templates of every route [`router`] serves: the documented API's (tasks, health,

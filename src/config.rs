@@ -160,6 +160,12 @@ pub struct Settings {
     )]
     pub max_connections_per_address: usize,
 
+    /// Requests one client address (IPv6: one /64) may have in flight at once, across all its
+    /// connections and HTTP/2 streams, bodies still arriving included; more get 429. Trusted
+    /// proxies are exempt (their clients are counted by the address they forward).
+    #[arg(long, env = "TASKGATE_MAX_INFLIGHT_PER_ADDRESS", default_value_t = 256, global = true)]
+    pub max_inflight_per_address: usize,
+
     /// Requests one user may have in flight at once; more get 429.
     #[arg(long, env = "TASKGATE_MAX_INFLIGHT_PER_USER", default_value_t = 32, global = true)]
     pub max_inflight_per_user: usize,
@@ -326,6 +332,7 @@ impl Settings {
             ("TASKGATE_MAX_CONNECTIONS", self.max_connections.unwrap_or(1) as u64),
             ("TASKGATE_MAX_CONNECTIONS_PER_ADDRESS", self.max_connections_per_address as u64),
             ("TASKGATE_MAX_INFLIGHT_PER_USER", self.max_inflight_per_user as u64),
+            ("TASKGATE_MAX_INFLIGHT_PER_ADDRESS", self.max_inflight_per_address as u64),
             ("TASKGATE_MAX_CONCURRENCY", self.max_concurrency as u64),
             ("TASKGATE_REQUEST_TIMEOUT", self.request_timeout_secs),
             ("TASKGATE_DB_BUSY_TIMEOUT_MS", self.db_busy_timeout_ms),
@@ -449,12 +456,24 @@ impl Settings {
     /// The origins whose cookie-authenticated POSTs /api/auth accepts: the public URL's (`bound`
     /// stands in for it when unset), TASKGATE_TRUSTED_ORIGINS, and the CORS origins (a browser
     /// app allowed to call with credentials is trusted to post them).
+    /// Listening on a loopback address (or on every address, with no public URL set),
+    /// `localhost`, `127.0.0.1` and `[::1]` with its port are all the service's own origin: a
+    /// browser may be pointed at any of them.
     pub fn trusted_origins(&self, bound: SocketAddr) -> Result<Vec<String>, ConfigError> {
         let public = self.public_url_or(bound);
         let mut origins: Vec<String> = reqwest::Url::parse(&public)
             .map(|url| url.origin().ascii_serialization())
             .into_iter()
             .collect();
+        if bound.ip().is_loopback() || (bound.ip().is_unspecified() && self.public_url.is_none()) {
+            let port = bound.port();
+            for host in ["localhost", "127.0.0.1", "[::1]"] {
+                let origin = format!("http://{host}:{port}");
+                if !origins.contains(&origin) {
+                    origins.push(origin);
+                }
+            }
+        }
         for origin in parse_origins(&self.trusted_origins)?.into_iter().chain(self.cors_origins()?)
         {
             origins.extend(origin.to_str().ok().map(str::to_owned));

@@ -4,28 +4,30 @@
 //! [`crate::fence`]), gives every error the body of its surface (the API's JSON, the app's plain
 //! text), adds the security headers and CSP, and writes the access log line and the request metrics.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version, header};
 use axum::response::{IntoResponse, Response};
-use http_body_util::Limited;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use ipnet::IpNet;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::futures::TaskLocalFuture;
 use tokio::time::Sleep;
 use tower::{Layer, Service};
-use tower_http::timeout::DeadlineBody;
 
 use crate::accounts::router::AuthError;
 use crate::error::{ApiError, ErrorCode};
 use crate::fence::WriteFence;
+use crate::slots::{KeyedSlots, Slot};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest client-chosen request id kept; longer (or non-visible-ASCII) ones are replaced.
@@ -134,6 +136,19 @@ pub(crate) fn canonical(address: IpAddr) -> IpAddr {
     }
 }
 
+/// What every per-address limit counts a client as: IPv4 as it is (IPv4-mapped IPv6 included),
+/// IPv6 by its /64, which one host usually holds whole (so one host cannot spread itself over
+/// 2^64 addresses to escape a limit).
+pub fn address_key(address: IpAddr) -> IpAddr {
+    match canonical(address) {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(bits.into())
+        }
+        v4 => v4,
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EdgeConfig {
     pub request_timeout: Duration,
@@ -146,7 +161,14 @@ pub struct EdgeConfig {
     pub trusted_proxies: TrustedProxies,
     /// Requests served at once beyond health checks and the app's files; more are refused at
     /// once (503) rather than queued until they time out. One pool for the task and auth APIs.
+    /// A request takes its slot only once its body is in.
     pub capacity: Arc<Semaphore>,
+    /// Request bodies being read at once (each at most `max_body_bytes`); more are a 503. Kept
+    /// apart from `capacity`, so slow senders cannot take the slots of requests ready to run.
+    pub body_readers: Arc<Semaphore>,
+    /// Requests in flight per client address (IPv6 by /64), across all its connections and
+    /// HTTP/2 streams, bodies being read included; more are a 429. Trusted proxies are exempt.
+    pub inflight_per_address: Arc<KeyedSlots<IpAddr>>,
     /// The router's route templates, to name each request's route.
     pub routes: RouteTable,
 }
@@ -215,7 +237,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = EdgeFuture<S::Future>;
+    type Future = EdgeFuture<S, S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -224,13 +246,16 @@ where
     fn call(&mut self, mut request: Request) -> Self::Future {
         let started = Instant::now();
         let request_id = request_id(request.headers_mut());
+        let mut client = None;
         if let Some(&ClientAddr(peer)) = request.extensions().get::<ClientAddr>() {
-            let client = self.config.trusted_proxies.client(peer, request.headers());
-            if client != peer {
-                request.extensions_mut().insert(ClientAddr(client));
+            let resolved = self.config.trusted_proxies.client(peer, request.headers());
+            if resolved != peer {
+                request.extensions_mut().insert(ClientAddr(resolved));
             }
+            client = Some(resolved);
         }
         let method = request.method().clone();
+        let http1 = request.version() < Version::HTTP_2;
         let route = self.config.routes.find(request.uri().path());
         let cross_origin = request.headers().contains_key(header::ORIGIN);
         let surface = Surface::of(request.uri().path());
@@ -238,47 +263,78 @@ where
             && method == Method::OPTIONS
             && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
         // Bodies: a declared size over the limit is refused before anything reads it (so no
-        // `100 Continue` is sent); a body that is coming must arrive within the body timeout and
-        // stop at the limit (a chunked one declares no size). Requests without one (most) pay
-        // for neither.
+        // `100 Continue` is sent); any other body is read whole before the request takes a slot
+        // (below). Requests without one (most) go straight on.
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
-        let too_large = declared.is_some_and(|length| length > self.config.max_body_bytes);
-        if declared.is_some_and(|length| length > 0)
-            || request.headers().contains_key(header::TRANSFER_ENCODING)
-        {
-            let (timeout, limit) = (self.config.body_timeout, self.config.max_body_bytes);
-            request = request.map(|body| {
-                let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-                Body::new(Limited::new(DeadlineBody::new(timeout, body), limit))
-            });
-        }
-        // Health checks and the app's files are never shed: a saturated instance still says it
-        // is alive, and still serves its page.
-        let mut permit = None;
-        let refusal = if too_large {
+        let has_body = declared.is_some_and(|length| length > 0)
+            || request.headers().contains_key(header::TRANSFER_ENCODING);
+        let mut address_slot = None;
+        let mut refusal = if !has_one_host(&request) {
+            Some(StatusCode::BAD_REQUEST)
+        } else if declared.is_some_and(|length| length > self.config.max_body_bytes) {
             Some(StatusCode::PAYLOAD_TOO_LARGE)
-        } else if surface.is_limited() {
-            permit = self.config.capacity.clone().try_acquire_owned().ok();
-            permit.is_none().then(|| {
-                tracing::warn!("at capacity: request shed");
-                StatusCode::SERVICE_UNAVAILABLE
-            })
         } else {
             None
         };
+        // Health checks are never refused: a load balancer must always learn the truth.
+        if refusal.is_none()
+            && surface != Surface::Health
+            && let Some(client) = client.filter(|&c| !self.config.trusted_proxies.trusts(c))
+        {
+            address_slot = self.config.inflight_per_address.try_acquire(&address_key(client));
+            if address_slot.is_none() {
+                if let Some(count) = PER_ADDRESS_REFUSALS.tick() {
+                    tracing::warn!(
+                        client = %address_key(client),
+                        count,
+                        "requests in flight per address at their cap: refused"
+                    );
+                }
+                refusal = Some(StatusCode::TOO_MANY_REQUESTS);
+            }
+        }
         let fence = WriteFence::new();
-        // The service `poll_ready` made ready is the one called; its future owns what it needs,
-        // so no clone of it is kept for the answer.
-        let answer = refusal.is_none().then(|| fence.clone().scope(self.inner.call(request)));
+        let mut capacity = None;
+        let mut answer = None;
+        let mut reading = None;
+        if refusal.is_none() {
+            if has_body {
+                match self.config.body_readers.clone().try_acquire_owned() {
+                    Ok(reader) => {
+                        // The service `poll_ready` made ready goes with the request; a clone stays.
+                        let service = self.inner.clone();
+                        let service = std::mem::replace(&mut self.inner, service);
+                        let (parts, body) = request.into_parts();
+                        let read = read_whole(body, &self.config, reader);
+                        reading = Some(Reading { read: Box::pin(read), parts, service });
+                    }
+                    Err(_) => refusal = Some(shed("bodies being read at their cap")),
+                }
+            } else {
+                match take_capacity(&self.config, surface) {
+                    // Its future owns what it needs, so no clone of the service is kept.
+                    Ok(permit) => {
+                        capacity = permit;
+                        answer = Some(fence.clone().scope(self.inner.call(request)));
+                    }
+                    Err(status) => refusal = Some(status),
+                }
+            }
+        }
         EdgeFuture {
             answer,
+            reading,
             refusal: refusal.unwrap_or(StatusCode::PAYLOAD_TOO_LARGE),
+            // A body left unread on an HTTP/1 connection cannot be skipped to the next request.
+            close: refusal.is_some() && has_body && http1,
+            http1: http1 && has_body,
             deadline: None,
             fence,
-            _permit: permit,
+            _capacity: capacity,
+            _address_slot: address_slot,
             request: Some(RequestFacts {
                 started,
                 request_id,
@@ -306,34 +362,157 @@ struct RequestFacts {
     config: Arc<EdgeConfig>,
 }
 
+/// A request waiting for its body, with the service that will answer it.
+struct Reading<S> {
+    read: Pin<Box<dyn Future<Output = Result<Bytes, StatusCode>> + Send>>,
+    parts: Parts,
+    service: S,
+}
+
+/// Reads a body whole, within the body timeout and the size limit; the reader's permit is given
+/// back when it is done. The error is the status to answer with.
+fn read_whole(
+    body: Body,
+    config: &EdgeConfig,
+    reader: OwnedSemaphorePermit,
+) -> impl Future<Output = Result<Bytes, StatusCode>> + Send + 'static {
+    let limit = usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX);
+    let timeout = config.body_timeout;
+    async move {
+        let read = tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await;
+        drop(reader);
+        match read {
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(error)) if error.is::<LengthLimitError>() => Err(StatusCode::PAYLOAD_TOO_LARGE),
+            // The client went away or sent a malformed chunked body.
+            Ok(Err(_)) => Err(StatusCode::BAD_REQUEST),
+            Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
+        }
+    }
+}
+
+/// A slot of the service's capacity for a request on `surface` (`None`: it needs none), or 503.
+fn take_capacity(
+    config: &EdgeConfig,
+    surface: Surface,
+) -> Result<Option<OwnedSemaphorePermit>, StatusCode> {
+    if !surface.is_limited() {
+        return Ok(None);
+    }
+    match config.capacity.clone().try_acquire_owned() {
+        Ok(permit) => Ok(Some(permit)),
+        Err(_) => Err(shed("at capacity")),
+    }
+}
+
+/// Logs why a request is shed (one line per quiet period) and gives its status.
+fn shed(reason: &'static str) -> StatusCode {
+    if let Some(count) = SHED.tick() {
+        tracing::warn!(reason, count, "request shed");
+    }
+    StatusCode::SERVICE_UNAVAILABLE
+}
+
+/// RFC 9112 §3.2: exactly one `Host` on HTTP/1; HTTP/2 may name its authority instead, but
+/// never two hosts.
+fn has_one_host(request: &Request) -> bool {
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (Some(_), None) => true,
+        (None, _) => request.version() >= Version::HTTP_2 && request.uri().authority().is_some(),
+        (Some(_), Some(_)) => false,
+    }
+}
+
+/// Counts events and lets one log line through per period, so a flood cannot flood the log.
+struct QuietLog {
+    /// Milliseconds since `EPOCH` of the last line written (0: none yet).
+    last_ms: AtomicU64,
+    count: AtomicU64,
+}
+
+const QUIET_MS: u64 = 10_000;
+static SHED: QuietLog = QuietLog::new();
+static PER_ADDRESS_REFUSALS: QuietLog = QuietLog::new();
+
+impl QuietLog {
+    const fn new() -> Self {
+        Self { last_ms: AtomicU64::new(0), count: AtomicU64::new(0) }
+    }
+
+    /// `Some(events since the last line)` when a line may be written now.
+    fn tick(&self) -> Option<u64> {
+        static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        let now = EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64 + QUIET_MS;
+        let count = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let last = self.last_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < QUIET_MS
+            || self.last_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err()
+        {
+            return None;
+        }
+        self.count.fetch_sub(count, Ordering::Relaxed);
+        Some(count)
+    }
+}
+
 pin_project_lite::pin_project! {
-    /// The edge's future: the answer (run with the request's write fence as the current one),
-    /// the request timeout (started only when the answer is not ready at once), and a panic in
-    /// the answer turned into a 500. A named type rather than an `async` block, so each request
-    /// carries its answer once, not once per state.
-    pub struct EdgeFuture<F> {
+    /// The edge's future: the body read first (when there is one), then the answer (run with
+    /// the request's write fence as the current one), the request timeout (started only when
+    /// the answer is not ready at once), and a panic in the answer turned into a 500. A named
+    /// type rather than an `async` block, so each request carries its answer once, not once per
+    /// state.
+    pub struct EdgeFuture<S, F> {
         #[pin]
         answer: Option<TaskLocalFuture<Arc<WriteFence>, F>>,
+        // The request while its body arrives.
+        reading: Option<Reading<S>>,
         // Why there is no answer, when there is none.
         refusal: StatusCode,
+        // Answer with `Connection: close`: a body was left unread on an HTTP/1 connection.
+        close: bool,
+        // The request is HTTP/1 and has a body.
+        http1: bool,
         #[pin]
         deadline: Option<Sleep>,
         fence: Arc<WriteFence>,
         // Held until the answer is ready.
-        _permit: Option<OwnedSemaphorePermit>,
+        _capacity: Option<OwnedSemaphorePermit>,
+        _address_slot: Option<Slot<IpAddr>>,
         request: Option<RequestFacts>,
     }
 }
 
-impl<F, R> Future for EdgeFuture<F>
+impl<S, R> Future for EdgeFuture<S, S::Future>
 where
-    F: Future<Output = Result<R, Infallible>>,
+    S: Service<Request, Response = R, Error = Infallible>,
     R: IntoResponse,
 {
     type Output = Result<Response, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        if let Some(reading) = this.reading.as_mut() {
+            let read = match reading.read.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(read) => read,
+            };
+            if let Some(Reading { parts, mut service, .. }) = this.reading.take() {
+                let surface = this.request.as_ref().map_or(Surface::App, |facts| facts.surface);
+                match read.and_then(|bytes| Ok((bytes, take_capacity_of(this.request, surface)?))) {
+                    Ok((bytes, permit)) => {
+                        *this._capacity = permit;
+                        let request = Request::from_parts(parts, Body::from(bytes));
+                        this.answer.set(Some(this.fence.clone().scope(service.call(request))));
+                    }
+                    Err(status) => {
+                        *this.refusal = status;
+                        // Only a body that was not read whole leaves bytes on the connection.
+                        *this.close = *this.http1 && status != StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                }
+            }
+        }
         let response = match this.answer.as_mut().as_pin_mut() {
             // Refused before it was read (bare: `finish` gives it its surface's body).
             None => this.refusal.into_response(),
@@ -367,10 +546,25 @@ where
                 }
             },
         };
-        match this.request.take() {
-            Some(facts) => Poll::Ready(Ok(facts.respond(response))),
-            None => Poll::Ready(Ok(response)),
+        let mut response = match this.request.take() {
+            Some(facts) => facts.respond(response),
+            None => response,
+        };
+        if *this.close {
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// [`take_capacity`] with the request's config.
+fn take_capacity_of(
+    facts: &Option<RequestFacts>,
+    surface: Surface,
+) -> Result<Option<OwnedSemaphorePermit>, StatusCode> {
+    match facts {
+        Some(facts) => take_capacity(&facts.config, surface),
+        None => Ok(None),
     }
 }
 
@@ -639,6 +833,8 @@ mod tests {
             hsts: false,
             trusted_proxies: TrustedProxies::default(),
             capacity: Arc::new(Semaphore::new(8)),
+            body_readers: Arc::new(Semaphore::new(8)),
+            inflight_per_address: KeyedSlots::new(8),
             routes: RouteTable::default(),
         };
         EdgeLayer::new(config).layer(tower::service_fn(move |_: Request| {
@@ -656,12 +852,12 @@ mod tests {
     async fn a_panicking_handler_is_a_500_in_its_surfaces_convention() {
         use tower::ServiceExt;
         let panics = || -> Response { panic!("a bug") };
-        let api = Request::get("/api/u/tasks").body(Body::empty()).unwrap();
+        let api = Request::get("/api/u/tasks").header(header::HOST, "x").body(Body::empty()).unwrap();
         let response = edge_around(panics).oneshot(api).await.unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(response.headers().contains_key(REQUEST_ID));
         assert!(body_of(response).await.contains("INTERNAL_ERROR"));
-        let page = Request::get("/tasks").body(Body::empty()).unwrap();
+        let page = Request::get("/tasks").header(header::HOST, "x").body(Body::empty()).unwrap();
         let response = edge_around(panics).oneshot(page).await.unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "text/plain; charset=utf-8");
@@ -677,6 +873,7 @@ mod tests {
             StatusCode::OK
         });
         let request = Request::post("/api/u/tasks")
+            .header(header::HOST, "x")
             .header(header::CONTENT_LENGTH, "4096")
             .body(Body::empty())
             .unwrap();

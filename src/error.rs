@@ -152,7 +152,7 @@ impl ErrorCode {
                 "This Idempotency-Key was already used with a different request body"
             }
             TaskLimitReached => "You have the most tasks allowed; delete some to create more",
-            TooManyRequests => "Too many requests in flight for this user, retry shortly",
+            TooManyRequests => "Too many requests in flight, retry shortly",
             InternalError => "An internal error occurred",
             ServiceUnavailable => "The service is temporarily unavailable, retry shortly",
         }

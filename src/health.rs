@@ -8,7 +8,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 use crate::store::DynTaskStore;
 
 /// `/healthz` and `/readyz`; merged outside the load-shedding limit, so they are never refused.
@@ -41,16 +43,23 @@ pub async fn healthz() -> impl IntoResponse {
 
 const HEALTHY_JSON: &str = r#"{"status":"ok"}"#;
 
-/// Ready when the database answers; a load balancer takes the instance out otherwise.
+/// Ready when a request slot is free and the database answers; a load balancer takes the
+/// instance out otherwise, and routes to others until it has room again.
 #[utoipa::path(
     get, path = "/readyz", tag = "health",
     responses(
-        (status = 200, description = "Ready: the database answers", body = HealthStatus,
+        (status = 200, description = "Ready: a request slot is free and the database answers", body = HealthStatus,
             example = json!({ "status": "ok" })),
         (status = 503, response = crate::openapi::NotReady),
     )
 )]
-pub async fn readyz(State(store): State<DynTaskStore>) -> Result<Json<HealthStatus>, ApiError> {
+pub async fn readyz(
+    State(store): State<DynTaskStore>,
+    State(capacity): State<Arc<Semaphore>>,
+) -> Result<Json<HealthStatus>, ApiError> {
+    if capacity.available_permits() == 0 {
+        return Err(ApiError::new(ErrorCode::ServiceUnavailable));
+    }
     store.ping().await?;
     Ok(Json(OK))
 }

@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use crate::app::HttpService;
-use crate::edge::{ClientAddr, TrustedProxies, canonical};
+use crate::edge::{ClientAddr, TrustedProxies, address_key, canonical};
 use crate::slots::{KeyedSlots, Slot};
 
 /// Largest request head (request line and headers) a client may send.
@@ -186,17 +186,6 @@ impl PerAddress {
             return Some(None);
         }
         self.open.try_acquire(&address_key(peer)).map(Some)
-    }
-}
-
-/// The address a connection counts against: IPv4 as it is (mapped IPv6 included), IPv6 by /64.
-fn address_key(peer: IpAddr) -> IpAddr {
-    match canonical(peer) {
-        IpAddr::V6(v6) => {
-            let bits = u128::from(v6) & !((1u128 << 64) - 1);
-            IpAddr::V6(bits.into())
-        }
-        v4 => v4,
     }
 }
 
@@ -366,6 +355,7 @@ mod tests {
 
     #[test]
     fn ipv6_peers_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        use crate::edge::address_key;
         assert_eq!(address_key(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
         assert_eq!(address_key(ip("2001:db8:1:2:ffff::9")), ip("2001:db8:1:2::"));
         assert_ne!(address_key(ip("2001:db8:1:3::1")), ip("2001:db8:1:2::"));

@@ -1,7 +1,8 @@
 //! Rate limits of the auth endpoints, counted in the database so every instance shares them:
-//! Better Auth's defaults per client address, and a per-account limit on sign-in attempts so
-//! guesses spread over many addresses still reach one account only so often. Windows are fixed
-//! and short: a limit is never a permanent lockout.
+//! Better Auth's defaults per client address (IPv6 by /64), and limits on wrong passwords per
+//! account, so guesses spread over many addresses still reach one account only so often while
+//! a stranger cannot keep its owner out. Windows are fixed and short: a limit is never a
+//! permanent lockout.
 
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -21,8 +22,16 @@ pub struct Rule {
 pub const PER_ADDRESS: Rule = Rule { name: "address", window_ms: 60_000, max: 100 };
 /// Requests that check or set a password, per client address (Better Auth: 3 per 10 s).
 pub const CREDENTIALS_PER_ADDRESS: Rule = Rule { name: "credentials", window_ms: 10_000, max: 3 };
-/// Sign-in attempts at one account, from anywhere: 10 a minute.
-pub const SIGN_INS_PER_ACCOUNT: Rule = Rule { name: "account", window_ms: 60_000, max: 10 };
+/// Wrong passwords at one account from one address: 10 a minute, then that address waits.
+pub const FAILURES_PER_ACCOUNT_AND_ADDRESS: Rule =
+    Rule { name: "account-address", window_ms: 60_000, max: 10 };
+/// Wrong passwords at one account from anywhere: past 10 a minute, only addresses without a
+/// wrong password at that account in their window are still heard, so a stranger's guesses
+/// never refuse the owner's right password from a clean address.
+pub const FAILURES_PER_ACCOUNT: Rule = Rule { name: "account", window_ms: 60_000, max: 10 };
+/// Wrong current passwords (change-password, delete-user) at one signed-in account: 10 a minute.
+pub const PASSWORD_CHECKS_PER_ACCOUNT: Rule =
+    Rule { name: "password-check", window_ms: 60_000, max: 10 };
 
 /// Counters older than this are purged.
 const KEEP_MS: i64 = 10 * 60_000;
@@ -56,18 +65,35 @@ impl RateLimiter {
         if !self.enabled {
             return Ok(Ok(()));
         }
-        let now = crate::accounts::now();
-        let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+        let now_ms = now_ms();
         self.purge_if_due(now_ms).await?;
-        // Hashed, so a key has a fixed size and the table holds no addresses or e-mails.
-        let key = format!("{}:{:x}", rule.name, Sha256::digest(subject.as_bytes()));
-        let (count, started) = self.store.count_request(&key, rule.window_ms, now_ms).await?;
+        let (count, started) =
+            self.store.count_request(&key(rule, subject), rule.window_ms, now_ms).await?;
         if count <= rule.max {
             return Ok(Ok(()));
         }
-        let left_ms = (started + rule.window_ms - now_ms).max(1);
-        let retry_after_secs = u64::try_from((left_ms + 999) / 1000).unwrap_or(1);
-        Ok(Err(Limited { rule: rule.name, retry_after_secs }))
+        Ok(Err(limited(rule, started, now_ms)))
+    }
+
+    /// What `subject` has counted so far under `rule` in the window running now, counting
+    /// nothing: `Err` once it has reached the rule's most. `None` while limits are off.
+    pub async fn count(&self, rule: Rule, subject: &str) -> Result<Option<Counted>, StoreError> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let now_ms = now_ms();
+        let (count, started) =
+            self.store.request_count(&key(rule, subject), rule.window_ms, now_ms).await?;
+        let limited = limited(rule, started, now_ms);
+        Ok(Some(Counted { count, full: count >= rule.max, limited }))
+    }
+
+    /// Counts one event of `subject` under `rule` (a wrong password), answering nothing.
+    pub async fn record(&self, rule: Rule, subject: &str) -> Result<(), StoreError> {
+        if self.enabled {
+            self.store.count_request(&key(rule, subject), rule.window_ms, now_ms()).await?;
+        }
+        Ok(())
     }
 
     async fn purge_if_due(&self, now_ms: i64) -> Result<(), StoreError> {
@@ -87,4 +113,32 @@ impl RateLimiter {
         }
         Ok(())
     }
+}
+
+/// A subject's count under a rule, as [`RateLimiter::count`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Counted {
+    pub count: i64,
+    /// The count has reached the rule's most.
+    pub full: bool,
+    /// The answer to give while it is full: when its window ends.
+    pub limited: Limited,
+}
+
+/// The stored key of `subject` under `rule`: hashed, so a key has a fixed size and the table
+/// holds no addresses or e-mails.
+fn key(rule: Rule, subject: &str) -> String {
+    format!("{}:{:x}", rule.name, Sha256::digest(subject.as_bytes()))
+}
+
+fn now_ms() -> i64 {
+    let now = crate::accounts::now();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// The refusal of a window that started at `started`, seen at `now_ms`.
+fn limited(rule: Rule, started: i64, now_ms: i64) -> Limited {
+    let left_ms = (started + rule.window_ms - now_ms).max(1);
+    let retry_after_secs = u64::try_from((left_ms + 999) / 1000).unwrap_or(1);
+    Limited { rule: rule.name, retry_after_secs }
 }

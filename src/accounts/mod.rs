@@ -74,9 +74,12 @@ impl Email {
     pub const MAX_LEN: usize = 254;
 
     /// `None` unless `raw`, trimmed, looks like `local@domain.tld`: no spaces or control
-    /// characters, one `@`, a dot in the domain, at most [`Email::MAX_LEN`] bytes.
+    /// characters, one `@`, a dot in the domain, at most [`Email::MAX_LEN`] bytes. Lowercased
+    /// and in Unicode's composed form (NFC), so `é` typed precomposed or as `e` and a combining
+    /// accent is one address, not two accounts.
     pub fn parse(raw: &str) -> Option<Self> {
-        let email = raw.trim().to_lowercase();
+        use unicode_normalization::UnicodeNormalization;
+        let email: String = raw.trim().to_lowercase().nfc().collect();
         let (local, domain) = email.split_once('@')?;
         let plausible = email.len() <= Self::MAX_LEN
             && !local.is_empty()
@@ -243,6 +246,14 @@ mod tests {
     #[test]
     fn emails_are_trimmed_and_lowercased() {
         assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+    }
+
+    #[test]
+    fn composed_and_decomposed_emails_are_one_address() {
+        let composed = Email::parse("jos\u{e9}@example.com").unwrap();
+        let decomposed = Email::parse("jose\u{301}@example.com").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(decomposed.as_str(), "jos\u{e9}@example.com");
     }
 
     #[test]

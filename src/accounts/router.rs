@@ -96,7 +96,8 @@ async fn limit_rate(
     let Some(ClientAddr(client)) = request.extensions().get::<ClientAddr>().copied() else {
         return next.run(request).await;
     };
-    let client = client.to_string();
+    // IPv6 by /64: one host holds a whole /64 and could otherwise count as 2^64 addresses.
+    let client = crate::edge::address_key(client).to_string();
     let path = request.uri().path();
     let mut rules = vec![limits::PER_ADDRESS];
     if CREDENTIAL_PATHS.iter().any(|credential| path.ends_with(credential)) {
@@ -115,43 +116,54 @@ async fn limit_rate(
     next.run(request).await
 }
 
-/// CSRF: a POST that carries the session cookie must come from a trusted origin, else 403 and
-/// nothing changes. Requests without the cookie (bearer clients, curl) cannot ride on a browser's
-/// ambient credentials, so they pass.
+/// CSRF, login CSRF included: a request that changes state is refused (403) when a browser says
+/// it comes from a page of another origin, cookie or not (a cross-site form needs no cookie to
+/// sign its victim into the attacker's account). Browsers say where a request comes from in
+/// `Origin`, or, failing that, `Sec-Fetch-Site`; a request with the session cookie must say it.
+/// Clients that are no browser (curl, Better Auth's client in Node) send neither and carry no
+/// ambient credentials, so they pass. Then a body must be `application/json` (415), which no
+/// HTML form can send.
 async fn check_origin(
     State(state): State<AccountsState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    match cross_site_refusal(&state, &request) {
-        Some(refused) => refused.into_response(),
-        None => next.run(request).await,
+    if let Some(refused) = cross_site_refusal(&state, &request) {
+        return refused.into_response();
     }
+    if has_body(request.headers()) && !is_json(request.headers()) {
+        return AuthError::unsupported_media_type().into_response();
+    }
+    next.run(request).await
 }
 
 fn cross_site_refusal(
     state: &AccountsState,
     request: &axum::extract::Request,
 ) -> Option<AuthError> {
-    if request.method() != axum::http::Method::POST {
+    use axum::http::Method;
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
-    let name = state.cookies.name();
-    let carries_cookie = request.headers().get_all(header::COOKIE).iter().any(|value| {
-        value.to_str().is_ok_and(|value| {
-            value.split(';').any(|pair| pair.trim().split('=').next() == Some(name))
-        })
-    });
-    if !carries_cookie {
-        return None;
-    }
-    let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let headers = request.headers();
+    // An origin that is not text is no origin we trust.
+    let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("null"));
     let refused = match origin {
-        None | Some("null") => AuthError::missing_origin(),
+        Some("null") => AuthError::missing_origin(),
         Some(origin) if !state.trusted_origins.iter().any(|trusted| trusted == origin) => {
             AuthError::invalid_origin()
         }
         Some(_) => return None,
+        None => {
+            let site = headers.get("sec-fetch-site").map(|v| v.to_str().unwrap_or("cross-site"));
+            if site.is_some_and(|site| site != "same-origin" && site != "none") {
+                AuthError::invalid_origin()
+            } else if carries_session_cookie(&state.cookies, headers) {
+                AuthError::missing_origin()
+            } else {
+                return None;
+            }
+        }
     };
     tracing::warn!(
         route = request.uri().path(),
@@ -159,6 +171,31 @@ fn cross_site_refusal(
         "cross-site request refused"
     );
     Some(refused)
+}
+
+fn carries_session_cookie(cookies: &CookieJar, headers: &HeaderMap) -> bool {
+    let name = cookies.name();
+    headers.get_all(header::COOKIE).iter().any(|value| {
+        value.to_str().is_ok_and(|value| {
+            value.split(';').any(|pair| pair.trim().split('=').next() == Some(name))
+        })
+    })
+}
+
+/// Whether the request says a body follows.
+fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+            .is_some_and(|length| length > 0)
+}
+
+/// `application/json`, parameters (a charset) allowed.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|value| {
+        value.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json")
+    })
 }
 
 /// Better Auth's error: a status and the body `{"code", "message"}`. Its constructors are the one
@@ -249,6 +286,14 @@ impl AuthError {
         Self::new(StatusCode::FORBIDDEN, "INVALID_ORIGIN", "Invalid origin")
     }
 
+    pub(crate) fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "The request body must be application/json",
+        )
+    }
+
     /// Both the auth router's own limit and the edge's (a declared `Content-Length` over the
     /// service's limit) answer with this, so a client sees one body for one condition.
     pub(crate) fn body_too_large() -> Self {
@@ -288,6 +333,10 @@ impl AuthError {
             StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
             StatusCode::SERVICE_UNAVAILABLE => Self::unavailable(),
             StatusCode::UNAUTHORIZED => Self::unauthorized(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type(),
+            StatusCode::TOO_MANY_REQUESTS => {
+                Self::too_many_requests(Limited { rule: "in-flight", retry_after_secs: 1 })
+            }
             status if status.is_client_error() => {
                 Self::new(status, "BAD_REQUEST", "The request cannot be served")
             }
@@ -432,6 +481,18 @@ async fn audit(
     Ok(state.store.record_event(user_id, &event).await?)
 }
 
+/// A name: at most [`MAX_NAME_CHARS`], no control or bidirectional control characters (which
+/// could make a name display as something else).
+fn valid_name(name: &str) -> bool {
+    name.chars().count() <= MAX_NAME_CHARS
+        && !name.chars().any(|c| c.is_control() || crate::tasks::is_bidi_control(c))
+}
+
+/// An image URL: at most [`MAX_IMAGE_CHARS`], no control characters.
+fn valid_image(image: &str) -> bool {
+    image.chars().count() <= MAX_IMAGE_CHARS && !image.chars().any(char::is_control)
+}
+
 /// The client address and user agent a new session records.
 fn origin_of(headers: &HeaderMap, client: Option<&ClientAddr>) -> (Option<String>, Option<String>) {
     let agent = headers
@@ -480,10 +541,10 @@ pub(crate) async fn sign_up(
     let body: SignUp = parse_body(body)?;
     let email = Email::parse(&body.email).ok_or_else(AuthError::invalid_email)?;
     let password = Password::new(body.password).map_err(AuthError::password)?;
-    if body.name.chars().count() > MAX_NAME_CHARS {
+    if !valid_name(&body.name) {
         return Err(AuthError::validation("name"));
     }
-    if body.image.as_ref().is_some_and(|image| image.chars().count() > MAX_IMAGE_CHARS) {
+    if body.image.as_deref().is_some_and(|image| !valid_image(image)) {
         return Err(AuthError::validation("image"));
     }
     let hash = state.hasher.hash(&password).await?;
@@ -542,8 +603,10 @@ pub(crate) async fn sign_in(
     let body: SignIn = parse_body(body)?;
     let email = Email::parse(&body.email).ok_or_else(AuthError::invalid_email)?;
     let password = Password::for_sign_in(body.password).map_err(AuthError::password)?;
-    if let Err(limited) = state.limiter.check(limits::SIGN_INS_PER_ACCOUNT, email.as_str()).await? {
-        tracing::warn!(rule = limited.rule, "rate limit hit: sign-ins at one account");
+    let guesser = Guesser::new(email.as_str(), client.as_deref());
+    if let Err(limited) = guesser.may_try(&state.limiter).await? {
+        let client = guesser.address.map(tracing::field::display);
+        tracing::warn!(rule = limited.rule, client, "rate limit hit: wrong passwords at one account");
         return Err(AuthError::too_many_requests(limited));
     }
     let found = state.store.credentials(&email).await?;
@@ -551,15 +614,16 @@ pub(crate) async fn sign_in(
     let stored = found.as_ref().map(|(_, hash)| hash.as_str());
     let verified = state.hasher.verify(&password, stored).await?;
     let Some((user, _)) = found.as_ref().filter(|_| verified).cloned() else {
-        tracing::warn!(client = ?client.as_deref().map(|ClientAddr(ip)| ip), "sign-in failed");
-        if let Some((user, _)) = found {
-            // Recorded after the answer, so an existing account answers no slower than an
-            // unknown e-mail.
-            let (state, client) = (state.clone(), client.map(|axum::Extension(c)| c));
-            tokio::spawn(async move {
+        tracing::warn!(client = guesser.address.map(tracing::field::display), "sign-in failed");
+        // Counted after the answer, so an existing account answers no slower than an unknown
+        // e-mail (both count).
+        let (state, client) = (state.clone(), client.map(|axum::Extension(c)| c));
+        tokio::spawn(async move {
+            let _ = guesser.failed(&state.limiter).await;
+            if let Some((user, _)) = found {
                 let _ = audit(&state, &user.id, "sign-in-failed", client.as_ref()).await;
-            });
-        }
+            }
+        });
         return Err(AuthError::invalid_credentials());
     };
     let (ip, agent) = origin_of(&headers, client.as_deref());
@@ -569,6 +633,56 @@ pub(crate) async fn sign_in(
     audit(&state, &user.id, "sign-in", client.as_deref()).await?;
     let body = json!({ "redirect": false, "token": token.expose(), "user": user });
     Ok(with_session_cookie(&state.cookies, &token, body))
+}
+
+/// Who is guessing a password at one account: the account's e-mail and the client's address
+/// (IPv6 by /64). Wrong passwords count per account and per (account, address): an address
+/// that guessed wrong 10 times in a minute waits out its minute, and once the account has 10
+/// wrong passwords in a minute from anywhere, only addresses without a wrong one at it are
+/// still heard. So the owner's right password from a clean address always gets through, and
+/// guesses at one account are bounded by 10 a minute plus one per address a minute.
+struct Guesser {
+    account: String,
+    /// The pair's subject: account and address.
+    pair: String,
+    address: Option<std::net::IpAddr>,
+}
+
+impl Guesser {
+    fn new(account: &str, client: Option<&ClientAddr>) -> Self {
+        let address = client.map(|ClientAddr(ip)| crate::edge::address_key(*ip));
+        let pair = match address {
+            Some(address) => format!("{account} {address}"),
+            None => format!("{account} -"),
+        };
+        Self { account: account.to_owned(), pair, address }
+    }
+
+    /// `Err` when this guesser must wait before its next password is checked.
+    async fn may_try(&self, limiter: &RateLimiter) -> Result<Result<(), Limited>, StoreError> {
+        let Some(here) = limiter.count(limits::FAILURES_PER_ACCOUNT_AND_ADDRESS, &self.pair).await?
+        else {
+            return Ok(Ok(()));
+        };
+        if here.full {
+            return Ok(Err(here.limited));
+        }
+        if here.count > 0
+            && let Some(anywhere) = limiter.count(limits::FAILURES_PER_ACCOUNT, &self.account).await?
+            && anywhere.full
+        {
+            // Free again when either window ends: this address's, or the account's.
+            let retry_after_secs =
+                here.limited.retry_after_secs.min(anywhere.limited.retry_after_secs);
+            return Ok(Err(Limited { rule: anywhere.limited.rule, retry_after_secs }));
+        }
+        Ok(Ok(()))
+    }
+
+    async fn failed(&self, limiter: &RateLimiter) -> Result<(), StoreError> {
+        limiter.record(limits::FAILURES_PER_ACCOUNT_AND_ADDRESS, &self.pair).await?;
+        limiter.record(limits::FAILURES_PER_ACCOUNT, &self.account).await
+    }
 }
 
 /// The request's live session and its user, refreshing the expiry when it is due. `Ok(None)`
@@ -847,13 +961,23 @@ pub(crate) struct ChangePassword {
     revoke_other_sessions: bool,
 }
 
-/// The user's current password, checked; 400 `INVALID_PASSWORD` when wrong.
+/// The user's current password, checked; 400 `INVALID_PASSWORD` when wrong. Wrong ones count
+/// against the account (someone holding a stolen session may be guessing): 10 a minute, then
+/// 429; each is in the audit log.
 async fn check_password(
     state: &AccountsState,
     user: &User,
     password: String,
+    client: Option<&ClientAddr>,
 ) -> Result<(), AuthError> {
     let password = Password::for_sign_in(password).map_err(AuthError::password)?;
+    let rule = limits::PASSWORD_CHECKS_PER_ACCOUNT;
+    if let Some(counted) = state.limiter.count(rule, &user.id).await?
+        && counted.full
+    {
+        tracing::warn!(user_id = %user.id, "rate limit hit: wrong current passwords");
+        return Err(AuthError::too_many_requests(counted.limited));
+    }
     let stored = state.store.password_hash(&user.id).await?.ok_or_else(|| {
         AuthError::bad_request("CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
     })?;
@@ -861,6 +985,8 @@ async fn check_password(
         Ok(())
     } else {
         tracing::warn!(user_id = %user.id, "wrong current password");
+        state.limiter.record(rule, &user.id).await?;
+        audit(state, &user.id, "wrong-password", client).await?;
         Err(AuthError::invalid_password())
     }
 }
@@ -891,7 +1017,7 @@ pub(crate) async fn change_password(
     let (_, user) = require_session(&state, &headers).await?;
     let body: ChangePassword = parse_body(body)?;
     let new_password = Password::new(body.new_password).map_err(AuthError::password)?;
-    check_password(&state, &user, body.current_password).await?;
+    check_password(&state, &user, body.current_password, client.as_deref()).await?;
     let hash = state.hasher.hash(&new_password).await?;
     let replacement = body.revoke_other_sessions.then(|| {
         let (ip, agent) = origin_of(&headers, client.as_deref());
@@ -946,15 +1072,13 @@ pub(crate) async fn update_user(
     }
     let name = match body.get("name") {
         None => None,
-        Some(Value::String(name)) if name.chars().count() <= MAX_NAME_CHARS => Some(name.as_str()),
+        Some(Value::String(name)) if valid_name(name) => Some(name.as_str()),
         Some(_) => return Err(AuthError::validation("name")),
     };
     let image = match body.get("image") {
         None => None,
         Some(Value::Null) => Some(None),
-        Some(Value::String(image)) if image.chars().count() <= MAX_IMAGE_CHARS => {
-            Some(Some(image.as_str()))
-        }
+        Some(Value::String(image)) if valid_image(image) => Some(Some(image.as_str())),
         Some(_) => return Err(AuthError::validation("image")),
     };
     if name.is_none() && image.is_none() {
@@ -990,12 +1114,13 @@ pub(crate) struct DeleteUser {
 #[tracing::instrument(name = "delete_user", skip_all)]
 pub(crate) async fn delete_user(
     State(state): State<AccountsState>,
+    client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AuthError> {
     let (_, user) = require_session(&state, &headers).await?;
     let body: DeleteUser = parse_body(body)?;
-    check_password(&state, &user, body.password).await?;
+    check_password(&state, &user, body.password, client.as_deref()).await?;
     let owner = UserId::new(Issuer::accounts(), &user.id)
         .ok_or_else(|| AuthError::internal(&"a user id that is no task owner"))?;
     state.store.delete_user(&user.id, &owner).await?;

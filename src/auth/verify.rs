@@ -65,10 +65,13 @@ pub struct UserId {
 }
 
 impl UserId {
-    /// `None` unless `subject` is 1 to [`MAX_USER_ID_BYTES`] bytes.
+    /// `None` unless `subject` is 1 to [`MAX_USER_ID_BYTES`] bytes without control characters
+    /// (a NUL could not be stored on PostgreSQL, and none belongs in a path or a log).
     pub fn new(issuer: Issuer, subject: &str) -> Option<Self> {
-        (!subject.is_empty() && subject.len() <= MAX_USER_ID_BYTES)
-            .then(|| Self { issuer, subject: subject.into() })
+        (!subject.is_empty()
+            && subject.len() <= MAX_USER_ID_BYTES
+            && !subject.chars().any(char::is_control))
+        .then(|| Self { issuer, subject: subject.into() })
     }
 
     /// The subject: what the path's `{user_id}` and a task's `user_id` show.

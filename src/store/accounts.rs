@@ -95,6 +95,14 @@ pub trait AccountStore: Send + Sync + 'static {
         window_ms: i64,
         now_ms: i64,
     ) -> Result<(i64, i64), StoreError>;
+    /// The count of `key`'s window running at `now_ms` and when it started (`(0, now_ms)` when
+    /// none runs); counts nothing.
+    async fn request_count(
+        &self,
+        key: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<(i64, i64), StoreError>;
     /// Deletes at most `limit` sessions expired at `now` (of any user); returns how many.
     async fn purge_expired_sessions(
         &self,

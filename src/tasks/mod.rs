@@ -165,6 +165,12 @@ impl TryFrom<TaskInput> for TaskDraft {
         if let Some(description) = &input.description {
             if description.chars().count() > MAX_DESCRIPTION_CHARS {
                 problem("description", "must be at most 1000 characters");
+            } else if description.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            {
+                problem(
+                    "description",
+                    "must not contain control characters other than line breaks and tabs",
+                );
             } else if description.chars().any(is_bidi_control) {
                 problem("description", BIDI_MESSAGE);
             }
@@ -188,7 +194,7 @@ const BIDI_MESSAGE: &str = concat!(
 
 /// Bidirectional formatting controls: they reorder how the text around them is displayed, so a
 /// title could show one thing and say another (CVE-2021-42574, "Trojan Source").
-fn is_bidi_control(c: char) -> bool {
+pub(crate) fn is_bidi_control(c: char) -> bool {
     matches!(
         c,
         '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
@@ -407,6 +413,16 @@ mod tests {
             draft("ok", Some(multi_line)).expect("valid").description.as_deref(),
             Some(multi_line)
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_the_description_but_line_breaks_and_tabs_are_not() {
+        for control in ['\u{0}', '\u{7}', '\u{1b}', '\u{7f}', '\u{85}'] {
+            let errors = refusal("ok", Some(&format!("a{control}b")));
+            assert_eq!(errors[0].0, "description", "{control:?}");
+        }
+        let kept = "line one\r\nline two\tindented";
+        assert_eq!(draft("ok", Some(kept)).expect("valid").description.as_deref(), Some(kept));
     }
 
     #[test]

@@ -323,3 +323,134 @@ async fn the_audit_log_shows_a_user_their_own_security_events_newest_first() {
     let none = app.client.get(app.url("/api/auth/audit")).send().await.unwrap();
     assert_auth_error(none, 401, "UNAUTHORIZED").await;
 }
+
+/// A POST to `path` as a browser on `origin` would send it, without any cookie.
+async fn cookieless_post(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: (&str, &str),
+) -> reqwest::Response {
+    let mut request = app.client.post(app.url(&format!("/api/auth{path}")));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.header("content-type", body.0).body(body.1.to_owned()).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn login_csrf_a_cross_site_sign_in_or_sign_up_is_refused_without_any_cookie() {
+    let app = spawn_app().await;
+    sign_up(&app, "attacker@example.com").await;
+    let json = r#"{"email":"attacker@example.com","password":"a long enough passphrase"}"#;
+    let sign_up_json = r#"{"name":"A","email":"new@example.com","password":"a long enough passphrase"}"#;
+    // A cross-site page: an untrusted Origin, a null one (sandboxed frames, data: URLs), or
+    // only Sec-Fetch-Site where a browser sends no Origin.
+    for (headers, code) in [
+        (vec![("origin", "https://evil.example")], "INVALID_ORIGIN"),
+        (vec![("origin", "null")], "MISSING_OR_NULL_ORIGIN"),
+        (vec![("sec-fetch-site", "cross-site")], "INVALID_ORIGIN"),
+        (vec![("sec-fetch-site", "same-site")], "INVALID_ORIGIN"),
+    ] {
+        for (path, body) in [("/sign-in/email", json), ("/sign-up/email", sign_up_json)] {
+            let response = cookieless_post(&app, path, &headers, ("application/json", body)).await;
+            assert!(response.headers().get("set-cookie").is_none(), "{path} {headers:?}");
+            assert_auth_error(response, 403, code).await;
+        }
+    }
+    // The form's own trick: a text/plain body that happens to be JSON, from no origin at all.
+    let form = r#"{"email":"attacker@example.com","password":"a long enough passphrase","x":"="}"#;
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"] {
+        let response = cookieless_post(&app, "/sign-in/email", &[], (content_type, form)).await;
+        assert!(response.headers().get("set-cookie").is_none(), "{content_type}");
+        assert_auth_error(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
+    }
+    let no_type = app
+        .client
+        .post(app.url("/api/auth/sign-in/email"))
+        .body(json.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_auth_error(no_type, 415, "UNSUPPORTED_MEDIA_TYPE").await;
+    // No account was made by the refused sign-ups.
+    let taken = sign_in(&app, "new@example.com", PASSWORD).await;
+    assert_auth_error(taken, 401, "INVALID_EMAIL_OR_PASSWORD").await;
+    // Clients that are no browser (curl, Better Auth's client in Node) and the app itself work.
+    let curl = cookieless_post(&app, "/sign-in/email", &[], ("application/json", json)).await;
+    assert_eq!(curl.status(), 200);
+    let own = [("origin", app.address.as_str()), ("sec-fetch-site", "same-origin")];
+    let app_itself = cookieless_post(&app, "/sign-in/email", &own, ("application/json; charset=utf-8", json)).await;
+    assert_eq!(app_itself.status(), 200);
+}
+
+#[tokio::test]
+async fn every_loopback_name_of_the_service_is_its_own_origin() {
+    let app = spawn_app().await;
+    let port = app.address.rsplit(':').next().unwrap().to_owned();
+    for (n, host) in ["localhost", "127.0.0.1", "[::1]"].into_iter().enumerate() {
+        let origin = format!("http://{host}:{port}");
+        let up = sign_up(&app, &format!("ada-{n}@example.com")).await;
+        let renamed = app
+            .client
+            .post(app.url("/api/auth/update-user"))
+            .header("cookie", &up.cookie)
+            .header("origin", &origin)
+            .json(&json!({ "name": "Renamed" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(renamed.status(), 200, "{origin}");
+        let out = app
+            .client
+            .post(app.url("/api/auth/sign-out"))
+            .header("cookie", &up.cookie)
+            .header("origin", &origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.status(), 200, "{origin}");
+        assert!(!is_live(&app, &up).await, "{origin}: signed out for real");
+    }
+    // Another port on the same host is another origin.
+    let up = sign_up(&app, "eve@example.com").await;
+    let elsewhere = app
+        .client
+        .post(app.url("/api/auth/sign-out"))
+        .header("cookie", &up.cookie)
+        .header("origin", "http://localhost:1")
+        .send()
+        .await
+        .unwrap();
+    assert_auth_error(elsewhere, 403, "INVALID_ORIGIN").await;
+}
+
+#[tokio::test]
+async fn names_and_images_with_control_or_bidirectional_characters_are_refused() {
+    let app = spawn_app().await;
+    for (field, value) in [
+        ("name", "Ada\u{0}"),
+        ("name", "Ada\u{202E}gpj.exe"),
+        ("name", "Ada\u{2066}x"),
+        ("name", "line\nbreak"),
+        ("image", "https://img.example/a\u{0}.png"),
+    ] {
+        let mut body = json!({ "name": "Ada", "email": "x@example.com", "password": PASSWORD });
+        body[field] = json!(value);
+        let response = crate::accounts::post(&app, "/sign-up/email", &body).await;
+        assert_auth_error(response, 400, "VALIDATION_ERROR").await;
+        let ada = sign_up(&app, &format!("ada{}@example.com", value.len())).await;
+        let update = bearer_post(&app, "/update-user", &ada, &json!({ field: value })).await;
+        assert_auth_error(update, 400, "VALIDATION_ERROR").await;
+    }
+}
+
+#[tokio::test]
+async fn composed_and_decomposed_spellings_of_an_email_are_one_account() {
+    let app = spawn_app().await;
+    sign_up(&app, "jos\u{e9}@example.com").await;
+    let body = json!({ "name": "Other", "email": "jose\u{301}@example.com", "password": PASSWORD });
+    let again = crate::accounts::post(&app, "/sign-up/email", &body).await;
+    assert_auth_error(again, 422, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL").await;
+    assert_eq!(sign_in(&app, "JOSE\u{301}@example.com", PASSWORD).await.status(), 200);
+}

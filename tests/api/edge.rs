@@ -175,25 +175,25 @@ async fn a_trusted_proxy_is_not_held_to_the_per_address_cap() {
     );
 }
 
-/// Sends a POST's headers for `user` and only part of its body, so the request stays in flight.
-async fn hold_request(app: &TestApp, user: &str) -> TcpStream {
-    let mut stream = connect(app).await;
-    let head = format!(
-        "POST /api/{user}/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"title\":",
-        token_for(user)
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream
+/// Starts a create for `user` that stays in flight while `blocker` holds SQLite's write lock.
+fn hold_request(app: &TestApp, user: &str) -> tokio::task::JoinHandle<u16> {
+    let request = app
+        .authed(app.client.post(app.url(&format!("/api/{user}/tasks"))), &token_for(user))
+        .json(&json!({ "title": "held" }));
+    tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
 }
 
 #[tokio::test]
 async fn one_user_holding_requests_gets_429_while_others_and_health_checks_are_served() {
-    let app = spawn_app_with(|s| s.max_inflight_per_user = 4).await;
-    let mut held = Vec::new();
-    for _ in 0..4 {
-        held.push(hold_request(&app, "greedy").await);
-    }
+    let app = crate::helpers::spawn_sqlite_app_with(|s| {
+        s.max_inflight_per_user = 4;
+        s.db_busy_timeout_ms = 10_000;
+    })
+    .await;
+    // Writes wait for the lock this connection holds: each is a request in flight.
+    let blocker = rusqlite::Connection::open(&app.db_path).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let held: Vec<_> = (0..4).map(|_| hold_request(&app, "greedy")).collect();
     let token = token_for("greedy");
     let mut refused = None;
     for _ in 0..200 {
@@ -209,16 +209,11 @@ async fn one_user_holding_requests_gets_429_while_others_and_health_checks_are_s
     assert_error(refused, 429, "TOO_MANY_REQUESTS").await;
     assert_eq!(app.list_tasks("fair", &token_for("fair")).await.status(), 200);
     assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
-    drop(held);
-    let mut recovered = false;
-    for _ in 0..200 {
-        if app.list_tasks("greedy", &token).await.status() == 200 {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    blocker.execute_batch("COMMIT").unwrap();
+    for request in held {
+        assert_eq!(request.await.unwrap(), 201, "the held writes complete");
     }
-    assert!(recovered, "the user's slots come back when the requests end");
+    assert_eq!(app.list_tasks("greedy", &token).await.status(), 200, "the user's slots are back");
 }
 
 #[tokio::test]

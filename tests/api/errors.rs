@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_with, token_for};
+use crate::helpers::{assert_error, spawn_app, token_for};
 
 #[tokio::test]
 async fn health_needs_no_token() {
@@ -134,13 +134,16 @@ async fn the_docs_page_is_served_without_the_internet() {
     assert_eq!(bundle.status(), 200);
 }
 
-/// Holds a request open by sending its headers and only part of its body.
-async fn start_slow_request(address: &str, token: &str) -> tokio::net::TcpStream {
+/// Sends a create whose write waits while `blocker` holds SQLite's write lock: a request that
+/// stays in flight (a slow body no longer does: bodies are read before a request takes a slot).
+async fn start_held_request(address: &str, token: &str) -> tokio::net::TcpStream {
     let mut stream =
         tokio::net::TcpStream::connect(address.trim_start_matches("http://")).await.unwrap();
+    let body = r#"{"title":"held"}"#;
     let head = format!(
         "POST /api/u/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"title\":"
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     stream
@@ -148,27 +151,34 @@ async fn start_slow_request(address: &str, token: &str) -> tokio::net::TcpStream
 
 #[tokio::test]
 async fn requests_beyond_the_concurrency_limit_are_shed_with_503_but_health_checks_are_not() {
-    let app = spawn_app_with(|s| s.max_concurrency = 1).await;
+    let app = crate::helpers::spawn_sqlite_app_with(|s| {
+        s.max_concurrency = 1;
+        s.db_busy_timeout_ms = 10_000;
+    })
+    .await;
     let token = token_for("u");
-    let mut held = start_slow_request(&app.address, &token).await;
+    let blocker = rusqlite::Connection::open(&app.db_path).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut held = start_held_request(&app.address, &token).await;
     // Wait until the held request owns the one slot: another request is then shed.
     let mut shed = None;
-    for _ in 0..100 {
+    for _ in 0..500 {
         let response =
             app.client.get(app.url("/api/u/tasks")).bearer_auth(&token).send().await.unwrap();
         if response.status() == 503 {
             shed = Some(response);
             break;
         }
-        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let response = shed.expect("a request beyond the limit is shed");
     assert_eq!(response.headers()["retry-after"], "1");
     assert_error(response, 503, "SERVICE_UNAVAILABLE").await;
-    for path in ["/healthz", "/readyz"] {
-        let health = app.client.get(app.url(path)).send().await.unwrap();
-        assert_eq!(health.status(), 200, "{path} is never shed");
-    }
+    let alive = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(alive.status(), 200, "/healthz is never shed");
+    // /readyz is answered too, and tells a load balancer the truth: no slot is free.
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_error(ready, 503, "SERVICE_UNAVAILABLE").await;
     // The auth API shares the one limit, and answers in its own convention; the app's page is
     // static and never shed.
     let session = app.client.get(app.url("/api/auth/get-session")).send().await.unwrap();
@@ -178,31 +188,32 @@ async fn requests_beyond_the_concurrency_limit_are_shed_with_503_but_health_chec
     assert_eq!(body["code"], "SERVICE_UNAVAILABLE", "{body}");
     let page = app.client.get(app.url("/")).send().await.unwrap();
     assert_eq!(page.status(), 200, "the app's page is never shed");
-    drop(held.shutdown().await);
-    drop(held);
-    // Capacity comes back once the held request is gone.
-    let mut ok = false;
-    for _ in 0..50 {
-        let response =
-            app.client.get(app.url("/api/u/tasks")).bearer_auth(&token).send().await.unwrap();
-        if response.status() == 200 {
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(ok, "capacity is released");
+    blocker.execute_batch("COMMIT").unwrap();
+    let mut answer = Vec::new();
+    held.read_to_end(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 201"));
+    // Capacity comes back once the held request is done.
+    let listed = app.client.get(app.url("/api/u/tasks")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(listed.status(), 200, "capacity is released");
+    assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
 }
 
 #[tokio::test]
 async fn a_request_that_runs_past_the_timeout_is_a_json_408() {
-    let app = spawn_app_with(|s| s.request_timeout_secs = 1).await;
-    let mut held = start_slow_request(&app.address, &token_for("u")).await;
+    let app = crate::helpers::spawn_sqlite_app_with(|s| {
+        s.request_timeout_secs = 1;
+        s.db_busy_timeout_ms = 10_000;
+    })
+    .await;
+    let blocker = rusqlite::Connection::open(&app.db_path).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut held = start_held_request(&app.address, &token_for("u")).await;
     let mut response = Vec::new();
     tokio::time::timeout(std::time::Duration::from_secs(10), held.read_to_end(&mut response))
         .await
         .expect("the server answers by itself")
         .unwrap();
+    blocker.execute_batch("COMMIT").unwrap();
     let response = String::from_utf8_lossy(&response);
     assert!(response.starts_with("HTTP/1.1 408"), "{response}");
     assert!(response.contains(r#""error_code":"REQUEST_TIMEOUT""#), "{response}");

@@ -46,6 +46,7 @@ pub fn test_settings(dir: &TempDir) -> Settings {
         max_connections: None,
         max_connections_per_address: 256,
         max_inflight_per_user: 32,
+        max_inflight_per_address: 256,
         cors_origins: String::new(),
         trusted_origins: String::new(),
         // Tests sign in far more often than the limits allow; the limits' own tests turn them on.

@@ -18,6 +18,7 @@ mod jwks;
 mod keys;
 mod logs;
 mod openapi;
+mod slow_clients;
 mod operator;
 mod outage;
 mod startup;

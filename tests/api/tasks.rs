@@ -373,3 +373,29 @@ async fn a_create_past_the_per_user_cap_is_a_409_and_writes_nothing() {
     app.new_task("capped", "three").await;
     assert_eq!(app.list_tasks("capped", &token).await.headers()["x-total-count"], "2");
 }
+
+#[tokio::test]
+async fn a_nul_or_other_control_character_is_refused_in_every_stored_text_on_every_backend() {
+    let app = spawn_app().await;
+    let token = token_for("u");
+    for body in [
+        json!({ "title": "a\u{0}b" }),
+        json!({ "title": "ok", "description": "a\u{0}b" }),
+        json!({ "title": "ok", "description": "bell\u{7}" }),
+    ] {
+        let response = app.create_task("u", &token, &body).await;
+        assert_error(response, 422, "VALIDATION_ERROR").await;
+    }
+    let kept = app
+        .create_task("u", &token, &json!({ "title": "ok", "description": "two\nlines\tand a tab" }))
+        .await;
+    assert_eq!(kept.status(), 201);
+    // A token whose user id holds a NUL names no user.
+    let nul_user = crate::helpers::sign(&json!({
+        "sub": "u\u{0}", "iat": crate::helpers::now(), "exp": crate::helpers::now() + 900
+    }));
+    let response = app.list_tasks("u%00", &nul_user).await;
+    assert_error(response, 401, "MISSING_UID_CLAIM").await;
+    let listed = app.list_tasks("u", &token).await;
+    assert_eq!(listed.headers()["x-total-count"], "1", "only the valid task was stored");
+}

@@ -130,12 +130,12 @@ function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort() {
+/** A TCP port on `host` (127.0.0.1 unless given) that was free a moment ago. */
+export function freePort(host = "127.0.0.1") {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, host, () => {
       const { port } = server.address();
       server.close(() => resolve(port));
     });
@@ -238,15 +238,31 @@ async function waitForHealthy(child, url) {
   throw new Error(`${child.label} not healthy at ${url} after ${STARTUP_TIMEOUT_MS} ms (${last}):\n${child.output}`);
 }
 
+/** Whether this machine can listen on `host` (e.g. `::1`: a container may have no IPv6 at all). */
+export async function canListenOn(host) {
+  try {
+    await freePort(host);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `host:port` as a URL or listen address writes it: an IPv6 address in brackets. */
+function hostPort(host, port) {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /**
- * Starts `taskgate serve` on a free port of 127.0.0.1 with a fresh SQLite database, and waits until
- * /healthz answers. `env` is added to a clean environment (no inherited TASKGATE_*, DATABASE_URL or
- * BETTER_AUTH_SECRET); a BETTER_AUTH_SECRET is generated unless `env` has one.
+ * Starts `taskgate serve` on a free port of `host` (127.0.0.1 unless given; `::1` for IPv6
+ * loopback) with a fresh SQLite database, and waits until /healthz answers. `env` is added to a
+ * clean environment (no inherited TASKGATE_*, DATABASE_URL or BETTER_AUTH_SECRET); a
+ * BETTER_AUTH_SECRET is generated unless `env` has one.
  *
- * Returns `{ url, origin, port, env, dir, output(), token(user, options), stop() }`; `stop` is also
- * run when `scope` closes.
+ * Returns `{ url, origin, host, port, env, dir, output(), token(user, options), stop() }`; `stop` is
+ * also run when `scope` closes.
  */
-export async function startTaskgate(scope, { env = {}, args = [] } = {}) {
+export async function startTaskgate(scope, { env = {}, args = [], host = "127.0.0.1" } = {}) {
   assertBinary();
   const dir = tempDir(scope, "taskgate-e2e-server-");
   const serverEnv = {
@@ -255,8 +271,8 @@ export async function startTaskgate(scope, { env = {}, args = [] } = {}) {
     ...env,
   };
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const listen = `127.0.0.1:${port}`;
+    const port = await freePort(host);
+    const listen = hostPort(host, port);
     const child = spawnTracked(`taskgate on ${listen}`, TASKGATE_BIN, ["serve", ...args], {
       // In its own dir, so no .env of the developer's is read.
       cwd: dir,
@@ -280,6 +296,7 @@ export async function startTaskgate(scope, { env = {}, args = [] } = {}) {
     return {
       url: origin,
       origin,
+      host,
       port,
       env: serverEnv,
       dir,

@@ -131,6 +131,22 @@ async fn a_rate_limit_window_counts_then_starts_over_so_no_lockout_is_permanent(
 }
 
 #[tokio::test]
+async fn reading_a_rate_limit_count_counts_nothing() {
+    for store in stores().await {
+        let (name, accounts) = (store.name, &store.accounts);
+        let t0 = 2_000_000;
+        assert_eq!(accounts.request_count("r", 10_000, t0).await.unwrap(), (0, t0), "{name}");
+        accounts.count_request("r", 10_000, t0).await.unwrap();
+        accounts.count_request("r", 10_000, t0 + 1).await.unwrap();
+        for _ in 0..3 {
+            assert_eq!(accounts.request_count("r", 10_000, t0 + 2).await.unwrap(), (2, t0));
+        }
+        let over = t0 + 10_000;
+        assert_eq!(accounts.request_count("r", 10_000, over).await.unwrap(), (0, over), "{name}");
+    }
+}
+
+#[tokio::test]
 async fn the_first_signing_key_stays_the_first() {
     for store in stores().await {
         let (name, accounts) = (store.name, &store.accounts);

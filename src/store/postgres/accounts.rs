@@ -408,6 +408,29 @@ impl AccountStore for PgAccountStore {
             .await
     }
 
+    async fn request_count(
+        &self,
+        key: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached(
+                        "SELECT count, window_start FROM rate_limits \
+                         WHERE key = $1 AND window_start + $2 > $3",
+                    )
+                    .await?;
+                let row = client.query_opt(&statement, &[&key, &window_ms, &now_ms]).await?;
+                match row {
+                    Some(row) => Ok((row.try_get(0)?, row.try_get(1)?)),
+                    None => Ok((0, now_ms)),
+                }
+            })
+            .await
+    }
+
     async fn purge_expired_sessions(
         &self,
         now: OffsetDateTime,

@@ -416,6 +416,24 @@ impl AccountStore for SqliteAccountStore {
             .await
     }
 
+    async fn request_count(
+        &self,
+        key: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let running = self.db.read(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT count, window_start FROM rate_limits \
+                     WHERE key = ?1 AND window_start + ?2 > ?3",
+                )?
+                .query_row(params![key, window_ms, now_ms], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?)
+        })?;
+        Ok(running.unwrap_or((0, now_ms)))
+    }
+
     async fn purge_expired_sessions(
         &self,
         now: OffsetDateTime,
