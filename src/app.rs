@@ -159,6 +159,8 @@ impl Application {
             Arc::downgrade(&signer),
             Duration::from_secs(settings.keys_reload_secs),
         );
+        let deleted = crate::accounts::deleted::DeletedUsers::load(stores.accounts.clone()).await?;
+        crate::accounts::deleted::DeletedUsers::keep_reading(Arc::downgrade(&deleted));
         let own = OwnIssuer {
             keys: signer.clone(),
             secret: (settings.token_alg == TokenAlg::Hs256)
@@ -172,12 +174,14 @@ impl Application {
                 Arc::new(crate::accounts::strict::StrictSessions::new(stores.accounts.clone()))
                     as Arc<dyn crate::auth::LiveSessions>
             }),
+            deleted: Some(deleted.clone()),
         };
         let accounts = AccountsState {
             store: stores.accounts.clone(),
             hasher: PasswordHasher::new(PasswordHasher::default_permits()),
             cookies: CookieJar::new(secret, settings.public_url_is_https()),
             signer,
+            deleted,
             trusted_origins: trusted_origins.into(),
             limiter: Arc::new(RateLimiter::new(
                 stores.accounts.clone(),

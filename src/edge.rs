@@ -447,7 +447,10 @@ impl QuietLog {
         let count = self.count.fetch_add(1, Ordering::Relaxed) + 1;
         let last = self.last_ms.load(Ordering::Relaxed);
         if now.saturating_sub(last) < QUIET_MS
-            || self.last_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err()
+            || self
+                .last_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
         {
             return None;
         }
@@ -852,7 +855,8 @@ mod tests {
     async fn a_panicking_handler_is_a_500_in_its_surfaces_convention() {
         use tower::ServiceExt;
         let panics = || -> Response { panic!("a bug") };
-        let api = Request::get("/api/u/tasks").header(header::HOST, "x").body(Body::empty()).unwrap();
+        let api =
+            Request::get("/api/u/tasks").header(header::HOST, "x").body(Body::empty()).unwrap();
         let response = edge_around(panics).oneshot(api).await.unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(response.headers().contains_key(REQUEST_ID));

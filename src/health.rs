@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
+use crate::store::DynTaskStore;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
-use crate::store::DynTaskStore;
 
 /// `/healthz` and `/readyz`; merged outside the load-shedding limit, so they are never refused.
 pub fn router() -> Router<AppState> {

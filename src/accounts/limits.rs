@@ -131,10 +131,7 @@ fn key(rule: Rule, subject: &str) -> String {
     format!("{}:{:x}", rule.name, Sha256::digest(subject.as_bytes()))
 }
 
-fn now_ms() -> i64 {
-    let now = crate::accounts::now();
-    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
+use crate::accounts::now_ms;
 
 /// The refusal of a window that started at `started`, seen at `now_ms`.
 fn limited(rule: Rule, started: i64, now_ms: i64) -> Limited {

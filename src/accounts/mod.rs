@@ -2,6 +2,7 @@
 //! sessions (stored only as hashes), the session cookie, and the router under `/api/auth`.
 
 pub mod cookie;
+pub mod deleted;
 pub mod keys;
 pub mod limits;
 pub mod openapi;
@@ -32,6 +33,11 @@ pub fn random_id() -> String {
 /// Now, to the millisecond: what the JSON shows and the stores keep, so both agree exactly.
 pub fn now() -> OffsetDateTime {
     truncate_to_millis(OffsetDateTime::now_utc())
+}
+
+/// [`now`] in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    i64::try_from(now().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 pub fn truncate_to_millis(at: OffsetDateTime) -> OffsetDateTime {

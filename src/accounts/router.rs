@@ -46,6 +46,8 @@ pub struct AccountsState {
     pub hasher: PasswordHasher,
     pub cookies: CookieJar,
     pub signer: Arc<Signer>,
+    /// Told of each deletion, so this instance refuses the account's tokens at once.
+    pub deleted: Arc<super::deleted::DeletedUsers>,
     /// The origins whose cookie-authenticated POSTs are accepted (CSRF).
     pub trusted_origins: Arc<[String]>,
     pub limiter: Arc<RateLimiter>,
@@ -606,7 +608,11 @@ pub(crate) async fn sign_in(
     let guesser = Guesser::new(email.as_str(), client.as_deref());
     if let Err(limited) = guesser.may_try(&state.limiter).await? {
         let client = guesser.address.map(tracing::field::display);
-        tracing::warn!(rule = limited.rule, client, "rate limit hit: wrong passwords at one account");
+        tracing::warn!(
+            rule = limited.rule,
+            client,
+            "rate limit hit: wrong passwords at one account"
+        );
         return Err(AuthError::too_many_requests(limited));
     }
     let found = state.store.credentials(&email).await?;
@@ -660,7 +666,8 @@ impl Guesser {
 
     /// `Err` when this guesser must wait before its next password is checked.
     async fn may_try(&self, limiter: &RateLimiter) -> Result<Result<(), Limited>, StoreError> {
-        let Some(here) = limiter.count(limits::FAILURES_PER_ACCOUNT_AND_ADDRESS, &self.pair).await?
+        let Some(here) =
+            limiter.count(limits::FAILURES_PER_ACCOUNT_AND_ADDRESS, &self.pair).await?
         else {
             return Ok(Ok(()));
         };
@@ -668,7 +675,8 @@ impl Guesser {
             return Ok(Err(here.limited));
         }
         if here.count > 0
-            && let Some(anywhere) = limiter.count(limits::FAILURES_PER_ACCOUNT, &self.account).await?
+            && let Some(anywhere) =
+                limiter.count(limits::FAILURES_PER_ACCOUNT, &self.account).await?
             && anywhere.full
         {
             // Free again when either window ends: this address's, or the account's.
@@ -1123,7 +1131,8 @@ pub(crate) async fn delete_user(
     check_password(&state, &user, body.password, client.as_deref()).await?;
     let owner = UserId::new(Issuer::accounts(), &user.id)
         .ok_or_else(|| AuthError::internal(&"a user id that is no task owner"))?;
-    state.store.delete_user(&user.id, &owner).await?;
+    state.store.delete_user(&user.id, &owner, super::now_ms()).await?;
+    state.deleted.add(&user.id);
     tracing::info!(user_id = %user.id, "user deleted with its sessions and tasks");
     Ok(clearing_cookie(&state.cookies, user_deleted()))
 }

@@ -10,8 +10,8 @@ mod verify;
 pub use extract::{Authenticated, ScopedUser};
 pub use inflight::{InflightLimiter, InflightSlot};
 pub use verify::{
-    ClaimPolicy, Identity, Issuer, LiveSessions, MAX_LEEWAY_SECONDS, MAX_USER_ID_BYTES, OwnIssuer,
-    OwnKeys, TokenVerifier, TrustedKey, UserId,
+    ClaimPolicy, DeletedAccounts, Identity, Issuer, LiveSessions, MAX_LEEWAY_SECONDS,
+    MAX_USER_ID_BYTES, OwnIssuer, OwnKeys, TokenVerifier, TrustedKey, UserId,
 };
 
 /// Selects the TLS implementation for outgoing HTTPS (JWKS fetches), once per process.

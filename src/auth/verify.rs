@@ -144,6 +144,13 @@ pub struct OwnIssuer {
     pub policy: ClaimPolicy,
     /// With strict sessions: asked, for every own token, whether its `sid` is still live.
     pub sessions: Option<Arc<dyn LiveSessions>>,
+    /// Asked, for every own token, whether its user's account was deleted.
+    pub deleted: Option<Arc<dyn DeletedAccounts>>,
+}
+
+/// The service's own accounts deleted lately: their tokens are refused though still signed.
+pub trait DeletedAccounts: Send + Sync {
+    fn is_deleted(&self, user_id: &str) -> bool;
 }
 
 /// The service's own verifying keys, which change when `taskgate keys rotate` runs.
@@ -198,6 +205,12 @@ impl TokenVerifier {
     pub async fn verify(&self, token: &str, now: i64) -> Result<Identity, ErrorCode> {
         let (identity, source) = self.verify_remembering(token, now).await?;
         // Checked on every use, remembered or not: the signature stays good after a revocation.
+        if source == KeySource::Own
+            && let Some(deleted) = self.own.as_ref().and_then(|own| own.deleted.as_ref())
+            && deleted.is_deleted(identity.user_id.subject())
+        {
+            return Err(ErrorCode::SessionRevoked);
+        }
         if source == KeySource::Own
             && let Some(sessions) = self.own.as_ref().and_then(|own| own.sessions.as_ref())
         {

@@ -83,8 +83,18 @@ pub trait AccountStore: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> Result<Option<User>, StoreError>;
     /// Deletes the user with its credential and sessions, and the tasks of `tasks_owner` (the
-    /// user as the task API knows it), in one transaction. `false` when the user was gone.
-    async fn delete_user(&self, user_id: &str, tasks_owner: &UserId) -> Result<bool, StoreError>;
+    /// user as the task API knows it), and records the deletion at `now_ms` (see
+    /// [`AccountStore::deleted_users_since`]), in one transaction. `false` when the user was gone.
+    async fn delete_user(
+        &self,
+        user_id: &str,
+        tasks_owner: &UserId,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// The users deleted at or after `since_ms`, with when, oldest first.
+    async fn deleted_users_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Forgets the deletions recorded before `before_ms`.
+    async fn purge_deleted_users(&self, before_ms: i64) -> Result<(), StoreError>;
     /// Counts one request against `key` in a fixed window of `window_ms` starting at the key's
     /// first request (a window over at `now_ms` starts a new one); returns the count so far and
     /// when the window started, in Unix milliseconds. One atomic statement, shared by every

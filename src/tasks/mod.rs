@@ -165,7 +165,9 @@ impl TryFrom<TaskInput> for TaskDraft {
         if let Some(description) = &input.description {
             if description.chars().count() > MAX_DESCRIPTION_CHARS {
                 problem("description", "must be at most 1000 characters");
-            } else if description.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            } else if description
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
             {
                 problem(
                     "description",

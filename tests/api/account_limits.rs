@@ -99,11 +99,7 @@ async fn a_stranger_guessing_from_many_addresses_cannot_keep_the_owner_out() {
     }
     // An address that guessed wrong is not heard again this minute...
     until_counted(&app, "198.51.100.1", "ada@example.com").await;
-    assert_limited(
-        sign_in_with(&app, "198.51.100.2", "ADA@example.com", PASSWORD).await,
-        60,
-    )
-    .await;
+    assert_limited(sign_in_with(&app, "198.51.100.2", "ADA@example.com", PASSWORD).await, 60).await;
     // ...but the owner's right password from an address without a wrong one gets through,
     let owner = sign_in_with(&app, "203.0.113.7", "ada@example.com", PASSWORD).await;
     assert_eq!(owner.status(), 200, "the owner is never locked out by a stranger");
@@ -121,7 +117,8 @@ async fn addresses_of_one_ipv6_64_share_one_limit() {
     let app = limited_app("127.0.0.1").await;
     // Four addresses of 2001:db8:1:2::/64: the fourth password request within 10 s is 429.
     for host in 1..=3 {
-        let response = sign_in_from(&app, &format!("2001:db8:1:2::{host:x}"), "no@example.com").await;
+        let response =
+            sign_in_from(&app, &format!("2001:db8:1:2::{host:x}"), "no@example.com").await;
         assert_eq!(response.status(), 401, "host {host}");
     }
     assert_limited(sign_in_from(&app, "2001:db8:1:2:ffff::9", "no@example.com").await, 10).await;

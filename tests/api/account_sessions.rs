@@ -220,9 +220,16 @@ async fn delete_user_with_the_password_removes_the_account_its_sessions_and_its_
     );
     assert!(!is_live(&app, &up).await && !is_live(&app, &other).await);
     assert_eq!(sign_in(&app, "ada@example.com", PASSWORD).await.status(), 401);
-    // The token lives until it expires, but the tasks are gone.
-    let listed: Value = app.list_tasks(up.user_id(), &jwt).await.json().await.unwrap();
-    assert_eq!(listed, json!([]));
+    // The token is refused though still signed, and the tasks are gone.
+    let refused = app.list_tasks(up.user_id(), &jwt).await;
+    crate::helpers::assert_error(refused, 401, "SESSION_REVOKED").await;
+    let eve_jwt = {
+        let response =
+            app.client.get(app.url("/api/auth/token")).header("cookie", &eve.cookie).send();
+        response.await.unwrap().json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+    };
+    let listed = app.list_tasks(up.user_id(), &eve_jwt).await;
+    crate::helpers::assert_error(listed, 403, "FORBIDDEN_USER_ACCESS").await;
     assert!(is_live(&app, &eve).await, "other users untouched");
     // The address is free again.
     sign_up(&app, "ada@example.com").await;
@@ -343,7 +350,8 @@ async fn login_csrf_a_cross_site_sign_in_or_sign_up_is_refused_without_any_cooki
     let app = spawn_app().await;
     sign_up(&app, "attacker@example.com").await;
     let json = r#"{"email":"attacker@example.com","password":"a long enough passphrase"}"#;
-    let sign_up_json = r#"{"name":"A","email":"new@example.com","password":"a long enough passphrase"}"#;
+    let sign_up_json =
+        r#"{"name":"A","email":"new@example.com","password":"a long enough passphrase"}"#;
     // A cross-site page: an untrusted Origin, a null one (sandboxed frames, data: URLs), or
     // only Sec-Fetch-Site where a browser sends no Origin.
     for (headers, code) in [
@@ -380,7 +388,9 @@ async fn login_csrf_a_cross_site_sign_in_or_sign_up_is_refused_without_any_cooki
     let curl = cookieless_post(&app, "/sign-in/email", &[], ("application/json", json)).await;
     assert_eq!(curl.status(), 200);
     let own = [("origin", app.address.as_str()), ("sec-fetch-site", "same-origin")];
-    let app_itself = cookieless_post(&app, "/sign-in/email", &own, ("application/json; charset=utf-8", json)).await;
+    let app_itself =
+        cookieless_post(&app, "/sign-in/email", &own, ("application/json; charset=utf-8", json))
+            .await;
     assert_eq!(app_itself.status(), 200);
 }
 

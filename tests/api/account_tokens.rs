@@ -347,3 +347,59 @@ async fn keys_rotate_signs_with_a_new_kid_while_the_old_key_stays_published_and_
     assert_eq!(b.list_tasks(up.user_id(), &after).await.status(), 200, "an unknown kid reloads");
     assert_eq!(b.list_tasks(up.user_id(), &before).await.status(), 200);
 }
+
+async fn delete_account(app: &TestApp, signed: &SignedIn) {
+    let response = app
+        .client
+        .post(app.url("/api/auth/delete-user"))
+        .header("authorization", format!("Bearer {}", signed.bearer))
+        .json(&serde_json::json!({ "password": crate::accounts::PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_deleted_accounts_token_is_refused_at_once_without_strict_sessions() {
+    let app = spawn_app().await;
+    let up = sign_up(&app, "ada@example.com").await;
+    let jwt = jwt_for(&app, &up).await;
+    assert_eq!(app.list_tasks(up.user_id(), &jwt).await.status(), 200);
+    delete_account(&app, &up).await;
+    let created =
+        app.create_task(up.user_id(), &jwt, &serde_json::json!({ "title": "ghost" })).await;
+    crate::helpers::assert_error(created, 401, "SESSION_REVOKED").await;
+    // Another account's tokens are unaffected.
+    let eve = sign_up(&app, "eve@example.com").await;
+    assert_eq!(app.list_tasks(eve.user_id(), &jwt_for(&app, &eve).await).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_deleted_accounts_token_is_refused_on_every_instance_within_5_seconds() {
+    let Some(url) = crate::helpers::pg::test_database_url() else {
+        return;
+    };
+    let schema = crate::helpers::pg::TestSchema::create(&url).await;
+    let shared = |s: &mut taskgate::config::Settings| {
+        s.database_url = schema.url();
+        s.public_url = Some("http://taskgate.test".into());
+    };
+    let (a, b) = tokio::join!(spawn_app_with(shared), spawn_app_with(shared));
+    let up = sign_up(&a, "ada@example.com").await;
+    let jwt = jwt_for(&a, &up).await;
+    assert_eq!(b.list_tasks(up.user_id(), &jwt).await.status(), 200, "b knows the token");
+    delete_account(&a, &up).await;
+    let deleted = std::time::Instant::now();
+    let title = serde_json::json!({ "title": "ghost" });
+    let refused = loop {
+        let response = b.create_task(up.user_id(), &jwt, &title).await;
+        if response.status() == 401 {
+            break response;
+        }
+        assert_eq!(response.status(), 201);
+        assert!(deleted.elapsed() < std::time::Duration::from_secs(5), "still accepted");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    crate::helpers::assert_error(refused, 401, "SESSION_REVOKED").await;
+}

@@ -122,10 +122,7 @@ fn slow_body_over_http2(
     connection: &mut hyper::client::conn::http2::SendRequest<Channel<Bytes>>,
     app: &TestApp,
     user: &str,
-) -> (
-    tokio::task::JoinHandle<Result<hyper::Response<Incoming>, hyper::Error>>,
-    Sender<Bytes>,
-) {
+) -> (tokio::task::JoinHandle<Result<hyper::Response<Incoming>, hyper::Error>>, Sender<Bytes>) {
     let (mut body, channel) = Channel::<Bytes>::new(1);
     let request = hyper::Request::post(format!("{}/api/{user}/tasks", app.address))
         .header("authorization", format!("Bearer {}", token_for(user)))
@@ -192,7 +189,10 @@ async fn readyz_says_not_ready_while_every_request_slot_is_taken() {
     let writes: Vec<_> = (0..2)
         .map(|n| {
             let request = app
-                .authed(app.client.post(app.url(&format!("/api/w{n}/tasks"))), &token_for(&format!("w{n}")))
+                .authed(
+                    app.client.post(app.url(&format!("/api/w{n}/tasks"))),
+                    &token_for(&format!("w{n}")),
+                )
                 .json(&serde_json::json!({ "title": "waits" }));
             tokio::spawn(async move { request.send().await.unwrap().status() })
         })
@@ -304,10 +304,7 @@ async fn requests_without_exactly_one_host_are_400() {
         "GET /healthz HTTP/1.1\r\n\r\n".to_owned(),
         "GET /healthz HTTP/1.0\r\n\r\n".to_owned(),
         "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n".to_owned(),
-        format!(
-            "GET /api/u/tasks HTTP/1.1\r\nAuthorization: Bearer {}\r\n\r\n",
-            token_for("u")
-        ),
+        format!("GET /api/u/tasks HTTP/1.1\r\nAuthorization: Bearer {}\r\n\r\n", token_for("u")),
     ] {
         let mut responses = Responses::new(connect_from(&app, "127.0.0.1").await);
         responses.stream.write_all(request.as_bytes()).await.unwrap();

@@ -101,12 +101,18 @@ async fn deleting_a_user_takes_its_sessions_and_tasks_and_nothing_else() {
         // Cached now: the deletion must not leave this page to be served again.
         assert_eq!(tasks.list(&owner(&ada), page).await.unwrap().total, 1);
 
-        assert!(accounts.delete_user(&ada.id, &owner(&ada)).await.unwrap(), "{name}");
+        assert!(accounts.delete_user(&ada.id, &owner(&ada), 5_000).await.unwrap(), "{name}");
         assert_eq!(accounts.session(&ada_token.hash()).await.unwrap(), None, "{name}");
         assert_eq!(tasks.list(&owner(&ada), page).await.unwrap().total, 0, "{name}");
         assert!(accounts.session(&eve_token.hash()).await.unwrap().is_some(), "{name}");
         assert_eq!(tasks.list(&owner(&eve), page).await.unwrap().total, 1, "{name}");
-        assert!(!accounts.delete_user(&ada.id, &owner(&ada)).await.unwrap(), "{name}");
+        assert!(!accounts.delete_user(&ada.id, &owner(&ada), 6_000).await.unwrap(), "{name}");
+        // The deletion is on the list every instance reads, once.
+        let listed = accounts.deleted_users_since(5_000).await.unwrap();
+        assert_eq!(listed, vec![(ada.id.clone(), 5_000)], "{name}");
+        assert!(accounts.deleted_users_since(5_001).await.unwrap().is_empty(), "{name}");
+        accounts.purge_deleted_users(5_001).await.unwrap();
+        assert!(accounts.deleted_users_since(0).await.unwrap().is_empty(), "{name}");
     }
 }
 

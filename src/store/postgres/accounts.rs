@@ -354,7 +354,12 @@ impl AccountStore for PgAccountStore {
             .await
     }
 
-    async fn delete_user(&self, user_id: &str, tasks_owner: &UserId) -> Result<bool, StoreError> {
+    async fn delete_user(
+        &self,
+        user_id: &str,
+        tasks_owner: &UserId,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let (issuer, subject) = (tasks_owner.issuer().as_str(), tasks_owner.subject());
         self.db
             .run(async |client| {
@@ -377,6 +382,14 @@ impl AccountStore for PgAccountStore {
                 .await?;
                 // Its credential and sessions go with it (ON DELETE CASCADE).
                 let deleted = tx.execute("DELETE FROM users WHERE id = $1", &[&user_id]).await?;
+                if deleted == 1 {
+                    tx.execute(
+                        "INSERT INTO deleted_users (user_id, deleted_at) VALUES ($1, $2) \
+                         ON CONFLICT (user_id) DO NOTHING",
+                        &[&user_id, &now_ms],
+                    )
+                    .await?;
+                }
                 tx.commit().await?;
                 Ok(deleted == 1)
             })
@@ -404,6 +417,33 @@ impl AccountStore for PgAccountStore {
                     .await?;
                 let row = client.query_one(&statement, &[&key, &window_ms, &now_ms]).await?;
                 Ok((row.try_get(0)?, row.try_get(1)?))
+            })
+            .await
+    }
+
+    async fn deleted_users_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached(
+                        "SELECT user_id, deleted_at FROM deleted_users WHERE deleted_at >= $1 \
+                         ORDER BY deleted_at",
+                    )
+                    .await?;
+                let rows = client.query(&statement, &[&since_ms]).await?;
+                rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
+            })
+            .await
+    }
+
+    async fn purge_deleted_users(&self, before_ms: i64) -> Result<(), StoreError> {
+        self.db
+            .run(async |client| {
+                let statement = client
+                    .prepare_cached("DELETE FROM deleted_users WHERE deleted_at < $1")
+                    .await?;
+                client.execute(&statement, &[&before_ms]).await?;
+                Ok(())
             })
             .await
     }

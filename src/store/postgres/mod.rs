@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0004_rate_limits.sql"),
     include_str!("../../../migrations/postgres/0005_audit.sql"),
     include_str!("../../../migrations/postgres/0006_session_expiry.sql"),
+    include_str!("../../../migrations/postgres/0007_deleted_users.sql"),
 ];
 /// The client waits this much longer than the server's `statement_timeout`, so that a slow
 /// statement is ended by the server (the connection stays usable) and only a server that stopped

@@ -349,7 +349,12 @@ impl AccountStore for SqliteAccountStore {
             .await
     }
 
-    async fn delete_user(&self, user_id: &str, tasks_owner: &UserId) -> Result<bool, StoreError> {
+    async fn delete_user(
+        &self,
+        user_id: &str,
+        tasks_owner: &UserId,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let user_id = user_id.to_owned();
         let (issuer, subject) =
             (tasks_owner.issuer().as_str().to_owned(), tasks_owner.subject().to_owned());
@@ -383,6 +388,13 @@ impl AccountStore for SqliteAccountStore {
                     let deleted = conn
                         .prepare_cached("DELETE FROM users WHERE id = ?1")?
                         .execute([&user_id])?;
+                    if deleted == 1 {
+                        conn.prepare_cached(
+                            "INSERT INTO deleted_users (user_id, deleted_at) VALUES (?1, ?2) \
+                             ON CONFLICT (user_id) DO NOTHING",
+                        )?
+                        .execute(params![user_id, now_ms])?;
+                    }
                     Ok((deleted == 1, version.map(i64::unsigned_abs)))
                 },
                 committed,
@@ -412,6 +424,27 @@ impl AccountStore for SqliteAccountStore {
                     .query_row(params![key, window_ms, now_ms], |row| {
                         Ok((row.get(0)?, row.get(1)?))
                     })?)
+            })
+            .await
+    }
+
+    async fn deleted_users_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.db.read(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT user_id, deleted_at FROM deleted_users WHERE deleted_at >= ?1 \
+                 ORDER BY deleted_at",
+            )?;
+            let rows = statement.query_map([since_ms], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    async fn purge_deleted_users(&self, before_ms: i64) -> Result<(), StoreError> {
+        self.db
+            .write(move |conn| {
+                conn.prepare_cached("DELETE FROM deleted_users WHERE deleted_at < ?1")?
+                    .execute([before_ms])?;
+                Ok(())
             })
             .await
     }

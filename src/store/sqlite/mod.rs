@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0006_rate_limits.sql"),
     include_str!("../../../migrations/sqlite/0007_audit.sql"),
     include_str!("../../../migrations/sqlite/0008_session_expiry.sql"),
+    include_str!("../../../migrations/sqlite/0009_deleted_users.sql"),
 ];
 /// Writes queued beyond this wait (back-pressure) rather than grow memory without bound.
 const WRITE_QUEUE: usize = 4096;
