@@ -82,13 +82,14 @@ pub enum StartupError {
     Routes(#[from] matchit::InsertError),
 }
 
-/// The token verifier the settings describe. JWKS issuers are fetched once here; an issuer that
-/// cannot be reached does not stop the start (its tokens get 503 until it answers).
-pub async fn token_verifier(settings: &Settings) -> Result<TokenVerifier, ConfigError> {
-    let shared_secret = settings
-        .better_auth_secret
-        .as_ref()
-        .map(|s| TrustedKey::hs256(s.expose_secret().as_bytes()));
+/// The token verifier the settings describe, trusting HS256 tokens of `shared_secret`. JWKS
+/// issuers are fetched once here; an issuer that cannot be reached does not stop the start (its
+/// tokens get 503 until it answers).
+pub async fn token_verifier(
+    settings: &Settings,
+    shared_secret: Option<&secrecy::SecretString>,
+) -> Result<TokenVerifier, ConfigError> {
+    let shared_secret = shared_secret.map(|s| TrustedKey::hs256(s.expose_secret().as_bytes()));
     let policy = ClaimPolicy {
         issuer: settings.jwt_issuer.clone(),
         audience: settings.jwt_audience.clone(),
@@ -135,13 +136,9 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
         let store_config = settings.store_config()?;
-        let sqlite_path = match &store_config.backend {
-            crate::store::Backend::Sqlite(options) => Some(options.path.clone()),
-            crate::store::Backend::Postgres(_) => None,
-        };
         let secret = crate::accounts::secret::resolve(
             settings.better_auth_secret.as_ref(),
-            sqlite_path.as_deref(),
+            store_config.sqlite_path(),
         )?;
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -179,7 +176,7 @@ impl Application {
         let accounts = AccountsState {
             store: stores.accounts.clone(),
             hasher: PasswordHasher::new(PasswordHasher::default_permits()),
-            cookies: CookieJar::new(secret, settings.public_url_is_https()),
+            cookies: CookieJar::new(secret.clone(), settings.public_url_is_https()),
             signer,
             deleted,
             trusted_origins: trusted_origins.into(),
@@ -188,7 +185,9 @@ impl Application {
                 settings.rate_limit == crate::config::Switch::On,
             )),
         };
-        let verifier = token_verifier(&settings).await?.with_own_issuer(own);
+        // The generated secret of a SQLite start is a shared secret like a configured one, so
+        // `taskgate token` run beside the database mints tokens this service accepts.
+        let verifier = token_verifier(&settings, Some(&secret)).await?.with_own_issuer(own);
         let state = AppState {
             verifier: Arc::new(verifier),
             tasks: store.clone(),

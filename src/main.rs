@@ -27,11 +27,16 @@ async fn main() -> ExitCode {
     for name in config::unknown_taskgate_variables(&known_variables()) {
         tracing::warn!(variable = name, "unknown TASKGATE_ variable ignored: is it misspelt?");
     }
+    // `token` refuses what it cannot mint as a usage error, like its argument checks.
+    let refusal = match cli.command {
+        Some(Command::Token { .. }) => ExitCode::from(2),
+        _ => ExitCode::FAILURE,
+    };
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("taskgate: {message}");
-            ExitCode::FAILURE
+            refusal
         }
     }
 }
@@ -57,8 +62,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Token { user, ttl } => {
             settings.validate().map_err(|e| e.to_string())?;
-            let secret =
-                settings.better_auth_secret.as_ref().ok_or("BETTER_AUTH_SECRET is not set")?;
+            let config = settings.store_config().map_err(|e| e.to_string())?;
+            // The secret the server uses with these settings: BETTER_AUTH_SECRET, or on SQLite
+            // the one kept beside the database.
+            let secret = taskgate::accounts::secret::resolve(
+                settings.better_auth_secret.as_ref(),
+                config.sqlite_path(),
+            )
+            .map_err(|e| e.to_string())?;
             let token = token::mint_hs256(
                 secret.expose_secret().as_bytes(),
                 &user,
@@ -73,13 +84,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Keys { action: KeysCommand::Rotate } => {
             settings.validate().map_err(|e| e.to_string())?;
             let config = settings.store_config().map_err(|e| e.to_string())?;
-            let sqlite_path = match &config.backend {
-                taskgate::store::Backend::Sqlite(options) => Some(options.path.clone()),
-                taskgate::store::Backend::Postgres(_) => None,
-            };
             let secret = taskgate::accounts::secret::resolve(
                 settings.better_auth_secret.as_ref(),
-                sqlite_path.as_deref(),
+                config.sqlite_path(),
             )
             .map_err(|e| e.to_string())?;
             let stores = taskgate::store::connect(&config).await.map_err(|e| e.to_string())?;

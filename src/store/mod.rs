@@ -129,6 +129,16 @@ pub struct StoreConfig {
     pub max_tasks_per_user: u64,
 }
 
+impl StoreConfig {
+    /// The SQLite database file, when the backend is SQLite.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        match &self.backend {
+            Backend::Sqlite(options) => Some(&options.path),
+            Backend::Postgres(_) => None,
+        }
+    }
+}
+
 /// Every store of the service, on one shared database handle.
 #[derive(Clone)]
 pub struct Stores {

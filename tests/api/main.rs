@@ -18,7 +18,7 @@ mod jwks;
 mod keys;
 mod logs;
 mod openapi;
-mod operator;
+pub mod operator;
 mod outage;
 mod slow_clients;
 mod startup;

@@ -9,7 +9,7 @@ use crate::helpers::{SECRET, taskgate_command};
 /// Starts `taskgate serve` with `env` and returns it with every log line up to the listening line.
 /// The caller stops (and waits for) the child.
 #[allow(clippy::zombie_processes)]
-fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> (Child, String) {
+pub fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> (Child, String) {
     let mut command = taskgate_command(dir);
     command
         .arg("serve")
@@ -39,7 +39,7 @@ fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> (Child, String) {
     panic!("taskgate did not start: {log}{stderr}");
 }
 
-fn stop(mut child: Child) {
+pub fn stop(mut child: Child) {
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -84,3 +84,46 @@ fn a_ttl_of_exactly_one_year_is_minted_with_that_lifetime() {
     let default = claims_of(&mint_with_cli(dir.path(), &["--user", "u"], Some(SECRET)));
     assert_eq!(default["exp"].as_u64().unwrap() - default["iat"].as_u64().unwrap(), 900);
 }
+
+#[tokio::test]
+async fn the_readme_token_is_accepted_by_the_server_beside_it_with_nothing_exported() {
+    // The server makes its secret beside the database; `token` with the same settings finds it.
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/t.db", dir.path().display());
+    let (server, log) = crate::operator::start(dir.path(), &[]);
+    let address = log.split("address=").nth(1).unwrap().split_whitespace().next().unwrap();
+    let output = taskgate_command(dir.path())
+        .args(["token", "--user", "alice"])
+        .env("DATABASE_URL", &database)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let client = crate::helpers::http_client();
+    let created = client
+        .post(format!("http://{address}/api/alice/tasks"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "title": "Buy milk" }))
+        .send()
+        .await
+        .unwrap();
+    let listed =
+        client.get(format!("http://{address}/api/alice/tasks")).bearer_auth(&token).send().await;
+    crate::operator::stop(server);
+    assert_eq!(created.status(), 201);
+    assert_eq!(listed.unwrap().status(), 200);
+}
+
+#[test]
+fn without_a_secret_on_postgresql_token_refuses_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = taskgate_command(dir.path())
+        .args(["token", "--user", "alice"])
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nowhere")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("BETTER_AUTH_SECRET"), "{stderr}");
+}
