@@ -255,12 +255,12 @@ function hostPort(host, port) {
 
 /**
  * Starts `taskgate serve` on a free port of `host` (127.0.0.1 unless given; `::1` for IPv6
- * loopback) with a fresh SQLite database, and waits until /healthz answers. `env` is added to a
- * clean environment (no inherited TASKGATE_*, DATABASE_URL or BETTER_AUTH_SECRET); a
- * BETTER_AUTH_SECRET is generated unless `env` has one.
+ * loopback, `::` for every address) with a fresh SQLite database, and waits until /healthz
+ * answers. `env` is added to a clean environment (no inherited TASKGATE_*, DATABASE_URL or
+ * BETTER_AUTH_SECRET); a BETTER_AUTH_SECRET is generated unless `env` has one.
  *
  * Returns `{ url, origin, host, port, env, dir, output(), token(user, options), stop() }`; `stop` is
- * also run when `scope` closes.
+ * also run when `scope` closes. Listening on every address (`::`, `0.0.0.0`), `url` is loopback's.
  */
 export async function startTaskgate(scope, { env = {}, args = [], host = "127.0.0.1" } = {}) {
   assertBinary();
@@ -286,7 +286,7 @@ export async function startTaskgate(scope, { env = {}, args = [], host = "127.0.
       if (process.env.E2E_KEEP_LOGS === "1") process.stderr.write(`--- ${child.label}:\n${child.output}\n`);
     };
     scope.defer(stop);
-    const origin = `http://${listen}`;
+    const origin = `http://${hostPort(host === "::" ? "::1" : host === "0.0.0.0" ? "127.0.0.1" : host, port)}`;
     const { exited } = await waitForHealthy(child, `${origin}/healthz`);
     if (exited) {
       await child.exited;
