@@ -98,8 +98,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Migrate => {
             let config = settings.store_config().map_err(|e| e.to_string())?;
-            let database = taskgate::store::migrate(&config).await.map_err(|e| e.to_string())?;
-            println!("taskgate: {database} is up to date");
+            let (database, change) =
+                taskgate::store::migrate(&config).await.map_err(|e| e.to_string())?;
+            println!("taskgate: {database} {change}");
             Ok(())
         }
     }

@@ -167,17 +167,41 @@ pub async fn connect(config: &StoreConfig) -> Result<Stores, StoreError> {
     Ok(Stores { tasks, accounts })
 }
 
+/// What opening a database did to its schema: the version it was at, and the one it is at now
+/// (the migrations `from + 1 ..= to` were applied).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaChange {
+    pub from: usize,
+    pub to: usize,
+}
+
+impl std::fmt::Display for SchemaChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.to - self.from.min(self.to) {
+            0 => write!(f, "is up to date (schema version {})", self.to),
+            1 => write!(f, "applied migration {} (schema version {})", self.to, self.to),
+            _ => write!(
+                f,
+                "applied migrations {} to {} (schema version {})",
+                self.from + 1,
+                self.to,
+                self.to
+            ),
+        }
+    }
+}
+
 /// Creates or upgrades the schema of the database `config` names; returns where it is, fit for
-/// a message (no credentials).
-pub async fn migrate(config: &StoreConfig) -> Result<String, StoreError> {
+/// a message (no credentials), and what was done.
+pub async fn migrate(config: &StoreConfig) -> Result<(String, SchemaChange), StoreError> {
     match &config.backend {
         Backend::Sqlite(options) => {
-            sqlite::SqliteDb::open(options.clone())?;
-            Ok(options.path.display().to_string())
+            let db = sqlite::SqliteDb::open(options.clone())?;
+            Ok((options.path.display().to_string(), db.schema))
         }
         Backend::Postgres(options) => {
-            postgres::PgDb::connect((**options).clone()).await?;
-            Ok(options.redacted())
+            let db = postgres::PgDb::connect((**options).clone()).await?;
+            Ok((options.redacted(), db.schema))
         }
     }
 }

@@ -186,21 +186,42 @@ async fn a_second_process_on_the_same_sqlite_file_is_refused_with_a_message() {
     drop(first);
 }
 
-#[tokio::test]
-async fn the_migrate_command_creates_the_schema_on_postgres_too() {
-    let Some(url) = crate::helpers::pg::test_database_url() else { return };
-    let schema = crate::helpers::pg::TestSchema::create(&url).await;
+/// Runs `taskgate migrate` on `database_url` twice: the first says what it applied, the
+/// second that there was nothing to do; neither prints a database NOTICE or a credential.
+fn migrate_twice(database_url: &str, migrations_dir: &str) {
     let dir = tempfile::tempdir().unwrap();
-    for _ in 0..2 {
+    let migrations = std::fs::read_dir(migrations_dir).unwrap().count();
+    let expected = [
+        format!("applied migrations 1 to {migrations} (schema version {migrations})"),
+        format!("is up to date (schema version {migrations})"),
+    ];
+    for expected in expected {
         let output = crate::helpers::taskgate_command(dir.path())
             .arg("migrate")
-            .env("DATABASE_URL", schema.url())
+            .env("DATABASE_URL", database_url)
             .output()
             .unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(stdout.contains("is up to date") && !stdout.contains("search_path"), "{stdout}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stdout.contains(&expected), "{stdout}");
+        assert!(!stdout.contains("search_path"), "{stdout}");
+        assert!(!stderr.contains("NOTICE") && !stderr.contains("already exists"), "{stderr}");
     }
+}
+
+#[test]
+fn the_migrate_command_says_what_it_applied_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    migrate_twice(&url, concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"));
+}
+
+#[tokio::test]
+async fn the_migrate_command_creates_the_schema_on_postgres_too() {
+    let Some(url) = crate::helpers::pg::test_database_url() else { return };
+    let schema = crate::helpers::pg::TestSchema::create(&url).await;
+    migrate_twice(&schema.url(), concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"));
     let (client, connection) =
         tokio_postgres::connect(&schema.url(), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(connection);

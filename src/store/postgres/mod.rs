@@ -127,6 +127,8 @@ pub struct PgDb {
     pool: Pool,
     acquire_timeout: Duration,
     statement_timeout: Duration,
+    /// What connecting did to the schema.
+    pub schema: super::SchemaChange,
 }
 
 impl PgDb {
@@ -134,13 +136,13 @@ impl PgDb {
     pub async fn connect(options: PgOptions) -> Result<Arc<Self>, StoreError> {
         let config = options.driver_config();
         let recycling = ManagerConfig { recycling_method: RecyclingMethod::Fast };
-        let manager = if config.get_ssl_mode() == SslMode::Require {
+        let (manager, schema) = if config.get_ssl_mode() == SslMode::Require {
             let tls = rustls_connector()?;
-            migrate(&config, tls.clone(), &options).await?;
-            Manager::from_config(config, tls, recycling)
+            let schema = migrate(&config, tls.clone(), &options).await?;
+            (Manager::from_config(config, tls, recycling), schema)
         } else {
-            migrate(&config, NoTls, &options).await?;
-            Manager::from_config(config, NoTls, recycling)
+            let schema = migrate(&config, NoTls, &options).await?;
+            (Manager::from_config(config, NoTls, recycling), schema)
         };
         let pool = Pool::builder(manager)
             .max_size(options.max_connections)
@@ -150,10 +152,14 @@ impl PgDb {
             .recycle_timeout(Some(options.acquire_timeout))
             .build()
             .map_err(|e| StoreError::internal(format!("cannot build the connection pool: {e}")))?;
+        if schema.from != schema.to {
+            tracing::info!(database = options.redacted(), "{schema}");
+        }
         Ok(Arc::new(Self {
             pool,
             acquire_timeout: options.acquire_timeout,
             statement_timeout: options.statement_timeout,
+            schema,
         }))
     }
 
@@ -207,7 +213,7 @@ async fn migrate<T>(
     config: &tokio_postgres::Config,
     tls: T,
     options: &PgOptions,
-) -> Result<(), StoreError>
+) -> Result<super::SchemaChange, StoreError>
 where
     T: MakeTlsConnect<Socket>,
     T::Stream: Send + 'static,
@@ -225,8 +231,9 @@ where
     });
     let result = tokio::time::timeout(MIGRATION_LOCK_TIMEOUT, async {
         client
+            // NOTICEs ("relation ... already exists, skipping") are no news at every start.
             .batch_execute(
-                "SET statement_timeout = 0; \
+                "SET statement_timeout = 0; SET client_min_messages = warning; \
                  SELECT pg_advisory_lock(hashtext('taskgate migrations ' || current_schema()))",
             )
             .await?;
@@ -258,7 +265,7 @@ where
             .await?;
             tx.commit().await?;
         }
-        Ok(())
+        Ok(super::SchemaChange { from: applied, to: MIGRATIONS.len() })
     })
     .await
     .unwrap_or_else(|_| {

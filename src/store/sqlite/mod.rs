@@ -131,6 +131,8 @@ pub struct SqliteDb {
     /// Every store that changes an owner's tasks raises the owner's list version here.
     pub(super) versions: Arc<Versions>,
     checkpoints: Arc<CheckpointState>,
+    /// What opening did to the schema.
+    pub schema: super::SchemaChange,
 }
 
 /// What the writer and the checkpointer share.
@@ -184,7 +186,7 @@ impl SqliteDb {
         let mut conn = open_connection(&options, false)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)?;
-        migrate(&mut conn)?;
+        let schema = migrate(&mut conn)?;
         let checkpoints = Arc::new(CheckpointState::default());
         let checkpoint_conn = open_connection(&options, false)?;
         // One pending wake-up is enough: a checkpoint copies everything committed before it.
@@ -205,6 +207,9 @@ impl SqliteDb {
             .name("sqlite-writer".into())
             .spawn(move || run_writer(conn, queue))
             .map_err(|e| StoreError::internal(format!("cannot start the writer thread: {e}")))?;
+        if schema.from != schema.to {
+            tracing::info!(database = %options.path.display(), "{schema}");
+        }
         Ok(Arc::new(Self {
             options,
             readers: Mutex::new(Vec::new()),
@@ -212,6 +217,7 @@ impl SqliteDb {
             _owner_lock: owner_lock,
             versions: Arc::default(),
             checkpoints,
+            schema,
         }))
     }
 
@@ -357,7 +363,7 @@ fn open_connection(options: &SqliteOptions, read_only: bool) -> Result<Connectio
     Ok(conn)
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+fn migrate(conn: &mut Connection) -> Result<super::SchemaChange, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let applied: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     let applied = usize::try_from(applied).unwrap_or(usize::MAX);
@@ -371,7 +377,8 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
     }
-    Ok(tx.commit()?)
+    tx.commit()?;
+    Ok(super::SchemaChange { from: applied, to: MIGRATIONS.len() })
 }
 
 fn run_writer(conn: Connection, mut queue: mpsc::Receiver<WriteJob>) {
