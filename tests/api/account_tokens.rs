@@ -144,11 +144,10 @@ async fn with_a_public_url_it_is_the_issuer_and_audience() {
     assert_eq!(claims["aud"], "https://todo.example");
 }
 
+#[ignore = "PostgreSQL only: set TEST_DATABASE_URL and pass --include-ignored"]
 #[tokio::test]
 async fn instances_sharing_a_postgres_database_share_one_key_and_accept_each_others_tokens() {
-    let Some(url) = crate::helpers::pg::test_database_url() else {
-        return;
-    };
+    let url = crate::helpers::pg::required_database_url();
     let schema = crate::helpers::pg::TestSchema::create(&url).await;
     let shared = |s: &mut taskgate::config::Settings| {
         s.database_url = schema.url();
@@ -295,12 +294,12 @@ async fn with_eddsa_an_hs256_token_naming_the_own_issuer_is_not_an_account_token
     assert_eq!(listed, json!([]), "only HS256 mode makes secret-signed tokens account tokens");
 }
 
+#[ignore = "PostgreSQL only: set TEST_DATABASE_URL and pass --include-ignored"]
 #[tokio::test]
-async fn keys_rotate_signs_with_a_new_kid_while_the_old_key_stays_published_and_valid() {
+async fn keys_rotate_beside_running_postgres_instances_signs_with_a_new_kid_while_the_old_stays_valid()
+ {
     // Rotating beside running instances needs a database several processes share.
-    let Some(url) = crate::helpers::pg::test_database_url() else {
-        return;
-    };
+    let url = crate::helpers::pg::required_database_url();
     let schema = crate::helpers::pg::TestSchema::create(&url).await;
     let shared = |reload: u64| {
         let url = schema.url();
@@ -375,11 +374,10 @@ async fn a_deleted_accounts_token_is_refused_at_once_without_strict_sessions() {
     assert_eq!(app.list_tasks(eve.user_id(), &jwt_for(&app, &eve).await).await.status(), 200);
 }
 
+#[ignore = "PostgreSQL only: set TEST_DATABASE_URL and pass --include-ignored"]
 #[tokio::test]
-async fn a_deleted_accounts_token_is_refused_on_every_instance_within_5_seconds() {
-    let Some(url) = crate::helpers::pg::test_database_url() else {
-        return;
-    };
+async fn a_deleted_accounts_token_is_refused_on_every_postgres_instance_within_5_seconds() {
+    let url = crate::helpers::pg::required_database_url();
     let schema = crate::helpers::pg::TestSchema::create(&url).await;
     let shared = |s: &mut taskgate::config::Settings| {
         s.database_url = schema.url();

@@ -251,9 +251,10 @@ async fn an_internal_failure_is_a_500_without_internals() {
     }
 }
 
+#[ignore = "PostgreSQL only: set TEST_DATABASE_URL and pass --include-ignored"]
 #[tokio::test]
 async fn a_locked_row_on_postgres_is_a_fast_503_and_loses_nothing() {
-    let Some(url) = crate::helpers::pg::test_database_url() else { return };
+    let url = crate::helpers::pg::required_database_url();
     let schema = crate::helpers::pg::TestSchema::create(&url).await;
     let app = crate::helpers::spawn(None, |s| {
         s.database_url = schema.url();

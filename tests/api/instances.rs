@@ -5,9 +5,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{pg, spawn, token_for};
 
+#[ignore = "PostgreSQL only: set TEST_DATABASE_URL and pass --include-ignored"]
 #[tokio::test]
-async fn a_write_through_one_instance_is_seen_at_once_through_another_with_warm_caches() {
-    let Some(url) = pg::test_database_url() else { return };
+async fn a_write_through_one_postgres_instance_is_seen_at_once_through_another_with_warm_caches() {
+    let url = pg::required_database_url();
     let schema = pg::TestSchema::create(&url).await;
     let writer = spawn(None, |s| s.database_url = schema.url()).await;
     let reader = spawn(None, |s| s.database_url = schema.url()).await;
@@ -82,9 +83,10 @@ fn listening_address(child: &mut std::process::Child) -> String {
     }
 }
 
+#[ignore = "PostgreSQL only: set TEST_DATABASE_URL and pass --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_processes_started_at_once_on_an_empty_database_agree_on_everything() {
-    let Some(url) = pg::test_database_url() else { return };
+async fn three_processes_started_at_once_on_an_empty_postgres_database_agree_on_everything() {
+    let url = pg::required_database_url();
     let schema = pg::TestSchema::create(&url).await;
     let dir = tempfile::tempdir().unwrap();
     // All three start at the same moment and race to migrate the empty schema.

@@ -217,9 +217,10 @@ fn the_migrate_command_says_what_it_applied_on_sqlite() {
     migrate_twice(&url, concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"));
 }
 
+#[ignore = "PostgreSQL only: set TEST_DATABASE_URL and pass --include-ignored"]
 #[tokio::test]
 async fn the_migrate_command_creates_the_schema_on_postgres_too() {
-    let Some(url) = crate::helpers::pg::test_database_url() else { return };
+    let url = crate::helpers::pg::required_database_url();
     let schema = crate::helpers::pg::TestSchema::create(&url).await;
     migrate_twice(&schema.url(), concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"));
     let (client, connection) =
@@ -253,9 +254,10 @@ async fn an_unreachable_postgres_is_refused_at_start_without_its_password() {
     assert!(!message.contains("hunter2"), "{message}");
 }
 
+#[ignore = "PostgreSQL only: set TEST_DATABASE_URL and pass --include-ignored"]
 #[tokio::test]
-async fn with_sslmode_require_a_server_certificate_that_does_not_verify_is_refused() {
-    let Some(url) = crate::helpers::pg::test_database_url() else { return };
+async fn postgres_with_sslmode_require_refuses_a_server_certificate_that_does_not_verify() {
+    let url = crate::helpers::pg::required_database_url();
     // The test server's certificate (if it has TLS at all) is not signed by a trusted root.
     let separator = if url.contains('?') { '&' } else { '?' };
     let error = build_error(|s| s.database_url = format!("{url}{separator}sslmode=require")).await;

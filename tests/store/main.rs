@@ -251,9 +251,10 @@ async fn concurrent_creates_lose_nothing_and_one_key_creates_once() {
 
 /// PostgreSQL keeps keys by its own clock, which a test cannot move: expired rows are written
 /// directly instead.
+#[ignore = "PostgreSQL only: set TEST_DATABASE_URL and pass --include-ignored"]
 #[tokio::test]
 async fn on_postgres_expired_keys_are_taken_over_and_purged_a_thousand_at_a_time() {
-    let Some(url) = pg::test_database_url() else { return };
+    let url = pg::required_database_url();
     let schema = pg::TestSchema::create(&url).await;
     let options = PgOptions::from_url(&schema.url()).unwrap().unwrap();
     let config = StoreConfig {

@@ -8,6 +8,16 @@ pub fn test_database_url() -> Option<String> {
     std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.trim().is_empty())
 }
 
+/// `TEST_DATABASE_URL`, for a test that needs PostgreSQL. Such tests are marked
+/// `#[ignore = "PostgreSQL only: ..."]`, so a run without PostgreSQL reports them as ignored
+/// instead of passing them unrun; `--include-ignored` without the variable fails loudly here.
+pub fn required_database_url() -> String {
+    test_database_url().expect(
+        "this test needs PostgreSQL: set TEST_DATABASE_URL \
+         (e.g. postgres://postgres@127.0.0.1:5432/test)",
+    )
+}
+
 pub struct TestSchema {
     base_url: String,
     pub name: String,
