@@ -490,6 +490,8 @@ impl Settings {
         let mut key_sources = vec!["its own accounts (EdDSA, /api/auth/jwks)".to_owned()];
         if self.better_auth_secret.is_some() {
             key_sources.push("BETTER_AUTH_SECRET (HS256)".to_owned());
+        } else {
+            key_sources.push("the secret beside the SQLite file (HS256)".to_owned());
         }
         for issuer in self.jwks_issuers().unwrap_or_default() {
             key_sources.push(format!("JWKS {}", redacted_url(&issuer.jwks_url)));

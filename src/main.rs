@@ -46,10 +46,12 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let summary = settings.summary();
+            let settings_public_url = settings.public_url.clone();
             let app = Application::build(settings).await.map_err(|e| e.to_string())?;
             tracing::info!(
                 version = env!("CARGO_PKG_VERSION"),
                 address = %app.local_addr(),
+                url = %browser_url(settings_public_url.as_deref(), app.local_addr()),
                 database = summary.database,
                 key_sources = summary.key_sources,
                 issuer_enforced = summary.issuer_enforced,
@@ -104,6 +106,22 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Where a person opens the service: the public URL, else the listening address, with a
+/// loopback address for "every address" (a browser cannot open `0.0.0.0`).
+fn browser_url(public_url: Option<&str>, listening: std::net::SocketAddr) -> String {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    if let Some(url) = public_url {
+        return format!("{}/", url.trim_end_matches('/'));
+    }
+    let mut address = listening;
+    match listening.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => address.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        IpAddr::V6(ip) if ip.is_unspecified() => address.set_ip(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+        _ => {}
+    }
+    format!("http://{address}/")
 }
 
 /// Every environment variable the command line reads.

@@ -30,7 +30,7 @@ pub fn documented_routes() -> Vec<String> {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "taskgate", description = "A multi-user todo service. Every task route needs `Authorization: Bearer <JWT>` whose user id is the `{user_id}` of the path; `/api/auth` (Better Auth's protocol) makes accounts and sessions and issues those JWTs."),
+    info(title = "taskgate", description = "A multi-user todo service. Every task route needs `Authorization: Bearer <JWT>` whose user id is the `{user_id}` of the path; `/api/auth` (Better Auth's protocol) makes accounts and sessions and issues those JWTs.\n\n**Getting a token to try it here:** sign up or sign in below (`POST /api/auth/sign-up/email` or `/api/auth/sign-in/email`, or in the web app at `/`), then call `GET /api/auth/token`: this page sends your session cookie, and the answer's `token` is the JWT. Click *Authorize*, paste it under **BearerAuth**, and use the `user.id` of the sign-up answer as `{user_id}`. From a shell, `taskgate token --user alice` (run beside the server) prints a token for the user `alice`."),
     paths(
         handlers::list_tasks, handlers::create_task, handlers::get_task,
         handlers::replace_task, handlers::delete_task, handlers::complete_task,
@@ -70,7 +70,15 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "BearerAuth",
             SecurityScheme::Http(
-                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token: `GET /api/auth/token` after signing in (its `token`), or \
+                         `taskgate token --user ID` beside the server. Paste the token alone, \
+                         without `Bearer`.",
+                    ))
+                    .build(),
             ),
         );
     }

@@ -115,14 +115,19 @@ pub struct Task {
 /// `description` becomes null and an omitted `completed` becomes false.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+// What a person would send ("Try it out" starts from it): a new, open task.
+#[schema(example = json!({ "title": "Buy milk" }))]
 pub struct TaskInput {
     /// 1 to 200 characters after trimming surrounding white space.
     #[schema(example = "Buy milk")]
     pub title: String,
-    /// At most 1000 characters.
+    /// At most 1000 characters; line breaks and tabs allowed.
     #[serde(default)]
+    #[schema(example = "2 litres, semi-skimmed")]
     pub description: Option<String>,
+    /// Defaults to false.
     #[serde(default)]
+    #[schema(example = false)]
     pub completed: Option<bool>,
 }
 

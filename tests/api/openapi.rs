@@ -557,3 +557,23 @@ fn doc_status(doc: &Value, component: &str) -> u16 {
     assert_eq!(statuses.len(), 1, "{component} is used for one status: {statuses:?}");
     statuses.into_iter().next().unwrap()
 }
+
+#[tokio::test]
+async fn try_it_out_starts_from_a_new_open_task_and_the_document_says_how_to_get_a_token() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let example = doc["components"]["schemas"]["TaskInput"]["example"].clone();
+    assert_eq!(example, json!({ "title": "Buy milk" }));
+    // Sent as it is, the example makes what a person expects: an open task called "Buy milk".
+    let created = app.create_task("u", &token_for("u"), &example).await;
+    assert_eq!(created.status(), 201);
+    let task: Value = created.json().await.unwrap();
+    assert_eq!(
+        (task["title"].as_str(), task["completed"].as_bool()),
+        (Some("Buy milk"), Some(false))
+    );
+    let description = doc["info"]["description"].as_str().unwrap();
+    assert!(description.contains("/api/auth/token") && description.contains("Authorize"));
+    let bearer = doc["components"]["securitySchemes"]["BearerAuth"]["description"].as_str();
+    assert!(bearer.unwrap().contains("/api/auth/token"), "{bearer:?}");
+}

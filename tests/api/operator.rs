@@ -70,6 +70,8 @@ fn the_start_up_line_names_version_database_key_sources_and_checks() {
     assert_eq!(line["issuer_enforced"], false);
     assert_eq!(line["audience_enforced"], true);
     assert!(line["max_connections"].as_u64().is_some_and(|n| n >= 64), "{line}");
+    // A URL a terminal makes clickable, of the address it listens on.
+    assert_eq!(line["url"], format!("http://{}/", line["address"].as_str().unwrap()), "{line}");
 }
 
 #[test]
