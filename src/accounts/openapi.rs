@@ -31,7 +31,8 @@ use super::{AuditEvent, SessionView, User};
         responses(
             AuthBadRequest, AuthSignUpRefused, AuthSignInRefused, AuthNewPasswordRefused,
             AuthWrongPassword, AuthUpdateRefused, AuthUnauthorized, AuthInvalidCredentials,
-            AuthCrossSite, AuthPayloadTooLarge, AuthEmailTaken, AuthTooManyRequests,
+            AuthCrossSite, AuthPayloadTooLarge, AuthUnsupportedMediaType, AuthEmailTaken,
+            AuthTooManyRequests,
             AuthUnavailable,
         ),
     ),
@@ -363,20 +364,39 @@ fn invalid_credentials() -> ErrorResponse {
 }
 
 auth_response!(
-    /// 403: a cross-site POST riding on the session cookie.
+    /// 403: a POST from a page of another origin (login CSRF included), or riding on the
+    /// session cookie without an `Origin`.
     AuthCrossSite,
     cross_site
 );
 fn cross_site() -> ErrorResponse {
     ErrorResponse::new(
         StatusCode::FORBIDDEN,
-        "The request carries the session cookie but its `Origin` is missing, `null` or not a \
-         trusted origin (the public URL, `TASKGATE_TRUSTED_ORIGINS`, `TASKGATE_CORS_ORIGINS`); \
-         nothing was changed",
+        "A browser says the request comes from a page that is not a trusted origin (the public \
+         URL, `TASKGATE_TRUSTED_ORIGINS`, `TASKGATE_CORS_ORIGINS`): an untrusted or `null` \
+         `Origin`, or, without one, a `Sec-Fetch-Site` other than `same-origin`; or it carries \
+         the session cookie without an `Origin`. Cookie or not; nothing was changed",
         vec![
             ("missing_or_null_origin", "No `Origin` header", AuthError::missing_origin()),
             ("invalid_origin", "An origin that is not trusted", AuthError::invalid_origin()),
         ],
+    )
+}
+
+auth_response!(
+    /// 415: a body that is not `application/json` (what an HTML form sends).
+    AuthUnsupportedMediaType,
+    unsupported_media_type
+);
+fn unsupported_media_type() -> ErrorResponse {
+    ErrorResponse::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "The body is not `application/json`; refused before it is read",
+        vec![(
+            "unsupported_media_type",
+            "A text/plain or form body",
+            AuthError::unsupported_media_type(),
+        )],
     )
 }
 

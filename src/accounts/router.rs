@@ -21,8 +21,9 @@ use super::limits::{self, Limited, RateLimiter};
 use super::openapi::{
     AccessToken, AuthBadRequest, AuthCrossSite, AuthEmailTaken, AuthInvalidCredentials,
     AuthNewPasswordRefused, AuthPayloadTooLarge, AuthSignInRefused, AuthSignUpRefused,
-    AuthTooManyRequests, AuthUnauthorized, AuthUnavailable, AuthUpdateRefused, AuthWrongPassword,
-    CurrentSession, Done, Jwks, SessionStarted, SignedIn, Success, UpdateUser,
+    AuthTooManyRequests, AuthUnauthorized, AuthUnavailable, AuthUnsupportedMediaType,
+    AuthUpdateRefused, AuthWrongPassword, CurrentSession, Done, Jwks, SessionStarted, SignedIn,
+    Success, UpdateUser,
 };
 use super::password::{Password, PasswordHasher, Rejected};
 use super::{AuditEvent, Email, Session, SessionToken, SessionView, User};
@@ -528,6 +529,7 @@ pub(crate) struct SignUp {
         (status = 400, response = AuthSignUpRefused),
         (status = 403, response = AuthCrossSite),
         (status = 413, response = AuthPayloadTooLarge),
+        (status = 415, response = AuthUnsupportedMediaType),
         (status = 422, response = AuthEmailTaken),
         (status = 429, response = AuthTooManyRequests),
         (status = 503, response = AuthUnavailable),
@@ -591,6 +593,7 @@ pub(crate) struct SignIn {
         (status = 401, response = AuthInvalidCredentials),
         (status = 403, response = AuthCrossSite),
         (status = 413, response = AuthPayloadTooLarge),
+        (status = 415, response = AuthUnsupportedMediaType),
         (status = 429, response = AuthTooManyRequests),
         (status = 503, response = AuthUnavailable),
     )
@@ -882,6 +885,7 @@ pub(crate) struct RevokeSession {
         (status = 401, response = AuthUnauthorized),
         (status = 403, response = AuthCrossSite),
         (status = 413, response = AuthPayloadTooLarge),
+        (status = 415, response = AuthUnsupportedMediaType),
         (status = 429, response = AuthTooManyRequests),
         (status = 503, response = AuthUnavailable),
     ),
@@ -1010,6 +1014,7 @@ async fn check_password(
         (status = 401, response = AuthUnauthorized),
         (status = 403, response = AuthCrossSite),
         (status = 413, response = AuthPayloadTooLarge),
+        (status = 415, response = AuthUnsupportedMediaType),
         (status = 429, response = AuthTooManyRequests),
         (status = 503, response = AuthUnavailable),
     ),
@@ -1060,6 +1065,7 @@ pub(crate) async fn change_password(
         (status = 401, response = AuthUnauthorized),
         (status = 403, response = AuthCrossSite),
         (status = 413, response = AuthPayloadTooLarge),
+        (status = 415, response = AuthUnsupportedMediaType),
         (status = 429, response = AuthTooManyRequests),
         (status = 503, response = AuthUnavailable),
     ),
@@ -1114,6 +1120,7 @@ pub(crate) struct DeleteUser {
         (status = 401, response = AuthUnauthorized),
         (status = 403, response = AuthCrossSite),
         (status = 413, response = AuthPayloadTooLarge),
+        (status = 415, response = AuthUnsupportedMediaType),
         (status = 429, response = AuthTooManyRequests),
         (status = 503, response = AuthUnavailable),
     ),
