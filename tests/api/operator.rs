@@ -197,9 +197,14 @@ impl Served {
 
     /// Sends one raw HTTP/1.1 request (its head without the blank line) and returns the answer.
     fn request(&self, head: &str) -> String {
+        self.request_with_body(head, "")
+    }
+
+    /// Like [`Served::request`], with `body` after the head.
+    fn request_with_body(&self, head: &str, body: &str) -> String {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(&self.address).unwrap();
-        write!(stream, "{head}\r\nConnection: close\r\n\r\n").unwrap();
+        write!(stream, "{head}\r\nConnection: close\r\n\r\n{body}").unwrap();
         let mut answer = String::new();
         stream.read_to_string(&mut answer).unwrap();
         answer
@@ -274,4 +279,23 @@ fn the_token_command_prints_only_the_token_on_stdout_and_its_warnings_on_stderr(
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert_eq!(stdout.trim().split('.').count(), 3, "a JWT: {stdout}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("TASKGATE_NOT_A_SETTING"));
+}
+
+#[test]
+fn a_failed_sign_in_is_logged_with_the_plain_client_address() {
+    let served = Served::start(&[]);
+    let body = r#"{"email":"nobody@example.com","password":"not the password"}"#;
+    let answer = served.request_with_body(
+        &format!(
+            "POST /api/auth/sign-in/email HTTP/1.1\r\nHost: x\r\n\
+             Content-Type: application/json\r\nContent-Length: {}",
+            body.len()
+        ),
+        body,
+    );
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let log = served.stop();
+    let failed = log.lines().find(|line| line.contains("sign-in failed")).unwrap();
+    assert!(failed.contains("client=127.0.0.1"), "{failed}");
+    assert!(!failed.contains("Some("), "{failed}");
 }
