@@ -1,10 +1,12 @@
 // Shared harness for the browser end-to-end tests: a real taskgate process on a free port with a
-// throw-away SQLite database, tokens minted by `taskgate token`, Chromium driven by playwright-core,
-// small static servers for pages on other origins, and cleanup of all of it, pass or fail.
+// throw-away SQLite database (started by tests/support/taskgate.mjs, which tests/interop uses too),
+// tokens minted by `taskgate token`, Chromium driven by playwright-core, small static servers for
+// pages on other origins, and cleanup of all of it, pass or fail.
 //
 // Everything a test starts is registered with a Scope; `scope.close()` (run it from an `after`
-// hook, or use `scopeFor(t)`) stops it in reverse order. A last-resort `exit` hook kills any child
-// process and removes any temp dir that a crash left behind.
+// hook, or use `scopeFor(t)`) stops it in reverse order. A last-resort `exit` hook (in
+// tests/support/taskgate.mjs) kills any child process and removes any temp dir that a crash left
+// behind.
 //
 // Environment (all optional):
 //   TASKGATE_BIN      the taskgate binary (default: $CARGO_TARGET_DIR/debug/taskgate when
@@ -13,24 +15,28 @@
 //   E2E_KEEP_LOGS=1   print taskgate's output when it is stopped (it is always printed on failure)
 
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { readFile, realpath } from "node:fs/promises";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = path.resolve(HERE, "../..");
+import {
+  REPO_ROOT,
+  TASKGATE_BIN,
+  assertBinary,
+  canListenOn,
+  freePort,
+  makeTempDir,
+  newSecret,
+  rejectAfter,
+  startTaskgate as startTaskgateProcess,
+  taskgateEnv,
+} from "../support/taskgate.mjs";
 
-/** Where the taskgate binary is: TASKGATE_BIN, else cargo's debug build. */
-export const TASKGATE_BIN = process.env.TASKGATE_BIN
-  ? path.resolve(process.env.TASKGATE_BIN)
-  : path.join(path.resolve(REPO_ROOT, process.env.CARGO_TARGET_DIR ?? "target"), "debug", "taskgate");
+export { REPO_ROOT, TASKGATE_BIN, canListenOn, freePort, newSecret, taskgateEnv };
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -45,35 +51,12 @@ export const CHROMIUM_ARGS = Object.freeze([
   "--no-first-run",
 ]);
 
-/** A secret for `BETTER_AUTH_SECRET`: 32 random bytes, base64 (44 bytes, above the 32-byte minimum). */
-export function newSecret() {
-  return randomBytes(32).toString("base64");
-}
-
 const STARTUP_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 15_000;
-const POLL_INTERVAL_MS = 50;
-// A port another process takes between our probe and taskgate's bind makes taskgate exit at once;
-// it is then started again on another port.
-const LISTEN_ATTEMPTS = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup
-
-/** The last line of defence: what must not outlive this process even if no cleanup ran. */
-const liveChildren = new Set();
-const liveTempDirs = new Set();
-
-process.once("exit", () => {
-  for (const child of liveChildren) child.kill("SIGKILL");
-  for (const dir of liveTempDirs) rmSync(dir, { recursive: true, force: true });
-});
-// Without these, Ctrl-C or a runner's SIGTERM ends node without running the `exit` hook above.
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.once(signal, () => process.exit(128 + os.constants.signals[signal]));
-}
 
 /** Cleanup actions, run in reverse order of registration; every one runs even when some fail. */
 export class Scope {
@@ -109,38 +92,13 @@ export function scopeFor(t) {
 
 /** A fresh temp dir, removed when `scope` closes. */
 export function tempDir(scope, prefix = "taskgate-e2e-") {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  liveTempDirs.add(dir);
-  scope.defer(() => {
-    rmSync(dir, { recursive: true, force: true });
-    liveTempDirs.delete(dir);
-  });
+  const { dir, remove } = makeTempDir(prefix);
+  scope.defer(remove);
   return dir;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Small utilities
-
-/** Rejects after `ms` with `message`; the timer never keeps the process alive. */
-function rejectAfter(ms, message) {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
-}
-
-function delay(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A TCP port on `host` (127.0.0.1 unless given) that was free a moment ago. */
-export function freePort(host = "127.0.0.1") {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, host, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * fetch with a timeout, from node (no browser rules apply). Returns `{ status, headers, text, body }`,
@@ -160,152 +118,48 @@ export async function request(url, init = {}) {
   return { status: res.status, headers: res.headers, text, body };
 }
 
-/** The environment a taskgate process starts with: ours minus anything taskgate reads, plus `extra`. */
-export function taskgateEnv(extra = {}) {
-  const env = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith("TASKGATE_") || key === "DATABASE_URL" || key === "BETTER_AUTH_SECRET") continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
-
-function assertBinary() {
-  assert.ok(
-    existsSync(TASKGATE_BIN),
-    `no taskgate binary at ${TASKGATE_BIN}: run \`cargo build\` at the repo root, or set TASKGATE_BIN`,
-  );
-}
-
 // ---------------------------------------------------------------------------------------------
 // taskgate
-
-/** Spawns a child process tracked for cleanup, keeping the tail of its output for error messages. */
-function spawnTracked(label, command, args, { env, cwd }) {
-  const child = spawn(command, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
-  child.label = label;
-  child.output = "";
-  const keep = (chunk) => {
-    child.output = (child.output + chunk.toString()).slice(-16_000);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  child.exited = new Promise((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal }));
-    // A child that could not be spawned emits "error" and never "exit".
-    child.once("error", (error) => {
-      keep(`spawn error: ${error.message}\n`);
-      if (child.pid === undefined) resolve({ code: null, signal: null });
-    });
-  });
-  liveChildren.add(child);
-  child.exited.then(() => liveChildren.delete(child));
-  return child;
-}
-
-function hasExited(child) {
-  return child.pid === undefined || child.exitCode !== null || child.signalCode !== null;
-}
-
-/** SIGTERM (taskgate shuts down gracefully on it), then SIGKILL after STOP_TIMEOUT_MS. */
-async function stopChild(child) {
-  if (!hasExited(child)) {
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-    await child.exited;
-    clearTimeout(timer);
-  }
-  child.stdout.destroy();
-  child.stderr.destroy();
-}
-
-/** Polls `url` until it answers 200; fails early when `child` exits. */
-async function waitForHealthy(child, url) {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  let last = "no answer";
-  while (Date.now() < deadline) {
-    if (hasExited(child)) return { exited: true };
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      await res.arrayBuffer();
-      if (res.status === 200 && !hasExited(child)) return { exited: false };
-      last = `HTTP ${res.status}`;
-    } catch (error) {
-      last = error.cause?.code ?? error.message;
-    }
-    await delay(POLL_INTERVAL_MS);
-  }
-  throw new Error(`${child.label} not healthy at ${url} after ${STARTUP_TIMEOUT_MS} ms (${last}):\n${child.output}`);
-}
-
-/** Whether this machine can listen on `host` (e.g. `::1`: a container may have no IPv6 at all). */
-export async function canListenOn(host) {
-  try {
-    await freePort(host);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** `host:port` as a URL or listen address writes it: an IPv6 address in brackets. */
-function hostPort(host, port) {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 /**
  * Starts `taskgate serve` on a free port of `host` (127.0.0.1 unless given; `::1` for IPv6
  * loopback, `::` for every address) with a fresh SQLite database, and waits until /healthz
- * answers. `env` is added to a clean environment (no inherited TASKGATE_*, DATABASE_URL or
- * BETTER_AUTH_SECRET); a BETTER_AUTH_SECRET is generated unless `env` has one.
+ * answers (tests/support/taskgate.mjs). `env` is added to a clean environment (no inherited
+ * TASKGATE_*, DATABASE_URL or BETTER_AUTH_SECRET); a BETTER_AUTH_SECRET is generated unless `env`
+ * has one.
  *
  * Returns `{ url, origin, host, port, env, dir, output(), token(user, options), stop() }`; `stop` is
  * also run when `scope` closes. Listening on every address (`::`, `0.0.0.0`), `url` is loopback's.
  */
 export async function startTaskgate(scope, { env = {}, args = [], host = "127.0.0.1" } = {}) {
-  assertBinary();
-  const dir = tempDir(scope, "taskgate-e2e-server-");
-  const serverEnv = {
-    BETTER_AUTH_SECRET: newSecret(),
-    DATABASE_URL: `sqlite://${path.join(dir, "taskgate.db")}`,
-    ...env,
+  const server = await startTaskgateProcess({
+    args: ["serve", ...args],
+    env,
+    host,
+    tempPrefix: "taskgate-e2e-server-",
+  });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await server.stop();
+    if (process.env.E2E_KEEP_LOGS === "1") process.stderr.write(`--- ${server.child.label}:\n${server.output()}\n`);
   };
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort(host);
-    const listen = hostPort(host, port);
-    const child = spawnTracked(`taskgate on ${listen}`, TASKGATE_BIN, ["serve", ...args], {
-      // In its own dir, so no .env of the developer's is read.
-      cwd: dir,
-      env: taskgateEnv({ ...serverEnv, TASKGATE_LISTEN: listen }),
-    });
-    let stopped = false;
-    const stop = async () => {
-      if (stopped) return;
-      stopped = true;
-      await stopChild(child);
-      if (process.env.E2E_KEEP_LOGS === "1") process.stderr.write(`--- ${child.label}:\n${child.output}\n`);
-    };
-    scope.defer(stop);
-    const origin = `http://${hostPort(host === "::" ? "::1" : host === "0.0.0.0" ? "127.0.0.1" : host, port)}`;
-    const { exited } = await waitForHealthy(child, `${origin}/healthz`);
-    if (exited) {
-      await child.exited;
-      if (/cannot listen/i.test(child.output) && attempt < LISTEN_ATTEMPTS) continue;
-      throw new Error(`${child.label} exited (code ${child.exitCode}) before it was healthy:\n${child.output}`);
-    }
-    return {
-      url: origin,
-      origin,
-      host,
-      port,
-      env: serverEnv,
-      dir,
-      output: () => child.output,
-      token: (user, options) => mintToken(user, { ...options, env: serverEnv, cwd: dir }),
-      stop,
-    };
-  }
+  scope.defer(stop);
+  const { url, origin, port, env: serverEnv, dir, output } = server;
+  return {
+    url,
+    origin,
+    host,
+    port,
+    env: serverEnv,
+    dir,
+    output,
+    token: (user, options) => mintToken(user, { ...options, env: serverEnv, cwd: dir }),
+    stop,
+  };
 }
+
 
 /**
  * `taskgate token --user <user>`: an HS256 access token signed with `env.BETTER_AUTH_SECRET` (and

@@ -7,81 +7,19 @@
 // docs tell non-browser clients to.
 //
 // Run: cargo build && cd tests/interop && npm ci && node --test client.mjs
-// Environment (optional): TASKGATE_BIN (default ../../target/debug/taskgate from this folder).
+// taskgate is started by ../support/taskgate.mjs (shared with tests/e2e); environment (optional):
+// TASKGATE_BIN (default <repo>/target/debug/taskgate, or $CARGO_TARGET_DIR/debug/taskgate).
 
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createAuthClient } from "better-auth/client";
 import { jwtClient } from "better-auth/client/plugins";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const TASKGATE_BIN = path.resolve(HERE, process.env.TASKGATE_BIN ?? "../../target/debug/taskgate");
-const STARTUP_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 5_000;
+import { startTaskgate } from "../support/taskgate.mjs";
 
 let taskgate;
-let workDir;
 
-after(async () => {
-  if (taskgate && taskgate.exitCode === null && taskgate.signalCode === null) {
-    taskgate.kill("SIGTERM");
-    const timer = setTimeout(() => taskgate.kill("SIGKILL"), STOP_TIMEOUT_MS);
-    await new Promise((resolve) => taskgate.once("exit", resolve));
-    clearTimeout(timer);
-  }
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
-
-process.on("exit", () => taskgate?.kill("SIGKILL"));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts taskgate with nothing configured but its folder and port (SQLite, a made secret), and
- * the auth rate limits off: this flow signs in more often than 3 times in 10 seconds. */
-async function startTaskgate() {
-  workDir = mkdtempSync(path.join(os.tmpdir(), "taskgate-client-"));
-  const port = await freePort();
-  const env = {
-    PATH: process.env.PATH,
-    TASKGATE_LISTEN: `127.0.0.1:${port}`,
-    TASKGATE_RATE_LIMIT: "off",
-    RUST_LOG: "warn",
-  };
-  taskgate = spawn(TASKGATE_BIN, [], { cwd: workDir, env, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  const keep = (chunk) => (output = (output + chunk.toString()).slice(-8_000));
-  taskgate.stdout.on("data", keep);
-  taskgate.stderr.on("data", keep);
-  const baseURL = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (taskgate.exitCode !== null) throw new Error(`taskgate exited:\n${output}`);
-    try {
-      const res = await fetch(`${baseURL}/healthz`, { signal: AbortSignal.timeout(1_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return baseURL;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`taskgate not healthy after ${STARTUP_TIMEOUT_MS} ms:\n${output}`);
-}
+after(() => taskgate?.stop());
 
 /** A Better Auth client as a Node app makes one, keeping the session token it is handed. */
 function client(baseURL) {
@@ -106,7 +44,17 @@ function ok(result, what) {
 }
 
 test("Better Auth's own client works against taskgate unchanged", { timeout: 120_000 }, async () => {
-  const baseURL = await startTaskgate();
+  // taskgate with nothing configured but its folder and port (SQLite at its default path in a temp
+  // dir, the secret it makes there), and the auth rate limits off: this flow signs in more often
+  // than 3 times in 10 seconds.
+  taskgate = await startTaskgate({
+    args: [],
+    secret: false,
+    database: false,
+    tempPrefix: "taskgate-client-",
+    env: { TASKGATE_RATE_LIMIT: "off", RUST_LOG: "warn" },
+  });
+  const baseURL = taskgate.url;
   const email = "ada@example.com";
   const password = "a long enough passphrase";
 

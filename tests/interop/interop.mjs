@@ -9,81 +9,33 @@
 //   5. stops both servers and drops the database, whatever happened.
 //
 // Run: cd tests/interop && npm ci && node --test interop.mjs
+// taskgate is started (and its binary found) by ../support/taskgate.mjs, shared with tests/e2e.
 // Environment (all optional):
-//   TASKGATE_BIN           taskgate binary (default ../../target/debug/taskgate from this folder)
+//   TASKGATE_BIN           taskgate binary (default: <repo>/target/debug/taskgate, or
+//                          $CARGO_TARGET_DIR/debug/taskgate when CARGO_TARGET_DIR is set)
 //   INTEROP_PG_ADMIN_URL   a database to connect to for CREATE/DROP DATABASE
 //                          (default postgres://postgres@127.0.0.1:5432/test)
 
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 
+import { assertBinary, newSecret, rejectAfter, spawnTracked, startTaskgate, stopChild } from "../support/taskgate.mjs";
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const TASKGATE_BIN = path.resolve(HERE, process.env.TASKGATE_BIN ?? "../../target/debug/taskgate");
 const PG_ADMIN_URL = process.env.INTEROP_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 const ALGORITHMS = ["EdDSA", "ES256", "ES512", "RS256", "PS256", "HS256"];
 
 const STARTUP_TIMEOUT_MS = 30_000; // RSA key generation and migrations included
 const REQUEST_TIMEOUT_MS = 10_000;
-const STOP_TIMEOUT_MS = 5_000;
 const TEST_TIMEOUT_MS = 120_000;
 
 // ---------------------------------------------------------------------------------------------
-// Child processes: every one is tracked so that none outlives this file, even on a crash.
-
-const children = new Set();
-
-process.on("exit", () => {
-  for (const child of children) child.kill("SIGKILL");
-});
-
-/** Spawns a child, keeping the tail of its output for failure messages. */
-function startChild(name, command, args, { env, cwd }) {
-  const child = spawn(command, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
-  child.label = name;
-  child.output = "";
-  const keep = (chunk) => {
-    child.output = (child.output + chunk.toString()).slice(-8_000);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  child.exited = new Promise((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal }));
-    // A child that could not be spawned emits "error" and never "exit".
-    child.once("error", (err) => {
-      keep(`spawn error: ${err.message}\n`);
-      if (child.pid === undefined) resolve({ code: null, signal: null });
-    });
-  });
-  children.add(child);
-  child.exited.then(() => children.delete(child));
-  return child;
-}
-
-/** SIGTERM, then SIGKILL if the child is still there after STOP_TIMEOUT_MS. */
-async function stopChild(child) {
-  if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-  await child.exited;
-  clearTimeout(timer);
-  // A grandchild could still hold the pipes open; don't let that keep this process alive.
-  child.stdout.destroy();
-  child.stderr.destroy();
-}
-
-/** Rejects after `ms` with `message`; the timer never keeps the process alive. */
-function timeout(ms, message) {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
-}
+// Child processes: started, stopped and (even on a crash) killed by ../support/taskgate.mjs.
 
 /** Resolves with the first stdout line of `child` that parses as JSON with `ready: true`. */
 function waitForReadyLine(child) {
@@ -109,41 +61,8 @@ function waitForReadyLine(child) {
   });
   return Promise.race([
     ready,
-    timeout(STARTUP_TIMEOUT_MS, `${child.label} not ready after ${STARTUP_TIMEOUT_MS} ms:\n${child.output}`),
+    rejectAfter(STARTUP_TIMEOUT_MS, `${child.label} not ready after ${STARTUP_TIMEOUT_MS} ms:\n${child.output}`),
   ]);
-}
-
-/** Polls GET url until it answers 200, the child exits, or STARTUP_TIMEOUT_MS passes. */
-async function waitForHealthy(child, url) {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  let last = "no answer";
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${child.label} exited (code ${child.exitCode}) before it was healthy:\n${child.output}`);
-    }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = err.message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${child.label} not healthy at ${url} after ${STARTUP_TIMEOUT_MS} ms (${last}):\n${child.output}`);
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** fetch with a timeout; returns { status, headers, body } with body parsed as JSON when possible. */
@@ -230,33 +149,18 @@ function tamper(jwt) {
 
 // ---------------------------------------------------------------------------------------------
 
-/** The environment taskgate starts with: ours, minus anything taskgate itself would read. */
-function taskgateEnv(extra) {
-  const env = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith("TASKGATE_") || key === "DATABASE_URL" || key === "BETTER_AUTH_SECRET") continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
-
-after(() => {
-  for (const child of children) child.kill("SIGKILL");
-});
-
 for (const alg of ALGORITHMS) {
   test(`taskgate accepts a Better Auth ${alg} access token`, { timeout: TEST_TIMEOUT_MS }, async () => {
-    assert.ok(existsSync(TASKGATE_BIN), `no taskgate binary at ${TASKGATE_BIN} (cargo build, or set TASKGATE_BIN)`);
+    assertBinary();
 
-    const secret = randomBytes(32).toString("base64"); // 44 bytes
-    const tmp = mkdtempSync(path.join(os.tmpdir(), `taskgate-interop-${alg}-`));
+    const secret = newSecret(); // 44 bytes
     let db;
     let betterAuth;
     let taskgate;
     try {
       // --- Better Auth -----------------------------------------------------------------------
       db = await createDatabase(alg);
-      betterAuth = startChild(`ba-server ${alg}`, process.execPath, [path.join(HERE, "ba-server.mjs"), alg], {
+      betterAuth = spawnTracked(`ba-server ${alg}`, process.execPath, [path.join(HERE, "ba-server.mjs"), alg], {
         cwd: HERE,
         env: { ...process.env, BA_DATABASE_URL: db.url, BETTER_AUTH_SECRET: secret },
       });
@@ -286,24 +190,20 @@ for (const alg of ALGORITHMS) {
       }
 
       // --- taskgate --------------------------------------------------------------------------
-      const listen = `127.0.0.1:${await freePort()}`;
+      // On SQLite in a temp dir; the shared secret only when it is the key source (HS256), so a
+      // JWKS-only taskgate makes its own server secret beside its database.
       const keySource =
         alg === "HS256" ? { BETTER_AUTH_SECRET: secret } : { TASKGATE_JWKS_URL: `${baseURL}/api/auth/jwks` };
-      taskgate = startChild(`taskgate (${alg})`, TASKGATE_BIN, ["serve"], {
-        cwd: tmp, // so no stray .env is picked up
-        env: taskgateEnv({
-          ...keySource,
-          TASKGATE_JWT_ISSUER: baseURL,
-          TASKGATE_JWT_AUDIENCE: baseURL,
-          DATABASE_URL: `sqlite://${path.join(tmp, "t.db")}`,
-          TASKGATE_LISTEN: listen,
-        }),
+      taskgate = await startTaskgate({
+        label: `taskgate (${alg})`,
+        tempPrefix: `taskgate-interop-${alg}-`,
+        secret: false,
+        env: { ...keySource, TASKGATE_JWT_ISSUER: baseURL, TASKGATE_JWT_AUDIENCE: baseURL },
       });
-      const api = `http://${listen}`;
-      await waitForHealthy(taskgate, `${api}/healthz`);
+      const api = taskgate.url;
 
       const auth = (token) => ({ authorization: `Bearer ${token}` });
-      const explain = (res) => `${res.status} ${JSON.stringify(res.body)}\n--- taskgate output:\n${taskgate.output}`;
+      const explain = (res) => `${res.status} ${JSON.stringify(res.body)}\n--- taskgate output:\n${taskgate.output()}`;
 
       const created = await http(`${api}/api/${alice.id}/tasks`, {
         method: "POST",
@@ -327,10 +227,9 @@ for (const alg of ALGORITHMS) {
       const tampered = await http(`${api}/api/${alice.id}/tasks`, { headers: auth(tamper(jwt)) });
       assert.equal(tampered.status, 401, `tampered token: ${explain(tampered)}`);
     } finally {
-      await stopChild(taskgate);
+      await taskgate?.stop();
       await stopChild(betterAuth);
       if (db) await dropDatabase(db.name);
-      rmSync(tmp, { recursive: true, force: true });
     }
   });
 }
