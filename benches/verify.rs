@@ -13,8 +13,8 @@ mod keys;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use taskgate::auth::jwks::{JwksIssuer, JwksIssuerConfig};
-use taskgate::auth::{ClaimPolicy, TokenVerifier, TrustedKey};
+use taskgate::domain::auth::jwks::{JwksIssuer, JwksIssuerConfig};
+use taskgate::domain::auth::{ClaimPolicy, TokenVerifier, TrustedKey};
 
 use keys::{ALL, ISSUER, JwksServer, TestKey};
 
@@ -36,7 +36,7 @@ fn unique_claims(n: &mut u64) -> serde_json::Value {
 }
 
 fn verification(c: &mut Criterion) {
-    taskgate::auth::install_tls_provider();
+    taskgate::ground::tls::install_tls_provider();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut first_use = c.benchmark_group("verify first use");
     first_use.measurement_time(Duration::from_secs(3));

@@ -1,7 +1,6 @@
 //! Building and running the service: state, router, middleware stack, graceful shutdown.
 
 use axum::Router;
-use axum::extract::FromRef;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use secrecy::ExposeSecret;
 use std::future::Future;
@@ -11,58 +10,25 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
-use tower::util::Either;
-use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::accounts::cookie::CookieJar;
-use crate::accounts::keys::{KeyError, Signer};
-use crate::accounts::limits::RateLimiter;
-use crate::accounts::password::PasswordHasher;
-use crate::accounts::router::AccountsState;
-use crate::accounts::secret::SecretError;
-use crate::auth::jwks::JwksIssuer;
-use crate::auth::{ClaimPolicy, InflightLimiter, OwnIssuer, TokenVerifier, TrustedKey};
 use crate::config::{ConfigError, Settings, TokenAlg};
-use crate::edge::{Edge, EdgeConfig, EdgeLayer, RouteTable, TrustedProxies};
-use crate::health;
-use crate::http::MAX_BODY_BYTES;
+use crate::domain::auth::jwks::JwksIssuer;
+use crate::domain::auth::{ClaimPolicy, OwnIssuer, TokenVerifier, TrustedKey};
+use crate::ground::slots::KeyedSlots;
+use crate::http::accounts::AccountsState;
+use crate::http::accounts::cookie::CookieJar;
+use crate::http::body::MAX_BODY_BYTES;
+use crate::http::edge::{EdgeConfig, EdgeLayer, RouteTable, TrustedProxies};
+use crate::http::health;
+use crate::http::{AppState, HttpService};
 use crate::serve::{ConnectionLimits, serve};
-use crate::slots::KeyedSlots;
+use crate::services::inflight::InflightLimiter;
+use crate::services::keys::{KeyError, Signer};
+use crate::services::limits::RateLimiter;
+use crate::services::password::PasswordHasher;
+use crate::services::secret::SecretError;
 use crate::store::{DynTaskStore, StoreError};
-
-/// What every handler and extractor can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub verifier: Arc<TokenVerifier>,
-    pub tasks: DynTaskStore,
-    pub inflight: Arc<InflightLimiter>,
-    /// The service's request slots (`TASKGATE_MAX_CONCURRENCY`): `/readyz` says whether any is free.
-    pub capacity: Arc<Semaphore>,
-}
-
-impl FromRef<AppState> for Arc<InflightLimiter> {
-    fn from_ref(state: &AppState) -> Self {
-        state.inflight.clone()
-    }
-}
-
-impl FromRef<AppState> for Arc<TokenVerifier> {
-    fn from_ref(state: &AppState) -> Self {
-        state.verifier.clone()
-    }
-}
-
-impl FromRef<AppState> for DynTaskStore {
-    fn from_ref(state: &AppState) -> Self {
-        state.tasks.clone()
-    }
-}
-
-impl FromRef<AppState> for Arc<Semaphore> {
-    fn from_ref(state: &AppState) -> Self {
-        state.capacity.clone()
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -136,7 +102,7 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
         let store_config = settings.store_config()?;
-        let secret = crate::accounts::secret::resolve(
+        let secret = crate::services::secret::resolve(
             settings.better_auth_secret.as_ref(),
             store_config.sqlite_path(),
         )?;
@@ -148,7 +114,7 @@ impl Application {
         let trusted_origins = settings.trusted_origins(bound)?;
         let stores = crate::store::connect(&store_config).await?;
         let store = stores.tasks;
-        crate::accounts::purge::keep_purging(Arc::downgrade(&stores.accounts));
+        crate::services::purge::keep_purging(Arc::downgrade(&stores.accounts));
         let signer = Arc::new(
             Signer::load(&stores.accounts, &secret, public_url.clone(), settings.token_alg).await?,
         );
@@ -156,8 +122,8 @@ impl Application {
             Arc::downgrade(&signer),
             Duration::from_secs(settings.keys_reload_secs),
         );
-        let deleted = crate::accounts::deleted::DeletedUsers::load(stores.accounts.clone()).await?;
-        crate::accounts::deleted::DeletedUsers::keep_reading(Arc::downgrade(&deleted));
+        let deleted = crate::services::deleted::DeletedUsers::load(stores.accounts.clone()).await?;
+        crate::services::deleted::DeletedUsers::keep_reading(Arc::downgrade(&deleted));
         let own = OwnIssuer {
             keys: signer.clone(),
             secret: (settings.token_alg == TokenAlg::Hs256)
@@ -168,8 +134,8 @@ impl Application {
                 leeway_seconds: settings.jwt_leeway,
             },
             sessions: settings.strict_sessions.then(|| {
-                Arc::new(crate::accounts::strict::StrictSessions::new(stores.accounts.clone()))
-                    as Arc<dyn crate::auth::LiveSessions>
+                Arc::new(crate::services::strict::StrictSessions::new(stores.accounts.clone()))
+                    as Arc<dyn crate::domain::auth::LiveSessions>
             }),
             deleted: Some(deleted.clone()),
         };
@@ -196,7 +162,7 @@ impl Application {
         };
         let metrics = match settings.metrics_listen {
             Some(address) => Some((
-                crate::metrics::listen(address)
+                crate::http::metrics::listen(address)
                     .await
                     .map_err(|e| StartupError::Metrics(address, e))?,
                 store,
@@ -244,7 +210,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         if let Some((listener, store)) = self.metrics {
-            tokio::spawn(crate::metrics::serve(listener, store));
+            tokio::spawn(crate::http::metrics::serve(listener, store));
         }
         serve(self.listener, self.router, self.limits, self.proxies, shutdown).await
     }
@@ -253,9 +219,6 @@ impl Application {
 /// Headers a browser on another origin may read from our responses.
 const EXPOSED_HEADERS: [&str; 7] =
     ["link", "x-total-count", "x-request-id", "location", "etag", "set-auth-jwt", "set-auth-token"];
-
-/// The whole HTTP surface: the edge around the routes.
-pub type HttpService = Edge<Either<Cors<Router>, Router>>;
 
 /// The whole HTTP surface.
 pub fn router(
@@ -289,11 +252,11 @@ pub fn router(
     // bare 404 that the edge gives the JSON body of the API the path belongs to.
     let routes = Router::new()
         .merge(health::router())
-        .merge(crate::tasks::router())
-        .merge(crate::openapi::router())
+        .merge(crate::http::tasks::router())
+        .merge(crate::http::openapi::router())
         .with_state(state)
-        .merge(crate::accounts::router::router(accounts))
-        .merge(crate::web::router());
+        .merge(crate::http::accounts::router(accounts))
+        .merge(crate::http::web::router());
     Ok(stack.service(routes))
 }
 
@@ -306,9 +269,9 @@ pub fn body_readers(max_concurrency: usize) -> usize {
 /// The templates of every route [`router`] serves: the documented API's (tasks, health,
 /// `/api/auth`), the docs' and the app's assets. Other paths are the fallbacks'.
 pub fn route_table() -> Result<RouteTable, matchit::InsertError> {
-    let undocumented = crate::openapi::ROUTES.into_iter().chain(crate::web::ROUTES);
+    let undocumented = crate::http::openapi::ROUTES.into_iter().chain(crate::http::web::ROUTES);
     RouteTable::new(
-        crate::openapi::documented_routes().into_iter().chain(undocumented.map(String::from)),
+        crate::http::openapi::documented_routes().into_iter().chain(undocumented.map(String::from)),
     )
 }
 
@@ -376,7 +339,7 @@ mod tests {
     #[test]
     fn every_documented_route_has_its_label() {
         let table = route_table().unwrap();
-        for template in crate::openapi::documented_routes() {
+        for template in crate::http::openapi::documented_routes() {
             // A template is a path of itself (its `{name}` a segment like any other).
             let route = table.find(&template).unwrap_or_else(|| panic!("{template}"));
             assert_eq!(table.template(route), Some(template.as_str()));

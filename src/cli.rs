@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
-use crate::token;
+use crate::services::token;
 
 #[derive(Debug, Parser)]
 #[command(name = "taskgate", version, about = "A self-hosted, multi-user todo service")]

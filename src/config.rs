@@ -6,9 +6,9 @@ use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::auth::MAX_LEEWAY_SECONDS;
-use crate::auth::jwks::JwksIssuerConfig;
-use crate::edge::TrustedProxies;
+use crate::domain::auth::MAX_LEEWAY_SECONDS;
+use crate::domain::auth::jwks::JwksIssuerConfig;
+use crate::http::edge::TrustedProxies;
 use crate::store::postgres::PgOptions;
 use crate::store::sqlite::{SqliteOptions, Synchronous};
 use crate::store::{Backend, StoreConfig};
@@ -33,11 +33,8 @@ pub enum TokenAlg {
     Hs256,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
+pub use crate::ground::redact::redacted_url;
+pub use crate::ground::telemetry::LogFormat;
 
 /// Everything `taskgate serve` can be told. Each flag also reads the environment variable named.
 #[derive(Debug, Clone, Args)]
@@ -530,24 +527,6 @@ pub struct Summary {
     /// For the shared secret; JWKS issuers always check both.
     pub issuer_enforced: bool,
     pub audience_enforced: bool,
-}
-
-/// A URL fit for logs and messages: no user info (passwords), no query string or fragment (tokens).
-pub fn redacted_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut parsed) => {
-            let _ = parsed.set_username("");
-            let _ = parsed.set_password(None);
-            parsed.set_query(None);
-            parsed.set_fragment(None);
-            parsed.to_string()
-        }
-        // Not a URL we can take apart: show only what precedes any credentials.
-        Err(_) => match url.split_once("://") {
-            Some((scheme, _)) => format!("{scheme}://…"),
-            None => "…".to_owned(),
-        },
-    }
 }
 
 /// Environment variables that look like ours but are not: most likely typos, which would

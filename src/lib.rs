@@ -1,21 +1,15 @@
 //! taskgate: a self-hosted, multi-user todo service.
+//!
+//! Layers, each importing only from itself and the layers below it (ARCHITECTURE.md):
+//! `app`, `serve`, `cli`, `config` on top; [`http`]; [`services`]; [`store`]; [`domain`];
+//! [`ground`].
 
-pub mod accounts;
 pub mod app;
-pub mod auth;
 pub mod cli;
 pub mod config;
-pub mod edge;
-pub mod error;
-pub mod fence;
-pub mod health;
+pub mod domain;
+pub mod ground;
 pub mod http;
-pub mod metrics;
-pub mod openapi;
 pub mod serve;
-pub mod slots;
+pub mod services;
 pub mod store;
-pub mod tasks;
-pub mod telemetry;
-pub mod token;
-pub mod web;

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use taskgate::app::Application;
 use taskgate::cli::{Cli, Command, KeysCommand};
-use taskgate::{config, telemetry, token};
+use taskgate::config;
+use taskgate::ground::telemetry;
+use taskgate::services::token;
 
 /// glibc's allocator takes a lock whenever memory allocated on one runtime thread is freed on
 /// another (tasks move between threads); mimalloc frees across threads without one.
@@ -67,7 +69,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let config = settings.store_config().map_err(|e| e.to_string())?;
             // The secret the server uses with these settings: BETTER_AUTH_SECRET, or on SQLite
             // the one kept beside the database.
-            let secret = taskgate::accounts::secret::resolve(
+            let secret = taskgate::services::secret::resolve(
                 settings.better_auth_secret.as_ref(),
                 config.sqlite_path(),
             )
@@ -86,13 +88,13 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Keys { action: KeysCommand::Rotate } => {
             settings.validate().map_err(|e| e.to_string())?;
             let config = settings.store_config().map_err(|e| e.to_string())?;
-            let secret = taskgate::accounts::secret::resolve(
+            let secret = taskgate::services::secret::resolve(
                 settings.better_auth_secret.as_ref(),
                 config.sqlite_path(),
             )
             .map_err(|e| e.to_string())?;
             let stores = taskgate::store::connect(&config).await.map_err(|e| e.to_string())?;
-            let kid = taskgate::accounts::keys::rotate(&stores.accounts, &secret)
+            let kid = taskgate::services::keys::rotate(&stores.accounts, &secret)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("taskgate: signing key {kid} added; instances sign with it within 30 s");

@@ -23,9 +23,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-use crate::app::HttpService;
-use crate::edge::{ClientAddr, TrustedProxies, address_key, canonical};
-use crate::slots::{KeyedSlots, Slot};
+use crate::ground::slots::{KeyedSlots, Slot};
+use crate::http::HttpService;
+use crate::http::edge::{ClientAddr, TrustedProxies, address_key, canonical};
 
 /// Largest request head (request line and headers) a client may send.
 const MAX_HEAD_BYTES: usize = 32 * 1024;
@@ -94,7 +94,7 @@ pub async fn serve(
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             // Closed at once: a flood must not turn into a queue of half-open sockets.
             drop(stream);
-            crate::metrics::connection_refused("capacity");
+            crate::ground::metrics::connection_refused("capacity");
             if let Some(count) = refused.tick() {
                 tracing::warn!(
                     max = limits.max_connections,
@@ -106,7 +106,7 @@ pub async fn serve(
         };
         let Some(address_slot) = per_address.admit(peer.ip()) else {
             drop(stream);
-            crate::metrics::connection_refused("per_address");
+            crate::ground::metrics::connection_refused("per_address");
             if let Some(count) = refused_address.tick() {
                 tracing::warn!(
                     client = %canonical(peer.ip()),
@@ -355,7 +355,7 @@ mod tests {
 
     #[test]
     fn ipv6_peers_count_by_their_64_and_mapped_ipv4_as_ipv4() {
-        use crate::edge::address_key;
+        use crate::http::edge::address_key;
         assert_eq!(address_key(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
         assert_eq!(address_key(ip("2001:db8:1:2:ffff::9")), ip("2001:db8:1:2::"));
         assert_ne!(address_key(ip("2001:db8:1:3::1")), ip("2001:db8:1:2::"));

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::StoreError;
-use crate::accounts::keys::StoredKey;
-use crate::accounts::{AuditEvent, Email, Session, TokenHash, User};
-use crate::auth::UserId;
+use crate::domain::accounts::{AuditEvent, Email, Session, TokenHash, User};
+use crate::domain::auth::UserId;
+use crate::services::keys::StoredKey;
 
 /// What [`AccountStore::create_user`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,9 +13,9 @@ use foldhash::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{CreateOutcome, DynTaskStore, Gauge, StoreError, TaskStore};
-use crate::auth::UserId;
-use crate::tasks::idempotency::IdempotencyKey;
-use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage};
+use crate::domain::auth::UserId;
+use crate::domain::tasks::idempotency::IdempotencyKey;
+use crate::domain::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage};
 
 type PageKey = (u32, Option<TaskId>);
 
@@ -119,10 +119,10 @@ impl TaskStore for CachedTaskStore {
     async fn list(&self, owner: &UserId, page: PageRequest) -> Result<Arc<TaskPage>, StoreError> {
         let version = self.inner.list_version(owner).await?;
         if let Some(cached) = self.pages.get(owner, page, version) {
-            crate::metrics::count("taskgate_list_cache_hits_total");
+            crate::ground::metrics::count("taskgate_list_cache_hits_total");
             return Ok(cached);
         }
-        crate::metrics::count("taskgate_list_cache_misses_total");
+        crate::ground::metrics::count("taskgate_list_cache_misses_total");
         let found = self.inner.list(owner, page).await?;
         self.pages.put(owner, page, found.clone());
         Ok(found)
@@ -187,7 +187,7 @@ impl TaskStore for CachedTaskStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Issuer;
+    use crate::domain::auth::Issuer;
 
     fn page(total: u64, version: u64) -> Arc<TaskPage> {
         Arc::new(TaskPage::new(Vec::new(), total, None, version))

@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::UserId;
-use crate::tasks::idempotency::IdempotencyKey;
-use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage};
+use crate::domain::auth::UserId;
+use crate::domain::tasks::idempotency::IdempotencyKey;
+use crate::domain::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage};
 
 /// The underlying error of a failed store call, kept for the log.
 pub type Source = Box<dyn std::error::Error + Send + Sync>;
@@ -69,8 +69,8 @@ pub trait TaskStore: Send + Sync + 'static {
     /// Fails with [`StoreError::LimitReached`] when the owner has the most tasks allowed.
     async fn create(&self, owner: &UserId, draft: TaskDraft) -> Result<Task, StoreError>;
     /// Creates a task at most once per owner and key within
-    /// [`KEY_LIFETIME_SECS`](crate::tasks::idempotency::KEY_LIFETIME_SECS), telling requests apart
-    /// by [`Fingerprint`](crate::tasks::idempotency::Fingerprint). The key is recorded in the same
+    /// [`KEY_LIFETIME_SECS`](crate::domain::tasks::idempotency::KEY_LIFETIME_SECS), telling requests apart
+    /// by [`Fingerprint`](crate::domain::tasks::idempotency::Fingerprint). The key is recorded in the same
     /// transaction as the task, so a failed or refused write records neither. Concurrent calls
     /// with one owner and key create one task between them: the others replay it (an
     /// implementation whose transactions can race re-reads the key after a primary-key conflict).
@@ -206,12 +206,7 @@ pub async fn migrate(config: &StoreConfig) -> Result<(String, SchemaChange), Sto
     }
 }
 
-/// Unix seconds now, from this process's clock (SQLite: one process owns the file).
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-}
+pub(crate) use crate::ground::clock::unix_now;
 
 /// The default time a PostgreSQL connection may take to be had (pool wait and connect).
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1000);

@@ -109,7 +109,7 @@ async fn sign_up_returns_the_session_token_the_user_and_a_better_auth_cookie() {
     assert_eq!(user["image"], Value::Null);
     assert_eq!(user["id"].as_str().unwrap().len(), 32);
     let created = user["createdAt"].as_str().unwrap();
-    assert!(taskgate::accounts::parse_iso8601(created).is_some(), "{created}");
+    assert!(taskgate::domain::accounts::parse_iso8601(created).is_some(), "{created}");
     assert!(created.ends_with('Z') && created.len() == 24, "JavaScript's ISO form: {created}");
 }
 
@@ -224,9 +224,9 @@ async fn get_session_with_the_cookie_shows_the_session_and_user_but_never_the_to
     }
     assert_eq!(session["ipAddress"], "127.0.0.1");
     let expires =
-        taskgate::accounts::parse_iso8601(session["expiresAt"].as_str().unwrap()).unwrap();
+        taskgate::domain::accounts::parse_iso8601(session["expiresAt"].as_str().unwrap()).unwrap();
     let created =
-        taskgate::accounts::parse_iso8601(session["createdAt"].as_str().unwrap()).unwrap();
+        taskgate::domain::accounts::parse_iso8601(session["createdAt"].as_str().unwrap()).unwrap();
     assert_eq!(expires - created, time::Duration::days(7));
 }
 
@@ -340,7 +340,8 @@ async fn a_session_used_a_day_after_its_last_refresh_slides_forward_and_an_expir
     assert!(response.headers().get("set-auth-token").is_some());
     let body: Value = response.json().await.unwrap();
     let expires =
-        taskgate::accounts::parse_iso8601(body["session"]["expiresAt"].as_str().unwrap()).unwrap();
+        taskgate::domain::accounts::parse_iso8601(body["session"]["expiresAt"].as_str().unwrap())
+            .unwrap();
     let remaining = expires - time::OffsetDateTime::now_utc();
     assert!(remaining > time::Duration::days(7) - time::Duration::minutes(1), "{remaining}");
 
@@ -383,7 +384,7 @@ async fn without_a_configured_secret_sqlite_makes_one_beside_the_database_with_m
     let up = sign_up(&app, "ada@example.com").await;
     let session = get_session(&app, ("cookie", &up.cookie)).await;
     assert_eq!(session.json::<Value>().await.unwrap()["user"]["id"], up.user_id());
-    let path = taskgate::accounts::secret::path_beside(&app.db_path);
+    let path = taskgate::services::secret::path_beside(&app.db_path);
     let secret = std::fs::read_to_string(&path).unwrap();
     assert!(secret.len() >= 32);
     use std::os::unix::fs::PermissionsExt;

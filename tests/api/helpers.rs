@@ -136,7 +136,7 @@ pub fn mint_with_cli(dir: &std::path::Path, args: &[&str], secret: Option<&str>)
 
 /// An HTTP client for talking to the server under test.
 pub fn http_client() -> Client {
-    taskgate::auth::install_tls_provider();
+    taskgate::ground::tls::install_tls_provider();
     Client::new()
 }
 

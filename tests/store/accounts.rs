@@ -1,8 +1,8 @@
 //! The account store's conformance tests, on every backend.
 
-use taskgate::accounts::keys::StoredKey;
-use taskgate::accounts::{Email, Session, User, now};
-use taskgate::auth::{Issuer, UserId};
+use taskgate::domain::accounts::{Email, Session, User, now};
+use taskgate::domain::auth::{Issuer, UserId};
+use taskgate::services::keys::StoredKey;
 use taskgate::store::accounts::{DynAccountStore, NewUser};
 use taskgate::store::postgres::PgOptions;
 use taskgate::store::sqlite::{SqliteOptions, Synchronous};
@@ -52,7 +52,7 @@ async fn stores() -> Vec<Accounts> {
 fn user(email: &str) -> User {
     let at = now();
     User {
-        id: taskgate::accounts::random_id(),
+        id: taskgate::domain::accounts::random_id(),
         name: "Ada".into(),
         email: Email::parse(email).unwrap().as_str().to_owned(),
         email_verified: false,
@@ -97,7 +97,7 @@ async fn deleting_a_user_takes_its_sessions_and_tasks_and_nothing_else() {
         let owner = |user: &User| UserId::new(Issuer::accounts(), &user.id).unwrap();
         tasks.create(&owner(&ada), draft("ada's")).await.unwrap();
         tasks.create(&owner(&eve), draft("eve's")).await.unwrap();
-        let page = taskgate::tasks::PageRequest { limit: 10, after: None };
+        let page = taskgate::domain::tasks::PageRequest { limit: 10, after: None };
         // Cached now: the deletion must not leave this page to be served again.
         assert_eq!(tasks.list(&owner(&ada), page).await.unwrap().total, 1);
 
@@ -173,7 +173,7 @@ async fn the_first_signing_key_stays_the_first() {
 
 #[tokio::test]
 async fn expired_sessions_are_purged_in_bounded_batches_and_live_ones_stay() {
-    use taskgate::accounts::purge::purge_expired_sessions;
+    use taskgate::services::purge::purge_expired_sessions;
     for store in stores().await {
         let (name, accounts) = (store.name, &store.accounts);
         let ada = user("ada@example.com");
@@ -221,9 +221,9 @@ async fn expired_sessions_are_purged_in_bounded_batches_and_live_ones_stay() {
 
 #[tokio::test]
 async fn a_rotated_key_signs_and_the_old_one_is_published_until_its_tokens_have_expired() {
-    use taskgate::accounts::keys::{RETIRED_KEY_KEPT, Signer, generate, rotate};
-    use taskgate::auth::OwnKeys;
     use taskgate::config::TokenAlg;
+    use taskgate::domain::auth::OwnKeys;
+    use taskgate::services::keys::{RETIRED_KEY_KEPT, Signer, generate, rotate};
     let secret = secrecy::SecretString::from("a-test-secret-of-at-least-32-bytes-long".to_owned());
     for store in stores().await {
         let (name, accounts) = (store.name, &store.accounts);

@@ -8,12 +8,12 @@ mod pg;
 
 mod accounts;
 
-use taskgate::auth::{Issuer, UserId};
+use taskgate::domain::auth::{Issuer, UserId};
+use taskgate::domain::tasks::idempotency::IdempotencyKey;
+use taskgate::domain::tasks::{Completion, PageRequest, TaskDraft, TaskId};
 use taskgate::store::postgres::PgOptions;
 use taskgate::store::sqlite::{SqliteOptions, Synchronous};
 use taskgate::store::{Backend, CreateOutcome, DynTaskStore, StoreConfig, StoreError};
-use taskgate::tasks::idempotency::IdempotencyKey;
-use taskgate::tasks::{Completion, PageRequest, TaskDraft, TaskId};
 
 /// A store on a database of its own, and what keeps that database alive.
 struct TestStore {

@@ -9,10 +9,10 @@ use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 
 use super::PgDb;
-use crate::accounts::keys::StoredKey;
-use crate::accounts::{AuditEvent, Email, Session, TokenHash, User};
-use crate::auth::UserId;
-use crate::fence;
+use super::fenced;
+use crate::domain::accounts::{AuditEvent, Email, Session, TokenHash, User};
+use crate::domain::auth::UserId;
+use crate::services::keys::StoredKey;
 use crate::store::StoreError;
 use crate::store::accounts::{AccountStore, NewUser};
 
@@ -31,15 +31,6 @@ pub struct PgAccountStore {
 impl PgAccountStore {
     pub fn new(db: Arc<PgDb>) -> Self {
         Self { db }
-    }
-}
-
-/// A request already answered with a timeout must not change anything.
-fn fenced() -> Result<(), StoreError> {
-    if fence::begin_write(fence::current().as_deref()) {
-        Ok(())
-    } else {
-        Err(StoreError::unavailable("the request timed out before its write"))
     }
 }
 

@@ -207,6 +207,17 @@ impl PgDb {
     }
 }
 
+/// A request already answered with a timeout must not write: checked inside each write's
+/// transaction, before its first statement.
+pub(super) fn fenced() -> Result<(), StoreError> {
+    use crate::ground::fence;
+    if fence::begin_write(fence::current().as_deref()) {
+        Ok(())
+    } else {
+        Err(StoreError::unavailable("the request timed out before its write"))
+    }
+}
+
 /// Applies the embedded migrations on a connection of its own, under a session advisory lock
 /// keyed by the schema, so concurrent starts take turns and later ones find the work done.
 async fn migrate<T>(
@@ -280,7 +291,7 @@ where
 /// TLS that verifies the server's certificate against the system's roots.
 fn rustls_connector() -> Result<MakeRustlsConnect, StoreError> {
     use rustls_platform_verifier::ConfigVerifierExt;
-    crate::auth::install_tls_provider();
+    crate::ground::tls::install_tls_provider();
     let config = rustls::ClientConfig::with_platform_verifier()
         .map_err(|e| StoreError::internal(format!("cannot set up TLS: {e}")))?;
     Ok(MakeRustlsConnect::new(config))

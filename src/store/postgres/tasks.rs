@@ -11,11 +11,11 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::PgDb;
-use crate::auth::UserId;
-use crate::fence;
+use super::fenced;
+use crate::domain::auth::UserId;
+use crate::domain::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
+use crate::domain::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, Timestamp};
 use crate::store::{CreateOutcome, Gauge, StoreError, TaskStore, unix_now};
-use crate::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
-use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, Timestamp};
 
 /// Least seconds between two purges of expired idempotency keys by this instance.
 const PURGE_EVERY_SECS: i64 = 60;
@@ -60,15 +60,6 @@ impl PgTaskStore {
                 .next_purge
                 .compare_exchange(due, now + PURGE_EVERY_SECS, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
-    }
-}
-
-/// A request timed out before its write: the write must not happen.
-fn fenced() -> Result<(), StoreError> {
-    if fence::begin_write(fence::current().as_deref()) {
-        Ok(())
-    } else {
-        Err(StoreError::unavailable("the request timed out before its write"))
     }
 }
 

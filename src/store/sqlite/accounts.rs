@@ -8,9 +8,9 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::SqliteDb;
-use crate::accounts::keys::StoredKey;
-use crate::accounts::{AuditEvent, Email, Session, TokenHash, User};
-use crate::auth::UserId;
+use crate::domain::accounts::{AuditEvent, Email, Session, TokenHash, User};
+use crate::domain::auth::UserId;
+use crate::services::keys::StoredKey;
 use crate::store::StoreError;
 use crate::store::accounts::{AccountStore, NewUser};
 

@@ -35,7 +35,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Gauge, StoreError};
-use crate::fence;
+use crate::ground::fence;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_tasks.sql"),

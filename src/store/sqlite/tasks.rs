@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use super::SqliteDb;
-use crate::auth::UserId;
+use crate::domain::auth::UserId;
+use crate::domain::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
+use crate::domain::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, Timestamp};
 use crate::store::{CreateOutcome, Gauge, StoreError, TaskStore, unix_now};
-use crate::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
-use crate::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, Timestamp};
 
 /// Least seconds between two purges of expired idempotency keys.
 const PURGE_EVERY_SECS: i64 = 60;
@@ -340,7 +340,7 @@ fn read_page(conn: &Connection, owner: &Owner, page: PageRequest) -> rusqlite::R
 /// Pages of at most this many rows (the default size) are read on the calling thread: a hop to a
 /// blocking thread costs more than reading them, and under load the hop's extra thread competes
 /// with the writer for the CPU. Larger pages are read on a blocking thread.
-const INLINE_PAGE_ROWS: u32 = crate::tasks::DEFAULT_PAGE_SIZE;
+const INLINE_PAGE_ROWS: u32 = crate::domain::tasks::DEFAULT_PAGE_SIZE;
 
 /// One read transaction: the rows, the total and the version of one snapshot.
 fn read_snapshot(
@@ -492,7 +492,7 @@ impl TaskStore for SqliteTaskStore {
 mod tests {
     use super::super::SqliteOptions;
     use super::*;
-    use crate::fence::WriteFence;
+    use crate::ground::fence::WriteFence;
     use rusqlite::StatementStatus;
 
     fn open_store(dir: &tempfile::TempDir) -> SqliteTaskStore {
@@ -506,7 +506,7 @@ mod tests {
     }
 
     fn owner(subject: &str) -> UserId {
-        UserId::new(crate::auth::Issuer::shared_secret(), subject).unwrap()
+        UserId::new(crate::domain::auth::Issuer::shared_secret(), subject).unwrap()
     }
 
     fn draft(title: &str) -> TaskDraft {

@@ -1,0 +1,438 @@
+//! The task domain: what a task is, and the parsed, validated inputs that create or change one.
+//! It speaks domain types and [`Invalid`] only; the HTTP edge turns a refusal into a 422.
+
+pub mod idempotency;
+mod json;
+mod timestamp;
+
+pub use timestamp::Timestamp;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::OnceLock;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// One problem with one field of an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+/// An input the domain refuses, with every problem found in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub Vec<Problem>);
+
+impl Invalid {
+    /// One problem with one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self(vec![Problem { field: field.to_owned(), message: message.into() }])
+    }
+}
+
+/// A task id: a UUIDv7, so ids sort in creation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskId(Uuid);
+
+impl TaskId {
+    pub fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        Uuid::try_parse(raw)
+            .map(Self)
+            .map_err(|_| Invalid::field("id", "must be a task id (a UUID)"))
+    }
+
+    pub fn as_uuid(self) -> Uuid {
+        self.0
+    }
+
+    pub fn from_uuid(uuid: Uuid) -> Self {
+        Self(uuid)
+    }
+
+    /// The opaque cursor that resumes a listing after this task.
+    pub fn to_cursor(self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0.as_bytes())
+    }
+
+    pub fn from_cursor(cursor: &str) -> Result<Self, Invalid> {
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+            .map(Self)
+            .ok_or_else(|| Invalid::field("cursor", "is not a cursor this service issued"))
+    }
+}
+
+impl Default for TaskId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.as_hyphenated().fmt(f)
+    }
+}
+
+/// A task as stored and as served (and, for idempotent replays, stored as served).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Task {
+    /// UUIDv7.
+    #[schema(example = "01937f6c-3c5e-7a3b-9d61-2a4f0c1e5b7d")]
+    pub id: String,
+    pub user_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub completed: bool,
+    /// When the task was last marked completed; null while it is not.
+    #[schema(value_type = Option<String>, format = DateTime, example = "2026-11-21T09:30:00.000000Z")]
+    pub completed_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-21T09:00:00.000000Z")]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-21T09:30:00.000000Z")]
+    pub updated_at: Timestamp,
+}
+
+/// The body of `POST /tasks` and `PUT /tasks/{id}`. On PUT every field is replaced: an omitted
+/// `description` becomes null and an omitted `completed` becomes false.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+// What a person would send ("Try it out" starts from it): a new, open task.
+#[schema(example = json!({ "title": "Buy milk" }))]
+pub struct TaskInput {
+    /// 1 to 200 characters after trimming surrounding white space.
+    #[schema(example = "Buy milk")]
+    pub title: String,
+    /// At most 1000 characters; line breaks and tabs allowed.
+    #[serde(default)]
+    #[schema(example = "2 litres, semi-skimmed")]
+    pub description: Option<String>,
+    /// Defaults to false.
+    #[serde(default)]
+    #[schema(example = false)]
+    pub completed: Option<bool>,
+}
+
+/// The optional body of `PATCH /tasks/{id}/complete`: sets completion instead of toggling it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompletionInput {
+    pub completed: bool,
+}
+
+/// A validated title, description and completion: all a client may set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskDraft {
+    pub title: String,
+    pub description: Option<String>,
+    pub completed: bool,
+}
+
+impl TryFrom<TaskInput> for TaskDraft {
+    type Error = Invalid;
+
+    fn try_from(input: TaskInput) -> Result<Self, Invalid> {
+        let mut errors = Vec::new();
+        let mut problem = |field: &str, message: &str| {
+            errors.push(Problem { field: field.to_owned(), message: message.to_owned() })
+        };
+        let title = input.title.trim();
+        let title_chars = title.chars().count();
+        if title_chars == 0 {
+            problem("title", "must not be empty");
+        } else if title_chars > MAX_TITLE_CHARS {
+            problem("title", "must be at most 200 characters");
+        } else if title.chars().any(char::is_control) {
+            problem("title", "must not contain control characters such as line breaks");
+        } else if title.chars().all(is_invisible) {
+            problem("title", "must contain at least one visible character");
+        } else if title.chars().any(is_bidi_control) {
+            problem("title", BIDI_MESSAGE);
+        }
+        if let Some(description) = &input.description {
+            if description.chars().count() > MAX_DESCRIPTION_CHARS {
+                problem("description", "must be at most 1000 characters");
+            } else if description
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            {
+                problem(
+                    "description",
+                    "must not contain control characters other than line breaks and tabs",
+                );
+            } else if description.chars().any(is_bidi_control) {
+                problem("description", BIDI_MESSAGE);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Invalid(errors));
+        }
+        Ok(Self {
+            title: title.to_owned(),
+            description: input.description,
+            completed: input.completed.unwrap_or(false),
+        })
+    }
+}
+
+/// Names the controls, so a client that pasted one in unknowingly can find it.
+const BIDI_MESSAGE: &str = concat!(
+    "must not contain bidirectional control characters ",
+    "(U+200E, U+200F, U+061C, U+202A to U+202E, U+2066 to U+2069)"
+);
+
+/// Bidirectional formatting controls: they reorder how the text around them is displayed, so a
+/// title could show one thing and say another (CVE-2021-42574, "Trojan Source").
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Code points that are drawn as nothing at all (Unicode's Default_Ignorable_Code_Point, from
+/// DerivedCoreProperties.txt), plus fillers that are drawn as blank glyphs. A title made only of
+/// these and white space would be an empty-looking line in every list.
+const INVISIBLE: &[(char, char)] = &[
+    ('\u{00AD}', '\u{00AD}'),   // soft hyphen
+    ('\u{034F}', '\u{034F}'),   // combining grapheme joiner
+    ('\u{061C}', '\u{061C}'),   // Arabic letter mark
+    ('\u{115F}', '\u{1160}'),   // Hangul choseong and jungseong fillers
+    ('\u{17B4}', '\u{17B5}'),   // Khmer inherent vowels
+    ('\u{180B}', '\u{180F}'),   // Mongolian free variation selectors and vowel separator
+    ('\u{200B}', '\u{200F}'),   // zero-width space, ZWNJ, ZWJ, LRM, RLM
+    ('\u{202A}', '\u{202E}'),   // bidirectional embeddings and overrides
+    ('\u{2060}', '\u{206F}'),   // word joiner, invisible operators, isolates, deprecated formats
+    ('\u{2800}', '\u{2800}'),   // braille pattern blank (a blank glyph)
+    ('\u{3164}', '\u{3164}'),   // Hangul filler
+    ('\u{FE00}', '\u{FE0F}'),   // variation selectors 1-16
+    ('\u{FEFF}', '\u{FEFF}'),   // zero-width no-break space (BOM)
+    ('\u{FFA0}', '\u{FFA0}'),   // halfwidth Hangul filler
+    ('\u{FFF0}', '\u{FFF8}'),   // unassigned, reserved as ignorable
+    ('\u{1BCA0}', '\u{1BCA3}'), // shorthand format controls
+    ('\u{1D159}', '\u{1D159}'), // musical symbol null notehead (a blank glyph)
+    ('\u{1D173}', '\u{1D17A}'), // musical formatting controls
+    ('\u{E0000}', '\u{E0FFF}'), // tags, variation selectors 17-256, reserved ignorables
+];
+
+/// Whether `c` shows nothing on its own: white space, controls, and the ranges above.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || INVISIBLE.iter().any(|&(first, last)| (first..=last).contains(&c))
+}
+
+/// What `PATCH .../complete` does to a task's completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    Toggle,
+    Set(bool),
+}
+
+/// Query parameters of `GET /tasks`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page size, 1 to 500 (default 100).
+    pub limit: Option<u32>,
+    /// The opaque cursor from a previous page's `Link: rel="next"`.
+    pub cursor: Option<String>,
+}
+
+/// One page request, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u32,
+    /// List only tasks older than this one (the last of the previous page).
+    pub after: Option<TaskId>,
+}
+
+impl TryFrom<ListQuery> for PageRequest {
+    type Error = Invalid;
+
+    fn try_from(query: ListQuery) -> Result<Self, Invalid> {
+        let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            return Err(Invalid::field("limit", "must be between 1 and 500"));
+        }
+        let after = query.cursor.as_deref().map(TaskId::from_cursor).transpose()?;
+        Ok(Self { limit, after })
+    }
+}
+
+/// A page of a user's tasks, newest first. Pages are immutable, so a cached page renders its
+/// JSON once and every later response reuses the bytes.
+#[derive(Debug)]
+pub struct TaskPage {
+    pub tasks: Vec<Task>,
+    /// All of the user's tasks, not only this page's.
+    pub total: u64,
+    /// Set when more tasks follow this page.
+    pub next: Option<TaskId>,
+    /// The owner's list version this page was read under (see [`crate::store::cached`]).
+    pub version: u64,
+    json: OnceLock<Bytes>,
+}
+
+impl TaskPage {
+    pub fn new(tasks: Vec<Task>, total: u64, next: Option<TaskId>, version: u64) -> Self {
+        Self { tasks, total, next, version, json: OnceLock::new() }
+    }
+
+    /// The tasks as a JSON array.
+    pub fn json(&self) -> Bytes {
+        self.json.get_or_init(|| Bytes::from(json::tasks_to_json(&self.tasks))).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::response::IntoResponse;
+
+    fn draft(title: &str, description: Option<&str>) -> Result<TaskDraft, Invalid> {
+        TaskDraft::try_from(TaskInput {
+            title: title.to_owned(),
+            description: description.map(str::to_owned),
+            completed: None,
+        })
+    }
+
+    /// The field errors of a refused input, as (field, message) pairs, read from the very body
+    /// the client would get.
+    fn refusal(title: &str, description: Option<&str>) -> Vec<(String, String)> {
+        let refused = draft(title, description).expect_err("refused");
+        let response = crate::http::error::ApiError::from(refused).into_response();
+        assert_eq!(response.status(), 422);
+        let bytes = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(axum::body::to_bytes(response.into_body(), usize::MAX))
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error_code"], "VALIDATION_ERROR", "{body}");
+        body["errors"]
+            .as_array()
+            .expect("field errors")
+            .iter()
+            .map(|e| {
+                (e["field"].as_str().unwrap().to_owned(), e["message"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn timestamps_are_utc_microseconds_whatever_they_were_made_from() {
+        let at = time::macros::datetime!(2026-11-21 10:00:00.123456789 +01:00);
+        let stamp = Timestamp::from_datetime(at);
+        assert_eq!(stamp.to_string(), "2026-11-21T09:00:00.123456Z");
+        assert_eq!(serde_json::to_value(stamp).unwrap(), "2026-11-21T09:00:00.123456Z");
+        assert_eq!(Timestamp::parse("2026-11-21T10:00:00.123456789+01:00"), Some(stamp));
+        let whole = Timestamp::from_datetime(time::macros::datetime!(2026-11-21 09:00:00.5 UTC));
+        assert_eq!(whole.to_string(), "2026-11-21T09:00:00.5Z", "as served before it was typed");
+        let back: Timestamp = serde_json::from_str("\"2026-11-21T09:00:00.5Z\"").unwrap();
+        assert_eq!(back, whole);
+        assert!(Timestamp::parse("yesterday").is_none());
+    }
+
+    #[test]
+    fn a_title_of_only_invisible_characters_is_refused() {
+        let invisible = [
+            "\u{200B}",
+            "\u{200C}\u{200D}",
+            "\u{2060}\u{2061}\u{2062}\u{2063}\u{2064}",
+            "\u{FEFF}",
+            "\u{115F}",
+            "\u{1160}",
+            "\u{3164}",
+            "\u{FFA0}",
+            "\u{2800}",
+            "\u{00AD}",
+            "\u{034F}",
+            "\u{180E}",
+            "\u{FE0F}",
+            "\u{E0100}",
+            "\u{E0001}\u{E0041}\u{E007F}",
+            "\u{200B}\u{3000}\u{00A0}\u{2007}\u{200B}",
+            "\u{2028}\u{200B}",
+        ];
+        for title in invisible {
+            let errors = refusal(title, None);
+            assert_eq!(errors.len(), 1, "{title:?}: {errors:?}");
+            assert_eq!(errors[0].0, "title", "{title:?}");
+            assert!(
+                errors[0].1.contains("visible") || errors[0].1.contains("empty"),
+                "{title:?}: {}",
+                errors[0].1
+            );
+        }
+    }
+
+    #[test]
+    fn visible_text_with_invisible_joiners_stays_valid() {
+        for title in ["👩\u{200D}💻 deploy", "👩\u{200D}💻", "❤\u{FE0F}", "a\u{00AD}b", "Straße"]
+        {
+            assert_eq!(draft(title, None).expect("valid").title, title);
+        }
+    }
+
+    #[test]
+    fn bidirectional_controls_are_refused_in_the_title() {
+        for bidi in ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}']
+            .into_iter()
+            .chain(['\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}'])
+            .chain(['\u{061C}'])
+        {
+            let title = format!("invoice{bidi}fdp.exe");
+            let errors = refusal(&title, None);
+            assert_eq!(errors.len(), 1, "{title:?}: {errors:?}");
+            assert_eq!(errors[0].0, "title");
+            assert!(errors[0].1.contains("bidirectional"), "{}", errors[0].1);
+        }
+    }
+
+    #[test]
+    fn bidirectional_controls_are_refused_in_the_description_but_line_breaks_are_not() {
+        let errors = refusal("ok", Some("pay \u{202E}0001\u{202C} now"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "description");
+        assert!(errors[0].1.contains("bidirectional"), "{}", errors[0].1);
+        let multi_line = "first line\nsecond line\r\n\tindented";
+        assert_eq!(
+            draft("ok", Some(multi_line)).expect("valid").description.as_deref(),
+            Some(multi_line)
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_the_description_but_line_breaks_and_tabs_are_not() {
+        for control in ['\u{0}', '\u{7}', '\u{1b}', '\u{7f}', '\u{85}'] {
+            let errors = refusal("ok", Some(&format!("a{control}b")));
+            assert_eq!(errors[0].0, "description", "{control:?}");
+        }
+        let kept = "line one\r\nline two\tindented";
+        assert_eq!(draft("ok", Some(kept)).expect("valid").description.as_deref(), Some(kept));
+    }
+
+    #[test]
+    fn a_title_and_a_description_can_both_be_refused_at_once() {
+        let fields: Vec<String> =
+            refusal("\u{200B}", Some("\u{2067}x")).into_iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, ["title", "description"]);
+    }
+}

@@ -1,0 +1,18 @@
+//! The task API's routes, `/api/{user_id}/tasks...`, and their handlers.
+
+use axum::Router;
+use axum::routing::{get, patch};
+
+pub mod handlers;
+
+use crate::http::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/{user_id}/tasks", get(handlers::list_tasks).post(handlers::create_task))
+        .route(
+            "/api/{user_id}/tasks/{id}",
+            get(handlers::get_task).put(handlers::replace_task).delete(handlers::delete_task),
+        )
+        .route("/api/{user_id}/tasks/{id}/complete", patch(handlers::complete_task))
+}
