@@ -57,7 +57,8 @@
 #   PORT               first port to try                    (default 18080; free ones are probed)
 #   PG_HOST PG_PORT PG_USER PG_ADMIN_DB   PostgreSQL, trust auth (default 127.0.0.1 5432 postgres test)
 #
-# See bench/README.md for the figures and the targets.
+# See bench/README.md for the targets and the headline figures, bench/RESULTS.md for every
+# measurement.
 set -euo pipefail
 
 BENCH_NAME=mixed

@@ -21,7 +21,8 @@
 #   BARE_PORT      port the bare server listens on      (default: first free port after PORT)
 #   STRICT=1       exit non-zero when a target is missed (correctness failures always do)
 #
-# See bench/README.md for what each workload is and the targets.
+# See bench/README.md for what each workload is, the targets and the headline figures, and
+# bench/RESULTS.md for every measurement.
 set -euo pipefail
 
 MODE="${1:-hs256}"

@@ -7,7 +7,7 @@
 # Knobs: TASKGATE_BIN, DURATION (default 10s), READERS (wrk connections for task reads, 16),
 # SIGNERS (wrk connections for sign-ins, 16), PORT (default 18380).
 # Three phases, each DURATION long: task reads alone, sign-ins alone, both at once. The goal
-# (issue 8): task-read p99 under 10 ms during the storm. Results go in bench/README.md.
+# (issue 8): task-read p99 under 10 ms during the storm. Results go in bench/RESULTS.md.
 set -euo pipefail
 
 DURATION="${DURATION:-10s}"
