@@ -13,8 +13,7 @@ use crate::store::postgres::PgOptions;
 use crate::store::sqlite::{SqliteOptions, Synchronous};
 use crate::store::{Backend, StoreConfig};
 
-/// The shortest `BETTER_AUTH_SECRET` accepted: 256 bits, as HS256 wants (RFC 7518 §3.2).
-pub const MIN_SECRET_BYTES: usize = 32;
+pub use crate::services::secret::MIN_SECRET_BYTES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Switch {
@@ -22,19 +21,9 @@ pub enum Switch {
     Off,
 }
 
-/// How the service signs the access tokens of its own accounts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TokenAlg {
-    /// Ed25519, with the stored key pair published at /api/auth/jwks.
-    #[value(name = "EdDSA")]
-    EdDsa,
-    /// HMAC-SHA256 under the server secret, for services that verify with the shared secret.
-    #[value(name = "HS256")]
-    Hs256,
-}
-
 pub use crate::ground::redact::redacted_url;
 pub use crate::ground::telemetry::LogFormat;
+pub use crate::services::keys::TokenAlg;
 
 /// Everything `taskgate serve` can be told. Each flag also reads the environment variable named.
 #[derive(Debug, Clone, Args)]

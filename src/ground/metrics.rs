@@ -1,5 +1,5 @@
 //! Prometheus metrics: the process's recorder and the counters every layer records
-//! (`crate::http::metrics` serves them on their own listener, never on the API's).
+//! (the HTTP layer serves them on their own listener, never on the API's).
 //!
 //! Labels never carry user input: routes are the router's templates (`/api/{user_id}/tasks`),
 //! never raw paths, so no user id reaches a label. Without a listener nothing is recorded.

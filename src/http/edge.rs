@@ -26,7 +26,7 @@ use tower::{Layer, Service};
 
 use crate::ground::fence::WriteFence;
 use crate::ground::slots::{KeyedSlots, Slot};
-use crate::http::accounts::AuthError;
+use crate::http::error::AuthError;
 use crate::http::error::{ApiError, ErrorCode};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

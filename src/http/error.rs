@@ -3,6 +3,11 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::{Value, json};
+use std::borrow::Cow;
+
+use crate::services::limits::Limited;
+use crate::services::password::Rejected;
 use utoipa::ToSchema;
 
 use crate::domain::tasks::{Invalid, Problem};
@@ -304,6 +309,234 @@ impl IntoResponse for ApiError {
         }
         if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
+        response
+    }
+}
+
+impl From<crate::domain::auth::TokenError> for ErrorCode {
+    fn from(error: crate::domain::auth::TokenError) -> Self {
+        use crate::domain::auth::TokenError;
+        match error {
+            TokenError::MalformedToken => Self::MalformedToken,
+            TokenError::InvalidTokenSignature => Self::InvalidTokenSignature,
+            TokenError::TokenExpired => Self::TokenExpired,
+            TokenError::MissingUidClaim => Self::MissingUidClaim,
+            TokenError::InvalidTokenClaims => Self::InvalidTokenClaims,
+            TokenError::SessionRevoked => Self::SessionRevoked,
+            TokenError::Unavailable => Self::ServiceUnavailable,
+        }
+    }
+}
+
+/// Better Auth's error: a status and the body `{"code", "message"}`. Its constructors are the one
+/// place each code and message is written; the OpenAPI document's examples call them too.
+#[derive(Debug)]
+pub struct AuthError {
+    status: StatusCode,
+    code: &'static str,
+    message: Cow<'static, str>,
+    /// Seconds, for `Retry-After` and Better Auth's `X-Retry-After`.
+    retry_after: Option<u64>,
+}
+
+impl AuthError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: &'static str) -> Self {
+        Self { status, code, message: Cow::Borrowed(message), retry_after: None }
+    }
+
+    pub(crate) fn validation(field: &str) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "VALIDATION_ERROR",
+            message: Cow::Owned(format!("[body.{field}] Invalid input")),
+            retry_after: None,
+        }
+    }
+
+    pub(crate) fn too_many_requests(limited: Limited) -> Self {
+        Self {
+            retry_after: Some(limited.retry_after_secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_REQUESTS",
+                "Too many requests. Please try again later.",
+            )
+        }
+    }
+
+    pub(crate) fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized")
+    }
+
+    pub(crate) fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Not found")
+    }
+
+    pub(crate) fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "Method not allowed")
+    }
+
+    pub(crate) fn invalid_email() -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "INVALID_EMAIL", "Invalid email")
+    }
+
+    pub(crate) fn invalid_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_EMAIL_OR_PASSWORD",
+            "Invalid email or password",
+        )
+    }
+
+    pub(crate) fn bad_request(code: &'static str, message: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub(crate) fn invalid_password() -> Self {
+        Self::bad_request("INVALID_PASSWORD", "Invalid password")
+    }
+
+    pub(crate) fn email_cannot_be_updated() -> Self {
+        Self::bad_request("EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")
+    }
+
+    pub(crate) fn email_taken() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+            "User already exists. Use another email.",
+        )
+    }
+
+    pub(crate) fn missing_origin() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
+    }
+
+    pub(crate) fn invalid_origin() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "INVALID_ORIGIN", "Invalid origin")
+    }
+
+    pub(crate) fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "The request body must be application/json",
+        )
+    }
+
+    /// Both the auth router's own limit and the edge's (a declared `Content-Length` over the
+    /// service's limit) answer with this, so a client sees one body for one condition.
+    pub(crate) fn body_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "The request body is too large",
+        )
+    }
+
+    pub(crate) fn password(rejected: Rejected) -> Self {
+        match rejected {
+            Rejected::TooShort => {
+                Self::new(StatusCode::BAD_REQUEST, "PASSWORD_TOO_SHORT", "Password too short")
+            }
+            Rejected::TooLong => {
+                Self::new(StatusCode::BAD_REQUEST, "PASSWORD_TOO_LONG", "Password too long")
+            }
+            Rejected::Common => Self::new(
+                StatusCode::BAD_REQUEST,
+                "PASSWORD_COMPROMISED",
+                "This password is one of the most common ones and among the first an attacker \
+                 tries; please choose another (a few unrelated words make a strong one)",
+            ),
+        }
+    }
+
+    /// The error for a bare status made outside the auth handlers (the edge's timeout, the body
+    /// limit, ...), so that `/api/auth` answers in its own convention everywhere.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::REQUEST_TIMEOUT => {
+                Self::new(status, "REQUEST_TIMEOUT", "The request took too long")
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => Self::body_too_large(),
+            StatusCode::NOT_FOUND => Self::not_found(),
+            StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
+            StatusCode::SERVICE_UNAVAILABLE => Self::unavailable(),
+            StatusCode::UNAUTHORIZED => Self::unauthorized(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type(),
+            StatusCode::TOO_MANY_REQUESTS => {
+                Self::too_many_requests(Limited { rule: "in-flight", retry_after_secs: 1 })
+            }
+            status if status.is_client_error() => {
+                Self::new(status, "BAD_REQUEST", "The request cannot be served")
+            }
+            _ => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_SERVER_ERROR",
+                "Internal server error",
+            ),
+        }
+    }
+
+    /// Says when to retry, as the task API's 503 does: load balancers and clients back off.
+    pub fn unavailable() -> Self {
+        Self {
+            retry_after: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "The service is temporarily unavailable, retry shortly",
+            )
+        }
+    }
+
+    pub(crate) fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "auth request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_SERVER_ERROR",
+            "Internal server error",
+        )
+    }
+}
+
+impl From<StoreError> for AuthError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %error, "auth request: database unavailable");
+                Self::unavailable()
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<crate::services::password::HashError> for AuthError {
+    fn from(error: crate::services::password::HashError) -> Self {
+        Self::internal(&error)
+    }
+}
+
+impl AuthError {
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The body this error answers with.
+    pub(crate) fn body(&self) -> Value {
+        json!({ "code": self.code, "message": self.message })
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, axum::Json(self.body())).into_response();
+        if let Some(seconds) = self.retry_after {
+            let headers = response.headers_mut();
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            headers.insert("x-retry-after", HeaderValue::from(seconds));
         }
         response
     }

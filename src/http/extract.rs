@@ -30,7 +30,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let verifier = Arc::<TokenVerifier>::from_ref(state);
         let verified = match bearer_token(parts) {
-            Ok(token) => verifier.verify(token, crate::ground::clock::unix_now()).await,
+            Ok(token) => {
+                verifier.verify(token, crate::ground::clock::unix_now()).await.map_err(Into::into)
+            }
             Err(code) => Err(code),
         };
         let identity = verified.map_err(|code| reject(parts, code, None))?;

@@ -50,7 +50,7 @@ const HEALTHY_JSON: &str = r#"{"status":"ok"}"#;
     responses(
         (status = 200, description = "Ready: a request slot is free and the database answers", body = HealthStatus,
             example = json!({ "status": "ok" })),
-        (status = 503, response = crate::http::openapi::NotReady),
+        (status = 503, response = crate::http::responses::NotReady),
     )
 )]
 pub async fn readyz(

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod responses;
 pub mod state;
 pub mod tasks;
 pub mod web;

@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Instant;
 use time::OffsetDateTime;
 
-use crate::config::TokenAlg;
 use crate::domain::accounts::{Session, User};
 use crate::domain::auth::OwnKeys;
 use crate::domain::auth::jwks::{IssuerKey, PublicKey};
@@ -28,16 +27,18 @@ use crate::store::accounts::DynAccountStore;
 pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
 const NONCE_BYTES: usize = 12;
 
-/// A signing key as the stores keep it: the public key in the clear, the private key sealed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredKey {
-    pub kid: String,
-    /// The raw 32-byte Ed25519 public key.
-    pub public_key: Vec<u8>,
-    /// Nonce, then the ChaCha20-Poly1305 ciphertext of the 32-byte seed, bound to `kid`.
-    pub sealed_private_key: Vec<u8>,
-    pub created_at: OffsetDateTime,
+/// How the service signs the access tokens of its own accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenAlg {
+    /// Ed25519, with the stored key pair published at /api/auth/jwks.
+    #[value(name = "EdDSA")]
+    EdDsa,
+    /// HMAC-SHA256 under the server secret, for services that verify with the shared secret.
+    #[value(name = "HS256")]
+    Hs256,
 }
+
+pub use crate::store::accounts::StoredKey;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

@@ -8,7 +8,8 @@ use secrecy::{ExposeSecret, SecretString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::config::MIN_SECRET_BYTES;
+/// The shortest `BETTER_AUTH_SECRET` accepted: 256 bits, as HS256 wants (RFC 7518 §3.2).
+pub const MIN_SECRET_BYTES: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::domain::auth::LiveSessions;
-use crate::http::error::ErrorCode;
+use crate::domain::auth::TokenError;
 use crate::store::accounts::DynAccountStore;
 
 /// How long after a revocation a token may still be accepted somewhere.
@@ -48,7 +48,7 @@ impl StrictSessions {
 
 #[async_trait::async_trait]
 impl LiveSessions for StrictSessions {
-    async fn is_live(&self, session_id: &str) -> Result<bool, ErrorCode> {
+    async fn is_live(&self, session_id: &str) -> Result<bool, TokenError> {
         if let Some(live) = self.remembered(session_id) {
             return Ok(live);
         }
@@ -56,7 +56,7 @@ impl LiveSessions for StrictSessions {
             self.store.session_is_live(session_id, crate::domain::accounts::now()).await.map_err(
                 |error| {
                     tracing::warn!(%error, "cannot tell whether a session is live");
-                    ErrorCode::ServiceUnavailable
+                    TokenError::Unavailable
                 },
             )?;
         self.remember(session_id, live);

@@ -9,7 +9,17 @@ use time::OffsetDateTime;
 use super::StoreError;
 use crate::domain::accounts::{AuditEvent, Email, Session, TokenHash, User};
 use crate::domain::auth::UserId;
-use crate::services::keys::StoredKey;
+
+/// A signing key as the stores keep it: the public key in the clear, the private key sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub kid: String,
+    /// The raw 32-byte Ed25519 public key.
+    pub public_key: Vec<u8>,
+    /// Nonce, then the ChaCha20-Poly1305 ciphertext of the 32-byte seed, bound to `kid`.
+    pub sealed_private_key: Vec<u8>,
+    pub created_at: OffsetDateTime,
+}
 
 /// What [`AccountStore::create_user`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::config::redacted_url;
-use crate::domain::auth::verify::ClaimPolicy;
+use super::identity::ClaimPolicy;
+use crate::ground::redact::redacted_url;
 
 /// A JWKS larger than this is refused: real key sets are a few KiB.
 const MAX_JWKS_BYTES: usize = 256 * 1024;

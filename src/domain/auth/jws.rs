@@ -7,7 +7,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
 
-use crate::http::error::ErrorCode;
+use super::TokenError;
 
 /// Tokens larger than this are refused before any decoding (RFC 8725 asks for bounded input).
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -28,41 +28,41 @@ pub struct UnverifiedJws<'a> {
 }
 
 impl<'a> UnverifiedJws<'a> {
-    pub fn parse(token: &'a str) -> Result<Self, ErrorCode> {
+    pub fn parse(token: &'a str) -> Result<Self, TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
-            return Err(ErrorCode::MalformedToken);
+            return Err(TokenError::MalformedToken);
         }
         let mut parts = token.split('.');
         let (Some(header_b64), Some(payload_b64), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(ErrorCode::MalformedToken);
+            return Err(TokenError::MalformedToken);
         };
         let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
 
         let header = decode_object(header_b64)?;
         // RFC 7515 §4.1.11: we understand no extensions, so any `crit` makes the token unusable.
         if header.contains_key("crit") {
-            return Err(ErrorCode::MalformedToken);
+            return Err(TokenError::MalformedToken);
         }
         let alg = match header.get("alg") {
             Some(Value::String(alg)) => alg.clone(),
-            _ => return Err(ErrorCode::MalformedToken),
+            _ => return Err(TokenError::MalformedToken),
         };
         let kid = match header.get("kid") {
             None => None,
             Some(Value::String(kid)) if kid.chars().count() <= MAX_KID_CHARS => Some(kid.clone()),
-            Some(_) => return Err(ErrorCode::MalformedToken),
+            Some(_) => return Err(TokenError::MalformedToken),
         };
         let typ = match header.get("typ") {
             None => None,
             Some(Value::String(typ)) => Some(typ.clone()),
-            Some(_) => return Err(ErrorCode::MalformedToken),
+            Some(_) => return Err(TokenError::MalformedToken),
         };
         // `jku`, `x5u`, `jwk`, `x5c` are deliberately never read: keys come only from configuration.
 
         if signature.is_empty() || !is_strict_base64url(signature) {
-            return Err(ErrorCode::InvalidTokenSignature);
+            return Err(TokenError::InvalidTokenSignature);
         }
         let claims = decode_object(payload_b64)?;
         Ok(Self { signing_input, signature, alg, kid, typ, claims })
@@ -73,15 +73,15 @@ fn is_strict_base64url(segment: &str) -> bool {
     URL_SAFE_NO_PAD.decode(segment).is_ok()
 }
 
-fn decode_object(segment: &str) -> Result<Map<String, Value>, ErrorCode> {
-    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| ErrorCode::MalformedToken)?;
+fn decode_object(segment: &str) -> Result<Map<String, Value>, TokenError> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| TokenError::MalformedToken)?;
     let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
     let StrictValue(value) =
-        de::Deserialize::deserialize(&mut deserializer).map_err(|_| ErrorCode::MalformedToken)?;
-    deserializer.end().map_err(|_| ErrorCode::MalformedToken)?;
+        de::Deserialize::deserialize(&mut deserializer).map_err(|_| TokenError::MalformedToken)?;
+    deserializer.end().map_err(|_| TokenError::MalformedToken)?;
     match value {
         Value::Object(map) => Ok(map),
-        _ => Err(ErrorCode::MalformedToken),
+        _ => Err(TokenError::MalformedToken),
     }
 }
 
@@ -173,7 +173,7 @@ mod tests {
         let nested = token(r#"{"alg":"HS256"}"#, r#"{"x":{"y":1,"y":2}}"#);
         let header = token(r#"{"alg":"HS256","alg":"none"}"#, r#"{}"#);
         for t in [top, nested, header] {
-            assert_eq!(UnverifiedJws::parse(&t).unwrap_err(), ErrorCode::MalformedToken);
+            assert_eq!(UnverifiedJws::parse(&t).unwrap_err(), TokenError::MalformedToken);
         }
     }
 
@@ -195,7 +195,7 @@ mod tests {
             "a".repeat(MAX_TOKEN_BYTES + 1),
         ];
         for t in cases {
-            assert_eq!(UnverifiedJws::parse(&t).unwrap_err(), ErrorCode::MalformedToken, "{t}");
+            assert_eq!(UnverifiedJws::parse(&t).unwrap_err(), TokenError::MalformedToken, "{t}");
         }
     }
 
@@ -203,6 +203,6 @@ mod tests {
     fn an_empty_signature_is_a_signature_failure() {
         let t = token(r#"{"alg":"none"}"#, r#"{}"#);
         let unsigned = format!("{}.", t.rsplit_once('.').unwrap().0);
-        assert_eq!(UnverifiedJws::parse(&unsigned).unwrap_err(), ErrorCode::InvalidTokenSignature);
+        assert_eq!(UnverifiedJws::parse(&unsigned).unwrap_err(), TokenError::InvalidTokenSignature);
     }
 }

@@ -7,8 +7,8 @@
 use foldhash::HashMap;
 use std::sync::Mutex;
 
-use crate::domain::auth::verify::Identity;
-use crate::http::error::ErrorCode;
+use super::TokenError;
+use super::identity::Identity;
 
 /// Tokens kept, in bytes of token text; past it the cache starts over.
 const MAX_BYTES: usize = 4 << 20;
@@ -25,9 +25,9 @@ impl Validity {
     /// `until` is exclusive (RFC 7519 4.1.4: the token must not be accepted "on or after" `exp`),
     /// `from` inclusive. The first verification and every remembered use go through here, so
     /// they cannot disagree about the last second.
-    pub fn check(self, now: i64) -> Result<(), ErrorCode> {
+    pub fn check(self, now: i64) -> Result<(), TokenError> {
         let now = now as f64;
-        if now >= self.until || now < self.from { Err(ErrorCode::TokenExpired) } else { Ok(()) }
+        if now >= self.until || now < self.from { Err(TokenError::TokenExpired) } else { Ok(()) }
     }
 }
 

@@ -3,114 +3,13 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
-use std::fmt;
 use std::sync::Arc;
 
+use super::TokenError;
+use super::identity::{ClaimPolicy, Identity, Issuer, MAX_LEEWAY_SECONDS, UserId};
 use crate::domain::auth::jwks::{IssuerKey, JwksIssuer, JwsAlgorithm, Lookup};
 use crate::domain::auth::jws::UnverifiedJws;
 use crate::domain::auth::verified::{KeySource, Validity, Verified, VerifiedTokens};
-use crate::http::error::ErrorCode;
-
-/// The longest user id we accept from a token; anything longer is not an id we issue or store.
-pub const MAX_USER_ID_BYTES: usize = 255;
-/// The largest leeway the configuration may set, in seconds.
-pub const MAX_LEEWAY_SECONDS: u64 = 60;
-
-/// Who signed a token, as part of its owner's identity: tokens from different issuers never name
-/// the same owner, even with the same `sub`. The shared secret is the empty issuer (a configured
-/// issuer is never empty); each JWKS issuer is named by its configured `iss`.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Issuer(Arc<str>);
-
-impl Issuer {
-    /// The issuer of tokens verified with `BETTER_AUTH_SECRET`.
-    pub fn shared_secret() -> Self {
-        Self(Arc::from(""))
-    }
-
-    /// The service's own accounts, whatever its public URL (the `iss` of its tokens) is or
-    /// becomes, so a changed URL keeps every user's tasks.
-    pub fn accounts() -> Self {
-        Self(Arc::from("urn:taskgate:accounts"))
-    }
-
-    /// A JWKS issuer, by the `iss` its configuration names.
-    pub fn named(iss: &str) -> Self {
-        Self(Arc::from(iss))
-    }
-
-    /// As stored: empty for the shared secret.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Issuer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.as_str() {
-            "" => f.write_str("shared-secret"),
-            iss => fmt::Debug::fmt(iss, f),
-        }
-    }
-}
-
-/// A user: the pair (issuer, subject). The subject is the non-empty opaque string of the token's
-/// `sub` (or `uid`), compared byte for byte with the path's `{user_id}`; the issuer keeps two
-/// issuers' users apart in storage.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct UserId {
-    issuer: Issuer,
-    /// Shared: a request clones its user several times (token cache, fairness slot, handlers).
-    subject: Arc<str>,
-}
-
-impl UserId {
-    /// `None` unless `subject` is 1 to [`MAX_USER_ID_BYTES`] bytes without control characters
-    /// (a NUL could not be stored on PostgreSQL, and none belongs in a path or a log).
-    pub fn new(issuer: Issuer, subject: &str) -> Option<Self> {
-        (!subject.is_empty()
-            && subject.len() <= MAX_USER_ID_BYTES
-            && !subject.chars().any(char::is_control))
-        .then(|| Self { issuer, subject: subject.into() })
-    }
-
-    /// The subject: what the path's `{user_id}` and a task's `user_id` show.
-    pub fn subject(&self) -> &str {
-        &self.subject
-    }
-
-    pub fn issuer(&self) -> &Issuer {
-        &self.issuer
-    }
-}
-
-impl fmt::Debug for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}@{:?}", self.subject, self.issuer)
-    }
-}
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.subject)
-    }
-}
-
-/// Who a verified access token speaks for.
-#[derive(Debug, Clone)]
-pub struct Identity {
-    pub user_id: UserId,
-    /// The `sid` claim, when the issuer names the session the token was minted from.
-    pub session_id: Option<String>,
-}
-
-/// What the claims of tokens verified by one key must say.
-#[derive(Debug, Clone, Default)]
-pub struct ClaimPolicy {
-    pub issuer: Option<String>,
-    pub audience: Option<String>,
-    pub leeway_seconds: u64,
-}
 
 /// A key we trust, bound to the one algorithm it may verify.
 pub struct TrustedKey {
@@ -166,8 +65,8 @@ pub trait OwnKeys: Send + Sync {
 /// may be remembered only briefly: a revocation must be seen everywhere within 5 seconds.
 #[async_trait::async_trait]
 pub trait LiveSessions: Send + Sync {
-    /// `Err` (an [`ErrorCode`] to answer with) when it cannot be told.
-    async fn is_live(&self, session_id: &str) -> Result<bool, ErrorCode>;
+    /// `Err` (an [`TokenError`] to answer with) when it cannot be told.
+    async fn is_live(&self, session_id: &str) -> Result<bool, TokenError>;
 }
 
 /// Every key the service trusts, each with the claim policy its tokens must meet.
@@ -202,21 +101,21 @@ impl TokenVerifier {
     }
 
     /// Verifies `token` at time `now` (seconds since the epoch).
-    pub async fn verify(&self, token: &str, now: i64) -> Result<Identity, ErrorCode> {
+    pub async fn verify(&self, token: &str, now: i64) -> Result<Identity, TokenError> {
         let (identity, source) = self.verify_remembering(token, now).await?;
         // Checked on every use, remembered or not: the signature stays good after a revocation.
         if source == KeySource::Own
             && let Some(deleted) = self.own.as_ref().and_then(|own| own.deleted.as_ref())
             && deleted.is_deleted(identity.user_id.subject())
         {
-            return Err(ErrorCode::SessionRevoked);
+            return Err(TokenError::SessionRevoked);
         }
         if source == KeySource::Own
             && let Some(sessions) = self.own.as_ref().and_then(|own| own.sessions.as_ref())
         {
-            let sid = identity.session_id.as_deref().ok_or(ErrorCode::InvalidTokenClaims)?;
+            let sid = identity.session_id.as_deref().ok_or(TokenError::InvalidTokenClaims)?;
             if !sessions.is_live(sid).await? {
-                return Err(ErrorCode::SessionRevoked);
+                return Err(TokenError::SessionRevoked);
             }
         }
         Ok(identity)
@@ -226,7 +125,7 @@ impl TokenVerifier {
         &self,
         token: &str,
         now: i64,
-    ) -> Result<(Identity, KeySource), ErrorCode> {
+    ) -> Result<(Identity, KeySource), TokenError> {
         if let Some(known) = self.verified.get(token) {
             if self.still_trusted(known.source) {
                 known.validity.check(now)?;
@@ -252,7 +151,7 @@ impl TokenVerifier {
         &self,
         token: &str,
         now: i64,
-    ) -> Result<Verified, ErrorCode> {
+    ) -> Result<Verified, TokenError> {
         let jws = UnverifiedJws::parse(token)?;
         // The key decides the algorithm: a token's `alg` only selects among keys we hold, and a key
         // verifies only with its own algorithm, so `none` or HS256-with-a-public-key find nothing.
@@ -265,18 +164,18 @@ impl TokenVerifier {
                 && jws.claims.get("iss").and_then(Value::as_str) == own.policy.issuer.as_deref()
             {
                 if !secret.verifies(&jws) {
-                    return Err(ErrorCode::InvalidTokenSignature);
+                    return Err(TokenError::InvalidTokenSignature);
                 }
                 return check_claims(&jws, &own.policy, now, KeySource::Own, Issuer::accounts());
             }
-            let key = self.shared_secret.as_ref().ok_or(ErrorCode::InvalidTokenSignature)?;
+            let key = self.shared_secret.as_ref().ok_or(TokenError::InvalidTokenSignature)?;
             if !key.verifies(&jws) {
-                return Err(ErrorCode::InvalidTokenSignature);
+                return Err(TokenError::InvalidTokenSignature);
             }
             let issuer = Issuer::shared_secret();
             return check_claims(&jws, &self.secret_policy, now, KeySource::SharedSecret, issuer);
         }
-        let alg = JwsAlgorithm::from_name(&jws.alg).ok_or(ErrorCode::InvalidTokenSignature)?;
+        let alg = JwsAlgorithm::from_name(&jws.alg).ok_or(TokenError::InvalidTokenSignature)?;
         if let Some(own) = &self.own
             && own.policy.issuer.is_some()
             && jws.claims.get("iss").and_then(Value::as_str) == own.policy.issuer.as_deref()
@@ -290,7 +189,7 @@ impl TokenVerifier {
                 Lookup::Found(key) if key.verifies(jws.signing_input.as_bytes(), jws.signature) => {
                     check_claims(&jws, &own.policy, now, KeySource::Own, Issuer::accounts())
                 }
-                _ => Err(ErrorCode::InvalidTokenSignature),
+                _ => Err(TokenError::InvalidTokenSignature),
             };
         }
         let (index, issuer) = self.issuer_for(&jws)?;
@@ -311,21 +210,21 @@ impl TokenVerifier {
                 check_claims(&jws, &issuer.policy, now, source, Issuer::named(issuer.issuer()))
             }
             // No usable key at all: the issuer is unreachable, which is not the client's fault.
-            Lookup::Unknown if keys.is_empty() => Err(ErrorCode::ServiceUnavailable),
-            _ => Err(ErrorCode::InvalidTokenSignature),
+            Lookup::Unknown if keys.is_empty() => Err(TokenError::Unavailable),
+            _ => Err(TokenError::InvalidTokenSignature),
         }
     }
 
     /// Routes a token to the issuer its (not yet trusted) `iss` names; the claim check that
     /// follows the signature check is what enforces `iss`.
-    fn issuer_for(&self, jws: &UnverifiedJws<'_>) -> Result<(usize, &Arc<JwksIssuer>), ErrorCode> {
+    fn issuer_for(&self, jws: &UnverifiedJws<'_>) -> Result<(usize, &Arc<JwksIssuer>), TokenError> {
         let iss = jws.claims.get("iss").and_then(Value::as_str);
         match self.issuers.iter().enumerate().find(|(_, issuer)| Some(issuer.issuer()) == iss) {
             Some(found) => Ok(found),
             None => match self.issuers.as_slice() {
                 [only] => Ok((0, only)),
-                [] => Err(ErrorCode::InvalidTokenSignature),
-                _ => Err(ErrorCode::InvalidTokenClaims),
+                [] => Err(TokenError::InvalidTokenSignature),
+                _ => Err(TokenError::InvalidTokenClaims),
             },
         }
     }
@@ -337,11 +236,11 @@ fn check_claims(
     now: i64,
     source: KeySource,
     issuer: Issuer,
-) -> Result<Verified, ErrorCode> {
+) -> Result<Verified, TokenError> {
     let claims = &jws.claims;
     let leeway = policy.leeway_seconds.min(MAX_LEEWAY_SECONDS) as f64;
 
-    let exp = numeric_date(claims, "exp")?.ok_or(ErrorCode::MalformedToken)?;
+    let exp = numeric_date(claims, "exp")?.ok_or(TokenError::MalformedToken)?;
     let nbf = numeric_date(claims, "nbf")?;
     let iat = numeric_date(claims, "iat")?;
     let starts = nbf.into_iter().chain(iat).fold(f64::NEG_INFINITY, f64::max);
@@ -351,15 +250,15 @@ fn check_claims(
     if let Some(issuer) = &policy.issuer
         && claims.get("iss").and_then(Value::as_str) != Some(issuer.as_str())
     {
-        return Err(ErrorCode::InvalidTokenClaims);
+        return Err(TokenError::InvalidTokenClaims);
     }
     if let Some(audience) = &policy.audience
         && !names_audience(claims.get("aud"), audience)
     {
-        return Err(ErrorCode::InvalidTokenClaims);
+        return Err(TokenError::InvalidTokenClaims);
     }
     if !is_access_token(jws) {
-        return Err(ErrorCode::InvalidTokenClaims);
+        return Err(TokenError::InvalidTokenClaims);
     }
 
     let user_id = user_id(claims, issuer)?;
@@ -368,11 +267,11 @@ fn check_claims(
 }
 
 /// `Ok(None)` when absent; a present value that is not a finite number is malformed.
-fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, ErrorCode> {
+fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, TokenError> {
     match claims.get(name) {
         None => Ok(None),
-        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(ErrorCode::MalformedToken),
-        Some(_) => Err(ErrorCode::MalformedToken),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(TokenError::MalformedToken),
+        Some(_) => Err(TokenError::MalformedToken),
     }
 }
 
@@ -404,18 +303,18 @@ fn is_access_token(jws: &UnverifiedJws<'_>) -> bool {
     typ_ok && !email_verification && !session_cache && !id_token && !declared_other
 }
 
-fn user_id(claims: &Map<String, Value>, issuer: Issuer) -> Result<UserId, ErrorCode> {
+fn user_id(claims: &Map<String, Value>, issuer: Issuer) -> Result<UserId, TokenError> {
     let as_id = |name: &str| match claims.get(name) {
         None => Ok(None),
         Some(Value::String(raw)) => {
-            UserId::new(issuer.clone(), raw).map(Some).ok_or(ErrorCode::MissingUidClaim)
+            UserId::new(issuer.clone(), raw).map(Some).ok_or(TokenError::MissingUidClaim)
         }
-        Some(_) => Err(ErrorCode::MissingUidClaim),
+        Some(_) => Err(TokenError::MissingUidClaim),
     };
     match (as_id("sub")?, as_id("uid")?) {
-        (Some(sub), Some(uid)) if sub != uid => Err(ErrorCode::MissingUidClaim),
+        (Some(sub), Some(uid)) if sub != uid => Err(TokenError::MissingUidClaim),
         (Some(id), _) | (None, Some(id)) => Ok(id),
-        (None, None) => Err(ErrorCode::MissingUidClaim),
+        (None, None) => Err(TokenError::MissingUidClaim),
     }
 }
 
@@ -451,21 +350,21 @@ mod tests {
         assert!(verifier.verified.get(&t).is_some(), "remembered");
         assert!(block_on(verifier.verify(&t, 1999)).is_ok());
         // `exp` is exclusive: the second it names is already too late.
-        assert_eq!(block_on(verifier.verify(&t, 2000)).unwrap_err(), ErrorCode::TokenExpired);
-        assert_eq!(block_on(verifier.verify(&t, 2001)).unwrap_err(), ErrorCode::TokenExpired);
-        assert_eq!(block_on(verifier.verify(&t, 999)).unwrap_err(), ErrorCode::TokenExpired);
+        assert_eq!(block_on(verifier.verify(&t, 2000)).unwrap_err(), TokenError::TokenExpired);
+        assert_eq!(block_on(verifier.verify(&t, 2001)).unwrap_err(), TokenError::TokenExpired);
+        assert_eq!(block_on(verifier.verify(&t, 999)).unwrap_err(), TokenError::TokenExpired);
     }
 
     #[test]
     fn the_first_verification_and_the_remembered_token_agree_that_exp_is_exclusive() {
         let first = verifier();
         let t = token(json!({ "sub": "u", "exp": 2000 }));
-        assert_eq!(block_on(first.verify(&t, 2000)).unwrap_err(), ErrorCode::TokenExpired);
+        assert_eq!(block_on(first.verify(&t, 2000)).unwrap_err(), TokenError::TokenExpired);
         assert!(first.verified.get(&t).is_none(), "an expired token is not remembered");
         let remembered = verifier();
         assert!(block_on(remembered.verify(&t, 1999)).is_ok());
         assert!(remembered.verified.get(&t).is_some(), "remembered");
-        assert_eq!(block_on(remembered.verify(&t, 2000)).unwrap_err(), ErrorCode::TokenExpired);
+        assert_eq!(block_on(remembered.verify(&t, 2000)).unwrap_err(), TokenError::TokenExpired);
     }
 
     #[test]
@@ -475,11 +374,11 @@ mod tests {
             || TokenVerifier::new(Some(TrustedKey::hs256(SECRET)), policy.clone(), Vec::new());
         let t = token(json!({ "sub": "u", "exp": 2000 }));
         let first = with_leeway();
-        assert_eq!(block_on(first.verify(&t, 2010)).unwrap_err(), ErrorCode::TokenExpired);
+        assert_eq!(block_on(first.verify(&t, 2010)).unwrap_err(), TokenError::TokenExpired);
         let remembered = with_leeway();
         assert!(block_on(remembered.verify(&t, 2009)).is_ok());
         assert!(remembered.verified.get(&t).is_some(), "remembered");
-        assert_eq!(block_on(remembered.verify(&t, 2010)).unwrap_err(), ErrorCode::TokenExpired);
+        assert_eq!(block_on(remembered.verify(&t, 2010)).unwrap_err(), TokenError::TokenExpired);
     }
 
     #[test]
@@ -493,7 +392,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             block_on(verifier.verify(&forged, 1500)).unwrap_err(),
-            ErrorCode::InvalidTokenSignature
+            TokenError::InvalidTokenSignature
         );
         assert!(verifier.verified.get(&forged).is_none());
         let expired = token(json!({ "sub": "u", "exp": 1000 }));
@@ -506,9 +405,9 @@ mod tests {
         let policy = ClaimPolicy { leeway_seconds: 10, ..ClaimPolicy::default() };
         let verifier = TokenVerifier::new(Some(TrustedKey::hs256(SECRET)), policy, Vec::new());
         let t = token(json!({ "sub": "u", "nbf": 1000, "iat": 900, "exp": 2000 }));
-        assert_eq!(block_on(verifier.verify(&t, 989)).unwrap_err(), ErrorCode::TokenExpired);
+        assert_eq!(block_on(verifier.verify(&t, 989)).unwrap_err(), TokenError::TokenExpired);
         assert!(block_on(verifier.verify(&t, 990)).is_ok());
         assert!(block_on(verifier.verify(&t, 2009)).is_ok());
-        assert_eq!(block_on(verifier.verify(&t, 2010)).unwrap_err(), ErrorCode::TokenExpired);
+        assert_eq!(block_on(verifier.verify(&t, 2010)).unwrap_err(), TokenError::TokenExpired);
     }
 }

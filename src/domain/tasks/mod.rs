@@ -284,7 +284,7 @@ pub struct TaskPage {
     pub total: u64,
     /// Set when more tasks follow this page.
     pub next: Option<TaskId>,
-    /// The owner's list version this page was read under (see [`crate::store::cached`]).
+    /// The owner's list version this page was read under (the page cache keys pages by it).
     pub version: u64,
     json: OnceLock<Bytes>,
 }

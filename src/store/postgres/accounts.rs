@@ -12,8 +12,8 @@ use super::PgDb;
 use super::fenced;
 use crate::domain::accounts::{AuditEvent, Email, Session, TokenHash, User};
 use crate::domain::auth::UserId;
-use crate::services::keys::StoredKey;
 use crate::store::StoreError;
+use crate::store::accounts::StoredKey;
 use crate::store::accounts::{AccountStore, NewUser};
 
 const USER_COLUMNS: &str = "u.id, u.name, u.email, u.email_verified, u.image, u.created_at, \

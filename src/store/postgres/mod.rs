@@ -89,7 +89,7 @@ impl PgOptions {
             max_connections: 16,
             acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
-            redacted: crate::config::redacted_url(url),
+            redacted: crate::ground::redact::redacted_url(url),
         }))
     }
 

@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 use super::SqliteDb;
 use crate::domain::accounts::{AuditEvent, Email, Session, TokenHash, User};
 use crate::domain::auth::UserId;
-use crate::services::keys::StoredKey;
 use crate::store::StoreError;
+use crate::store::accounts::StoredKey;
 use crate::store::accounts::{AccountStore, NewUser};
 
 const USER_COLUMNS: &str = "u.id, u.name, u.email, u.email_verified, u.image, u.created_at, \

@@ -1,0 +1,343 @@
+//! The error responses the task API's routes document: each status with its own description and
+//! examples made by the very code that answers it, so the document cannot drift from the service.
+
+use utoipa::openapi::example::ExampleBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::{ContentBuilder, Object, Ref, RefOr, Response, ResponseBuilder, Type};
+use utoipa::{IntoParams, ToResponse, ToSchema};
+
+use crate::domain::tasks::{ListQuery, PageRequest, TaskDraft, TaskId, TaskInput};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+
+/// The optional `Idempotency-Key` header of `POST /api/{user_id}/tasks`, for the document only.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// Makes retries safe: a retry with the same key and body gets the first answer and creates
+    /// nothing; the same key with another body is a 422 `IDEMPOTENCY_KEY_REUSED`.
+    #[param(rename = "Idempotency-Key", required = false)]
+    pub idempotency_key: String,
+}
+
+/// One named example of an error body: (name, summary, the error).
+type Example = (&'static str, &'static str, ApiError);
+
+/// An error response with the one error body, its description and its examples.
+fn error_response(description: &str, examples: Vec<Example>) -> ResponseBuilder {
+    let examples = examples.into_iter().map(|(name, summary, error)| {
+        let value = serde_json::to_value(error.body()).ok();
+        (name, ExampleBuilder::new().summary(summary).value(value).build())
+    });
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(ErrorBody::name())))
+        .examples_from_iter(examples)
+        .build();
+    ResponseBuilder::new().description(description).content("application/json", content)
+}
+
+/// Responses that ask the client to come back later say when.
+fn with_retry_after(response: ResponseBuilder) -> ResponseBuilder {
+    response.header(
+        "Retry-After",
+        HeaderBuilder::new()
+            .schema(Some(Object::with_type(Type::Integer)))
+            .description(Some("Seconds to wait before retrying"))
+            .build(),
+    )
+}
+
+/// The error a refused input gets. Should the input ever be accepted, the example becomes a 500,
+/// which the document's test reports instead of silently showing a stale example.
+fn refusal<T, E: Into<ApiError>>(result: Result<T, E>) -> ApiError {
+    result.err().map_or_else(|| ApiError::new(ErrorCode::InternalError), Into::into)
+}
+
+/// The 422 a bad `{id}` path segment gets.
+fn malformed_id() -> Example {
+    ("malformed_task_id", "The `{id}` path segment is not a UUID", refusal(TaskId::parse("42")))
+}
+
+/// The 422 a task body with an empty title gets.
+fn empty_title() -> Example {
+    let input = TaskInput { title: "  ".to_owned(), description: None, completed: None };
+    ("empty_title", "The title is empty once trimmed", refusal(TaskDraft::try_from(input)))
+}
+
+/// The 422 a task body with several problems gets: every field error at once.
+fn several_fields() -> Example {
+    let input = TaskInput {
+        title: "\u{200B}".to_owned(),
+        description: Some("invoice \u{202E}fdp.exe".to_owned()),
+        completed: None,
+    };
+    let summary = "An invisible title and a description with a bidirectional control";
+    ("several_fields", summary, refusal(TaskDraft::try_from(input)))
+}
+
+/// The 422 of a body naming a field clients may not set, as the JSON extractor words it.
+fn unknown_field() -> Example {
+    let message = "unknown field `id`, expected one of `title`, `description`, `completed`";
+    ("unknown_field", "A field clients may not set", ApiError::invalid_field("id", message))
+}
+
+/// Declares a reusable response component named after its type (for `response = ...` in the
+/// handlers' annotations), built by the function given.
+macro_rules! response_component {
+    ($(#[$doc:meta])* $name:ident, $build:ident) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl<'r> ToResponse<'r> for $name {
+            fn response() -> (&'r str, RefOr<Response>) {
+                (stringify!($name), $build().build().into())
+            }
+        }
+    };
+}
+
+response_component!(
+    /// 400: the body is not JSON.
+    BadRequest,
+    bad_request
+);
+fn bad_request() -> ResponseBuilder {
+    error_response(
+        "The body is not valid JSON",
+        vec![("bad_request", "Truncated or otherwise broken JSON", ErrorCode::BadRequest.into())],
+    )
+}
+
+response_component!(
+    /// 401: no usable token; `WWW-Authenticate` says why.
+    Unauthorized,
+    unauthorized
+);
+fn unauthorized() -> ResponseBuilder {
+    let examples = vec![
+        ("missing_token", "No `Authorization` header", ErrorCode::MissingToken.into()),
+        (
+            "token_expired",
+            "Past `exp` (plus leeway), or `nbf`/`iat` in the future",
+            ErrorCode::TokenExpired.into(),
+        ),
+        (
+            "invalid_token_signature",
+            "The signature does not verify",
+            ErrorCode::InvalidTokenSignature.into(),
+        ),
+    ];
+    let challenge = HeaderBuilder::new()
+        .schema(Some(Object::with_type(Type::String)))
+        .description(Some(
+            "`Bearer realm=\"taskgate\"`, plus `error` and `error_description` when a credential \
+             was sent",
+        ))
+        .build();
+    error_response(
+        "No usable bearer token: missing, malformed, badly signed, expired or not yet valid, \
+         without a user id, or not an access token for this service (see `error_code`)",
+        examples,
+    )
+    .header("WWW-Authenticate", challenge)
+}
+
+response_component!(
+    /// 403: another user's path.
+    Forbidden,
+    forbidden
+);
+fn forbidden() -> ResponseBuilder {
+    error_response(
+        "The token's user is not the `{user_id}` of the path (the same answer whether or not \
+         that user exists)",
+        vec![(
+            "forbidden_user_access",
+            "A token for another user",
+            ErrorCode::ForbiddenUserAccess.into(),
+        )],
+    )
+}
+
+response_component!(
+    /// 404: no such task for this user.
+    NotFound,
+    not_found
+);
+fn not_found() -> ResponseBuilder {
+    error_response(
+        "No task with this id belongs to this user (another user's task included)",
+        vec![("not_found", "No such task", ErrorCode::NotFound.into())],
+    )
+}
+
+response_component!(
+    /// 413: the body is over the limit.
+    PayloadTooLarge,
+    payload_too_large
+);
+fn payload_too_large() -> ResponseBuilder {
+    error_response(
+        "The body is over 64 KiB",
+        vec![("payload_too_large", "A body over 64 KiB", ErrorCode::PayloadTooLarge.into())],
+    )
+}
+
+response_component!(
+    /// 415: a body that is not JSON by its content type.
+    UnsupportedMediaType,
+    unsupported_media_type
+);
+fn unsupported_media_type() -> ResponseBuilder {
+    error_response(
+        "The body's `Content-Type` is not `application/json`",
+        vec![(
+            "unsupported_media_type",
+            "A form or text body",
+            ErrorCode::UnsupportedMediaType.into(),
+        )],
+    )
+}
+
+response_component!(
+    /// 422 of `GET /tasks`: paging parameters.
+    InvalidListQuery,
+    invalid_list_query
+);
+fn invalid_list_query() -> ResponseBuilder {
+    let page = |limit, cursor: Option<&str>| {
+        refusal(PageRequest::try_from(ListQuery { limit, cursor: cursor.map(str::to_owned) }))
+    };
+    error_response(
+        "A paging parameter is not acceptable: `limit` outside 1 to 500, or a `cursor` this \
+         service did not issue",
+        vec![
+            ("bad_limit", "`limit` out of range", page(Some(0), None)),
+            ("bad_cursor", "A cursor this service did not issue", page(None, Some("!"))),
+        ],
+    )
+}
+
+response_component!(
+    /// 422 of the routes that take a task id and no body.
+    InvalidTaskId,
+    invalid_task_id
+);
+fn invalid_task_id() -> ResponseBuilder {
+    error_response("The `{id}` path segment is not a task id (a UUID)", vec![malformed_id()])
+}
+
+response_component!(
+    /// 422 of `POST /tasks`: the body, or a reused `Idempotency-Key`.
+    InvalidNewTask,
+    invalid_new_task
+);
+fn invalid_new_task() -> ResponseBuilder {
+    error_response(
+        "The body is not an acceptable task (`errors` lists each field), or its \
+         `Idempotency-Key` was already used with a different body",
+        vec![
+            empty_title(),
+            several_fields(),
+            unknown_field(),
+            (
+                "idempotency_key_reused",
+                "The same `Idempotency-Key` with another body",
+                ErrorCode::IdempotencyKeyReused.into(),
+            ),
+        ],
+    )
+}
+
+response_component!(
+    /// 422 of `PUT /tasks/{id}`: the body or the id.
+    InvalidTask,
+    invalid_task
+);
+fn invalid_task() -> ResponseBuilder {
+    error_response(
+        "The body is not an acceptable task (`errors` lists each field), or the `{id}` path \
+         segment is not a task id",
+        vec![empty_title(), several_fields(), unknown_field(), malformed_id()],
+    )
+}
+
+response_component!(
+    /// 422 of `PATCH /tasks/{id}/complete`: the body or the id.
+    InvalidCompletion,
+    invalid_completion
+);
+fn invalid_completion() -> ResponseBuilder {
+    error_response(
+        "The body is not `{\"completed\": bool}`, or the `{id}` path segment is not a task id",
+        vec![
+            (
+                "completed_not_a_boolean",
+                "`completed` of the wrong type",
+                ApiError::invalid_field(
+                    "completed",
+                    "invalid type: string \"yes\", expected a boolean",
+                ),
+            ),
+            malformed_id(),
+        ],
+    )
+}
+
+response_component!(
+    /// 429: the user's requests in flight are capped.
+    TooManyRequests,
+    too_many_requests
+);
+fn too_many_requests() -> ResponseBuilder {
+    with_retry_after(error_response(
+        "Too many requests of this user are in flight; retry after `Retry-After` seconds",
+        vec![(
+            "too_many_requests",
+            "The user's in-flight cap is reached",
+            ErrorCode::TooManyRequests.into(),
+        )],
+    ))
+}
+
+response_component!(
+    /// 409 of `POST /tasks`: the per-user cap.
+    TaskLimitReached,
+    task_limit_reached
+);
+fn task_limit_reached() -> ResponseBuilder {
+    error_response(
+        "The user already has the most tasks allowed (`TASKGATE_MAX_TASKS_PER_USER`); nothing \
+         was created",
+        vec![(
+            "task_limit_reached",
+            "The cap is reached",
+            crate::store::StoreError::LimitReached { limit: 10_000 }.into(),
+        )],
+    )
+}
+
+response_component!(
+    /// 503 of the task routes.
+    ServiceUnavailable,
+    service_unavailable
+);
+fn service_unavailable() -> ResponseBuilder {
+    with_retry_after(error_response(
+        "The database is locked or unreachable, the service is at capacity, or a JWKS issuer \
+         has never been reachable; retry after `Retry-After` seconds",
+        vec![("service_unavailable", "Try again shortly", ErrorCode::ServiceUnavailable.into())],
+    ))
+}
+
+response_component!(
+    /// 503 of `/readyz`.
+    NotReady,
+    not_ready
+);
+fn not_ready() -> ResponseBuilder {
+    with_retry_after(error_response(
+        "Not ready: writes cannot succeed (the database does not answer, or the SQLite writer has \
+         stopped); a load balancer should send traffic elsewhere",
+        vec![("not_ready", "The database does not answer", ErrorCode::ServiceUnavailable.into())],
+    ))
+}
