@@ -3,9 +3,15 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
+use tokio::time::Instant;
 
 use crate::helpers::{TestApp, assert_error, now, spawn_app_with};
 use crate::keys::{ALL, Alg, ISSUER, JwksServer, TestKey, access_claims};
+
+/// How long a test waits for the service to pick up a change at the issuer (a cool-down or a
+/// periodic refresh of one second), and how often it looks meanwhile.
+const PATIENCE: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(50);
 
 async fn spawn_with_jwks(jwks: &JwksServer, cooldown_secs: u64, shared_secret: bool) -> TestApp {
     spawn_with_jwks_url(jwks.url.clone(), cooldown_secs, shared_secret).await
@@ -179,11 +185,20 @@ async fn with_no_usable_key_at_all_a_token_is_503_not_401() {
     assert_eq!(response.headers()["retry-after"], "1");
     assert_error(response, 503, "SERVICE_UNAVAILABLE").await;
 
-    // Once the issuer answers (and the one-second cool-down has passed), the same token works.
+    // Once the issuer answers, the same token works as soon as the one-second cool-down since the
+    // failed refetch has passed; until then it stays a 503, never a 401.
     jwks.set_down(false);
     jwks.publish(&[&key]);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(status_for(&app, "u", &key.token_for("u")).await, 200);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let response = app.list_tasks("u", &key.token_for("u")).await;
+        if response.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {} after {PATIENCE:?}", response.status());
+        assert_error(response, 503, "SERVICE_UNAVAILABLE").await;
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 #[tokio::test]
@@ -306,8 +321,17 @@ async fn periodic_refresh_drops_removed_keys() {
     assert_eq!(status_for(&app, "u", &key.token_for("u")).await, 200);
     let replacement = TestKey::generate(Alg::EdDsa, "k2");
     jwks.publish(&[&replacement]);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let body: Value = app.list_tasks("u", &key.token_for("u")).await.json().await.unwrap();
+    // A known kid never causes a refetch: the old key works until a periodic refresh drops it.
+    let deadline = Instant::now() + PATIENCE;
+    let response = loop {
+        let response = app.list_tasks("u", &key.token_for("u")).await;
+        if response.status() != 200 {
+            break response;
+        }
+        assert!(Instant::now() < deadline, "the removed key still works after {PATIENCE:?}");
+        tokio::time::sleep(POLL).await;
+    };
+    let body: Value = response.json().await.unwrap();
     assert_eq!(body["error_code"], "INVALID_TOKEN_SIGNATURE");
 }
 

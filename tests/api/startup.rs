@@ -91,18 +91,29 @@ async fn shutdown_lets_an_in_flight_request_finish() {
 
     let body = r#"{"title":"finishing"}"#;
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // `Expect: 100-continue`, so that the server says when it has the request and starts reading
+    // its body: from then on the request is in flight.
     let head = format!(
         "POST /api/u/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
+         Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
         token_for("u"),
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
+    let interim = tokio::time::timeout(Duration::from_secs(10), read_head(&mut stream))
+        .await
+        .expect("the server reads the request's body");
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
     stream.write_all(&body.as_bytes()[..5]).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
 
     stop.send(()).unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Shutdown has begun once the listener is closed and new connections are refused; the rest
+    // of the body arrives after that.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(&address).await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "still accepting connections");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     stream.write_all(&body.as_bytes()[5..]).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
@@ -114,6 +125,16 @@ async fn shutdown_lets_an_in_flight_request_finish() {
         .unwrap()
         .unwrap();
     assert!(tokio::net::TcpStream::connect(&address).await.is_err(), "no longer listening");
+}
+
+/// Reads one response head (up to its blank line) from `stream`, and nothing after it.
+async fn read_head(stream: &mut tokio::net::TcpStream) -> String {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let byte = stream.read_u8().await.expect("a response head");
+        head.push(byte);
+    }
+    String::from_utf8_lossy(&head).into_owned()
 }
 
 #[tokio::test]
