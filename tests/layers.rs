@@ -1,5 +1,6 @@
 //! The layers of ARCHITECTURE.md, held: every layer has its folder under `src/`, and no file
 //! imports from a layer above its own (unit tests may reach anywhere).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
