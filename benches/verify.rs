@@ -3,7 +3,7 @@
 //! claims; `repeat use` is the same token again, as a client sends it on every request, served by
 //! the verified-token cache (claims' times re-checked).
 //!
-//! Reproduce: `cargo bench --bench verify` (figures recorded in bench/README.md).
+//! Reproduce: `cargo bench --bench verify` (figures recorded in bench/RESULTS.md).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 

@@ -102,10 +102,7 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
         let store_config = settings.store_config()?;
-        let secret = crate::services::secret::resolve(
-            settings.better_auth_secret.as_ref(),
-            store_config.sqlite_path(),
-        )?;
+        let secret = settings.server_secret(&store_config)?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
@@ -241,9 +238,9 @@ pub fn router(
     let origins = settings.cors_origins()?;
     // Around the whole router, not as a router `layer`, which would wrap every route and cost a
     // boxed clone and a boxed future per request and level. For the same reason the edge also
-    // limits and times bodies, sheds work past the concurrency limit and catches panics (tower
-    // has layers for each, but each would be one more level: bench/README.md, "Cutting
-    // instructions" and "The edge around the router").
+    // reads and times bodies, sheds work past the concurrency limit and catches panics: tower
+    // has layers for each, but each would be one more level (callgrind counted /healthz at
+    // 24,957 instructions with the layers, 18,914 with the one edge around the router).
     let stack = ServiceBuilder::new()
         .layer(edge)
         .option_layer((!origins.is_empty()).then(|| cors(origins)));

@@ -373,6 +373,15 @@ impl Settings {
     }
 
     /// The database `DATABASE_URL` names, with the limits every store applies.
+    /// The server secret these settings give, the one place it is resolved: `BETTER_AUTH_SECRET`,
+    /// else on SQLite the secret kept beside the database file (made on first use).
+    pub fn server_secret(
+        &self,
+        store: &StoreConfig,
+    ) -> Result<secrecy::SecretString, crate::services::secret::SecretError> {
+        crate::services::secret::resolve(self.better_auth_secret.as_ref(), store.sqlite_path())
+    }
+
     pub fn store_config(&self) -> Result<StoreConfig, ConfigError> {
         let url = &self.database_url;
         let backend = if let Some(options) = SqliteOptions::from_url(url) {

@@ -67,13 +67,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Token { user, ttl } => {
             settings.validate().map_err(|e| e.to_string())?;
             let config = settings.store_config().map_err(|e| e.to_string())?;
-            // The secret the server uses with these settings: BETTER_AUTH_SECRET, or on SQLite
-            // the one kept beside the database.
-            let secret = taskgate::services::secret::resolve(
-                settings.better_auth_secret.as_ref(),
-                config.sqlite_path(),
-            )
-            .map_err(|e| e.to_string())?;
+            // The secret the server uses with these settings.
+            let secret = settings.server_secret(&config).map_err(|e| e.to_string())?;
             let token = token::mint_hs256(
                 secret.expose_secret().as_bytes(),
                 &user,
@@ -88,11 +83,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Keys { action: KeysCommand::Rotate } => {
             settings.validate().map_err(|e| e.to_string())?;
             let config = settings.store_config().map_err(|e| e.to_string())?;
-            let secret = taskgate::services::secret::resolve(
-                settings.better_auth_secret.as_ref(),
-                config.sqlite_path(),
-            )
-            .map_err(|e| e.to_string())?;
+            let secret = settings.server_secret(&config).map_err(|e| e.to_string())?;
             let stores = taskgate::store::connect(&config).await.map_err(|e| e.to_string())?;
             let kid = taskgate::services::keys::rotate(&stores.accounts, &secret)
                 .await

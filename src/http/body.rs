@@ -59,25 +59,11 @@ fn is_json(headers: &HeaderMap) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// The body, which the edge has already read whole (its timeout and size limit are the edge's).
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state).await.map_err(|rejection| {
-        // A body still arriving at TASKGATE_BODY_TIMEOUT is the client's delay, not bad JSON.
-        if caused_by_timeout(&rejection) {
-            return ApiError::new(ErrorCode::RequestTimeout);
-        }
-        ApiError::new(ErrorCode::for_status(rejection.status()))
-    })
-}
-
-fn caused_by_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause = Some(error);
-    while let Some(error) = cause {
-        if error.is::<tower_http::timeout::TimeoutError>() {
-            return true;
-        }
-        cause = error.source();
-    }
-    false
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|rejection| ApiError::new(ErrorCode::for_status(rejection.status())))
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
