@@ -240,7 +240,8 @@ pub fn router(
     // boxed clone and a boxed future per request and level. For the same reason the edge also
     // reads and times bodies, sheds work past the concurrency limit and catches panics: tower
     // has layers for each, but each would be one more level (callgrind counted /healthz at
-    // 24,957 instructions with the layers, 18,914 with the one edge around the router).
+    // 24,957 instructions with tower's layers, 21,439 with one edge, 18,914 with the edge
+    // around the router instead of on it).
     let stack = ServiceBuilder::new()
         .layer(edge)
         .option_layer((!origins.is_empty()).then(|| cors(origins)));

@@ -176,8 +176,8 @@ pub struct EdgeConfig {
 /// The route templates the router serves, so that the edge, which wraps the whole router, names a
 /// request's route as axum's `MatchedPath` would (for the access log, the metrics and
 /// `Cache-Control`). A layer on the router would see `MatchedPath`, but axum puts such a layer
-/// around every route, at the cost of a boxed clone and a boxed future per request (about 3,500
-/// instructions of `/healthz`'s 21,439 before the edge moved out).
+/// around every route, at the cost of a boxed clone and a boxed future per request and level
+/// (callgrind: `/healthz` 21,439 instructions as a router layer, 18,914 around the router).
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
     /// The index of a path's template.
