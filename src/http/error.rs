@@ -3,7 +3,6 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Value, json};
 use std::borrow::Cow;
 
 use crate::services::limits::Limited;
@@ -329,6 +328,17 @@ impl From<crate::domain::auth::TokenError> for ErrorCode {
     }
 }
 
+/// Better Auth's error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthErrorBody {
+    /// A stable, machine-readable code, such as `INVALID_EMAIL_OR_PASSWORD`.
+    #[schema(value_type = String, example = "INVALID_EMAIL_OR_PASSWORD")]
+    pub code: &'static str,
+    /// A human-readable message.
+    #[schema(value_type = String, example = "Invalid email or password")]
+    pub message: Cow<'static, str>,
+}
+
 /// Better Auth's error: a status and the body `{"code", "message"}`. Its constructors are the one
 /// place each code and message is written; the OpenAPI document's examples call them too.
 #[derive(Debug)]
@@ -525,8 +535,8 @@ impl AuthError {
     }
 
     /// The body this error answers with.
-    pub(crate) fn body(&self) -> Value {
-        json!({ "code": self.code, "message": self.message })
+    pub(crate) fn body(&self) -> AuthErrorBody {
+        AuthErrorBody { code: self.code, message: self.message.clone() }
     }
 }
 

@@ -13,11 +13,18 @@ use crate::services::inflight::{InflightLimiter, InflightSlot};
 /// A request whose bearer token verified. It holds one of its user's in-flight slots until the
 /// handler returns.
 #[derive(Debug)]
-pub struct Authenticated(pub Identity, #[allow(dead_code)] InflightSlot);
+pub struct Authenticated {
+    pub identity: Identity,
+    /// Given back when the handler's extractors are dropped.
+    _slot: InflightSlot,
+}
 
 /// A request whose bearer token verified and whose token user is the `{user_id}` of the path.
 #[derive(Debug)]
-pub struct ScopedUser(pub UserId, #[allow(dead_code)] InflightSlot);
+pub struct ScopedUser {
+    pub user: UserId,
+    _slot: InflightSlot,
+}
 
 impl<S> FromRequestParts<S> for Authenticated
 where
@@ -37,7 +44,7 @@ where
         };
         let identity = verified.map_err(|code| reject(parts, code, None))?;
         match Arc::<InflightLimiter>::from_ref(state).try_acquire(&identity.user_id) {
-            Some(slot) => Ok(Authenticated(identity, slot)),
+            Some(slot) => Ok(Authenticated { identity, _slot: slot }),
             None => Err(reject(parts, ErrorCode::TooManyRequests, Some(&identity.user_id))),
         }
     }
@@ -52,7 +59,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Authenticated(identity, slot) = Authenticated::from_request_parts(parts, state).await?;
+        let Authenticated { identity, _slot } =
+            Authenticated::from_request_parts(parts, state).await?;
         // Path segments arrive percent-decoded; the comparison is then byte for byte.
         let params = RawPathParams::from_request_parts(parts, state).await;
         let own_path = params.is_ok_and(|params| {
@@ -61,7 +69,7 @@ where
             })
         });
         if own_path {
-            Ok(ScopedUser(identity.user_id, slot))
+            Ok(ScopedUser { user: identity.user_id, _slot })
         } else {
             Err(reject(parts, ErrorCode::ForbiddenUserAccess, Some(&identity.user_id)))
         }

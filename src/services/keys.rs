@@ -23,6 +23,27 @@ use crate::domain::auth::jwks::{IssuerKey, PublicKey};
 use crate::store::StoreError;
 use crate::store::accounts::DynAccountStore;
 
+/// The public keys the service's access tokens are signed with (RFC 7517), as
+/// `GET /api/auth/jwks` answers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct JwkSet {
+    pub keys: Vec<Jwk>,
+}
+
+/// One Ed25519 public key (RFC 8037), the fields in Better Auth's order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Jwk {
+    #[schema(example = "EdDSA")]
+    pub alg: &'static str,
+    #[schema(example = "Ed25519")]
+    pub crv: &'static str,
+    /// The public key, base64url without padding.
+    pub x: String,
+    #[schema(example = "OKP")]
+    pub kty: &'static str,
+    pub kid: String,
+}
+
 /// How long a minted access token lives (Better Auth's default).
 pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
 const NONCE_BYTES: usize = 12;
@@ -268,22 +289,20 @@ impl Signer {
     }
 
     /// The JWKS document: every published key, as Better Auth publishes them (no `use`).
-    pub fn jwks(&self) -> Value {
-        let keys: Vec<Value> = self
+    pub fn jwks(&self) -> JwkSet {
+        let keys = self
             .ring()
             .published
             .iter()
-            .map(|(kid, public)| {
-                json!({
-                    "alg": "EdDSA",
-                    "crv": "Ed25519",
-                    "x": URL_SAFE_NO_PAD.encode(public),
-                    "kty": "OKP",
-                    "kid": kid,
-                })
+            .map(|(kid, public)| Jwk {
+                alg: "EdDSA",
+                crv: "Ed25519",
+                x: URL_SAFE_NO_PAD.encode(public),
+                kty: "OKP",
+                kid: kid.clone(),
             })
             .collect();
-        json!({ "keys": keys })
+        JwkSet { keys }
     }
 }
 

@@ -251,12 +251,12 @@ async fn a_rotated_key_signs_and_the_old_one_is_published_until_its_tokens_have_
             signer.keys().iter().map(|key| key.kid.clone().unwrap()).collect()
         };
         assert_eq!(kids(&signer), [old_kid.clone(), new_kid.clone()], "{name}");
-        assert_eq!(signer.jwks()["keys"].as_array().unwrap().len(), 2, "{name}");
+        assert_eq!(signer.jwks().keys.len(), 2, "{name}");
 
         // Once the old key's last tokens have expired, it is no longer published.
         signer.reload(rotated_at + RETIRED_KEY_KEPT + time::Duration::seconds(1)).await.unwrap();
         assert_eq!(kids(&signer), vec![new_kid.clone()], "{name}");
-        assert_eq!(signer.jwks()["keys"][0]["kid"], new_kid.as_str(), "{name}");
+        assert_eq!(signer.jwks().keys[0].kid, new_kid, "{name}");
 
         // Adding a key deletes the keys replaced before the time given, not the one it replaces.
         let mut third = generate(&secret).unwrap();

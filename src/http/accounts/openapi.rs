@@ -5,22 +5,24 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::responses::*;
+use super::{sessions, sign, user};
 use crate::domain::accounts::{AuditEvent, SessionView, User};
-use crate::http::accounts as router;
+use crate::http::error::AuthErrorBody;
+use crate::services::keys::{Jwk, JwkSet};
 
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        router::sign_up, router::sign_in, router::get_session, router::sign_out, router::token,
-        router::list_sessions, router::revoke_session, router::revoke_sessions,
-        router::revoke_other_sessions, router::change_password, router::update_user,
-        router::delete_user, router::audit_events, router::jwks,
+        sign::sign_up, sign::sign_in, sign::get_session, sign::sign_out, sign::token,
+        sessions::list_sessions, sessions::revoke_session, sessions::revoke_sessions,
+        sessions::revoke_other_sessions, user::change_password, user::update_user,
+        user::delete_user, user::audit_events, sign::jwks,
     ),
     components(
         schemas(
             AuthErrorBody, User, SessionView<'static>, AuditEvent, SessionStarted, SignedIn,
-            CurrentSession, AccessToken, Done, Success, Jwks, router::SignUp, router::SignIn,
-            router::RevokeSession, router::ChangePassword, router::DeleteUser, UpdateUser,
+            SessionAndUser<'static>, AccessToken, Done, Success, JwkSet, Jwk, sign::SignUp, sign::SignIn,
+            sessions::RevokeSession, user::ChangePassword, user::DeleteUser, user::UpdateUser,
         ),
         responses(
             AuthBadRequest, AuthSignUpRefused, AuthSignInRefused, AuthNewPasswordRefused,

@@ -3,6 +3,7 @@
 //! answer with.
 
 use axum::http::StatusCode;
+use serde::Serialize;
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::{ContentBuilder, Object, Ref, RefOr, Response, ResponseBuilder, Type};
@@ -13,85 +14,81 @@ use crate::http::error::AuthError;
 use crate::services::limits::{self, Limited};
 use crate::services::password::Rejected;
 
-/// Better Auth's error body.
-#[derive(ToSchema)]
-#[expect(dead_code, reason = "only its schema is used; AuthError writes the body")]
-pub struct AuthErrorBody {
-    /// A stable, machine-readable code, such as `INVALID_EMAIL_OR_PASSWORD`.
-    code: String,
-    /// A human-readable message.
-    message: String,
-}
-
 /// The answer of sign-up, and of change-password: the new session's token (also set as the
 /// cookie), or `null` when change-password kept the current session.
-#[derive(ToSchema)]
-#[expect(dead_code, reason = "only its schema is used; the handler writes the JSON")]
+#[derive(Serialize, ToSchema)]
 pub struct SessionStarted {
-    token: Option<String>,
-    user: User,
+    pub token: Option<String>,
+    pub user: User,
 }
 
 /// The answer of sign-in.
-#[derive(ToSchema)]
-#[expect(dead_code, reason = "only its schema is used; the handler writes the JSON")]
+#[derive(Serialize, ToSchema)]
 pub struct SignedIn {
     /// Always `false`: there is no redirect to follow.
-    redirect: bool,
+    pub redirect: bool,
     /// The session token, also set as the cookie.
-    token: String,
-    user: User,
+    pub token: String,
+    pub user: User,
 }
 
 /// The answer of get-session with a live session (`null` without one).
-#[derive(ToSchema)]
-#[expect(dead_code, reason = "only its schema is used; the handler writes the JSON")]
-pub struct CurrentSession {
-    session: SessionView<'static>,
-    user: User,
+#[derive(Serialize, ToSchema)]
+pub struct SessionAndUser<'a> {
+    pub session: SessionView<'a>,
+    pub user: &'a User,
 }
 
 /// A JWT for the task API, valid for 15 minutes.
-#[derive(ToSchema)]
-#[expect(dead_code, reason = "only its schema is used; the handler writes the JSON")]
+#[derive(Serialize, ToSchema)]
 pub struct AccessToken {
-    token: String,
+    pub token: String,
 }
 
 /// The answer of the revoke routes and of update-user.
-#[derive(ToSchema)]
-#[expect(dead_code, reason = "only its schema is used; the handler writes the JSON")]
+#[derive(Serialize, ToSchema)]
 pub struct Done {
     /// Always `true`.
-    status: bool,
+    pub status: bool,
 }
 
 /// The answer of sign-out and delete-user.
-#[derive(ToSchema)]
-#[expect(dead_code, reason = "only its schema is used; the handler writes the JSON")]
+#[derive(Serialize, ToSchema)]
 pub struct Success {
     /// Always `true`.
-    success: bool,
-    /// `"User deleted"` after delete-user.
-    message: Option<String>,
+    pub success: bool,
+    /// `"User deleted"` after delete-user; absent after sign-out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
 }
 
-/// The public keys the service's JWTs are signed with (RFC 7517).
-#[derive(ToSchema)]
-#[expect(dead_code, reason = "only its schema is used; the signer writes the key set")]
-pub struct Jwks {
-    #[schema(value_type = Vec<Object>)]
-    keys: Vec<serde_json::Value>,
+impl Done {
+    pub const DONE: Self = Self { status: true };
 }
 
-/// The body of update-user: at least one of the two; the e-mail cannot be changed here.
-#[derive(ToSchema)]
-#[expect(dead_code, reason = "only its schema is used; the handler reads the fields one by one")]
-pub struct UpdateUser {
-    /// At most 255 characters.
-    name: Option<String>,
-    /// A URL of at most 2,048 characters, or `null` to remove the image.
-    image: Option<String>,
+impl Success {
+    pub const SIGNED_OUT: Self = Self { success: true, message: None };
+    pub const USER_DELETED: Self = Self { success: true, message: Some("User deleted") };
+}
+
+/// A body as the document's example: the very value the handler sends.
+fn example(body: impl Serialize) -> serde_json::Value {
+    serde_json::to_value(body).unwrap_or_default()
+}
+
+/// The example of the revoke routes and update-user.
+pub(crate) fn done() -> serde_json::Value {
+    example(Done::DONE)
+}
+
+/// The example of sign-out.
+pub(crate) fn signed_out() -> serde_json::Value {
+    example(Success::SIGNED_OUT)
+}
+
+/// The example of delete-user.
+pub(crate) fn user_deleted() -> serde_json::Value {
+    example(Success::USER_DELETED)
 }
 
 /// One named example of an auth error: (name, summary, the error).
@@ -116,10 +113,13 @@ impl ErrorResponse {
         let status = self.status;
         let examples = self.examples.into_iter().map(|(name, summary, error)| {
             debug_assert_eq!(error.status(), status, "example {name}");
-            (name, ExampleBuilder::new().summary(summary).value(Some(error.body())).build())
+            (
+                name,
+                ExampleBuilder::new().summary(summary).value(Some(example(error.body()))).build(),
+            )
         });
         let content = ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name(AuthErrorBody::name())))
+            .schema(Some(Ref::from_schema_name(crate::http::error::AuthErrorBody::name())))
             .examples_from_iter(examples)
             .build();
         ResponseBuilder::new().description(self.description).content("application/json", content)
@@ -434,8 +434,7 @@ mod tests {
             for (name, _, error) in examples {
                 assert_eq!(error.status(), status, "{description}: example {name}");
                 let body = error.body();
-                assert!(body["code"].as_str().is_some_and(|c| !c.is_empty()), "{name}: {body}");
-                assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{name}: {body}");
+                assert!(!body.code.is_empty() && !body.message.is_empty(), "{name}: {body:?}");
             }
         }
     }

@@ -18,7 +18,7 @@ use crate::store::{CreateOutcome, DynTaskStore};
 const TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 
 fn tasks_url(user: &ScopedUser) -> String {
-    format!("/api/{}/tasks", path_segment(user.0.subject()))
+    format!("/api/{}/tasks", path_segment(user.user.subject()))
 }
 
 fn header_value(value: &str) -> Result<HeaderValue, ApiError> {
@@ -48,7 +48,7 @@ pub async fn list_tasks(
     ValidQuery(query): ValidQuery<ListQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let page = PageRequest::try_from(query)?;
-    let found = store.list(&user.0, page).await?;
+    let found = store.list(&user.user, page).await?;
     let mut response = crate::http::edge::json_response(found.json());
     let headers = response.headers_mut();
     headers.insert(TOTAL_COUNT, HeaderValue::from(found.total));
@@ -94,8 +94,8 @@ pub async fn create_task(
 ) -> Result<impl IntoResponse, ApiError> {
     let draft = TaskDraft::try_from(input)?;
     let (task, replayed) = match key {
-        None => (store.create(&user.0, draft).await?, false),
-        Some(key) => match store.create_once(&user.0, draft, &key).await? {
+        None => (store.create(&user.user, draft).await?, false),
+        Some(key) => match store.create_once(&user.user, draft, &key).await? {
             CreateOutcome::Created(task) => (task, false),
             CreateOutcome::Replayed(task) => (task, true),
             CreateOutcome::KeyReused => return Err(ErrorCode::IdempotencyKeyReused.into()),
@@ -129,7 +129,7 @@ pub async fn get_task(
     TaskIdParam(id): TaskIdParam,
     State(store): State<DynTaskStore>,
 ) -> Result<Json<Task>, ApiError> {
-    store.get(&user.0, id).await?.map(Json).ok_or_else(ApiError::not_found)
+    store.get(&user.user, id).await?.map(Json).ok_or_else(ApiError::not_found)
 }
 
 /// Replace a task's title, description and completion. Omitted `description` becomes null and
@@ -159,7 +159,7 @@ pub async fn replace_task(
     JsonBody(input): JsonBody<TaskInput>,
 ) -> Result<Json<Task>, ApiError> {
     let draft = TaskDraft::try_from(input)?;
-    store.replace(&user.0, id, draft).await?.map(Json).ok_or_else(ApiError::not_found)
+    store.replace(&user.user, id, draft).await?.map(Json).ok_or_else(ApiError::not_found)
 }
 
 /// Delete a task.
@@ -182,7 +182,7 @@ pub async fn delete_task(
     TaskIdParam(id): TaskIdParam,
     State(store): State<DynTaskStore>,
 ) -> Result<StatusCode, ApiError> {
-    match store.delete(&user.0, id).await? {
+    match store.delete(&user.user, id).await? {
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(ApiError::not_found()),
     }
@@ -214,5 +214,9 @@ pub async fn complete_task(
     OptionalJsonBody(input): OptionalJsonBody<CompletionInput>,
 ) -> Result<Json<Task>, ApiError> {
     let completion = input.map_or(Completion::Toggle, |input| Completion::Set(input.completed));
-    store.set_completion(&user.0, id, completion).await?.map(Json).ok_or_else(ApiError::not_found)
+    store
+        .set_completion(&user.user, id, completion)
+        .await?
+        .map(Json)
+        .ok_or_else(ApiError::not_found)
 }
