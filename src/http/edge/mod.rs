@@ -4,19 +4,15 @@
 //! [`crate::ground::fence`]), gives every error the body of its surface (the API's JSON, the app's plain
 //! text), adds the security headers and CSP, and writes the access log line and the request metrics.
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::Request;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version, header};
 use axum::response::{IntoResponse, Response};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
-use ipnet::IpNet;
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -28,6 +24,18 @@ use crate::ground::fence::WriteFence;
 use crate::ground::slots::{KeyedSlots, Slot};
 use crate::http::error::AuthError;
 use crate::http::error::{ApiError, ErrorCode};
+
+mod admission;
+mod client;
+mod routes;
+
+use admission::{
+    PER_ADDRESS_REFUSALS, Reading, has_one_host, read_whole, shed, take_capacity, take_capacity_of,
+};
+
+pub(crate) use client::canonical;
+pub use client::{ClientAddr, TrustedProxies, address_key};
+pub use routes::{RouteTable, Surface};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest client-chosen request id kept; longer (or non-visible-ASCII) ones are replaced.
@@ -65,90 +73,6 @@ pub fn json_response(body: impl Into<Body>) -> Response {
     response
 }
 
-/// The address of the client, as far as it can be trusted: the peer's, or, when the peer is a
-/// trusted proxy, the nearest untrusted address in `X-Forwarded-For`.
-/// The connection puts the peer's address on every request; the edge replaces it when the peer
-/// is a trusted proxy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddr(pub IpAddr);
-
-impl ClientAddr {
-    pub fn peer(peer: SocketAddr) -> Self {
-        Self(canonical(peer.ip()))
-    }
-}
-
-/// Peers whose `X-Forwarded-For` is believed.
-#[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(Vec<IpNet>);
-
-impl TrustedProxies {
-    /// Parses a comma-separated list of addresses and CIDRs.
-    pub fn parse(list: &str) -> Result<Self, String> {
-        list.split(',')
-            .map(str::trim)
-            .filter(|item| !item.is_empty())
-            .map(|item| {
-                item.parse::<IpNet>()
-                    .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| item.to_owned())
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Self)
-    }
-
-    pub(crate) fn trusts(&self, address: IpAddr) -> bool {
-        let address = canonical(address);
-        self.0.iter().any(|net| net.contains(&address))
-    }
-
-    /// The client behind `peer`: walks `X-Forwarded-For` from the nearest hop while hops are
-    /// trusted proxies; a hop that is not an address stops the walk at the last trusted one.
-    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        if self.0.is_empty() || !self.trusts(peer) {
-            return canonical(peer);
-        }
-        let mut client = peer;
-        let hops = headers.get_all("x-forwarded-for").iter().collect::<Vec<_>>();
-        for value in hops.iter().rev() {
-            let Ok(value) = value.to_str() else { return canonical(client) };
-            for hop in value.rsplit(',') {
-                match hop.trim().parse::<IpAddr>() {
-                    Ok(address) => {
-                        client = address;
-                        if !self.trusts(address) {
-                            return canonical(address);
-                        }
-                    }
-                    Err(_) => return canonical(client),
-                }
-            }
-        }
-        canonical(client)
-    }
-}
-
-/// IPv4 peers on a dual-stack socket arrive as `::ffff:a.b.c.d`; compare and log them as IPv4.
-pub(crate) fn canonical(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
-        v4 => v4,
-    }
-}
-
-/// What every per-address limit counts a client as: IPv4 as it is (IPv4-mapped IPv6 included),
-/// IPv6 by its /64, which one host usually holds whole (so one host cannot spread itself over
-/// 2^64 addresses to escape a limit).
-pub fn address_key(address: IpAddr) -> IpAddr {
-    match canonical(address) {
-        IpAddr::V6(v6) => {
-            let bits = u128::from(v6) & !((1u128 << 64) - 1);
-            IpAddr::V6(bits.into())
-        }
-        v4 => v4,
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct EdgeConfig {
     pub request_timeout: Duration,
@@ -171,39 +95,6 @@ pub struct EdgeConfig {
     pub inflight_per_address: Arc<KeyedSlots<IpAddr>>,
     /// The router's route templates, to name each request's route.
     pub routes: RouteTable,
-}
-
-/// The route templates the router serves, so that the edge, which wraps the whole router, names a
-/// request's route as axum's `MatchedPath` would (for the access log, the metrics and
-/// `Cache-Control`). A layer on the router would see `MatchedPath`, but axum puts such a layer
-/// around every route, at the cost of a boxed clone and a boxed future per request and level
-/// (callgrind: `/healthz` 21,439 instructions as a router layer, 18,914 around the router).
-#[derive(Debug, Clone, Default)]
-pub struct RouteTable {
-    /// The index of a path's template.
-    matcher: matchit::Router<usize>,
-    templates: Vec<String>,
-}
-
-impl RouteTable {
-    /// A table of the router's route templates, which requests are labelled with.
-    pub fn new(routes: impl IntoIterator<Item = String>) -> Result<Self, matchit::InsertError> {
-        let mut table = Self::default();
-        for template in routes {
-            table.matcher.insert(template.clone(), table.templates.len())?;
-            table.templates.push(template);
-        }
-        Ok(table)
-    }
-
-    /// The route that serves `path`, if one does.
-    pub(crate) fn find(&self, path: &str) -> Option<usize> {
-        self.matcher.at(path).ok().map(|matched| *matched.value)
-    }
-
-    pub(crate) fn template(&self, route: usize) -> Option<&str> {
-        self.templates.get(route).map(String::as_str)
-    }
 }
 
 #[derive(Clone)]
@@ -362,103 +253,6 @@ struct RequestFacts {
     config: Arc<EdgeConfig>,
 }
 
-/// A request waiting for its body, with the service that will answer it.
-struct Reading<S> {
-    read: Pin<Box<dyn Future<Output = Result<Bytes, StatusCode>> + Send>>,
-    parts: Parts,
-    service: S,
-}
-
-/// Reads a body whole, within the body timeout and the size limit; the reader's permit is given
-/// back when it is done. The error is the status to answer with.
-fn read_whole(
-    body: Body,
-    config: &EdgeConfig,
-    reader: OwnedSemaphorePermit,
-) -> impl Future<Output = Result<Bytes, StatusCode>> + Send + 'static {
-    let limit = usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX);
-    let timeout = config.body_timeout;
-    async move {
-        let read = tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await;
-        drop(reader);
-        match read {
-            Ok(Ok(collected)) => Ok(collected.to_bytes()),
-            Ok(Err(error)) if error.is::<LengthLimitError>() => Err(StatusCode::PAYLOAD_TOO_LARGE),
-            // The client went away or sent a malformed chunked body.
-            Ok(Err(_)) => Err(StatusCode::BAD_REQUEST),
-            Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
-        }
-    }
-}
-
-/// A slot of the service's capacity for a request on `surface` (`None`: it needs none), or 503.
-fn take_capacity(
-    config: &EdgeConfig,
-    surface: Surface,
-) -> Result<Option<OwnedSemaphorePermit>, StatusCode> {
-    if !surface.is_limited() {
-        return Ok(None);
-    }
-    match config.capacity.clone().try_acquire_owned() {
-        Ok(permit) => Ok(Some(permit)),
-        Err(_) => Err(shed("at capacity")),
-    }
-}
-
-/// Logs why a request is shed (one line per quiet period) and gives its status.
-fn shed(reason: &'static str) -> StatusCode {
-    if let Some(count) = SHED.tick() {
-        tracing::warn!(reason, count, "request shed");
-    }
-    StatusCode::SERVICE_UNAVAILABLE
-}
-
-/// RFC 9112 §3.2: exactly one `Host` on HTTP/1; HTTP/2 may name its authority instead, but
-/// never two hosts.
-fn has_one_host(request: &Request) -> bool {
-    let mut hosts = request.headers().get_all(header::HOST).iter();
-    match (hosts.next(), hosts.next()) {
-        (Some(_), None) => true,
-        (None, _) => request.version() >= Version::HTTP_2 && request.uri().authority().is_some(),
-        (Some(_), Some(_)) => false,
-    }
-}
-
-/// Counts events and lets one log line through per period, so a flood cannot flood the log.
-struct QuietLog {
-    /// Milliseconds since `EPOCH` of the last line written (0: none yet).
-    last_ms: AtomicU64,
-    count: AtomicU64,
-}
-
-const QUIET_MS: u64 = 10_000;
-static SHED: QuietLog = QuietLog::new();
-static PER_ADDRESS_REFUSALS: QuietLog = QuietLog::new();
-
-impl QuietLog {
-    const fn new() -> Self {
-        Self { last_ms: AtomicU64::new(0), count: AtomicU64::new(0) }
-    }
-
-    /// `Some(events since the last line)` when a line may be written now.
-    fn tick(&self) -> Option<u64> {
-        static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-        let now = EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64 + QUIET_MS;
-        let count = self.count.fetch_add(1, Ordering::Relaxed) + 1;
-        let last = self.last_ms.load(Ordering::Relaxed);
-        if now.saturating_sub(last) < QUIET_MS
-            || self
-                .last_ms
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-        {
-            return None;
-        }
-        self.count.fetch_sub(count, Ordering::Relaxed);
-        Some(count)
-    }
-}
-
 pin_project_lite::pin_project! {
     /// The edge's future: the body read first (when there is one), then the answer (run with
     /// the request's write fence as the current one), the request timeout (started only when
@@ -560,17 +354,6 @@ where
     }
 }
 
-/// [`take_capacity`] with the request's config.
-fn take_capacity_of(
-    facts: &Option<RequestFacts>,
-    surface: Surface,
-) -> Result<Option<OwnedSemaphorePermit>, StatusCode> {
-    match facts {
-        Some(facts) => take_capacity(&facts.config, surface),
-        None => Ok(None),
-    }
-}
-
 impl RequestFacts {
     /// Gives the response its surface's error body and the headers every response carries,
     /// and writes the access log line and the request metrics.
@@ -603,56 +386,6 @@ impl RequestFacts {
         response.headers_mut().insert(REQUEST_ID, self.request_id);
         response
     }
-}
-
-/// Which part of the service a path belongs to: it decides the error body and the CSP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Surface {
-    /// `/api` (but `/api/auth`) and `/openapi.json`: errors are `{detail, error_code, status_code}`.
-    TaskApi,
-    /// `/healthz` and `/readyz`: the task API's conventions, and never shed.
-    Health,
-    /// `/api/auth`: Better Auth's `{code, message}`.
-    Auth,
-    /// `/docs`: the task API's errors, and a CSP that lets Swagger UI run.
-    Docs,
-    /// Everything else: the browser app, whose pages get the strict page CSP and whose errors
-    /// are never JSON.
-    App,
-}
-
-impl Surface {
-    /// Classifies a request path without allocating; the API's paths are tested first.
-    pub fn of(path: &str) -> Self {
-        if let Some(rest) = path.strip_prefix("/api") {
-            if under(rest, "/auth") {
-                return Self::Auth;
-            }
-            if rest.is_empty() || rest.starts_with('/') {
-                return Self::TaskApi;
-            }
-        } else if under(path, "/healthz") || under(path, "/readyz") {
-            return Self::Health;
-        } else if under(path, "/openapi.json") {
-            return Self::TaskApi;
-        } else if under(path, "/docs") {
-            return Self::Docs;
-        }
-        Self::App
-    }
-}
-
-impl Surface {
-    /// Whether a request here takes one of the service's limited slots: all but health checks
-    /// and the app.
-    fn is_limited(self) -> bool {
-        matches!(self, Self::TaskApi | Self::Auth | Self::Docs)
-    }
-}
-
-/// `path` is `prefix` or below it.
-fn under(path: &str, prefix: &str) -> bool {
-    path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The client's `X-Request-Id` when it is short visible ASCII, else a fresh UUID (also put on the
@@ -757,70 +490,6 @@ fn strip_cors_unless_allowed(headers: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn forwarded(values: &[&str]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        for value in values {
-            headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
-        }
-        headers
-    }
-
-    #[test]
-    fn forwarded_for_is_read_only_from_trusted_proxies() {
-        let proxies = TrustedProxies::parse("10.0.0.0/8, 192.168.1.1").unwrap();
-        let peer: IpAddr = "10.1.2.3".parse().unwrap();
-        let stranger: IpAddr = "203.0.113.9".parse().unwrap();
-        let headers = forwarded(&["198.51.100.7"]);
-        assert_eq!(proxies.client(peer, &headers), "198.51.100.7".parse::<IpAddr>().unwrap());
-        assert_eq!(proxies.client(stranger, &headers), stranger, "untrusted peer: header ignored");
-        assert_eq!(TrustedProxies::default().client(peer, &headers), peer);
-    }
-
-    #[test]
-    fn a_forged_leftmost_hop_does_not_win() {
-        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
-        let peer: IpAddr = "10.0.0.1".parse().unwrap();
-        // The client claims 1.1.1.1; the proxy appended the real address.
-        let headers = forwarded(&["1.1.1.1, 198.51.100.7", "10.0.0.2"]);
-        assert_eq!(proxies.client(peer, &headers), "198.51.100.7".parse::<IpAddr>().unwrap());
-        let garbage = forwarded(&["nonsense, 10.0.0.5"]);
-        assert_eq!(proxies.client(peer, &garbage), "10.0.0.5".parse::<IpAddr>().unwrap());
-    }
-
-    #[test]
-    fn proxy_lists_are_parsed_strictly() {
-        assert!(TrustedProxies::parse("").unwrap().0.is_empty());
-        assert_eq!(TrustedProxies::parse("::1, 127.0.0.1/32").unwrap().0.len(), 2);
-        assert_eq!(TrustedProxies::parse("10.0.0.0/8, proxy.local").unwrap_err(), "proxy.local");
-    }
-
-    #[test]
-    fn paths_are_classified_into_their_surface() {
-        let cases = [
-            ("/api/alice/tasks", Surface::TaskApi),
-            ("/api", Surface::TaskApi),
-            ("/api/", Surface::TaskApi),
-            ("/api/auth", Surface::Auth),
-            ("/api/authors", Surface::TaskApi),
-            ("/api/auth/sign-in/email", Surface::Auth),
-            ("/api/auth/nope", Surface::Auth),
-            ("/healthz", Surface::Health),
-            ("/readyz", Surface::Health),
-            ("/openapi.json", Surface::TaskApi),
-            ("/docs", Surface::Docs),
-            ("/docs/index.html", Surface::Docs),
-            ("/", Surface::App),
-            ("/tasks", Surface::App),
-            ("/assets/app.js", Surface::App),
-            ("/apiary", Surface::App),
-            ("/healthzz", Surface::App),
-            ("/docsearch", Surface::App),
-        ];
-        for (path, surface) in cases {
-            assert_eq!(Surface::of(path), surface, "{path}");
-        }
-    }
 
     fn edge_around<F, R>(
         answer: F,
