@@ -58,6 +58,33 @@ pub enum ErrorCode {
     InternalError,
     /// 503: the database cannot be reached or the service is at capacity.
     ServiceUnavailable,
+    // The accounts API's own codes (Better Auth's), answered under `/api/auth` only.
+    /// 401: no live session.
+    Unauthorized,
+    /// 401: sign-in with an unknown e-mail or a wrong password (the same answer for both).
+    InvalidEmailOrPassword,
+    /// 400: not an e-mail address.
+    InvalidEmail,
+    /// 400: a new password under 8 characters.
+    PasswordTooShort,
+    /// 400: a new password over 128 characters.
+    PasswordTooLong,
+    /// 400: a new password among the most common ones.
+    PasswordCompromised,
+    /// 400: the current password given is wrong.
+    InvalidPassword,
+    /// 400: update-user cannot change the e-mail.
+    EmailCanNotBeUpdated,
+    /// 400: the user has no password credential.
+    CredentialAccountNotFound,
+    /// 400: update-user's body is not a JSON object.
+    BodyMustBeAnObject,
+    /// 422: sign-up with an e-mail that has an account.
+    UserAlreadyExistsUseAnotherEmail,
+    /// 403: a state change without an `Origin` (or with `null`) where one is needed.
+    MissingOrNullOrigin,
+    /// 403: a state change from a page of an untrusted origin.
+    InvalidOrigin,
 }
 
 impl ErrorCode {
@@ -84,6 +111,33 @@ impl ErrorCode {
             TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Unauthorized | InvalidEmailOrPassword => StatusCode::UNAUTHORIZED,
+            InvalidEmail
+            | PasswordTooShort
+            | PasswordTooLong
+            | PasswordCompromised
+            | InvalidPassword
+            | EmailCanNotBeUpdated
+            | CredentialAccountNotFound
+            | BodyMustBeAnObject => StatusCode::BAD_REQUEST,
+            UserAlreadyExistsUseAnotherEmail => StatusCode::UNPROCESSABLE_ENTITY,
+            MissingOrNullOrigin | InvalidOrigin => StatusCode::FORBIDDEN,
+        }
+    }
+
+    /// The status in Better Auth's convention: a body that does not validate is a 400 there.
+    pub fn auth_status(self) -> StatusCode {
+        match self {
+            Self::ValidationError => StatusCode::BAD_REQUEST,
+            code => code.status(),
+        }
+    }
+
+    /// The code as Better Auth spells it.
+    pub fn auth_str(self) -> &'static str {
+        match self {
+            Self::InternalError => "INTERNAL_SERVER_ERROR",
+            code => code.as_str(),
         }
     }
 
@@ -111,6 +165,19 @@ impl ErrorCode {
             TooManyRequests => "TOO_MANY_REQUESTS",
             InternalError => "INTERNAL_ERROR",
             ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Unauthorized => "UNAUTHORIZED",
+            InvalidEmailOrPassword => "INVALID_EMAIL_OR_PASSWORD",
+            InvalidEmail => "INVALID_EMAIL",
+            PasswordTooShort => "PASSWORD_TOO_SHORT",
+            PasswordTooLong => "PASSWORD_TOO_LONG",
+            PasswordCompromised => "PASSWORD_COMPROMISED",
+            InvalidPassword => "INVALID_PASSWORD",
+            EmailCanNotBeUpdated => "EMAIL_CAN_NOT_BE_UPDATED",
+            CredentialAccountNotFound => "CREDENTIAL_ACCOUNT_NOT_FOUND",
+            BodyMustBeAnObject => "BODY_MUST_BE_AN_OBJECT",
+            UserAlreadyExistsUseAnotherEmail => "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+            MissingOrNullOrigin => "MISSING_OR_NULL_ORIGIN",
+            InvalidOrigin => "INVALID_ORIGIN",
         }
     }
 
@@ -159,11 +226,54 @@ impl ErrorCode {
             TooManyRequests => "Too many requests in flight, retry shortly",
             InternalError => "An internal error occurred",
             ServiceUnavailable => "The service is temporarily unavailable, retry shortly",
+            code => code.auth_message(),
         }
     }
 
+    /// The message in Better Auth's convention, where it differs from the task API's.
+    fn auth_message(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            NotFound => "Not found",
+            MethodNotAllowed => "Method not allowed",
+            BadRequest => "The request cannot be served",
+            ValidationError => "Invalid input",
+            TooManyRequests => "Too many requests. Please try again later.",
+            InternalError => "Internal server error",
+            Unauthorized => "Unauthorized",
+            InvalidEmailOrPassword => "Invalid email or password",
+            InvalidEmail => "Invalid email",
+            PasswordTooShort => "Password too short",
+            PasswordTooLong => "Password too long",
+            PasswordCompromised => {
+                "This password is one of the most common ones and among the first an attacker \
+                 tries; please choose another (a few unrelated words make a strong one)"
+            }
+            InvalidPassword => "Invalid password",
+            EmailCanNotBeUpdated => "Email can not be updated",
+            CredentialAccountNotFound => "Credential account not found",
+            BodyMustBeAnObject => "Body must be an object",
+            UserAlreadyExistsUseAnotherEmail => "User already exists. Use another email.",
+            MissingOrNullOrigin => "Missing or null Origin",
+            InvalidOrigin => "Invalid origin",
+            code => code.default_detail(),
+        }
+    }
+
+    /// A refused or unusable bearer token (the task API's 401s, with `WWW-Authenticate`).
     pub fn is_auth_failure(self) -> bool {
-        self.status() == StatusCode::UNAUTHORIZED
+        use ErrorCode::*;
+        matches!(
+            self,
+            MissingToken
+                | InvalidHeaderFormat
+                | MalformedToken
+                | InvalidTokenSignature
+                | TokenExpired
+                | MissingUidClaim
+                | InvalidTokenClaims
+                | SessionRevoked
+        )
     }
 }
 
@@ -188,20 +298,33 @@ pub struct ErrorBody {
     pub errors: Vec<FieldError>,
 }
 
-/// The error every handler and extractor returns.
-#[derive(Debug)]
+/// The one error of the HTTP surface: every handler, extractor and middleware returns it. It is
+/// answered in the task API's convention (`{detail, error_code, status_code}`); under `/api/auth`
+/// the edge answers it in Better Auth's (`{code, message}`, [`ApiError::auth_response`]).
+#[derive(Debug, Clone)]
 pub struct ApiError {
     code: ErrorCode,
-    detail: String,
+    /// The message, when not the code's default in the convention it is answered in.
+    detail: Option<Cow<'static, str>>,
     errors: Vec<FieldError>,
+    /// Seconds to wait before retrying, when not the default second of a 429 or 503.
+    retry_after: Option<u64>,
 }
 
-/// Seconds a client should wait before retrying a 503.
-const RETRY_AFTER_SECONDS: &str = "1";
+/// Seconds a client should wait before retrying a 429 or 503, unless the error says otherwise.
+const RETRY_AFTER_SECONDS: u64 = 1;
 
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, detail: code.default_detail().to_owned(), errors: Vec::new() }
+        Self { code, detail: None, errors: Vec::new(), retry_after: None }
+    }
+
+    fn with_detail(code: ErrorCode, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self { detail: Some(detail.into()), ..Self::new(code) }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -209,7 +332,7 @@ impl ApiError {
             [only] => format!("{}: {}", only.field, only.message),
             _ => "The request is not valid".to_owned(),
         };
-        Self { code: ErrorCode::ValidationError, detail, errors }
+        Self { errors, ..Self::with_detail(ErrorCode::ValidationError, detail) }
     }
 
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
@@ -220,21 +343,92 @@ impl ApiError {
         Self::new(ErrorCode::NotFound)
     }
 
-    /// The body this error is answered with; the OpenAPI document's examples are made with it,
-    /// so they show exactly what the service sends.
+    /// The task API's body of this error; the OpenAPI document's examples are made with it, so
+    /// they show exactly what the service sends.
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
-            detail: self.detail.clone(),
+            detail: self.detail.as_deref().unwrap_or(self.code.default_detail()).to_owned(),
             error_code: self.code,
             status_code: self.code.status().as_u16(),
             errors: self.errors.clone(),
         }
     }
 
+    /// Better Auth's body of this error.
+    pub fn auth_body(&self) -> AuthErrorBody {
+        let message = self.detail.clone().unwrap_or(Cow::Borrowed(self.code.auth_message()));
+        AuthErrorBody { code: self.code.auth_str(), message }
+    }
+
+    /// The answer in Better Auth's convention, with `X-Retry-After` beside `Retry-After`.
+    pub fn auth_response(self) -> Response {
+        let mut response = (self.code.auth_status(), axum::Json(self.auth_body())).into_response();
+        if let Some(seconds) = self.retry_after_secs() {
+            let headers = response.headers_mut();
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            headers.insert("x-retry-after", HeaderValue::from(seconds));
+        }
+        response
+    }
+
+    fn retry_after_secs(&self) -> Option<u64> {
+        let status = self.code.status();
+        let backs_off =
+            status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS;
+        self.retry_after.or(backs_off.then_some(RETRY_AFTER_SECONDS))
+    }
+
     /// A failure whose cause is logged here and never shown to the client.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
         Self::new(ErrorCode::InternalError)
+    }
+
+    /// A request body field Better Auth's way: 400 `VALIDATION_ERROR`, `[body.<field>] Invalid
+    /// input` (serde's own message is never echoed: it may quote the input).
+    pub fn invalid_body_field(field: &str) -> Self {
+        Self::with_detail(ErrorCode::ValidationError, format!("[body.{field}] Invalid input"))
+    }
+
+    /// A rate limit: 429 with the wait until its window ends.
+    pub fn too_many_requests(limited: Limited) -> Self {
+        Self {
+            retry_after: Some(limited.retry_after_secs),
+            ..Self::new(ErrorCode::TooManyRequests)
+        }
+    }
+
+    pub fn password(rejected: Rejected) -> Self {
+        Self::new(match rejected {
+            Rejected::TooShort => ErrorCode::PasswordTooShort,
+            Rejected::TooLong => ErrorCode::PasswordTooLong,
+            Rejected::Common => ErrorCode::PasswordCompromised,
+        })
+    }
+
+    /// update-user with nothing to change.
+    pub fn nothing_to_update() -> Self {
+        Self::with_detail(ErrorCode::BadRequest, "No fields to update")
+    }
+
+    /// The error for a bare status made outside the handlers under `/api/auth` (the edge's
+    /// timeout, the body limit, the router's 404 and 405), in Better Auth's terms.
+    pub fn for_auth_status(status: StatusCode) -> Self {
+        let code = match status {
+            StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+            StatusCode::NOT_FOUND => ErrorCode::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::TOO_MANY_REQUESTS => ErrorCode::TooManyRequests,
+            StatusCode::SERVICE_UNAVAILABLE => ErrorCode::ServiceUnavailable,
+            // A status no code stands for keeps its number (the edge keeps it), with the generic
+            // code.
+            status if status.is_client_error() => ErrorCode::BadRequest,
+            _ => ErrorCode::InternalError,
+        };
+        Self::new(code)
     }
 
     fn www_authenticate(&self) -> Option<HeaderValue> {
@@ -274,12 +468,10 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(%cause, "database unavailable");
                 ApiError::new(ErrorCode::ServiceUnavailable)
             }
-            StoreError::LimitReached { limit } => ApiError {
-                detail: format!(
-                    "You have {limit} tasks, the most allowed; delete some to create more"
-                ),
-                ..ApiError::new(ErrorCode::TaskLimitReached)
-            },
+            StoreError::LimitReached { limit } => ApiError::with_detail(
+                ErrorCode::TaskLimitReached,
+                format!("You have {limit} tasks, the most allowed; delete some to create more"),
+            ),
             StoreError::Internal(cause) => ApiError::internal(&cause),
         }
     }
@@ -291,24 +483,28 @@ impl From<ErrorCode> for ApiError {
     }
 }
 
+impl From<crate::services::password::HashError> for ApiError {
+    fn from(error: crate::services::password::HashError) -> Self {
+        Self::internal(&error)
+    }
+}
+
 impl IntoResponse for ApiError {
+    /// The task API's answer; the error rides along in the response's extensions, so the edge
+    /// can answer it in the convention of the surface it belongs to.
     fn into_response(self) -> Response {
         let status = self.code.status();
         let www_authenticate = self.www_authenticate();
-        let body = ErrorBody {
-            detail: self.detail,
-            error_code: self.code,
-            status_code: status.as_u16(),
-            errors: self.errors,
-        };
-        let mut response = (status, axum::Json(body)).into_response();
+        let retry_after = self.retry_after_secs();
+        let mut response = (status, axum::Json(self.body())).into_response();
         let headers = response.headers_mut();
         if let Some(value) = www_authenticate {
             headers.insert(header::WWW_AUTHENTICATE, value);
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        response.extensions_mut().insert(self);
         response
     }
 }
@@ -337,217 +533,4 @@ pub struct AuthErrorBody {
     /// A human-readable message.
     #[schema(value_type = String, example = "Invalid email or password")]
     pub message: Cow<'static, str>,
-}
-
-/// Better Auth's error: a status and the body `{"code", "message"}`. Its constructors are the one
-/// place each code and message is written; the OpenAPI document's examples call them too.
-#[derive(Debug)]
-pub struct AuthError {
-    status: StatusCode,
-    code: &'static str,
-    message: Cow<'static, str>,
-    /// Seconds, for `Retry-After` and Better Auth's `X-Retry-After`.
-    retry_after: Option<u64>,
-}
-
-impl AuthError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: &'static str) -> Self {
-        Self { status, code, message: Cow::Borrowed(message), retry_after: None }
-    }
-
-    pub(crate) fn validation(field: &str) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            code: "VALIDATION_ERROR",
-            message: Cow::Owned(format!("[body.{field}] Invalid input")),
-            retry_after: None,
-        }
-    }
-
-    pub(crate) fn too_many_requests(limited: Limited) -> Self {
-        Self {
-            retry_after: Some(limited.retry_after_secs),
-            ..Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TOO_MANY_REQUESTS",
-                "Too many requests. Please try again later.",
-            )
-        }
-    }
-
-    pub(crate) fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized")
-    }
-
-    pub(crate) fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Not found")
-    }
-
-    pub(crate) fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "Method not allowed")
-    }
-
-    pub(crate) fn invalid_email() -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "INVALID_EMAIL", "Invalid email")
-    }
-
-    pub(crate) fn invalid_credentials() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_EMAIL_OR_PASSWORD",
-            "Invalid email or password",
-        )
-    }
-
-    pub(crate) fn bad_request(code: &'static str, message: &'static str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    pub(crate) fn invalid_password() -> Self {
-        Self::bad_request("INVALID_PASSWORD", "Invalid password")
-    }
-
-    pub(crate) fn email_cannot_be_updated() -> Self {
-        Self::bad_request("EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")
-    }
-
-    pub(crate) fn email_taken() -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
-            "User already exists. Use another email.",
-        )
-    }
-
-    pub(crate) fn missing_origin() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
-    }
-
-    pub(crate) fn invalid_origin() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "INVALID_ORIGIN", "Invalid origin")
-    }
-
-    pub(crate) fn unsupported_media_type() -> Self {
-        Self::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "The request body must be application/json",
-        )
-    }
-
-    /// Both the auth router's own limit and the edge's (a declared `Content-Length` over the
-    /// service's limit) answer with this, so a client sees one body for one condition.
-    pub(crate) fn body_too_large() -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
-            "The request body is too large",
-        )
-    }
-
-    pub(crate) fn password(rejected: Rejected) -> Self {
-        match rejected {
-            Rejected::TooShort => {
-                Self::new(StatusCode::BAD_REQUEST, "PASSWORD_TOO_SHORT", "Password too short")
-            }
-            Rejected::TooLong => {
-                Self::new(StatusCode::BAD_REQUEST, "PASSWORD_TOO_LONG", "Password too long")
-            }
-            Rejected::Common => Self::new(
-                StatusCode::BAD_REQUEST,
-                "PASSWORD_COMPROMISED",
-                "This password is one of the most common ones and among the first an attacker \
-                 tries; please choose another (a few unrelated words make a strong one)",
-            ),
-        }
-    }
-
-    /// The error for a bare status made outside the auth handlers (the edge's timeout, the body
-    /// limit, ...), so that `/api/auth` answers in its own convention everywhere.
-    pub fn for_status(status: StatusCode) -> Self {
-        match status {
-            StatusCode::REQUEST_TIMEOUT => {
-                Self::new(status, "REQUEST_TIMEOUT", "The request took too long")
-            }
-            StatusCode::PAYLOAD_TOO_LARGE => Self::body_too_large(),
-            StatusCode::NOT_FOUND => Self::not_found(),
-            StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
-            StatusCode::SERVICE_UNAVAILABLE => Self::unavailable(),
-            StatusCode::UNAUTHORIZED => Self::unauthorized(),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type(),
-            StatusCode::TOO_MANY_REQUESTS => {
-                Self::too_many_requests(Limited { rule: "in-flight", retry_after_secs: 1 })
-            }
-            status if status.is_client_error() => {
-                Self::new(status, "BAD_REQUEST", "The request cannot be served")
-            }
-            _ => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_SERVER_ERROR",
-                "Internal server error",
-            ),
-        }
-    }
-
-    /// Says when to retry, as the task API's 503 does: load balancers and clients back off.
-    pub fn unavailable() -> Self {
-        Self {
-            retry_after: Some(1),
-            ..Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "SERVICE_UNAVAILABLE",
-                "The service is temporarily unavailable, retry shortly",
-            )
-        }
-    }
-
-    pub(crate) fn internal(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "auth request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_SERVER_ERROR",
-            "Internal server error",
-        )
-    }
-}
-
-impl From<StoreError> for AuthError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Unavailable(_) => {
-                tracing::warn!(error = %error, "auth request: database unavailable");
-                Self::unavailable()
-            }
-            other => Self::internal(&other),
-        }
-    }
-}
-
-impl From<crate::services::password::HashError> for AuthError {
-    fn from(error: crate::services::password::HashError) -> Self {
-        Self::internal(&error)
-    }
-}
-
-impl AuthError {
-    pub(crate) fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The body this error answers with.
-    pub(crate) fn body(&self) -> AuthErrorBody {
-        AuthErrorBody { code: self.code, message: self.message.clone() }
-    }
-}
-
-impl IntoResponse for AuthError {
-    fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body())).into_response();
-        if let Some(seconds) = self.retry_after {
-            let headers = response.headers_mut();
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            headers.insert("x-retry-after", HeaderValue::from(seconds));
-        }
-        response
-    }
 }

@@ -33,9 +33,9 @@ pub(super) async fn limit_rate(
             Ok(Ok(())) => {}
             Ok(Err(limited)) => {
                 tracing::warn!(rule = limited.rule, %client, route = path, "rate limit hit");
-                return AuthError::too_many_requests(limited).into_response();
+                return ApiError::too_many_requests(limited).into_response();
             }
-            Err(error) => return AuthError::from(error).into_response(),
+            Err(error) => return ApiError::from(error).into_response(),
         }
     }
     next.run(request).await
@@ -57,15 +57,12 @@ pub(super) async fn check_origin(
         return refused.into_response();
     }
     if has_body(request.headers()) && !is_json(request.headers()) {
-        return AuthError::unsupported_media_type().into_response();
+        return ApiError::new(ErrorCode::UnsupportedMediaType).into_response();
     }
     next.run(request).await
 }
 
-fn cross_site_refusal(
-    state: &AccountsState,
-    request: &axum::extract::Request,
-) -> Option<AuthError> {
+fn cross_site_refusal(state: &AccountsState, request: &axum::extract::Request) -> Option<ApiError> {
     use axum::http::Method;
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
@@ -74,17 +71,17 @@ fn cross_site_refusal(
     // An origin that is not text is no origin we trust.
     let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("null"));
     let refused = match origin {
-        Some("null") => AuthError::missing_origin(),
+        Some("null") => ApiError::new(ErrorCode::MissingOrNullOrigin),
         Some(origin) if !state.trusted_origins.iter().any(|trusted| trusted == origin) => {
-            AuthError::invalid_origin()
+            ApiError::new(ErrorCode::InvalidOrigin)
         }
         Some(_) => return None,
         None => {
             let site = headers.get("sec-fetch-site").map(|v| v.to_str().unwrap_or("cross-site"));
             if site.is_some_and(|site| site != "same-origin" && site != "none") {
-                AuthError::invalid_origin()
+                ApiError::new(ErrorCode::InvalidOrigin)
             } else if carries_session_cookie(&state.cookies, headers) {
-                AuthError::missing_origin()
+                ApiError::new(ErrorCode::MissingOrNullOrigin)
             } else {
                 return None;
             }

@@ -16,7 +16,7 @@ use sessions::{list_sessions, revoke_other_sessions, revoke_session, revoke_sess
 use sign::{get_session, jwks, sign_in, sign_out, sign_up, token};
 use user::{audit_events, change_password, delete_user, update_user};
 
-pub use crate::http::error::AuthError;
+pub use crate::http::error::{ApiError, ErrorCode};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -86,8 +86,8 @@ pub fn router(state: AccountsState) -> Router {
         .route("/delete-user", post(delete_user))
         .route("/audit", get(audit_events))
         .route("/jwks", get(jwks))
-        .fallback(|| async { AuthError::not_found() })
-        .method_not_allowed_fallback(|| async { AuthError::method_not_allowed() })
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), check_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limit_rate))
         .with_state(state)
@@ -102,17 +102,17 @@ pub fn router(state: AccountsState) -> Router {
 
 /// A JSON body of type `T`, or Better Auth's errors: 413 past the limit, 400 `VALIDATION_ERROR`
 /// naming the field otherwise. Serde's own message is not echoed: it may quote the input.
-fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, AuthError> {
+fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
     let bytes = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AuthError::body_too_large()
+            ApiError::new(ErrorCode::PayloadTooLarge)
         } else {
-            AuthError::validation("")
+            ApiError::invalid_body_field("")
         }
     })?;
     let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
     serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|error| AuthError::validation(&error.path().to_string()))
+        .map_err(|error| ApiError::invalid_body_field(&error.path().to_string()))
 }
 
 /// The response of a request that started or refreshed a session: the cookie for browsers, the
@@ -150,7 +150,7 @@ async fn audit(
     user_id: &str,
     event: &str,
     client: Option<&ClientAddr>,
-) -> Result<(), AuthError> {
+) -> Result<(), ApiError> {
     let event = AuditEvent {
         event: event.to_owned(),
         ip_address: client.map(|ClientAddr(ip)| ip.to_string()),

@@ -10,7 +10,7 @@ use utoipa::openapi::{ContentBuilder, Object, Ref, RefOr, Response, ResponseBuil
 use utoipa::{ToResponse, ToSchema};
 
 use crate::domain::accounts::{SessionView, User};
-use crate::http::error::AuthError;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::services::limits::{self, Limited};
 use crate::services::password::Rejected;
 
@@ -92,7 +92,7 @@ pub(crate) fn user_deleted() -> serde_json::Value {
 }
 
 /// One named example of an auth error: (name, summary, the error).
-type Example = (&'static str, &'static str, AuthError);
+type Example = (&'static str, &'static str, ApiError);
 
 /// An error response: the status it documents, its description, and its examples, each made by
 /// the constructor the handlers answer with.
@@ -112,10 +112,13 @@ impl ErrorResponse {
     fn build(self) -> ResponseBuilder {
         let status = self.status;
         let examples = self.examples.into_iter().map(|(name, summary, error)| {
-            debug_assert_eq!(error.status(), status, "example {name}");
+            debug_assert_eq!(error.code().auth_status(), status, "example {name}");
             (
                 name,
-                ExampleBuilder::new().summary(summary).value(Some(example(error.body()))).build(),
+                ExampleBuilder::new()
+                    .summary(summary)
+                    .value(Some(example(error.auth_body())))
+                    .build(),
             )
         });
         let content = ContentBuilder::new()
@@ -146,28 +149,28 @@ macro_rules! auth_response {
 
 fn validation_error(field: &'static str) -> Example {
     let summary = "A field missing, of the wrong type or too long, or a body that is not JSON";
-    ("validation_error", summary, AuthError::validation(field))
+    ("validation_error", summary, ApiError::invalid_body_field(field))
 }
 
 fn invalid_email() -> Example {
-    ("invalid_email", "Not an e-mail address", AuthError::invalid_email())
+    ("invalid_email", "Not an e-mail address", ApiError::new(ErrorCode::InvalidEmail))
 }
 
 fn password_too_short() -> Example {
-    ("password_too_short", "Fewer than 8 characters", AuthError::password(Rejected::TooShort))
+    ("password_too_short", "Fewer than 8 characters", ApiError::password(Rejected::TooShort))
 }
 
 fn password_too_long() -> Example {
-    ("password_too_long", "More than 128 characters", AuthError::password(Rejected::TooLong))
+    ("password_too_long", "More than 128 characters", ApiError::password(Rejected::TooLong))
 }
 
 fn password_compromised() -> Example {
     let summary = "One of the most common passwords";
-    ("password_compromised", summary, AuthError::password(Rejected::Common))
+    ("password_compromised", summary, ApiError::password(Rejected::Common))
 }
 
 fn invalid_password() -> Example {
-    ("invalid_password", "The current password is wrong", AuthError::invalid_password())
+    ("invalid_password", "The current password is wrong", ApiError::new(ErrorCode::InvalidPassword))
 }
 
 auth_response!(
@@ -266,7 +269,7 @@ fn update_refused() -> ErrorResponse {
             (
                 "email_can_not_be_updated",
                 "The e-mail cannot be changed here",
-                AuthError::email_cannot_be_updated(),
+                ApiError::new(ErrorCode::EmailCanNotBeUpdated),
             ),
         ],
     )
@@ -282,7 +285,7 @@ fn unauthorized() -> ErrorResponse {
         StatusCode::UNAUTHORIZED,
         "No live session: no session cookie or bearer session token, or one that is expired, \
          revoked or forged",
-        vec![("unauthorized", "No live session", AuthError::unauthorized())],
+        vec![("unauthorized", "No live session", ApiError::new(ErrorCode::Unauthorized))],
     )
 }
 
@@ -298,7 +301,7 @@ fn invalid_credentials() -> ErrorResponse {
         vec![(
             "invalid_email_or_password",
             "Wrong e-mail or password",
-            AuthError::invalid_credentials(),
+            ApiError::new(ErrorCode::InvalidEmailOrPassword),
         )],
     )
 }
@@ -317,8 +320,16 @@ fn cross_site() -> ErrorResponse {
          `Origin`, or, without one, a `Sec-Fetch-Site` other than `same-origin`; or it carries \
          the session cookie without an `Origin`. Cookie or not; nothing was changed",
         vec![
-            ("missing_or_null_origin", "No `Origin` header", AuthError::missing_origin()),
-            ("invalid_origin", "An origin that is not trusted", AuthError::invalid_origin()),
+            (
+                "missing_or_null_origin",
+                "No `Origin` header",
+                ApiError::new(ErrorCode::MissingOrNullOrigin),
+            ),
+            (
+                "invalid_origin",
+                "An origin that is not trusted",
+                ApiError::new(ErrorCode::InvalidOrigin),
+            ),
         ],
     )
 }
@@ -335,7 +346,7 @@ fn unsupported_media_type() -> ErrorResponse {
         vec![(
             "unsupported_media_type",
             "A text/plain or form body",
-            AuthError::unsupported_media_type(),
+            ApiError::new(ErrorCode::UnsupportedMediaType),
         )],
     )
 }
@@ -349,7 +360,11 @@ fn payload_too_large() -> ErrorResponse {
     ErrorResponse::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "The body is over 16 KiB",
-        vec![("payload_too_large", "A body over 16 KiB", AuthError::body_too_large())],
+        vec![(
+            "payload_too_large",
+            "A body over 16 KiB",
+            ApiError::new(ErrorCode::PayloadTooLarge),
+        )],
     )
 }
 
@@ -362,7 +377,11 @@ fn email_taken() -> ErrorResponse {
     ErrorResponse::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "An account with this e-mail exists",
-        vec![("user_already_exists", "The e-mail is taken", AuthError::email_taken())],
+        vec![(
+            "user_already_exists",
+            "The e-mail is taken",
+            ApiError::new(ErrorCode::UserAlreadyExistsUseAnotherEmail),
+        )],
     )
 }
 
@@ -380,7 +399,7 @@ fn too_many_requests() -> ErrorResponse {
         StatusCode::TOO_MANY_REQUESTS,
         "Too many requests from this address (100 a minute; 3 password attempts per 10 s), or \
          too many sign-ins at this account (10 a minute)",
-        vec![("too_many_requests", "A rate limit was hit", AuthError::too_many_requests(limited))],
+        vec![("too_many_requests", "A rate limit was hit", ApiError::too_many_requests(limited))],
     )
 }
 
@@ -403,7 +422,11 @@ fn unavailable() -> ErrorResponse {
     ErrorResponse::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "The database cannot be reached, or the service is at capacity; retry shortly",
-        vec![("service_unavailable", "Try again shortly", AuthError::unavailable())],
+        vec![(
+            "service_unavailable",
+            "Try again shortly",
+            ApiError::new(ErrorCode::ServiceUnavailable),
+        )],
     )
 }
 
@@ -432,8 +455,8 @@ mod tests {
             let ErrorResponse { status, description, examples } = describe();
             assert!(!examples.is_empty(), "{description}");
             for (name, _, error) in examples {
-                assert_eq!(error.status(), status, "{description}: example {name}");
-                let body = error.body();
+                assert_eq!(error.code().auth_status(), status, "{description}: example {name}");
+                let body = error.auth_body();
                 assert!(!body.code.is_empty() && !body.message.is_empty(), "{name}: {body:?}");
             }
         }

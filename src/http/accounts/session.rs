@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 
 use super::AccountsState;
 use crate::domain::accounts::{SESSION_LIFETIME, Session, SessionToken, User, now};
-use crate::http::error::AuthError;
+use crate::http::error::{ApiError, ErrorCode};
 
 /// The session token the request presents, live or not (sign-out ends it either way).
 pub(crate) struct PresentedToken(pub Option<SessionToken>);
@@ -29,24 +29,24 @@ pub(crate) struct SessionIfAny {
 }
 
 impl FromRequestParts<AccountsState> for PresentedToken {
-    type Rejection = AuthError;
+    type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AccountsState,
-    ) -> Result<Self, AuthError> {
+    ) -> Result<Self, ApiError> {
         Ok(Self(state.cookies.token_of(&parts.headers)))
     }
 }
 
 impl FromRequestParts<AccountsState> for SessionIfAny {
-    type Rejection = AuthError;
+    type Rejection = ApiError;
 
     /// An expired session is deleted as it is presented.
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AccountsState,
-    ) -> Result<Self, AuthError> {
+    ) -> Result<Self, ApiError> {
         let Some(token) = state.cookies.token_of(&parts.headers) else {
             return Ok(Self { current: None, presented: false });
         };
@@ -75,15 +75,15 @@ impl FromRequestParts<AccountsState> for SessionIfAny {
 }
 
 impl FromRequestParts<AccountsState> for CurrentSession {
-    type Rejection = AuthError;
+    type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AccountsState,
-    ) -> Result<Self, AuthError> {
+    ) -> Result<Self, ApiError> {
         SessionIfAny::from_request_parts(parts, state)
             .await?
             .current
-            .ok_or_else(AuthError::unauthorized)
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))
     }
 }

@@ -24,7 +24,7 @@ use super::*;
 pub(crate) async fn list_sessions(
     State(state): State<AccountsState>,
     current: CurrentSession,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     let user = current.user;
     let sessions = state.store.list_sessions(&user.id, crate::domain::accounts::now()).await?;
     let views: Vec<_> = sessions.iter().map(Session::view).collect();
@@ -59,7 +59,7 @@ pub(crate) async fn revoke_session(
     client: Option<axum::Extension<ClientAddr>>,
     current: CurrentSession,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     let CurrentSession { session, user, .. } = current;
     let body: RevokeSession = parse_body(body)?;
     if state.store.delete_user_session(&user.id, &body.token).await? {
@@ -91,7 +91,7 @@ pub(crate) async fn revoke_sessions(
     State(state): State<AccountsState>,
     client: Option<axum::Extension<ClientAddr>>,
     current: CurrentSession,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     let user = current.user;
     let ended = state.store.delete_user_sessions(&user.id, None).await?;
     tracing::info!(user_id = %user.id, ended, "all sessions revoked");
@@ -116,7 +116,7 @@ pub(crate) async fn revoke_other_sessions(
     State(state): State<AccountsState>,
     client: Option<axum::Extension<ClientAddr>>,
     current: CurrentSession,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     let CurrentSession { session, user, .. } = current;
     let ended = state.store.delete_user_sessions(&user.id, Some(&session.id)).await?;
     tracing::info!(user_id = %user.id, ended, "other sessions revoked");

@@ -48,15 +48,15 @@ pub(crate) async fn sign_up(
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     let body: SignUp = parse_body(body)?;
-    let email = Email::parse(&body.email).ok_or_else(AuthError::invalid_email)?;
-    let password = Password::new(body.password).map_err(AuthError::password)?;
+    let email = Email::parse(&body.email).ok_or_else(|| ApiError::new(ErrorCode::InvalidEmail))?;
+    let password = Password::new(body.password).map_err(ApiError::password)?;
     if !valid_name(&body.name) {
-        return Err(AuthError::validation("name"));
+        return Err(ApiError::invalid_body_field("name"));
     }
     if body.image.as_deref().is_some_and(|image| !valid_image(image)) {
-        return Err(AuthError::validation("image"));
+        return Err(ApiError::invalid_body_field("image"));
     }
     let hash = state.hasher.hash(&password).await?;
     let now = crate::domain::accounts::now();
@@ -78,7 +78,7 @@ pub(crate) async fn sign_up(
             let body = SessionStarted { token: Some(token.expose().to_owned()), user };
             Ok(with_session_cookie(&state.cookies, &token, body))
         }
-        NewUser::EmailTaken => Err(AuthError::email_taken()),
+        NewUser::EmailTaken => Err(ApiError::new(ErrorCode::UserAlreadyExistsUseAnotherEmail)),
     }
 }
 
@@ -111,10 +111,10 @@ pub(crate) async fn sign_in(
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     let body: SignIn = parse_body(body)?;
-    let email = Email::parse(&body.email).ok_or_else(AuthError::invalid_email)?;
-    let password = Password::for_sign_in(body.password).map_err(AuthError::password)?;
+    let email = Email::parse(&body.email).ok_or_else(|| ApiError::new(ErrorCode::InvalidEmail))?;
+    let password = Password::for_sign_in(body.password).map_err(ApiError::password)?;
     let guesser = Guesser::new(email.as_str(), client.as_deref());
     if let Err(limited) = guesser.may_try(&state.limiter).await? {
         let client = guesser.address.map(tracing::field::display);
@@ -123,7 +123,7 @@ pub(crate) async fn sign_in(
             client,
             "rate limit hit: wrong passwords at one account"
         );
-        return Err(AuthError::too_many_requests(limited));
+        return Err(ApiError::too_many_requests(limited));
     }
     let found = state.store.credentials(&email).await?;
     // An unknown e-mail is checked against the dummy hash: same work, same answer.
@@ -140,7 +140,7 @@ pub(crate) async fn sign_in(
                 let _ = audit(&state, &user.id, "sign-in-failed", client.as_ref()).await;
             }
         });
-        return Err(AuthError::invalid_credentials());
+        return Err(ApiError::new(ErrorCode::InvalidEmailOrPassword));
     };
     let (ip, agent) = origin_of(&headers, client.as_deref());
     let (session, token) = Session::start(&user.id, ip, agent);
@@ -166,13 +166,13 @@ pub(crate) async fn sign_in(
 pub(crate) async fn get_session(
     State(state): State<AccountsState>,
     found: SessionIfAny,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     match found.current {
         Some(CurrentSession { session, user, token, refreshed }) => {
             let jwt = state
                 .signer
                 .mint(&user, &session, crate::ground::clock::unix_now())
-                .map_err(|e| AuthError::internal(&e))?;
+                .map_err(|e| ApiError::internal(&e))?;
             let body = SessionAndUser { session: session.view(), user: &user };
             let mut response = if refreshed {
                 with_session_cookie(&state.cookies, &token, body)
@@ -205,7 +205,7 @@ pub(crate) async fn sign_out(
     State(state): State<AccountsState>,
     client: Option<axum::Extension<ClientAddr>>,
     PresentedToken(token): PresentedToken,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     if let Some(token) = token
         && let Some((session, _)) = state.store.session(&token.hash()).await?
         && state.store.delete_session(&token.hash()).await?
@@ -231,12 +231,12 @@ pub(crate) async fn sign_out(
 pub(crate) async fn token(
     State(state): State<AccountsState>,
     current: CurrentSession,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     let CurrentSession { session, user, token, refreshed } = current;
     let jwt = state
         .signer
         .mint(&user, &session, crate::ground::clock::unix_now())
-        .map_err(|e| AuthError::internal(&e))?;
+        .map_err(|e| ApiError::internal(&e))?;
     let body = AccessToken { token: jwt };
     if refreshed {
         Ok(with_session_cookie(&state.cookies, &token, body))

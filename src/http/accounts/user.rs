@@ -41,25 +41,27 @@ async fn check_password(
     user: &User,
     password: String,
     client: Option<&ClientAddr>,
-) -> Result<(), AuthError> {
-    let password = Password::for_sign_in(password).map_err(AuthError::password)?;
+) -> Result<(), ApiError> {
+    let password = Password::for_sign_in(password).map_err(ApiError::password)?;
     let rule = limits::PASSWORD_CHECKS_PER_ACCOUNT;
     if let Some(counted) = state.limiter.count(rule, &user.id).await?
         && counted.full
     {
         tracing::warn!(user_id = %user.id, "rate limit hit: wrong current passwords");
-        return Err(AuthError::too_many_requests(counted.limited));
+        return Err(ApiError::too_many_requests(counted.limited));
     }
-    let stored = state.store.password_hash(&user.id).await?.ok_or_else(|| {
-        AuthError::bad_request("CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
-    })?;
+    let stored = state
+        .store
+        .password_hash(&user.id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::CredentialAccountNotFound))?;
     if state.hasher.verify(&password, Some(&stored)).await? {
         Ok(())
     } else {
         tracing::warn!(user_id = %user.id, "wrong current password");
         state.limiter.record(rule, &user.id).await?;
         audit(state, &user.id, "wrong-password", client).await?;
-        Err(AuthError::invalid_password())
+        Err(ApiError::new(ErrorCode::InvalidPassword))
     }
 }
 
@@ -87,10 +89,10 @@ pub(crate) async fn change_password(
     current: CurrentSession,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     let user = current.user;
     let body: ChangePassword = parse_body(body)?;
-    let new_password = Password::new(body.new_password).map_err(AuthError::password)?;
+    let new_password = Password::new(body.new_password).map_err(ApiError::password)?;
     check_password(&state, &user, body.current_password, client.as_deref()).await?;
     let hash = state.hasher.hash(&new_password).await?;
     let replacement = body.revoke_other_sessions.then(|| {
@@ -107,7 +109,7 @@ pub(crate) async fn change_password(
         )
         .await?;
     if !changed {
-        return Err(AuthError::unauthorized());
+        return Err(ApiError::new(ErrorCode::Unauthorized));
     }
     let revoked_others = body.revoke_other_sessions;
     tracing::info!(user_id = %user.id, revoked_others, "password changed");
@@ -165,33 +167,33 @@ pub(crate) async fn update_user(
     State(state): State<AccountsState>,
     current: CurrentSession,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     let user = current.user;
     let Value::Object(body) = parse_body::<Value>(body)? else {
-        return Err(AuthError::bad_request("BODY_MUST_BE_AN_OBJECT", "Body must be an object"));
+        return Err(ApiError::new(ErrorCode::BodyMustBeAnObject));
     };
     if body.contains_key("email") {
-        return Err(AuthError::email_cannot_be_updated());
+        return Err(ApiError::new(ErrorCode::EmailCanNotBeUpdated));
     }
     let body: UpdateUser = serde_path_to_error::deserialize(Value::Object(body))
-        .map_err(|error| AuthError::validation(&error.path().to_string()))?;
+        .map_err(|error| ApiError::invalid_body_field(&error.path().to_string()))?;
     let name = match &body.name {
         None => None,
         Some(Some(name)) if valid_name(name) => Some(name.as_str()),
-        Some(_) => return Err(AuthError::validation("name")),
+        Some(_) => return Err(ApiError::invalid_body_field("name")),
     };
     let image = match &body.image {
         None => None,
         Some(None) => Some(None),
         Some(Some(image)) if valid_image(image) => Some(Some(image.as_str())),
-        Some(_) => return Err(AuthError::validation("image")),
+        Some(_) => return Err(ApiError::invalid_body_field("image")),
     };
     if name.is_none() && image.is_none() {
-        return Err(AuthError::bad_request("BAD_REQUEST", "No fields to update"));
+        return Err(ApiError::nothing_to_update());
     }
     match state.store.update_user(&user.id, name, image, crate::domain::accounts::now()).await? {
         Some(_) => Ok(axum::Json(Done::DONE).into_response()),
-        None => Err(AuthError::unauthorized()),
+        None => Err(ApiError::new(ErrorCode::Unauthorized)),
     }
 }
 
@@ -223,12 +225,12 @@ pub(crate) async fn delete_user(
     client: Option<axum::Extension<ClientAddr>>,
     current: CurrentSession,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     let user = current.user;
     let body: DeleteUser = parse_body(body)?;
     check_password(&state, &user, body.password, client.as_deref()).await?;
     let owner = UserId::new(Issuer::accounts(), &user.id)
-        .ok_or_else(|| AuthError::internal(&"a user id that is no task owner"))?;
+        .ok_or_else(|| ApiError::internal(&"a user id that is no task owner"))?;
     state.store.delete_user(&user.id, &owner, crate::domain::accounts::now_ms()).await?;
     state.deleted.add(&user.id);
     tracing::info!(user_id = %user.id, "user deleted with its sessions and tasks");
@@ -250,7 +252,7 @@ pub(crate) async fn delete_user(
 pub(crate) async fn audit_events(
     State(state): State<AccountsState>,
     current: CurrentSession,
-) -> Result<Response, AuthError> {
+) -> Result<Response, ApiError> {
     let user = current.user;
     let events = state.store.events(&user.id, MAX_AUDIT_EVENTS).await?;
     Ok(axum::Json(events).into_response())

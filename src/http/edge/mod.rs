@@ -22,7 +22,6 @@ use tower::{Layer, Service};
 
 use crate::ground::fence::WriteFence;
 use crate::ground::slots::{KeyedSlots, Slot};
-use crate::http::error::AuthError;
 use crate::http::error::{ApiError, ErrorCode};
 
 mod admission;
@@ -416,12 +415,28 @@ fn finish(response: Response, config: &EdgeConfig, preflight: bool, surface: Sur
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let ours = response.extensions().get::<ApiError>().is_some();
     let mut response = if failed && surface == Surface::App {
         plain_error(response, is_json)
+    } else if failed && surface == Surface::Auth && ours {
+        // Our own error, answered in Better Auth's convention under `/api/auth`.
+        let (mut parts, _) = response.into_parts();
+        let Some(error) = parts.extensions.remove::<ApiError>() else {
+            return Response::from_parts(parts, Body::empty());
+        };
+        let mut answer = error.auth_response();
+        for (name, value) in parts.headers.iter() {
+            if !REPLACED_BY_THE_ERROR.contains(name) {
+                answer.headers_mut().entry(name).or_insert_with(|| value.clone());
+            }
+        }
+        answer
     } else if failed && !is_json {
+        // A bare status (the router's, the edge's own): the code that stands for it, with the
+        // body of the surface, the status kept.
         let (mut parts, _) = response.into_parts();
         let error = match surface {
-            Surface::Auth => AuthError::for_status(status).into_response(),
+            Surface::Auth => ApiError::for_auth_status(status).auth_response(),
             _ => ApiError::new(ErrorCode::for_status(status)).into_response(),
         };
         let (body_parts, body) = error.into_parts();
@@ -431,6 +446,9 @@ fn finish(response: Response, config: &EdgeConfig, preflight: bool, surface: Sur
             if let Some(value) = body_parts.headers.get(&name) {
                 parts.headers.insert(name, value.clone());
             }
+        }
+        if let Some(value) = body_parts.headers.get("x-retry-after") {
+            parts.headers.insert("x-retry-after", value.clone());
         }
         Response::from_parts(parts, body)
     } else {
@@ -455,6 +473,10 @@ fn finish(response: Response, config: &EdgeConfig, preflight: bool, surface: Sur
     }
     response
 }
+
+/// What an error's answer in another convention replaces of the first answer's headers.
+const REPLACED_BY_THE_ERROR: [HeaderName; 4] =
+    [header::CONTENT_TYPE, header::CONTENT_LENGTH, header::RETRY_AFTER, header::WWW_AUTHENTICATE];
 
 /// The app's errors made outside its handlers (the edge's 408 and 413, the router's 405, a
 /// panic's JSON) get a short plain-text body; the app's own text or HTML is kept.
