@@ -63,10 +63,6 @@ fn draft(title: &str) -> TaskDraft {
     TaskDraft { title: title.into(), description: None, completed: false }
 }
 
-fn id(raw: &str) -> TaskId {
-    TaskId::parse(raw).unwrap()
-}
-
 const ALL: PageRequest = PageRequest { limit: 500, after: None };
 
 #[tokio::test]
@@ -77,7 +73,7 @@ async fn every_operation_is_scoped_by_issuer_and_subject() {
         let b = owner("https://b.example", "alice");
         let task = tasks.create(&a, draft("a's")).await.unwrap();
         assert_eq!(task.user_id, "alice", "{name}");
-        let task_id = id(&task.id);
+        let task_id = task.id;
         assert_eq!(tasks.get(&b, task_id).await.unwrap(), None, "{name}");
         assert_eq!(tasks.replace(&b, task_id, draft("taken")).await.unwrap(), None, "{name}");
         let toggled = tasks.set_completion(&b, task_id, Completion::Toggle).await.unwrap();
@@ -106,14 +102,14 @@ async fn writes_change_the_list_version_and_the_count_and_misses_change_nothing(
         check(1).await;
         tasks.create(&u, draft("two")).await.unwrap();
         check(2).await;
-        tasks.replace(&u, id(&first.id), draft("one again")).await.unwrap().unwrap();
+        tasks.replace(&u, first.id, draft("one again")).await.unwrap().unwrap();
         check(2).await;
-        tasks.set_completion(&u, id(&first.id), Completion::Toggle).await.unwrap().unwrap();
+        tasks.set_completion(&u, first.id, Completion::Toggle).await.unwrap().unwrap();
         check(2).await;
-        assert!(tasks.delete(&u, id(&first.id)).await.unwrap());
+        assert!(tasks.delete(&u, first.id).await.unwrap());
         check(1).await;
         let before = tasks.list_version(&u).await.unwrap();
-        assert!(!tasks.delete(&u, id(&first.id)).await.unwrap());
+        assert!(!tasks.delete(&u, first.id).await.unwrap());
         assert!(tasks.replace(&u, TaskId::new(), draft("x")).await.unwrap().is_none());
         assert_eq!(tasks.list_version(&u).await.unwrap(), before, "{name}: misses write nothing");
         let mut sorted = seen.clone();
@@ -140,8 +136,8 @@ async fn the_cap_refuses_the_next_create_and_writes_nothing() {
         assert_eq!(tasks.list_version(&u).await.unwrap(), version, "{name}");
         assert_eq!(tasks.list(&u, ALL).await.unwrap().total, CAP, "{name}");
         // The refused key was not recorded: after a delete, the same key creates.
-        let first = tasks.list(&u, ALL).await.unwrap().tasks[0].id.clone();
-        assert!(tasks.delete(&u, id(&first)).await.unwrap());
+        let first = tasks.list(&u, ALL).await.unwrap().tasks[0].id;
+        assert!(tasks.delete(&u, first).await.unwrap());
         let created = tasks.create_once(&u, draft("over"), &key).await.unwrap();
         assert!(matches!(created, CreateOutcome::Created(_)), "{name}: {created:?}");
     }
@@ -184,16 +180,15 @@ async fn timestamps_are_stamped_and_kept_as_the_contract_says() {
         let fraction = text.rsplit('.').next().unwrap_or("Z");
         assert!(fraction.len() <= 7, "{name}: microseconds at most: {text}");
         assert_eq!(task.completed_at, None);
-        let done =
-            tasks.set_completion(&u, id(&task.id), Completion::Set(true)).await.unwrap().unwrap();
+        let done = tasks.set_completion(&u, task.id, Completion::Set(true)).await.unwrap().unwrap();
         assert!(done.completed && done.completed_at.is_some(), "{name}");
         assert_eq!(done.created_at, task.created_at, "{name}");
-        let again = tasks.replace(&u, id(&task.id), TaskDraft { completed: true, ..draft("t2") });
+        let again = tasks.replace(&u, task.id, TaskDraft { completed: true, ..draft("t2") });
         let again = again.await.unwrap().unwrap();
         assert_eq!(again.completed_at, done.completed_at, "{name}: still completed, same time");
-        let undone = tasks.set_completion(&u, id(&task.id), Completion::Toggle).await.unwrap();
+        let undone = tasks.set_completion(&u, task.id, Completion::Toggle).await.unwrap();
         assert_eq!(undone.unwrap().completed_at, None, "{name}");
-        assert_eq!(tasks.get(&u, id(&task.id)).await.unwrap().unwrap().title, "t2", "{name}");
+        assert_eq!(tasks.get(&u, task.id).await.unwrap().unwrap().title, "t2", "{name}");
     }
 }
 
@@ -211,7 +206,7 @@ async fn a_key_replays_its_first_answer_and_refuses_another_body() {
         assert_eq!(replayed, CreateOutcome::Replayed(first.clone()), "{name}");
         let reused = tasks.create_once(&u, draft("b"), &key).await.unwrap();
         assert_eq!(reused, CreateOutcome::KeyReused, "{name}");
-        assert!(tasks.delete(&u, id(&first.id)).await.unwrap());
+        assert!(tasks.delete(&u, first.id).await.unwrap());
         let after_delete = tasks.create_once(&u, draft("a"), &key).await.unwrap();
         assert_eq!(after_delete, CreateOutcome::Replayed(first), "{name}");
         // The same key of another owner is another key.

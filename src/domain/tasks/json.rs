@@ -20,7 +20,8 @@ pub fn tasks_to_json(tasks: &[Task]) -> Vec<u8> {
 
 fn write_task(out: &mut Vec<u8>, task: &Task) {
     out.extend_from_slice(b"{\"id\":");
-    write_str(out, &task.id);
+    let mut id = uuid::Uuid::encode_buffer();
+    write_str(out, task.id.as_uuid().hyphenated().encode_lower(&mut id));
     out.extend_from_slice(b",\"user_id\":");
     write_str(out, &task.user_id);
     out.extend_from_slice(b",\"title\":");
@@ -80,7 +81,8 @@ mod tests {
     fn task(title: &str, description: Option<&str>, completed: bool) -> Task {
         let at = Timestamp::parse("2026-11-21T09:00:00.1234Z").unwrap();
         Task {
-            id: "01937f6c-3c5e-7a3b-9d61-2a4f0c1e5b7d".into(),
+            id: crate::domain::tasks::TaskId::parse("01937f6c-3c5e-7a3b-9d61-2a4f0c1e5b7d")
+                .unwrap(),
             user_id: "user \"quoted\"\\".into(),
             title: title.into(),
             description: description.map(str::to_owned),

@@ -39,8 +39,9 @@ impl Invalid {
     }
 }
 
-/// A task id: a UUIDv7, so ids sort in creation order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A task id: a UUIDv7, so ids sort in creation order. On the wire, its hyphenated form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct TaskId(Uuid);
 
 impl TaskId {
@@ -93,8 +94,8 @@ impl fmt::Display for TaskId {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Task {
     /// UUIDv7.
-    #[schema(example = "01937f6c-3c5e-7a3b-9d61-2a4f0c1e5b7d")]
-    pub id: String,
+    #[schema(value_type = String, example = "01937f6c-3c5e-7a3b-9d61-2a4f0c1e5b7d")]
+    pub id: TaskId,
     pub user_id: String,
     pub title: String,
     pub description: Option<String>,

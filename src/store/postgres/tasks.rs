@@ -70,7 +70,7 @@ fn task_from_row(row: &Row, first: usize) -> Result<Task, StoreError> {
     let completed_at: Option<OffsetDateTime> = row.try_get(first + 5)?;
     Ok(Task {
         user_id: row.try_get(first)?,
-        id: row.try_get::<_, Uuid>(first + 1)?.to_string(),
+        id: TaskId::from_uuid(row.try_get::<_, Uuid>(first + 1)?),
         title: row.try_get(first + 2)?,
         description: row.try_get(first + 3)?,
         completed: row.try_get(first + 4)?,
@@ -129,7 +129,7 @@ impl TaskStore for PgTaskStore {
         }
         let next = if tasks.len() > page.limit as usize {
             tasks.truncate(page.limit as usize);
-            tasks.last().and_then(|task| TaskId::parse(&task.id).ok())
+            tasks.last().map(|task| task.id)
         } else {
             None
         };

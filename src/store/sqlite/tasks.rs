@@ -129,7 +129,7 @@ impl SqliteTaskStore {
                 owner.subject,
                 key,
                 fingerprint.0,
-                task.id,
+                task.id.to_string(),
                 response,
                 now
             ])?;
@@ -162,7 +162,7 @@ fn purge_expired_keys(conn: &Connection, now: i64) -> rusqlite::Result<usize> {
 fn new_task(owner: &UserId, draft: TaskDraft) -> Task {
     let now = Timestamp::now();
     Task {
-        id: TaskId::new().to_string(),
+        id: TaskId::new(),
         user_id: owner.subject().to_owned(),
         title: draft.title,
         description: draft.description,
@@ -248,7 +248,7 @@ fn insert_task(
     .execute(params![
         owner.issuer,
         owner.subject,
-        task.id,
+        task.id.to_string(),
         task.title,
         task.description,
         task.completed,
@@ -280,7 +280,16 @@ impl rusqlite::types::FromSql for Timestamp {
 fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
     Ok(Task {
         user_id: row.get(0)?,
-        id: row.get(1)?,
+        id: {
+            let id: String = row.get(1)?;
+            TaskId::parse(&id).map_err(|_| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    1,
+                    rusqlite::types::Type::Text,
+                    format!("not a task id: {id}").into(),
+                )
+            })?
+        },
         title: row.get(2)?,
         description: row.get(3)?,
         completed: row.get(4)?,
@@ -330,7 +339,7 @@ fn read_page(conn: &Connection, owner: &Owner, page: PageRequest) -> rusqlite::R
     let (total, version) = owner_row(conn, owner)?;
     let next = if tasks.len() > page.limit as usize {
         tasks.truncate(page.limit as usize);
-        tasks.last().and_then(|task| TaskId::parse(&task.id).ok())
+        tasks.last().map(|task| task.id)
     } else {
         None
     };
