@@ -110,16 +110,17 @@ impl Application {
         let public_url = settings.public_url_or(bound);
         let trusted_origins = settings.trusted_origins(bound)?;
         let stores = crate::store::connect(&store_config).await?;
-        let store = stores.tasks;
-        crate::services::purge::keep_purging(Arc::downgrade(&stores.accounts));
+        let store = stores.tasks.clone();
+        let sessions = stores.sessions();
+        crate::services::purge::keep_purging(Arc::downgrade(&sessions));
         let signer = Arc::new(
-            Signer::load(&stores.accounts, &secret, public_url.clone(), settings.token_alg).await?,
+            Signer::load(&stores.keys(), &secret, public_url.clone(), settings.token_alg).await?,
         );
         Signer::keep_reloading(
             Arc::downgrade(&signer),
             Duration::from_secs(settings.keys_reload_secs),
         );
-        let deleted = crate::services::deleted::DeletedUsers::load(stores.accounts.clone()).await?;
+        let deleted = crate::services::deleted::DeletedUsers::load(stores.users()).await?;
         crate::services::deleted::DeletedUsers::keep_reading(Arc::downgrade(&deleted));
         let own = OwnIssuer {
             keys: signer.clone(),
@@ -131,7 +132,7 @@ impl Application {
                 leeway_seconds: settings.jwt_leeway,
             },
             sessions: settings.strict_sessions.then(|| {
-                Arc::new(crate::services::strict::StrictSessions::new(stores.accounts.clone()))
+                Arc::new(crate::services::strict::StrictSessions::new(sessions.clone()))
                     as Arc<dyn crate::domain::auth::LiveSessions>
             }),
             deleted: Some(deleted.clone()),
@@ -144,7 +145,7 @@ impl Application {
             deleted,
             trusted_origins: trusted_origins.into(),
             limiter: Arc::new(RateLimiter::new(
-                stores.accounts.clone(),
+                stores.limits(),
                 settings.rate_limit == crate::config::Switch::On,
             )),
         };

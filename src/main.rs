@@ -85,7 +85,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let config = settings.store_config().map_err(|e| e.to_string())?;
             let secret = settings.server_secret(&config).map_err(|e| e.to_string())?;
             let stores = taskgate::store::connect(&config).await.map_err(|e| e.to_string())?;
-            let kid = taskgate::services::keys::rotate(&stores.accounts, &secret)
+            let kid = taskgate::services::keys::rotate(&stores.keys(), &secret)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("taskgate: signing key {kid} added; instances sign with it within 30 s");

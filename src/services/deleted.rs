@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::domain::auth::DeletedAccounts;
 use crate::store::StoreError;
-use crate::store::accounts::DynAccountStore;
+use crate::store::accounts::UserStore;
 
 /// How often each instance reads the list.
 const READ_EVERY: Duration = Duration::from_secs(1);
@@ -21,13 +21,13 @@ const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
 const PURGE_EVERY_READS: u32 = 600;
 
 pub struct DeletedUsers {
-    store: DynAccountStore,
+    store: Arc<dyn UserStore>,
     recent: RwLock<HashSet<String>>,
 }
 
 impl DeletedUsers {
     /// The list as the database has it now.
-    pub async fn load(store: DynAccountStore) -> Result<Arc<Self>, StoreError> {
+    pub async fn load(store: Arc<dyn UserStore>) -> Result<Arc<Self>, StoreError> {
         let deleted = Arc::new(Self { store, recent: RwLock::new(HashSet::new()) });
         deleted.read().await?;
         Ok(deleted)

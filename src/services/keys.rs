@@ -21,7 +21,7 @@ use crate::domain::accounts::{Session, User};
 use crate::domain::auth::OwnKeys;
 use crate::domain::auth::jwks::{IssuerKey, PublicKey};
 use crate::store::StoreError;
-use crate::store::accounts::DynAccountStore;
+use crate::store::accounts::KeyStore;
 
 /// The public keys the service's access tokens are signed with (RFC 7517), as
 /// `GET /api/auth/jwks` answers.
@@ -187,7 +187,7 @@ impl KeyRing {
 /// every key whose tokens may still be live; reloads the keys so a rotation reaches it.
 pub struct Signer {
     issuer: String,
-    store: DynAccountStore,
+    store: Arc<dyn KeyStore>,
     secret: SecretString,
     /// The server secret's key, when signing HS256: it has no key id and is never published.
     hs256: Option<EncodingKey>,
@@ -202,7 +202,7 @@ impl Signer {
     /// With `TokenAlg::Hs256` the key pairs are still made and published: tokens minted with them
     /// before a switch stay verifiable until they expire, and switching back needs no new key.
     pub async fn load(
-        store: &DynAccountStore,
+        store: &Arc<dyn KeyStore>,
         secret: &SecretString,
         issuer: String,
         alg: TokenAlg,
@@ -329,7 +329,7 @@ impl OwnKeys for Signer {
 
 /// `taskgate keys rotate`: adds a new key, which every instance signs with from its next reload
 /// on, and deletes the keys whose tokens have all expired. Returns the new key's kid.
-pub async fn rotate(store: &DynAccountStore, secret: &SecretString) -> Result<String, KeyError> {
+pub async fn rotate(store: &Arc<dyn KeyStore>, secret: &SecretString) -> Result<String, KeyError> {
     let mut key = generate(secret)?;
     // Opening the newest key first refuses a secret the stored keys were not made under.
     if let Some(newest) = store.signing_keys().await?.last() {

@@ -5,10 +5,11 @@
 //! permanent lockout.
 
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::store::StoreError;
-use crate::store::accounts::DynAccountStore;
+use crate::store::accounts::LimitStore;
 
 /// One limit: at most `max` requests per `window_ms` for each subject.
 #[derive(Debug, Clone, Copy)]
@@ -46,13 +47,13 @@ pub struct Limited {
 }
 
 pub struct RateLimiter {
-    store: DynAccountStore,
+    store: Arc<dyn LimitStore>,
     enabled: bool,
     next_purge_ms: AtomicI64,
 }
 
 impl RateLimiter {
-    pub fn new(store: DynAccountStore, enabled: bool) -> Self {
+    pub fn new(store: Arc<dyn LimitStore>, enabled: bool) -> Self {
         Self { store, enabled, next_purge_ms: AtomicI64::new(0) }
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::store::StoreError;
-use crate::store::accounts::{AccountStore, DynAccountStore};
+use crate::store::accounts::SessionStore;
 
 /// Time between two purges by one instance.
 pub const PURGE_EVERY: Duration = Duration::from_secs(60);
@@ -19,7 +19,7 @@ pub const MAX_BATCHES: u32 = 20;
 /// Deletes the sessions expired at `now`, `batch` at a time, at most `max_batches` times;
 /// returns how many went. `now` is a parameter so tests choose the clock.
 pub async fn purge_expired_sessions(
-    store: &dyn AccountStore,
+    store: &dyn SessionStore,
     now: OffsetDateTime,
     batch: i64,
     max_batches: u32,
@@ -36,13 +36,13 @@ pub async fn purge_expired_sessions(
 }
 
 /// Purges every [`PURGE_EVERY`] until the store is dropped (the application stopped).
-pub fn keep_purging(store: Weak<dyn AccountStore>) {
+pub fn keep_purging(store: Weak<dyn SessionStore>) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(PURGE_EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            let Some(store): Option<DynAccountStore> = store.upgrade() else { break };
+            let Some(store) = store.upgrade() else { break };
             match purge_expired_sessions(
                 &*store,
                 crate::domain::accounts::now(),

@@ -3,12 +3,12 @@
 //! [`REVOCATION_WINDOW`]; an ended session never comes back, so that answer is kept.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::domain::auth::LiveSessions;
 use crate::domain::auth::TokenError;
-use crate::store::accounts::DynAccountStore;
+use crate::store::accounts::SessionStore;
 
 /// How long after a revocation a token may still be accepted somewhere.
 pub const REVOCATION_WINDOW: Duration = Duration::from_secs(5);
@@ -18,13 +18,13 @@ const LIVE_FOR: Duration = Duration::from_secs(4);
 const MAX_ENTRIES: usize = 100_000;
 
 pub struct StrictSessions {
-    store: DynAccountStore,
+    store: Arc<dyn SessionStore>,
     /// Session id → when it was last seen live (`None`: seen ended).
     seen: Mutex<HashMap<String, Option<Instant>>>,
 }
 
 impl StrictSessions {
-    pub fn new(store: DynAccountStore) -> Self {
+    pub fn new(store: Arc<dyn SessionStore>) -> Self {
         Self { store, seen: Mutex::new(HashMap::new()) }
     }
 

@@ -1,6 +1,5 @@
-//! The account store's contract: users, their password credentials and their sessions. Sessions
-//! are looked up by the hash of their token only; every session operation a user can ask for is
-//! scoped by that user's id.
+//! The account stores' contracts, one per concern: users (with their password credentials),
+//! sessions, rate-limit counters, audit events and signing keys; and [`AccountStore`], all of them.
 
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -21,7 +20,7 @@ pub struct StoredKey {
     pub created_at: OffsetDateTime,
 }
 
-/// What [`AccountStore::create_user`] did.
+/// What [`UserStore::create_user`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NewUser {
     Created,
@@ -29,8 +28,9 @@ pub enum NewUser {
     EmailTaken,
 }
 
+/// Users and their password credentials, and the list of accounts deleted lately.
 #[async_trait]
-pub trait AccountStore: Send + Sync + 'static {
+pub trait UserStore: Send + Sync + 'static {
     /// Creates the user, its password credential and its first session in one transaction.
     async fn create_user(
         &self,
@@ -40,6 +40,43 @@ pub trait AccountStore: Send + Sync + 'static {
     ) -> Result<NewUser, StoreError>;
     /// The user with this e-mail address and its password hash.
     async fn credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError>;
+    /// The user's password hash.
+    async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError>;
+    /// Replaces the user's password hash; with `replacement`, in the same transaction, ends every
+    /// session of the user and starts that one. `false` when the user is gone.
+    async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+        replacement: Option<&Session>,
+    ) -> Result<bool, StoreError>;
+    /// Sets the user's name and, when given, image; the updated user, `None` when gone.
+    async fn update_user(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        image: Option<Option<&str>>,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, StoreError>;
+    /// Deletes the user with its credential and sessions, and the tasks of `tasks_owner` (the
+    /// user as the task API knows it), and records the deletion at `now_ms` (see
+    /// [`UserStore::deleted_users_since`]), in one transaction. `false` when the user was gone.
+    async fn delete_user(
+        &self,
+        user_id: &str,
+        tasks_owner: &UserId,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// The users deleted at or after `since_ms`, with when, oldest first.
+    async fn deleted_users_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Forgets the deletions recorded before `before_ms`.
+    async fn purge_deleted_users(&self, before_ms: i64) -> Result<(), StoreError>;
+}
+
+/// Sessions, looked up by the hash of their token only; every operation a user can ask for is scoped by that user's id.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
     async fn create_session(&self, session: &Session) -> Result<(), StoreError>;
     /// The session whose token hashes to `hash`, with its user, expired or not.
     async fn session(&self, hash: &TokenHash) -> Result<Option<(Session, User)>, StoreError>;
@@ -73,38 +110,17 @@ pub trait AccountStore: Send + Sync + 'static {
         user_id: &str,
         except: Option<&str>,
     ) -> Result<u64, StoreError>;
-    /// The user's password hash.
-    async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError>;
-    /// Replaces the user's password hash; with `replacement`, in the same transaction, ends every
-    /// session of the user and starts that one. `false` when the user is gone.
-    async fn change_password(
+    /// Deletes at most `limit` sessions expired at `now` (of any user); returns how many.
+    async fn purge_expired_sessions(
         &self,
-        user_id: &str,
-        password_hash: &str,
         now: OffsetDateTime,
-        replacement: Option<&Session>,
-    ) -> Result<bool, StoreError>;
-    /// Sets the user's name and, when given, image; the updated user, `None` when gone.
-    async fn update_user(
-        &self,
-        user_id: &str,
-        name: Option<&str>,
-        image: Option<Option<&str>>,
-        now: OffsetDateTime,
-    ) -> Result<Option<User>, StoreError>;
-    /// Deletes the user with its credential and sessions, and the tasks of `tasks_owner` (the
-    /// user as the task API knows it), and records the deletion at `now_ms` (see
-    /// [`AccountStore::deleted_users_since`]), in one transaction. `false` when the user was gone.
-    async fn delete_user(
-        &self,
-        user_id: &str,
-        tasks_owner: &UserId,
-        now_ms: i64,
-    ) -> Result<bool, StoreError>;
-    /// The users deleted at or after `since_ms`, with when, oldest first.
-    async fn deleted_users_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>, StoreError>;
-    /// Forgets the deletions recorded before `before_ms`.
-    async fn purge_deleted_users(&self, before_ms: i64) -> Result<(), StoreError>;
+        limit: i64,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Rate-limit counters in fixed windows, shared by every instance on the database.
+#[async_trait]
+pub trait LimitStore: Send + Sync + 'static {
     /// Counts one request against `key` in a fixed window of `window_ms` starting at the key's
     /// first request (a window over at `now_ms` starts a new one); returns the count so far and
     /// when the window started, in Unix milliseconds. One atomic statement, shared by every
@@ -123,18 +139,22 @@ pub trait AccountStore: Send + Sync + 'static {
         window_ms: i64,
         now_ms: i64,
     ) -> Result<(i64, i64), StoreError>;
-    /// Deletes at most `limit` sessions expired at `now` (of any user); returns how many.
-    async fn purge_expired_sessions(
-        &self,
-        now: OffsetDateTime,
-        limit: i64,
-    ) -> Result<u64, StoreError>;
     /// Forgets counters whose window started before `before_ms`.
     async fn purge_rate_limits(&self, before_ms: i64) -> Result<(), StoreError>;
+}
+
+/// Each user's security events.
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
     /// Records a security event of the user (nothing when the user is gone).
     async fn record_event(&self, user_id: &str, event: &AuditEvent) -> Result<(), StoreError>;
     /// The user's latest `limit` events, newest first.
     async fn events(&self, user_id: &str, limit: i64) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+/// The signing keys of the accounts' access tokens.
+#[async_trait]
+pub trait KeyStore: Send + Sync + 'static {
     /// Every signing key, oldest first.
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
     /// Adds `key`, the newest, and in the same transaction deletes every key that a newer key
@@ -151,5 +171,11 @@ pub trait AccountStore: Send + Sync + 'static {
         candidate: &StoredKey,
     ) -> Result<Vec<StoredKey>, StoreError>;
 }
+
+/// Every account store at once: what the accounts' HTTP handlers use. The services take only the
+/// store of their concern (a `DynAccountStore` coerces to any of them).
+pub trait AccountStore: UserStore + SessionStore + LimitStore + AuditStore + KeyStore {}
+
+impl<T: UserStore + SessionStore + LimitStore + AuditStore + KeyStore> AccountStore for T {}
 
 pub type DynAccountStore = Arc<dyn AccountStore>;

@@ -146,6 +146,25 @@ pub struct Stores {
     pub accounts: accounts::DynAccountStore,
 }
 
+impl Stores {
+    /// The account store of one concern, for the service that needs only it.
+    pub fn sessions(&self) -> Arc<dyn accounts::SessionStore> {
+        self.accounts.clone()
+    }
+
+    pub fn users(&self) -> Arc<dyn accounts::UserStore> {
+        self.accounts.clone()
+    }
+
+    pub fn limits(&self) -> Arc<dyn accounts::LimitStore> {
+        self.accounts.clone()
+    }
+
+    pub fn keys(&self) -> Arc<dyn accounts::KeyStore> {
+        self.accounts.clone()
+    }
+}
+
 /// Opens (creating and migrating as needed) the database `config` names, and the stores on it.
 pub async fn connect(config: &StoreConfig) -> Result<Stores, StoreError> {
     let (tasks, accounts): (DynTaskStore, accounts::DynAccountStore) = match &config.backend {

@@ -7,6 +7,11 @@
 mod pg;
 
 mod accounts;
+mod audit;
+mod keys;
+mod limits;
+mod sessions;
+mod users;
 
 use taskgate::domain::auth::{Issuer, UserId};
 use taskgate::domain::tasks::idempotency::IdempotencyKey;
