@@ -1,5 +1,5 @@
 //! The layers of ARCHITECTURE.md, held: every layer has its folder under `src/`, and no file
-//! imports from a layer above its own (unit tests may reach anywhere).
+//! imports from a layer above its own (unit tests may reach anywhere), and no file is too long to read.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::collections::BTreeMap;
@@ -89,4 +89,23 @@ fn every_layer_has_its_folder() {
         sizes.insert(*layer, files.len());
     }
     assert!(sizes.values().all(|&count| count >= 2), "{sizes:?}");
+}
+
+/// Lines a source file may have, its unit tests included: past about 600 a file holds more than
+/// one thing a reader can keep in mind, and is split.
+const MAX_FILE_LINES: usize = 650;
+
+#[test]
+fn no_source_file_grows_past_what_a_reader_can_hold() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|file| {
+            let lines = std::fs::read_to_string(file).unwrap().lines().count();
+            (lines > MAX_FILE_LINES).then(|| format!("{} has {lines} lines", file.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these:\n{}", long.join("\n"));
 }
