@@ -81,7 +81,8 @@ impl Email {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: AccountId,
     pub name: String,
     pub email: String,
     pub email_verified: bool,
@@ -93,6 +94,75 @@ pub struct User {
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
+
+/// An account's id: 32 random alphanumerics, as Better Auth makes them. Its own type, so that it
+/// cannot be passed where a session's id is meant, or the other way round.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct AccountId(String);
+
+/// A session's id, which is also the revocation handle clients see in place of its token.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct SessionId(String);
+
+macro_rules! string_id {
+    ($name:ident) => {
+        impl $name {
+            /// A new random id.
+            pub fn generate() -> Self {
+                Self(random_id())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The text itself, for drivers that bind a `String` by reference.
+            pub fn as_string(&self) -> &String {
+                &self.0
+            }
+        }
+
+        /// Ids read back from the database or named by a client (a revocation handle, a token's
+        /// `sid`) are opaque text: looking one up that does not exist finds nothing.
+        impl From<String> for $name {
+            fn from(id: String) -> Self {
+                Self(id)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(id: &str) -> Self {
+                Self(id.to_owned())
+            }
+        }
+
+        /// Looked up by its text (a set of ids answers whether it holds a string).
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+string_id!(AccountId);
+string_id!(SessionId);
 
 /// A session token: the credential a client holds. Only its [`TokenHash`] is ever stored.
 #[derive(Clone, PartialEq, Eq)]
@@ -132,9 +202,9 @@ pub struct TokenHash(pub [u8; 32]);
 /// token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    pub id: String,
+    pub id: SessionId,
     pub token_hash: TokenHash,
-    pub user_id: String,
+    pub user_id: AccountId,
     pub expires_at: OffsetDateTime,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
@@ -145,16 +215,16 @@ pub struct Session {
 impl Session {
     /// A new session for `user_id`, starting now, with its token (returned once, never stored).
     pub fn start(
-        user_id: &str,
+        user_id: &AccountId,
         ip_address: Option<String>,
         user_agent: Option<String>,
     ) -> (Self, SessionToken) {
         let token = SessionToken::generate();
         let now = now();
         let session = Self {
-            id: random_id(),
+            id: SessionId::generate(),
             token_hash: token.hash(),
-            user_id: user_id.to_owned(),
+            user_id: user_id.clone(),
             expires_at: now + SESSION_LIFETIME,
             ip_address,
             user_agent,
@@ -260,7 +330,7 @@ mod tests {
 
     #[test]
     fn a_session_is_refreshed_only_a_day_after_its_last_refresh() {
-        let (session, _) = Session::start("u", None, None);
+        let (session, _) = Session::start(&AccountId::from("u"), None, None);
         let start = session.created_at;
         assert!(!session.due_for_refresh_at(start + time::Duration::hours(23)));
         assert!(session.due_for_refresh_at(start + time::Duration::days(1)));

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
+use crate::domain::accounts::AccountId;
 use crate::domain::auth::DeletedAccounts;
 use crate::store::StoreError;
 use crate::store::accounts::UserStore;
@@ -22,7 +23,7 @@ const PURGE_EVERY_READS: u32 = 600;
 
 pub struct DeletedUsers {
     store: Arc<dyn UserStore>,
-    recent: RwLock<HashSet<String>>,
+    recent: RwLock<HashSet<AccountId>>,
 }
 
 impl DeletedUsers {
@@ -34,8 +35,8 @@ impl DeletedUsers {
     }
 
     /// Tells this instance at once of a deletion it made.
-    pub fn add(&self, user_id: &str) {
-        self.recent.write().unwrap_or_else(|p| p.into_inner()).insert(user_id.to_owned());
+    pub fn add(&self, user_id: &AccountId) {
+        self.recent.write().unwrap_or_else(|p| p.into_inner()).insert(user_id.clone());
     }
 
     async fn read(&self) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::domain::accounts::SessionId;
 use crate::domain::auth::LiveSessions;
 use crate::domain::auth::TokenError;
 use crate::store::accounts::SessionStore;
@@ -52,13 +53,14 @@ impl LiveSessions for StrictSessions {
         if let Some(live) = self.remembered(session_id) {
             return Ok(live);
         }
-        let live =
-            self.store.session_is_live(session_id, crate::domain::accounts::now()).await.map_err(
-                |error| {
-                    tracing::warn!(%error, "cannot tell whether a session is live");
-                    TokenError::Unavailable
-                },
-            )?;
+        let live = self
+            .store
+            .session_is_live(&SessionId::from(session_id), crate::domain::accounts::now())
+            .await
+            .map_err(|error| {
+                tracing::warn!(%error, "cannot tell whether a session is live");
+                TokenError::Unavailable
+            })?;
         self.remember(session_id, live);
         Ok(live)
     }

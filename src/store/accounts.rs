@@ -6,7 +6,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::StoreError;
-use crate::domain::accounts::{AuditEvent, Email, Session, TokenHash, User};
+use crate::domain::accounts::{AccountId, AuditEvent, Email, Session, SessionId, TokenHash, User};
 use crate::domain::auth::UserId;
 
 /// A signing key as the stores keep it: the public key in the clear, the private key sealed.
@@ -41,12 +41,12 @@ pub trait UserStore: Send + Sync + 'static {
     /// The user with this e-mail address and its password hash.
     async fn credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError>;
     /// The user's password hash.
-    async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError>;
+    async fn password_hash(&self, user_id: &AccountId) -> Result<Option<String>, StoreError>;
     /// Replaces the user's password hash; with `replacement`, in the same transaction, ends every
     /// session of the user and starts that one. `false` when the user is gone.
     async fn change_password(
         &self,
-        user_id: &str,
+        user_id: &AccountId,
         password_hash: &str,
         now: OffsetDateTime,
         replacement: Option<&Session>,
@@ -54,7 +54,7 @@ pub trait UserStore: Send + Sync + 'static {
     /// Sets the user's name and, when given, image; the updated user, `None` when gone.
     async fn update_user(
         &self,
-        user_id: &str,
+        user_id: &AccountId,
         name: Option<&str>,
         image: Option<Option<&str>>,
         now: OffsetDateTime,
@@ -64,12 +64,13 @@ pub trait UserStore: Send + Sync + 'static {
     /// [`UserStore::deleted_users_since`]), in one transaction. `false` when the user was gone.
     async fn delete_user(
         &self,
-        user_id: &str,
+        user_id: &AccountId,
         tasks_owner: &UserId,
         now_ms: i64,
     ) -> Result<bool, StoreError>;
     /// The users deleted at or after `since_ms`, with when, oldest first.
-    async fn deleted_users_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>, StoreError>;
+    async fn deleted_users_since(&self, since_ms: i64)
+    -> Result<Vec<(AccountId, i64)>, StoreError>;
     /// Forgets the deletions recorded before `before_ms`.
     async fn purge_deleted_users(&self, before_ms: i64) -> Result<(), StoreError>;
 }
@@ -84,31 +85,35 @@ pub trait SessionStore: Send + Sync + 'static {
     /// is gone.
     async fn refresh_session(
         &self,
-        id: &str,
+        id: &SessionId,
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
     /// Ends the session whose token hashes to `hash`; `false` when there was none.
     async fn delete_session(&self, hash: &TokenHash) -> Result<bool, StoreError>;
     /// Whether the session with this id exists and has not expired at `now`.
-    async fn session_is_live(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError>;
+    async fn session_is_live(
+        &self,
+        id: &SessionId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// The user's sessions that have not expired at `now`, oldest first.
     async fn list_sessions(
         &self,
-        user_id: &str,
+        user_id: &AccountId,
         now: OffsetDateTime,
     ) -> Result<Vec<Session>, StoreError>;
     /// Ends the user's session with this id; `false` when the user has none such.
     async fn delete_user_session(
         &self,
-        user_id: &str,
-        session_id: &str,
+        user_id: &AccountId,
+        session_id: &SessionId,
     ) -> Result<bool, StoreError>;
     /// Ends every session of the user but `except`; returns how many ended.
     async fn delete_user_sessions(
         &self,
-        user_id: &str,
-        except: Option<&str>,
+        user_id: &AccountId,
+        except: Option<&SessionId>,
     ) -> Result<u64, StoreError>;
     /// Deletes at most `limit` sessions expired at `now` (of any user); returns how many.
     async fn purge_expired_sessions(
@@ -147,9 +152,10 @@ pub trait LimitStore: Send + Sync + 'static {
 #[async_trait]
 pub trait AuditStore: Send + Sync + 'static {
     /// Records a security event of the user (nothing when the user is gone).
-    async fn record_event(&self, user_id: &str, event: &AuditEvent) -> Result<(), StoreError>;
+    async fn record_event(&self, user_id: &AccountId, event: &AuditEvent)
+    -> Result<(), StoreError>;
     /// The user's latest `limit` events, newest first.
-    async fn events(&self, user_id: &str, limit: i64) -> Result<Vec<AuditEvent>, StoreError>;
+    async fn events(&self, user_id: &AccountId, limit: i64) -> Result<Vec<AuditEvent>, StoreError>;
 }
 
 /// The signing keys of the accounts' access tokens.

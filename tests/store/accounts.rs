@@ -50,7 +50,7 @@ pub async fn stores() -> Vec<Accounts> {
 pub fn user(email: &str) -> User {
     let at = now();
     User {
-        id: taskgate::domain::accounts::random_id(),
+        id: taskgate::domain::accounts::AccountId::generate(),
         name: "Ada".into(),
         email: Email::parse(email).unwrap().as_str().to_owned(),
         email_verified: false,

@@ -34,7 +34,7 @@ async fn a_users_events_come_back_newest_first_bounded_and_its_own_only() {
         assert_eq!(names(accounts.events(&ada.id, 2).await.unwrap()).len(), 2, "{name}: bounded");
         assert_eq!(names(accounts.events(&eve.id, 10).await.unwrap()), ["sign-in"], "{name}");
         // An unknown user records nothing and has nothing.
-        accounts.record_event("nobody", &eve_event).await.unwrap();
-        assert!(accounts.events("nobody", 10).await.unwrap().is_empty(), "{name}");
+        accounts.record_event(&"nobody".into(), &eve_event).await.unwrap();
+        assert!(accounts.events(&"nobody".into(), 10).await.unwrap().is_empty(), "{name}");
     }
 }

@@ -38,7 +38,7 @@ async fn expired_sessions_are_purged_in_bounded_batches_and_live_ones_stay() {
             assert!(!accounts.session_is_live(&session.id, before_expiry).await.unwrap(), "{name}");
         }
         let ids = |sessions: Vec<Session>| {
-            let mut ids: Vec<String> = sessions.into_iter().map(|s| s.id).collect();
+            let mut ids: Vec<String> = sessions.into_iter().map(|s| s.id.to_string()).collect();
             ids.sort();
             ids
         };
@@ -65,14 +65,17 @@ async fn sessions_are_refreshed_listed_and_ended_only_by_their_own_user() {
         accounts.create_session(&ada_second).await.unwrap();
         let at = now();
         assert!(accounts.session_is_live(&ada_first.id, at).await.unwrap(), "{name}");
-        assert!(!accounts.session_is_live("no-such-session", at).await.unwrap(), "{name}");
+        assert!(!accounts.session_is_live(&"no-such-session".into(), at).await.unwrap(), "{name}");
 
         // A refresh moves the expiry and is seen by the next read.
         let later = ada_second.expires_at + time::Duration::days(1);
         assert!(accounts.refresh_session(&ada_second.id, later, at).await.unwrap(), "{name}");
         let (found, _) = accounts.session(&second_token.hash()).await.unwrap().unwrap();
         assert_eq!(found.expires_at, later, "{name}");
-        assert!(!accounts.refresh_session("no-such-session", later, at).await.unwrap(), "{name}");
+        assert!(
+            !accounts.refresh_session(&"no-such-session".into(), later, at).await.unwrap(),
+            "{name}"
+        );
 
         // Another user's session cannot be ended by naming it.
         assert!(!accounts.delete_user_session(&ada.id, &eve_first.id).await.unwrap(), "{name}");

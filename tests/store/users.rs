@@ -15,7 +15,7 @@ async fn users_sessions_and_credentials_round_trip_and_emails_are_unique() {
         let (session, token) = Session::start(&ada.id, Some("10.0.0.1".into()), None);
         let created = accounts.create_user(&ada, "hash", &session).await.unwrap();
         assert_eq!(created, NewUser::Created, "{name}");
-        let (again, _) = Session::start("x", None, None);
+        let (again, _) = Session::start(&"x".into(), None, None);
         let taken = accounts.create_user(&user("ADA@example.com"), "h", &again).await.unwrap();
         assert_eq!(taken, NewUser::EmailTaken, "{name}");
         let email = Email::parse(" Ada@Example.com").unwrap();

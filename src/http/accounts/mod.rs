@@ -29,7 +29,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::Arc;
 
-use crate::domain::accounts::{AuditEvent, Email, Session, SessionToken, SessionView, User};
+use crate::domain::accounts::{
+    AccountId, AuditEvent, Email, Session, SessionId, SessionToken, SessionView, User,
+};
 use crate::domain::auth::{Issuer, UserId};
 use crate::http::accounts::cookie::CookieJar;
 use crate::http::accounts::responses::{
@@ -147,7 +149,7 @@ const MAX_AUDIT_EVENTS: i64 = 100;
 /// Records a security event of `user_id`, from `client`.
 async fn audit(
     state: &AccountsState,
-    user_id: &str,
+    user_id: &AccountId,
     event: &str,
     client: Option<&ClientAddr>,
 ) -> Result<(), ApiError> {

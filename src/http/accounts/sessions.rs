@@ -62,12 +62,13 @@ pub(crate) async fn revoke_session(
 ) -> Result<Response, ApiError> {
     let CurrentSession { session, user, .. } = current;
     let body: RevokeSession = parse_body(body)?;
-    if state.store.delete_user_session(&user.id, &body.token).await? {
+    let handle = SessionId::from(body.token);
+    if state.store.delete_user_session(&user.id, &handle).await? {
         tracing::info!(user_id = %user.id, "session revoked");
         audit(&state, &user.id, "session-revoked", client.as_deref()).await?;
     }
     let status = Done::DONE;
-    if body.token == session.id {
+    if handle == session.id {
         Ok(clearing_cookie(&state.cookies, status))
     } else {
         Ok(axum::Json(status).into_response())

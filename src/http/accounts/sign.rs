@@ -61,7 +61,7 @@ pub(crate) async fn sign_up(
     let hash = state.hasher.hash(&password).await?;
     let now = crate::domain::accounts::now();
     let user = User {
-        id: crate::domain::accounts::random_id(),
+        id: AccountId::generate(),
         name: body.name,
         email: email.as_str().to_owned(),
         email_verified: false,

@@ -5,7 +5,12 @@ use crate::store::accounts::AuditStore;
 
 #[async_trait]
 impl AuditStore for PgAccountStore {
-    async fn record_event(&self, user_id: &str, event: &AuditEvent) -> Result<(), StoreError> {
+    async fn record_event(
+        &self,
+        user_id: &AccountId,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let user_id: &str = user_id;
         self.db
             .run(async |client| {
                 let statement = client
@@ -25,7 +30,8 @@ impl AuditStore for PgAccountStore {
             })
             .await
     }
-    async fn events(&self, user_id: &str, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
+    async fn events(&self, user_id: &AccountId, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
+        let user_id: &str = user_id;
         self.db
             .run(async |client| {
                 let statement = client

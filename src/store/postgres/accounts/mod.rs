@@ -1,6 +1,8 @@
 //! The account store on PostgreSQL: users, credentials and sessions. A new user is one
 //! transaction with its credential and first session; the unique e-mail constraint decides
 //! between concurrent sign-ups on any instance.
+//!
+//! The typed ids (`AccountId`, `SessionId`) end here: each method binds them as text.
 
 mod audit;
 mod keys;
@@ -16,7 +18,7 @@ use tokio_postgres::error::SqlState;
 
 use super::PgDb;
 use super::fenced;
-use crate::domain::accounts::{AuditEvent, Email, Session, TokenHash, User};
+use crate::domain::accounts::{AccountId, AuditEvent, Email, Session, SessionId, TokenHash, User};
 use crate::domain::auth::UserId;
 use crate::store::StoreError;
 use crate::store::accounts::NewUser;
@@ -43,7 +45,7 @@ impl PgAccountStore {
 /// A user from `USER_COLUMNS` starting at column `at`.
 fn user_from(row: &Row, at: usize) -> Result<User, StoreError> {
     Ok(User {
-        id: row.try_get(at)?,
+        id: row.try_get::<_, String>(at)?.into(),
         name: row.try_get(at + 1)?,
         email: row.try_get(at + 2)?,
         email_verified: row.try_get(at + 3)?,
@@ -69,9 +71,9 @@ fn session_from(row: &Row) -> Result<Session, StoreError> {
     let hash: [u8; 32] =
         hash.try_into().map_err(|_| StoreError::internal("a session hash is not 32 bytes"))?;
     Ok(Session {
-        id: row.try_get(0)?,
+        id: row.try_get::<_, String>(0)?.into(),
         token_hash: TokenHash(hash),
-        user_id: row.try_get(2)?,
+        user_id: row.try_get::<_, String>(2)?.into(),
         expires_at: row.try_get(3)?,
         ip_address: row.try_get(4)?,
         user_agent: row.try_get(5)?,
@@ -86,9 +88,9 @@ fn session_params<'a>(
     hash: &'a &'a [u8],
 ) -> [&'a (dyn tokio_postgres::types::ToSql + Sync); 8] {
     [
-        &session.id,
+        session.id.as_string(),
         hash,
-        &session.user_id,
+        session.user_id.as_string(),
         &session.expires_at,
         &session.ip_address,
         &session.user_agent,

@@ -32,10 +32,11 @@ impl SessionStore for PgAccountStore {
     }
     async fn refresh_session(
         &self,
-        id: &str,
+        id: &SessionId,
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let id: &str = id;
         self.db
             .run(async |client| {
                 let statement = client
@@ -58,7 +59,12 @@ impl SessionStore for PgAccountStore {
             })
             .await
     }
-    async fn session_is_live(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+    async fn session_is_live(
+        &self,
+        id: &SessionId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let id: &str = id;
         self.db
             .run(async |client| {
                 let statement = client
@@ -70,9 +76,10 @@ impl SessionStore for PgAccountStore {
     }
     async fn list_sessions(
         &self,
-        user_id: &str,
+        user_id: &AccountId,
         now: OffsetDateTime,
     ) -> Result<Vec<Session>, StoreError> {
+        let user_id: &str = user_id;
         self.db
             .run(async |client| {
                 let statement = client
@@ -88,9 +95,11 @@ impl SessionStore for PgAccountStore {
     }
     async fn delete_user_session(
         &self,
-        user_id: &str,
-        session_id: &str,
+        user_id: &AccountId,
+        session_id: &SessionId,
     ) -> Result<bool, StoreError> {
+        let user_id: &str = user_id;
+        let session_id: &str = session_id;
         self.db
             .run(async |client| {
                 let statement = client
@@ -103,9 +112,11 @@ impl SessionStore for PgAccountStore {
     }
     async fn delete_user_sessions(
         &self,
-        user_id: &str,
-        except: Option<&str>,
+        user_id: &AccountId,
+        except: Option<&SessionId>,
     ) -> Result<u64, StoreError> {
+        let user_id: &str = user_id;
+        let except: Option<&str> = except.map(|id| id.as_str());
         self.db
             .run(async |client| {
                 let statement = client

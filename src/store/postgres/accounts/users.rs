@@ -20,7 +20,7 @@ impl UserStore for PgAccountStore {
                         "INSERT INTO users (id, name, email, email_verified, image, created_at, \
                          updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                         &[
-                            &user.id,
+                            &user.id.as_str(),
                             &user.name,
                             &user.email,
                             &user.email_verified,
@@ -39,7 +39,7 @@ impl UserStore for PgAccountStore {
                 tx.execute(
                     "INSERT INTO credentials (user_id, password_hash, created_at, updated_at) \
                      VALUES ($1, $2, $3, $3)",
-                    &[&user.id, &password_hash, &user.created_at],
+                    &[&user.id.as_str(), &password_hash, &user.created_at],
                 )
                 .await?;
                 let hash = session.token_hash.0.as_slice();
@@ -63,7 +63,8 @@ impl UserStore for PgAccountStore {
             })
             .await
     }
-    async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+    async fn password_hash(&self, user_id: &AccountId) -> Result<Option<String>, StoreError> {
+        let user_id: &str = user_id;
         self.db
             .run(async |client| {
                 let statement = client
@@ -76,11 +77,12 @@ impl UserStore for PgAccountStore {
     }
     async fn change_password(
         &self,
-        user_id: &str,
+        user_id: &AccountId,
         password_hash: &str,
         now: OffsetDateTime,
         replacement: Option<&Session>,
     ) -> Result<bool, StoreError> {
+        let user_id: &str = user_id;
         self.db
             .run(async |client| {
                 let tx = client.transaction().await?;
@@ -107,11 +109,12 @@ impl UserStore for PgAccountStore {
     }
     async fn update_user(
         &self,
-        user_id: &str,
+        user_id: &AccountId,
         name: Option<&str>,
         image: Option<Option<&str>>,
         now: OffsetDateTime,
     ) -> Result<Option<User>, StoreError> {
+        let user_id: &str = user_id;
         let (set_image, image) = (image.is_some(), image.flatten());
         self.db
             .run(async |client| {
@@ -132,10 +135,11 @@ impl UserStore for PgAccountStore {
     }
     async fn delete_user(
         &self,
-        user_id: &str,
+        user_id: &AccountId,
         tasks_owner: &UserId,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
+        let user_id: &str = user_id;
         let (issuer, subject) = (tasks_owner.issuer().as_str(), tasks_owner.subject());
         self.db
             .run(async |client| {
@@ -171,7 +175,10 @@ impl UserStore for PgAccountStore {
             })
             .await
     }
-    async fn deleted_users_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+    async fn deleted_users_since(
+        &self,
+        since_ms: i64,
+    ) -> Result<Vec<(AccountId, i64)>, StoreError> {
         self.db
             .run(async |client| {
                 let statement = client
@@ -181,7 +188,9 @@ impl UserStore for PgAccountStore {
                     )
                     .await?;
                 let rows = client.query(&statement, &[&since_ms]).await?;
-                rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
+                rows.iter()
+                    .map(|row| Ok((row.try_get::<_, String>(0)?.into(), row.try_get(1)?)))
+                    .collect()
             })
             .await
     }

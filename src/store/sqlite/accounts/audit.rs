@@ -5,7 +5,12 @@ use crate::store::accounts::AuditStore;
 
 #[async_trait]
 impl AuditStore for SqliteAccountStore {
-    async fn record_event(&self, user_id: &str, event: &AuditEvent) -> Result<(), StoreError> {
+    async fn record_event(
+        &self,
+        user_id: &AccountId,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let user_id: &str = user_id;
         let (user_id, event) = (user_id.to_owned(), event.clone());
         self.db
             .write(move |conn| {
@@ -23,7 +28,8 @@ impl AuditStore for SqliteAccountStore {
             })
             .await
     }
-    async fn events(&self, user_id: &str, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
+    async fn events(&self, user_id: &AccountId, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
+        let user_id: &str = user_id;
         self.db.read(|conn| {
             let mut statement = conn.prepare_cached(
                 "SELECT event, ip_address, created_at FROM audit_events WHERE user_id = ?1 \

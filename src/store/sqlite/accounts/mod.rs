@@ -1,6 +1,8 @@
 //! The account store on SQLite: users, credentials and sessions; times in Unix milliseconds.
 //! Writes go through the one writer thread, which runs them one after another, so a check and
 //! the write that depends on it cannot be raced.
+//!
+//! The typed ids (`AccountId`, `SessionId`) end here: each method binds them as text.
 
 mod audit;
 mod keys;
@@ -14,7 +16,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::SqliteDb;
-use crate::domain::accounts::{AuditEvent, Email, Session, TokenHash, User};
+use crate::domain::accounts::{AccountId, AuditEvent, Email, Session, SessionId, TokenHash, User};
 use crate::domain::auth::UserId;
 use crate::store::StoreError;
 use crate::store::accounts::NewUser;
@@ -48,7 +50,7 @@ fn from_millis(millis: i64) -> rusqlite::Result<OffsetDateTime> {
 /// A user from `USER_COLUMNS` starting at column `at`.
 fn user_from(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
     Ok(User {
-        id: row.get(at)?,
+        id: row.get::<_, String>(at)?.into(),
         name: row.get(at + 1)?,
         email: row.get(at + 2)?,
         email_verified: row.get(at + 3)?,
@@ -87,9 +89,9 @@ fn session_from(row: &Row<'_>) -> rusqlite::Result<Session> {
         )
     })?;
     Ok(Session {
-        id: row.get(0)?,
+        id: row.get::<_, String>(0)?.into(),
         token_hash: TokenHash(hash),
-        user_id: row.get(2)?,
+        user_id: row.get::<_, String>(2)?.into(),
         expires_at: from_millis(row.get(3)?)?,
         ip_address: row.get(4)?,
         user_agent: row.get(5)?,
@@ -104,9 +106,9 @@ fn insert_session(conn: &rusqlite::Connection, session: &Session) -> rusqlite::R
          created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
-        session.id,
+        session.id.as_str(),
         session.token_hash.0.as_slice(),
-        session.user_id,
+        session.user_id.as_str(),
         millis(session.expires_at),
         session.ip_address,
         session.user_agent,

@@ -23,10 +23,11 @@ impl SessionStore for SqliteAccountStore {
     }
     async fn refresh_session(
         &self,
-        id: &str,
+        id: &SessionId,
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let id: &str = id;
         let id = id.to_owned();
         self.db
             .write(move |conn| {
@@ -50,7 +51,12 @@ impl SessionStore for SqliteAccountStore {
             })
             .await
     }
-    async fn session_is_live(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+    async fn session_is_live(
+        &self,
+        id: &SessionId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let id: &str = id;
         self.db.read(|conn| {
             Ok(conn
                 .prepare_cached("SELECT 1 FROM sessions WHERE id = ?1 AND expires_at > ?2")?
@@ -61,9 +67,10 @@ impl SessionStore for SqliteAccountStore {
     }
     async fn list_sessions(
         &self,
-        user_id: &str,
+        user_id: &AccountId,
         now: OffsetDateTime,
     ) -> Result<Vec<Session>, StoreError> {
+        let user_id: &str = user_id;
         self.db.read(|conn| {
             let sql = format!(
                 "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.user_id = ?1 AND s.expires_at > ?2 \
@@ -78,9 +85,11 @@ impl SessionStore for SqliteAccountStore {
     }
     async fn delete_user_session(
         &self,
-        user_id: &str,
-        session_id: &str,
+        user_id: &AccountId,
+        session_id: &SessionId,
     ) -> Result<bool, StoreError> {
+        let user_id: &str = user_id;
+        let session_id: &str = session_id;
         let (user_id, session_id) = (user_id.to_owned(), session_id.to_owned());
         self.db
             .write(move |conn| {
@@ -93,9 +102,11 @@ impl SessionStore for SqliteAccountStore {
     }
     async fn delete_user_sessions(
         &self,
-        user_id: &str,
-        except: Option<&str>,
+        user_id: &AccountId,
+        except: Option<&SessionId>,
     ) -> Result<u64, StoreError> {
+        let user_id: &str = user_id;
+        let except: Option<&str> = except.map(|id| id.as_str());
         let (user_id, except) = (user_id.to_owned(), except.map(str::to_owned));
         self.db
             .write(move |conn| {

@@ -28,7 +28,7 @@ impl UserStore for SqliteAccountStore {
                      updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?
                 .execute(params![
-                    user.id,
+                    user.id.as_str(),
                     user.name,
                     user.email,
                     user.email_verified,
@@ -41,7 +41,7 @@ impl UserStore for SqliteAccountStore {
                      VALUES (?1, ?2, ?3, ?3)",
                 )?
                 .execute(params![
-                    user.id,
+                    user.id.as_str(),
                     password_hash,
                     millis(user.created_at)
                 ])?;
@@ -62,7 +62,8 @@ impl UserStore for SqliteAccountStore {
                 .optional()?)
         })
     }
-    async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+    async fn password_hash(&self, user_id: &AccountId) -> Result<Option<String>, StoreError> {
+        let user_id: &str = user_id;
         self.db.read(|conn| {
             Ok(conn
                 .prepare_cached("SELECT password_hash FROM credentials WHERE user_id = ?1")?
@@ -72,11 +73,12 @@ impl UserStore for SqliteAccountStore {
     }
     async fn change_password(
         &self,
-        user_id: &str,
+        user_id: &AccountId,
         password_hash: &str,
         now: OffsetDateTime,
         replacement: Option<&Session>,
     ) -> Result<bool, StoreError> {
+        let user_id: &str = user_id;
         let (user_id, password_hash) = (user_id.to_owned(), password_hash.to_owned());
         let replacement = replacement.cloned();
         self.db
@@ -101,11 +103,12 @@ impl UserStore for SqliteAccountStore {
     }
     async fn update_user(
         &self,
-        user_id: &str,
+        user_id: &AccountId,
         name: Option<&str>,
         image: Option<Option<&str>>,
         now: OffsetDateTime,
     ) -> Result<Option<User>, StoreError> {
+        let user_id: &str = user_id;
         let user_id = user_id.to_owned();
         let name = name.map(str::to_owned);
         let (set_image, image) = (image.is_some(), image.flatten().map(str::to_owned));
@@ -128,10 +131,11 @@ impl UserStore for SqliteAccountStore {
     }
     async fn delete_user(
         &self,
-        user_id: &str,
+        user_id: &AccountId,
         tasks_owner: &UserId,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
+        let user_id: &str = user_id;
         let user_id = user_id.to_owned();
         let (issuer, subject) =
             (tasks_owner.issuer().as_str().to_owned(), tasks_owner.subject().to_owned());
@@ -179,13 +183,17 @@ impl UserStore for SqliteAccountStore {
             .await?;
         Ok(deleted)
     }
-    async fn deleted_users_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+    async fn deleted_users_since(
+        &self,
+        since_ms: i64,
+    ) -> Result<Vec<(AccountId, i64)>, StoreError> {
         self.db.read(|conn| {
             let mut statement = conn.prepare_cached(
                 "SELECT user_id, deleted_at FROM deleted_users WHERE deleted_at >= ?1 \
                  ORDER BY deleted_at",
             )?;
-            let rows = statement.query_map([since_ms], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            let rows = statement
+                .query_map([since_ms], |row| Ok((row.get::<_, String>(0)?.into(), row.get(1)?)))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
