@@ -199,7 +199,7 @@ where
                         let service = std::mem::replace(&mut self.inner, service);
                         let (parts, body) = request.into_parts();
                         let read = read_whole(body, &self.config, reader);
-                        reading = Some(Reading { read: Box::pin(read), parts, service });
+                        reading = Some(Box::new(Reading { read: Box::pin(read), parts, service }));
                     }
                     Err(_) => refusal = Some(shed("bodies being read at their cap")),
                 }
@@ -262,7 +262,8 @@ pin_project_lite::pin_project! {
         #[pin]
         answer: Option<TaskLocalFuture<Arc<WriteFence>, F>>,
         // The request while its body arrives.
-        reading: Option<Reading<S>>,
+        // Boxed: most requests have no body, and the future of each stays small.
+        reading: Option<Box<Reading<S>>>,
         // Why there is no answer, when there is none.
         refusal: StatusCode,
         // Answer with `Connection: close`: a body was left unread on an HTTP/1 connection.
@@ -293,7 +294,8 @@ where
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(read) => read,
             };
-            if let Some(Reading { parts, mut service, .. }) = this.reading.take() {
+            if let Some(reading) = this.reading.take() {
+                let Reading { parts, mut service, .. } = *reading;
                 let surface = this.request.as_ref().map_or(Surface::App, |facts| facts.surface);
                 match read.and_then(|bytes| Ok((bytes, take_capacity_of(this.request, surface)?))) {
                     Ok((bytes, permit)) => {
