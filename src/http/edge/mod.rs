@@ -417,10 +417,12 @@ fn finish(response: Response, config: &EdgeConfig, preflight: bool, surface: Sur
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    let ours = response.extensions().get::<ApiError>().is_some();
     let mut response = if failed && surface == Surface::App {
         plain_error(response, is_json)
-    } else if failed && surface == Surface::Auth && ours {
+    } else if failed
+        && surface == Surface::Auth
+        && response.extensions().get::<ApiError>().is_some()
+    {
         // Our own error, answered in Better Auth's convention under `/api/auth`.
         let (mut parts, _) = response.into_parts();
         let Some(error) = parts.extensions.remove::<ApiError>() else {
