@@ -57,8 +57,15 @@ function App() {
     setNotice(null);
     // "You are signed out." from before must not greet the person who just signed in.
     clearStatus();
-    // The session's id (for "this device") comes with get-session, as does the first token.
-    const current = await auth.session();
+    // The session's id (for "this device") comes with get-session, as does the first token. The
+    // sign-in itself succeeded: if that look-up fails, go on with its answer (the token is asked
+    // for again with the first call).
+    let current = null;
+    try {
+      current = await auth.session();
+    } catch {
+      current = null;
+    }
     setSignedIn({ status: "known", user: current?.user ?? user, sessionId: current?.session.id ?? null });
     navigate(safeNext(next));
   };

@@ -275,3 +275,29 @@ test("taskgate's own 429 on repeated sign-ins says how many seconds to wait", { 
   await page.locator("#sign-in-error").getByText(wanted, { exact: true }).waitFor();
   await assertClean(watch, { allow: REFUSALS_LOGGED });
 });
+
+test(
+  "a sign-in whose session look-up fails right after still signs the person in, with no page error",
+  { timeout: TEST_TIMEOUT_MS },
+  async (t) => {
+    const name = "Barbara";
+    const email = newEmail(name);
+    await apiSession(server, { name, email, password: PASSWORD });
+    const { page, watch } = await newPage(scopeFor(t), browser, { allowedOrigins: [server.origin] });
+    await page.goto(`${server.url}/sign-in`);
+    await page.getByLabel("Email").waitFor();
+    // The page has asked get-session once already (nobody signed in); the next ask is the one
+    // after the sign-in, and it gets no answer.
+    await page.route("**/api/auth/get-session", (route) => route.abort("connectionrefused"), { times: 1 });
+    await signInInPage(page, server.url, email, { at: null });
+    await page.waitForURL(`${server.url}/tasks`);
+    await page.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor();
+    await signedInAs(page).getByText(name, { exact: true }).waitFor();
+    // The task list works: its token is asked for again.
+    await page.getByLabel("Title", { exact: true }).fill("After a lost answer");
+    const created = responseTo(page, "POST", /\/tasks$/);
+    await page.getByRole("button", { name: "Add task", exact: true }).click();
+    assert.equal((await created).status(), 201);
+    await assertClean(watch, { allowFailed: [/get-session/], allow: [/ERR_CONNECTION_REFUSED|Failed to load resource/] });
+  },
+);
