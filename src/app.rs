@@ -15,7 +15,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::config::{ConfigError, Settings, TokenAlg};
 use crate::domain::auth::jwks::JwksIssuer;
 use crate::domain::auth::{ClaimPolicy, OwnIssuer, TokenVerifier, TrustedKey};
-use crate::ground::slots::KeyedSlots;
+use crate::ground::slots::CountedBuckets;
 use crate::http::accounts::AccountsState;
 use crate::http::accounts::cookie::CookieJar;
 use crate::http::body::MAX_BODY_BYTES;
@@ -233,7 +233,7 @@ pub fn router(
         capacity: state.capacity.clone(),
         // Bodies are at most MAX_BODY_BYTES: this bounds their memory to a few hundred MiB.
         body_readers: Arc::new(Semaphore::new(body_readers(settings.max_concurrency))),
-        inflight_per_address: KeyedSlots::new(settings.max_inflight_per_address),
+        inflight_per_address: CountedBuckets::new(settings.max_inflight_per_address),
         routes: route_table()?,
     });
     let origins = settings.cors_origins()?;

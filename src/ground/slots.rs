@@ -5,6 +5,7 @@ use foldhash::HashMap;
 use foldhash::fast::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Shards keep unrelated keys from contending on one lock.
@@ -77,6 +78,75 @@ impl<K: Hash + Eq> Drop for Slot<K> {
     }
 }
 
+/// Counted slots per key in a fixed table of atomic counters, a key counting in the bucket its
+/// hash picks: no lock and no allocation per slot, for caps on every request (an address's
+/// requests in flight). A key never holds more than `per_key`; a key that shares its bucket with
+/// a busy one may be refused early, which a table of [`BUCKETS`] buckets and a per-process hash
+/// seed make rare and unpredictable.
+pub struct CountedBuckets<K> {
+    per_key: u32,
+    hasher: RandomState,
+    counts: Arc<[AtomicU32]>,
+    _key: std::marker::PhantomData<fn(&K)>,
+}
+
+/// Buckets of a [`CountedBuckets`] table (256 KiB of counters).
+pub const BUCKETS: usize = 1 << 16;
+
+/// One held slot of a [`CountedBuckets`]; given back when dropped.
+pub struct BucketSlot {
+    counts: Arc<[AtomicU32]>,
+    bucket: usize,
+}
+
+impl<K> fmt::Debug for CountedBuckets<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CountedBuckets").field("per_key", &self.per_key).finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for BucketSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BucketSlot").field("bucket", &self.bucket).finish()
+    }
+}
+
+impl<K: Hash> CountedBuckets<K> {
+    pub fn new(per_key: usize) -> Arc<Self> {
+        Arc::new(Self {
+            per_key: u32::try_from(per_key).unwrap_or(u32::MAX),
+            hasher: RandomState::default(),
+            counts: (0..BUCKETS).map(|_| AtomicU32::new(0)).collect(),
+            _key: std::marker::PhantomData,
+        })
+    }
+}
+
+impl<K: Hash> CountedBuckets<K> {
+    /// A slot for `key`, or `None` when its bucket already holds the most a key may.
+    pub fn try_acquire(self: &Arc<Self>, key: &K) -> Option<BucketSlot> {
+        let bucket = (self.hasher.hash_one(key) as usize) % BUCKETS;
+        let count = &self.counts[bucket];
+        if count.fetch_add(1, Ordering::Relaxed) >= self.per_key {
+            count.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(BucketSlot { counts: self.counts.clone(), bucket })
+    }
+
+    /// Slots held now, in all.
+    #[cfg(test)]
+    pub fn held(&self) -> u32 {
+        self.counts.iter().map(|count| count.load(Ordering::Relaxed)).sum()
+    }
+}
+
+impl Drop for BucketSlot {
+    fn drop(&mut self) {
+        self.counts[self.bucket].fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +160,24 @@ mod tests {
         assert!(slots.try_acquire(&"bob").is_some());
         drop(first);
         assert!(slots.try_acquire(&"alice").is_some(), "a released slot is reusable");
+    }
+
+    #[test]
+    fn a_key_gets_at_most_its_share_of_a_bucket_and_gives_it_back() {
+        let buckets = CountedBuckets::<String>::new(2);
+        let alice = "alice".to_owned();
+        let first = buckets.try_acquire(&alice).unwrap();
+        let second = buckets.try_acquire(&alice).unwrap();
+        assert!(buckets.try_acquire(&alice).is_none(), "the third is refused");
+        assert_eq!(buckets.held(), 2, "a refusal holds nothing");
+        drop(first);
+        assert!(buckets.try_acquire(&alice).is_some(), "a released slot is reusable");
+        drop(second);
+        assert_eq!(buckets.held(), 0);
+        // Other keys are unaffected, but for the rare one in the same bucket.
+        let _held: Vec<_> = (0..2).map(|_| buckets.try_acquire(&alice).unwrap()).collect();
+        let free = (0..100).filter(|n| buckets.try_acquire(&format!("bob{n}")).is_some()).count();
+        assert!(free >= 98, "{free} of 100 other keys served");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use tokio::time::Sleep;
 use tower::{Layer, Service};
 
 use crate::ground::fence::WriteFence;
-use crate::ground::slots::{KeyedSlots, Slot};
+use crate::ground::slots::{BucketSlot, CountedBuckets};
 use crate::http::error::{ApiError, ErrorCode};
 
 mod admission;
@@ -91,7 +91,7 @@ pub struct EdgeConfig {
     pub body_readers: Arc<Semaphore>,
     /// Requests in flight per client address (IPv6 by /64), across all its connections and
     /// HTTP/2 streams, bodies being read included; more are a 429. Trusted proxies are exempt.
-    pub inflight_per_address: Arc<KeyedSlots<IpAddr>>,
+    pub inflight_per_address: Arc<CountedBuckets<IpAddr>>,
     /// The router's route templates, to name each request's route.
     pub routes: RouteTable,
 }
@@ -275,7 +275,7 @@ pin_project_lite::pin_project! {
         fence: Arc<WriteFence>,
         // Held until the answer is ready.
         _capacity: Option<OwnedSemaphorePermit>,
-        _address_slot: Option<Slot<IpAddr>>,
+        _address_slot: Option<BucketSlot>,
         request: Option<RequestFacts>,
     }
 }
@@ -532,7 +532,7 @@ mod tests {
             trusted_proxies: TrustedProxies::default(),
             capacity: Arc::new(Semaphore::new(8)),
             body_readers: Arc::new(Semaphore::new(8)),
-            inflight_per_address: KeyedSlots::new(8),
+            inflight_per_address: CountedBuckets::new(8),
             routes: RouteTable::default(),
         };
         EdgeLayer::new(config).layer(tower::service_fn(move |_: Request| {
