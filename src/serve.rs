@@ -14,8 +14,8 @@ use std::future::Future;
 use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -23,15 +23,15 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use crate::ground::clock::monotonic_ms;
 use crate::ground::slots::{KeyedSlots, Slot};
+use crate::ground::telemetry::QuietLog;
 use crate::http::HttpService;
 use crate::http::edge::{ClientAddr, TrustedProxies, address_key, canonical};
 
 /// Largest request head (request line and headers) a client may send.
 const MAX_HEAD_BYTES: usize = 32 * 1024;
 const MAX_HEADERS: usize = 64;
-/// Least time between two log lines about refused connections or failed accepts.
-const QUIET_PERIOD: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
@@ -71,9 +71,7 @@ pub async fn serve(
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().max_buf_size(MAX_HEAD_BYTES).max_headers(MAX_HEADERS);
     builder.http2().max_header_list_size(MAX_HEAD_BYTES as u32).max_concurrent_streams(128);
-    let mut refused = Quiet::default();
-    let mut refused_address = Quiet::default();
-    let mut failed = Quiet::default();
+    let (refused, refused_address, failed) = (QuietLog::new(), QuietLog::new(), QuietLog::new());
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -189,31 +187,6 @@ impl PerAddress {
     }
 }
 
-/// Counts events and lets one log line through per quiet period.
-#[derive(Default)]
-struct Quiet {
-    last: Option<Instant>,
-    count: u64,
-}
-
-impl Quiet {
-    fn tick(&mut self) -> Option<u64> {
-        self.count += 1;
-        if self.last.is_some_and(|last| last.elapsed() < QUIET_PERIOD) {
-            return None;
-        }
-        self.last = Some(Instant::now());
-        Some(std::mem::take(&mut self.count))
-    }
-}
-
-/// Milliseconds on a process-wide monotonic clock (0 is never a valid reading).
-fn clock_ms() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    let start = *START.get_or_init(Instant::now);
-    start.elapsed().as_millis() as u64 + 1
-}
-
 /// What a connection's watchdog needs: requests in flight, when the current request head began
 /// arriving, when the connection last became idle.
 struct ConnectionWatch {
@@ -230,7 +203,7 @@ impl ConnectionWatch {
         Self {
             in_flight: AtomicU32::new(0),
             head_started: AtomicU64::new(0),
-            idle_since: AtomicU64::new(clock_ms()),
+            idle_since: AtomicU64::new(monotonic_ms()),
             fresh: AtomicBool::new(true),
         }
     }
@@ -239,7 +212,7 @@ impl ConnectionWatch {
         if self.in_flight.load(Ordering::Relaxed) == 0
             && self.head_started.load(Ordering::Relaxed) == 0
         {
-            self.head_started.store(clock_ms(), Ordering::Relaxed);
+            self.head_started.store(monotonic_ms(), Ordering::Relaxed);
         }
     }
 
@@ -250,7 +223,7 @@ impl ConnectionWatch {
     }
 
     fn request_finished(&self) {
-        self.idle_since.store(clock_ms(), Ordering::Relaxed);
+        self.idle_since.store(monotonic_ms(), Ordering::Relaxed);
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 
@@ -271,7 +244,7 @@ impl ConnectionWatch {
     }
 
     fn deadline(&self, limits: ConnectionLimits) -> Instant {
-        let now_ms = clock_ms();
+        let now_ms = monotonic_ms();
         let wait = match self.deadline_ms(limits) {
             Some(deadline) => Duration::from_millis(deadline.saturating_sub(now_ms)),
             // Busy: look again after the shorter timeout.
@@ -281,7 +254,7 @@ impl ConnectionWatch {
     }
 
     fn expired(&self, limits: ConnectionLimits) -> bool {
-        self.deadline_ms(limits).is_some_and(|deadline| clock_ms() >= deadline)
+        self.deadline_ms(limits).is_some_and(|deadline| monotonic_ms() >= deadline)
     }
 }
 

@@ -17,6 +17,13 @@ pub fn unix_now() -> i64 {
     now().unix_timestamp()
 }
 
+/// Milliseconds on a process-wide monotonic clock, for measuring spans (0 is never a reading).
+pub fn monotonic_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(std::time::Instant::now);
+    start.elapsed().as_millis() as u64 + 1
+}
+
 pub fn truncate_to_millis(at: OffsetDateTime) -> OffsetDateTime {
     let millis = at.millisecond();
     at.replace_millisecond(millis).unwrap_or(at)

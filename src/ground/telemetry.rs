@@ -4,6 +4,8 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::ground::clock::monotonic_ms;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use tracing::field::{Field, Visit};
@@ -450,6 +452,45 @@ pub struct Untrusted<'a>(pub &'a str);
 impl std::fmt::Display for Untrusted<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if is_plain(self.0) { f.write_str(self.0) } else { write!(f, "{:?}", self.0) }
+    }
+}
+
+/// Counts events and lets one log line through per quiet period (10 s), so that a flood of
+/// refusals cannot flood the log. Shared freely: every method takes `&self`.
+pub struct QuietLog {
+    /// [`monotonic_ms`] of the last line written (0: none yet).
+    last_ms: AtomicU64,
+    count: AtomicU64,
+}
+
+const QUIET_MS: u64 = 10_000;
+
+impl QuietLog {
+    pub const fn new() -> Self {
+        Self { last_ms: AtomicU64::new(0), count: AtomicU64::new(0) }
+    }
+
+    /// `Some(events since the last line)` when a line may be written now.
+    pub fn tick(&self) -> Option<u64> {
+        let now = monotonic_ms() + QUIET_MS;
+        let count = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let last = self.last_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < QUIET_MS
+            || self
+                .last_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return None;
+        }
+        self.count.fetch_sub(count, Ordering::Relaxed);
+        Some(count)
+    }
+}
+
+impl Default for QuietLog {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

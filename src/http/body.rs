@@ -15,6 +15,17 @@ use crate::http::error::{ApiError, ErrorCode, FieldError};
 /// Largest accepted request body; larger ones are a 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The `Content-Length` a request declares, when it declares one that is a number.
+pub fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse().ok())
+}
+
+/// Whether a request says a body follows: a length over 0, or a transfer coding.
+pub fn declares_body(headers: &HeaderMap) -> bool {
+    declared_length(headers).is_some_and(|length| length > 0)
+        || headers.contains_key(header::TRANSFER_ENCODING)
+}
+
 /// A JSON body: 415 unless `application/json`, 400 when not JSON, 422 when JSON of the wrong shape.
 pub struct JsonBody<T>(pub T);
 

@@ -22,7 +22,7 @@ async fn browser_post(app: &TestApp, path: &str, who: &SignedIn, body: &Value) -
 }
 
 /// A POST as a non-browser client sends it: the bearer session token, no cookie, no Origin.
-async fn bearer_post(app: &TestApp, path: &str, who: &SignedIn, body: &Value) -> Response {
+pub async fn bearer_post(app: &TestApp, path: &str, who: &SignedIn, body: &Value) -> Response {
     app.client
         .post(app.url(&format!("/api/auth{path}")))
         .header("authorization", format!("Bearer {}", who.bearer))

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
+use crate::account_sessions::bearer_post;
 use crate::accounts::{SignedIn, assert_auth_error, get_session, sign_up};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with, spawn_sqlite_app_with};
 use crate::keys::{Alg, TestKey};
@@ -163,14 +164,30 @@ async fn instances_sharing_a_postgres_database_share_one_key_and_accept_each_oth
 }
 
 async fn sign_out_with_bearer(app: &TestApp, signed: &SignedIn) {
-    let response = app
-        .client
-        .post(app.url("/api/auth/sign-out"))
-        .header("authorization", format!("Bearer {}", signed.bearer))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(bearer_post(app, "/sign-out", signed, &json!({})).await.status(), 200);
+}
+
+/// Sends `request` again and again until it is refused (401), every answer before being
+/// `accepted`; the refusal. Fails once `within` has passed since `since`.
+async fn refused_within<F, Fut>(
+    since: std::time::Instant,
+    within: std::time::Duration,
+    accepted: u16,
+    mut request: F,
+) -> reqwest::Response
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Response>,
+{
+    loop {
+        let response = request().await;
+        if response.status() == 401 {
+            return response;
+        }
+        assert_eq!(response.status(), accepted);
+        assert!(since.elapsed() < within, "still accepted after {within:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
@@ -195,15 +212,9 @@ async fn with_strict_sessions_a_token_of_an_ended_session_is_refused_within_5_se
     assert_eq!(app.list_tasks(up.user_id(), &jwt).await.status(), 200);
     sign_out_with_bearer(&app, &up).await;
     let signed_out = std::time::Instant::now();
-    let refused = loop {
-        let response = app.list_tasks(up.user_id(), &jwt).await;
-        if response.status() == 401 {
-            break response;
-        }
-        assert_eq!(response.status(), 200);
-        assert!(signed_out.elapsed() < std::time::Duration::from_secs(6), "still accepted");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let within = std::time::Duration::from_secs(6);
+    let refused =
+        refused_within(signed_out, within, 200, || app.list_tasks(up.user_id(), &jwt)).await;
     crate::helpers::assert_error(refused, 401, "SESSION_REVOKED").await;
     assert_eq!(app.list_tasks(up.user_id(), &other_jwt).await.status(), 200, "other sessions");
 }
@@ -348,15 +359,8 @@ async fn keys_rotate_beside_running_postgres_instances_signs_with_a_new_kid_whil
 }
 
 async fn delete_account(app: &TestApp, signed: &SignedIn) {
-    let response = app
-        .client
-        .post(app.url("/api/auth/delete-user"))
-        .header("authorization", format!("Bearer {}", signed.bearer))
-        .json(&serde_json::json!({ "password": crate::accounts::PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    let body = json!({ "password": crate::accounts::PASSWORD });
+    assert_eq!(bearer_post(app, "/delete-user", signed, &body).await.status(), 200);
 }
 
 #[tokio::test]
@@ -389,15 +393,9 @@ async fn a_deleted_accounts_token_is_refused_on_every_postgres_instance_within_5
     assert_eq!(b.list_tasks(up.user_id(), &jwt).await.status(), 200, "b knows the token");
     delete_account(&a, &up).await;
     let deleted = std::time::Instant::now();
-    let title = serde_json::json!({ "title": "ghost" });
-    let refused = loop {
-        let response = b.create_task(up.user_id(), &jwt, &title).await;
-        if response.status() == 401 {
-            break response;
-        }
-        assert_eq!(response.status(), 201);
-        assert!(deleted.elapsed() < std::time::Duration::from_secs(5), "still accepted");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let title = json!({ "title": "ghost" });
+    let within = std::time::Duration::from_secs(5);
+    let refused =
+        refused_within(deleted, within, 201, || b.create_task(up.user_id(), &jwt, &title)).await;
     crate::helpers::assert_error(refused, 401, "SESSION_REVOKED").await;
 }

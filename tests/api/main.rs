@@ -4,7 +4,7 @@
 mod helpers;
 
 mod account_limits;
-mod account_sessions;
+pub mod account_sessions;
 mod account_tokens;
 mod accounts;
 mod auth;

@@ -4,12 +4,12 @@
 // the keyboard alone, a 390 px phone, and nothing loaded from another origin. The run also writes
 // the README's screenshots to docs/screenshots/.
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 
-import { REPO_ROOT, Scope, apiSession, launchChromium, newPage, request, scopeFor, startTaskgate } from "./harness.mjs";
+import { REPO_ROOT, apiSession, appAndBrowserForFile, newPage, request, scopeFor, startTaskgate } from "./harness.mjs";
 
 const TEST_TIMEOUT_MS = 60_000;
 const PASSWORD = "correct horse battery staple";
@@ -17,20 +17,9 @@ const SCREENSHOTS = path.join(REPO_ROOT, "docs", "screenshots");
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
-const scope = new Scope();
-after(() => scope.close());
-
 let server;
 let browser;
-
-before(
-  async () => {
-    // The tests sign in far more often from one address than the auth rate limits allow.
-    server = await startTaskgate(scope, { env: { TASKGATE_RATE_LIMIT: "off" } });
-    browser = await launchChromium(scope);
-  },
-  { timeout: TEST_TIMEOUT_MS },
-);
+appAndBrowserForFile((started) => ({ server, browser } = started), { timeout: TEST_TIMEOUT_MS });
 
 let people = 0;
 /** A fresh e-mail address per person, so tests never share an account. */

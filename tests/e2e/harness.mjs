@@ -15,6 +15,7 @@
 //   E2E_KEEP_LOGS=1   print taskgate's output when it is stopped (it is always printed on failure)
 
 import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile, realpath } from "node:fs/promises";
@@ -358,4 +359,22 @@ export function watchPage(page, { allowedOrigins = [] } = {}) {
     pending.add(read);
   });
   return watch;
+}
+
+/**
+ * One taskgate (its auth rate limits off: the tests sign in far more often from one address than
+ * they allow) and one Chromium for a whole test file: started before its tests, stopped after
+ * them. `ready` receives them, with the file's scope for anything more it starts.
+ */
+export function appAndBrowserForFile(ready, { timeout = 60_000 } = {}) {
+  const scope = new Scope();
+  after(() => scope.close());
+  before(
+    async () => {
+      const server = await startTaskgate(scope, { env: { TASKGATE_RATE_LIMIT: "off" } });
+      const browser = await launchChromium(scope);
+      await ready({ server, browser, scope });
+    },
+    { timeout },
+  );
 }

@@ -3,10 +3,10 @@
 // the task list of the same origin. Dot segments used to make `/.//evil.example` resolve to the
 // protocol-relative `//evil.example`.
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { Scope, apiSession, launchChromium, newPage, scopeFor, startTaskgate } from "./harness.mjs";
+import { apiSession, appAndBrowserForFile, newPage, scopeFor } from "./harness.mjs";
 import { PASSWORD, assertClean, newEmail, signInInPage } from "./webapp.mjs";
 
 const TEST_TIMEOUT_MS = 60_000;
@@ -56,20 +56,9 @@ const KEPT = [
   ["/a%2F%2Fevil.example", "/a%2F%2Fevil.example"],
 ];
 
-const scope = new Scope();
-after(() => scope.close());
-
 let server;
 let browser;
-
-before(
-  async () => {
-    // Every case signs in again: more than the auth rate limits allow from one address.
-    server = await startTaskgate(scope, { env: { TASKGATE_RATE_LIMIT: "off" } });
-    browser = await launchChromium(scope);
-  },
-  { timeout: TEST_TIMEOUT_MS },
-);
+appAndBrowserForFile((started) => ({ server, browser } = started), { timeout: TEST_TIMEOUT_MS });
 
 test("safeNext keeps paths of the app and refuses anything that leaves it", { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { page, watch } = await newPage(scopeFor(t), browser, { allowedOrigins: [server.origin] });

@@ -3,10 +3,10 @@
 // instead of their success message; a 429 says how long to wait, from `Retry-After`. The refusals
 // are made by Playwright (`page.route`) in front of a real taskgate, except for one real 429.
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { Scope, apiSession, launchChromium, newPage, request, scopeFor, startTaskgate } from "./harness.mjs";
+import { apiSession, appAndBrowserForFile, newPage, request, scopeFor, startTaskgate } from "./harness.mjs";
 import {
   PASSWORD,
   assertClean,
@@ -25,19 +25,9 @@ const TOO_MANY = { code: "TOO_MANY_REQUESTS", message: "Too many requests. Pleas
 // Chromium logs each refused request as a console error; those are expected here.
 const REFUSALS_LOGGED = [/status of (401|403|429|503)/];
 
-const scope = new Scope();
-after(() => scope.close());
-
 let server;
 let browser;
-
-before(
-  async () => {
-    server = await startTaskgate(scope, { env: { TASKGATE_RATE_LIMIT: "off" } });
-    browser = await launchChromium(scope);
-  },
-  { timeout: TEST_TIMEOUT_MS },
-);
+appAndBrowserForFile((started) => ({ server, browser } = started), { timeout: TEST_TIMEOUT_MS });
 
 /** Answers the next request to `path` (and only that one) with `status` and a JSON `body`. */
 async function refuseOnce(page, path, status, body, headers = {}) {

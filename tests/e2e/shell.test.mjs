@@ -3,10 +3,10 @@
 // sit over the last task's buttons, a click goes through it, it goes away by itself, and a "signed
 // out" message does not greet the next person to sign in.
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { Scope, apiSession, launchChromium, newPage, request, scopeFor, startTaskgate } from "./harness.mjs";
+import { apiSession, appAndBrowserForFile, newPage, request, scopeFor } from "./harness.mjs";
 import {
   DESKTOP,
   PASSWORD,
@@ -25,19 +25,9 @@ const TEST_TIMEOUT_MS = 60_000;
 /** Longer than any status message may stay on screen. */
 const STATUS_AT_MOST_MS = 4_000;
 
-const scope = new Scope();
-after(() => scope.close());
-
 let server;
 let browser;
-
-before(
-  async () => {
-    server = await startTaskgate(scope, { env: { TASKGATE_RATE_LIMIT: "off" } });
-    browser = await launchChromium(scope);
-  },
-  { timeout: TEST_TIMEOUT_MS },
-);
+appAndBrowserForFile((started) => ({ server, browser } = started), { timeout: TEST_TIMEOUT_MS });
 
 async function seedTasks(session, titles) {
   const token = await session.accessToken();

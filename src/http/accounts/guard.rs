@@ -56,7 +56,7 @@ pub(super) async fn check_origin(
     if let Some(refused) = cross_site_refusal(&state, &request) {
         return refused.into_response();
     }
-    if has_body(request.headers()) && !is_json(request.headers()) {
+    if crate::http::body::declares_body(request.headers()) && !is_json(request.headers()) {
         return ApiError::new(ErrorCode::UnsupportedMediaType).into_response();
     }
     next.run(request).await
@@ -102,15 +102,6 @@ fn carries_session_cookie(cookies: &CookieJar, headers: &HeaderMap) -> bool {
             value.split(';').any(|pair| pair.trim().split('=').next() == Some(name))
         })
     })
-}
-
-/// Whether the request says a body follows.
-fn has_body(headers: &HeaderMap) -> bool {
-    headers.contains_key(header::TRANSFER_ENCODING)
-        || headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
-            .is_some_and(|length| length > 0)
 }
 
 /// `application/json`, parameters (a charset) allowed.

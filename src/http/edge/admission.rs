@@ -8,11 +8,10 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, Version, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::{EdgeConfig, RequestFacts, Surface};
+use crate::ground::telemetry::QuietLog;
 
 /// A request waiting for its body, with the service that will answer it.
 pub(super) struct Reading<S> {
@@ -76,40 +75,8 @@ pub(super) fn has_one_host(request: &Request) -> bool {
     }
 }
 
-/// Counts events and lets one log line through per period, so a flood cannot flood the log.
-pub(super) struct QuietLog {
-    /// Milliseconds since `EPOCH` of the last line written (0: none yet).
-    last_ms: AtomicU64,
-    count: AtomicU64,
-}
-
-const QUIET_MS: u64 = 10_000;
 pub(super) static SHED: QuietLog = QuietLog::new();
 pub(super) static PER_ADDRESS_REFUSALS: QuietLog = QuietLog::new();
-
-impl QuietLog {
-    const fn new() -> Self {
-        Self { last_ms: AtomicU64::new(0), count: AtomicU64::new(0) }
-    }
-
-    /// `Some(events since the last line)` when a line may be written now.
-    pub(super) fn tick(&self) -> Option<u64> {
-        static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-        let now = EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64 + QUIET_MS;
-        let count = self.count.fetch_add(1, Ordering::Relaxed) + 1;
-        let last = self.last_ms.load(Ordering::Relaxed);
-        if now.saturating_sub(last) < QUIET_MS
-            || self
-                .last_ms
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-        {
-            return None;
-        }
-        self.count.fetch_sub(count, Ordering::Relaxed);
-        Some(count)
-    }
-}
 
 /// [`take_capacity`] with the request's config.
 pub(super) fn take_capacity_of(

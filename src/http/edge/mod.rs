@@ -22,6 +22,7 @@ use tower::{Layer, Service};
 
 use crate::ground::fence::WriteFence;
 use crate::ground::slots::{BucketSlot, CountedBuckets};
+use crate::http::body::{declared_length, declares_body};
 use crate::http::error::{ApiError, ErrorCode};
 
 mod admission;
@@ -155,12 +156,8 @@ where
         // Bodies: a declared size over the limit is refused before anything reads it (so no
         // `100 Continue` is sent); any other body is read whole before the request takes a slot
         // (below). Requests without one (most) go straight on.
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
-        let has_body = declared.is_some_and(|length| length > 0)
-            || request.headers().contains_key(header::TRANSFER_ENCODING);
+        let declared = declared_length(request.headers());
+        let has_body = declares_body(request.headers());
         let mut address_slot = None;
         let mut refusal = if !has_one_host(&request) {
             Some(StatusCode::BAD_REQUEST)
@@ -425,36 +422,19 @@ fn finish(response: Response, config: &EdgeConfig, preflight: bool, surface: Sur
     {
         // Our own error, answered in Better Auth's convention under `/api/auth`.
         let (mut parts, _) = response.into_parts();
-        let Some(error) = parts.extensions.remove::<ApiError>() else {
-            return Response::from_parts(parts, Body::empty());
-        };
-        let mut answer = error.auth_response();
-        for (name, value) in parts.headers.iter() {
-            if !REPLACED_BY_THE_ERROR.contains(name) {
-                answer.headers_mut().entry(name).or_insert_with(|| value.clone());
-            }
+        match parts.extensions.remove::<ApiError>() {
+            Some(error) => answer_instead(parts, error.auth_response(), false),
+            None => Response::from_parts(parts, Body::empty()),
         }
-        answer
     } else if failed && !is_json {
-        // A bare status (the router's, the edge's own): the code that stands for it, with the
-        // body of the surface, the status kept.
-        let (mut parts, _) = response.into_parts();
-        let error = match surface {
+        // A bare status (the router's, the edge's own): the code that stands for it, in the
+        // surface's convention, the status kept.
+        let (parts, _) = response.into_parts();
+        let answer = match surface {
             Surface::Auth => ApiError::for_auth_status(status).auth_response(),
             _ => ApiError::new(ErrorCode::for_status(status)).into_response(),
         };
-        let (body_parts, body) = error.into_parts();
-        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        parts.headers.remove(header::CONTENT_LENGTH);
-        for name in [header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
-            if let Some(value) = body_parts.headers.get(&name) {
-                parts.headers.insert(name, value.clone());
-            }
-        }
-        if let Some(value) = body_parts.headers.get("x-retry-after") {
-            parts.headers.insert("x-retry-after", value.clone());
-        }
-        Response::from_parts(parts, body)
+        answer_instead(parts, answer, true)
     } else {
         response
     };
@@ -476,6 +456,30 @@ fn finish(response: Response, config: &EdgeConfig, preflight: bool, surface: Sur
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
     response
+}
+
+/// `answer` in place of the response that `parts` began: its body and the headers that describe
+/// it, with every other header of `parts`, and the status of `parts` when `keep_status`.
+fn answer_instead(
+    parts: axum::http::response::Parts,
+    mut answer: Response,
+    keep_status: bool,
+) -> Response {
+    let kept: Vec<_> = parts
+        .headers
+        .iter()
+        .filter(|(name, _)| {
+            !REPLACED_BY_THE_ERROR.contains(name) && !answer.headers().contains_key(*name)
+        })
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    for (name, value) in kept {
+        answer.headers_mut().append(name, value);
+    }
+    if keep_status {
+        *answer.status_mut() = parts.status;
+    }
+    answer
 }
 
 /// What an error's answer in another convention replaces of the first answer's headers.
