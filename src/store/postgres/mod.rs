@@ -18,6 +18,9 @@
 //! starting at once on an empty database do not race; each migration runs in its own transaction.
 
 mod accounts;
+mod tags;
+mod task_list;
+mod task_sql;
 mod tasks;
 
 pub use accounts::PgAccountStore;
@@ -45,7 +48,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0005_audit.sql"),
     include_str!("../../../migrations/postgres/0006_session_expiry.sql"),
     include_str!("../../../migrations/postgres/0007_deleted_users.sql"),
+    include_str!("../../../migrations/postgres/0008_organising.sql"),
 ];
+/// Migration 8 adds columns whose values for existing tasks only Rust computes.
+const ORGANISING: usize = 8;
 /// The client waits this much longer than the server's `statement_timeout`, so that a slow
 /// statement is ended by the server (the connection stays usable) and only a server that stopped
 /// answering is ended by the client (the connection is discarded).
@@ -269,6 +275,9 @@ where
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
             let tx = client.transaction().await?;
             tx.batch_execute(sql).await?;
+            if index + 1 == ORGANISING {
+                task_sql::fill_organising_columns(&tx).await?;
+            }
             tx.execute(
                 "INSERT INTO taskgate_migrations (version) VALUES ($1)",
                 &[&(index as i32 + 1)],

@@ -1,39 +1,27 @@
 //! The task store on PostgreSQL: every query scoped by (issuer, subject); every write changes the
 //! owner's `task_owners` row (count and list version) in the same statement or transaction, so the
-//! cap holds and every instance's cache sees the write at once. Simple writes are one statement
-//! each (one round trip); an idempotent create is one transaction with its key.
+//! cap holds and every instance's cache sees the write at once. A create without tags is one
+//! statement (one round trip); other writes are one transaction that first takes the owner's
+//! row lock, so one owner's writes take turns, always in the same lock order.
 
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use time::OffsetDateTime;
-use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::PgDb;
-use super::fenced;
+use super::task_sql::{Owner, delete_task, insert_task, lock_task, task_from_row, update_task};
+use super::{PgDb, fenced};
 use crate::domain::auth::UserId;
 use crate::domain::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
-use crate::domain::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, Timestamp};
-use crate::store::{CreateOutcome, Gauge, StoreError, TaskStore, unix_now};
+use crate::domain::tasks::{
+    Completion, Expected, TagName, TagSummary, Task, TaskDraft, TaskId, TaskPage, TaskQuery,
+};
+use crate::store::{CreateOutcome, Gauge, Guarded, StoreError, TaskStore, unix_now};
 
 /// Least seconds between two purges of expired idempotency keys by this instance.
 const PURGE_EVERY_SECS: i64 = 60;
 /// The most expired keys one purge deletes, so that a purge adds little to its create.
 const PURGE_LIMIT: i64 = 1000;
-const COLUMNS: &str =
-    "subject, id, title, description, completed, completed_at, created_at, updated_at";
-
-/// Inserts a task and counts it in one statement, unless the owner has `$7` tasks already: then
-/// the owner's row is left alone and no row comes back.
-const CREATE: &str = "WITH owner AS ( \
-       INSERT INTO task_owners AS o (issuer, subject, total, version) VALUES ($1, $2, 1, 1) \
-       ON CONFLICT (issuer, subject) DO UPDATE SET total = o.total + 1, version = o.version + 1 \
-       WHERE o.total < $7 RETURNING o.total) \
-     INSERT INTO tasks (issuer, subject, id, title, description, completed, completed_at, \
-       created_at, updated_at) \
-     SELECT $1, $2, $3, $4, $5, $6, CASE WHEN $6 THEN now() END, now(), now() FROM owner \
-     RETURNING subject, id, title, description, completed, completed_at, created_at, updated_at";
 
 pub struct PgTaskStore {
     db: Arc<PgDb>,
@@ -61,79 +49,67 @@ impl PgTaskStore {
                 .compare_exchange(due, now + PURGE_EVERY_SECS, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
     }
+
+    fn limit_reached(&self) -> StoreError {
+        StoreError::LimitReached { limit: self.max_tasks.unsigned_abs() }
+    }
+
+    /// Reads the task under the owner's lock and, if `expected` admits its version, writes what
+    /// `change` makes of it (nothing when `change` returns `None` or a draft that changes
+    /// nothing): one version higher, stamped now.
+    async fn update(
+        &self,
+        user: &UserId,
+        id: TaskId,
+        expected: Expected,
+        change: impl FnOnce(&Task) -> Option<TaskDraft>,
+    ) -> Result<Guarded<Task>, StoreError> {
+        let owner = Owner::of(user);
+        self.db
+            .run(async |client| {
+                // Dropping the transaction unfinished rolls it back (without waiting for it).
+                let tx = client.transaction().await?;
+                let Some(before) = lock_task(&tx, owner, id.as_uuid()).await? else {
+                    return Ok(Guarded::Missing);
+                };
+                if !expected.admits(before.version) {
+                    return Ok(Guarded::Conflict { current: before.version });
+                }
+                let Some(draft) = change(&before).filter(|draft| !draft.same_as(&before)) else {
+                    return Ok(Guarded::Done(before));
+                };
+                let after = update_task(&tx, owner, &before, &draft).await?;
+                fenced()?;
+                tx.commit().await?;
+                Ok(Guarded::Done(after))
+            })
+            .await
+    }
 }
 
-fn task_from_row(row: &Row, first: usize) -> Result<Task, StoreError> {
-    let timestamp = |index: usize| -> Result<Timestamp, StoreError> {
-        Ok(Timestamp::from_datetime(row.try_get::<_, OffsetDateTime>(first + index)?))
-    };
-    let completed_at: Option<OffsetDateTime> = row.try_get(first + 5)?;
-    Ok(Task {
-        user_id: row.try_get(first)?,
-        id: TaskId::from_uuid(row.try_get::<_, Uuid>(first + 1)?),
-        title: row.try_get(first + 2)?,
-        description: row.try_get(first + 3)?,
-        completed: row.try_get(first + 4)?,
-        completed_at: completed_at.map(Timestamp::from_datetime),
-        created_at: timestamp(6)?,
-        updated_at: timestamp(7)?,
-    })
+/// The draft that leaves everything of `task` as it is.
+fn draft_of(task: &Task) -> TaskDraft {
+    TaskDraft {
+        title: task.title.clone(),
+        description: task.description.clone(),
+        completed: task.completed,
+        priority: task.priority,
+        tags: task
+            .tags
+            .iter()
+            .map(|name| TagName {
+                name: name.clone(),
+                key: crate::domain::tasks::fields::fold(name),
+            })
+            .collect(),
+        due: task.due.clone(),
+    }
 }
 
 #[async_trait]
 impl TaskStore for PgTaskStore {
-    async fn list(&self, owner: &UserId, page: PageRequest) -> Result<Arc<TaskPage>, StoreError> {
-        let (issuer, subject) = (owner.issuer().as_str(), owner.subject());
-        let fetch = i64::from(page.limit) + 1;
-        // One statement, so the rows, the total and the version are of one snapshot. An owner
-        // that never wrote has no row and gets an empty page; the LEFT JOIN keeps the owner's
-        // row when a page is empty.
-        let rows = self
-            .db
-            .run(async |client| {
-                let rows = match page.after {
-                    None => {
-                        let statement = client
-                            .prepare_cached(&format!(
-                                "SELECT o.total, o.version, t.* FROM task_owners o LEFT JOIN \
-                                 LATERAL (SELECT {COLUMNS} FROM tasks WHERE issuer = o.issuer \
-                                 AND subject = o.subject ORDER BY id DESC LIMIT $3) t ON true \
-                                 WHERE o.issuer = $1 AND o.subject = $2"
-                            ))
-                            .await?;
-                        client.query(&statement, &[&issuer, &subject, &fetch]).await?
-                    }
-                    Some(after) => {
-                        let statement = client
-                            .prepare_cached(&format!(
-                                "SELECT o.total, o.version, t.* FROM task_owners o LEFT JOIN \
-                                 LATERAL (SELECT {COLUMNS} FROM tasks WHERE issuer = o.issuer \
-                                 AND subject = o.subject AND id < $4 ORDER BY id DESC LIMIT $3) \
-                                 t ON true WHERE o.issuer = $1 AND o.subject = $2"
-                            ))
-                            .await?;
-                        let after = after.as_uuid();
-                        client.query(&statement, &[&issuer, &subject, &fetch, &after]).await?
-                    }
-                };
-                Ok(rows)
-            })
-            .await?;
-        let (mut total, mut version, mut tasks) = (0, 0, Vec::with_capacity(rows.len()));
-        for row in &rows {
-            total = row.try_get::<_, i64>(0)?.unsigned_abs();
-            version = row.try_get::<_, i64>(1)?.unsigned_abs();
-            if row.try_get::<_, Option<Uuid>>(3)?.is_some() {
-                tasks.push(task_from_row(row, 2)?);
-            }
-        }
-        let next = if tasks.len() > page.limit as usize {
-            tasks.truncate(page.limit as usize);
-            tasks.last().map(|task| task.id)
-        } else {
-            None
-        };
-        Ok(Arc::new(TaskPage::new(tasks, total, next, version)))
+    async fn list(&self, owner: &UserId, query: &TaskQuery) -> Result<Arc<TaskPage>, StoreError> {
+        super::task_list::list(&self.db, Owner::of(owner), query).await
     }
 
     async fn list_version(&self, owner: &UserId) -> Result<u64, StoreError> {
@@ -160,7 +136,8 @@ impl TaskStore for PgTaskStore {
             .run(async |client| {
                 let statement = client
                     .prepare_cached(&format!(
-                        "SELECT {COLUMNS} FROM tasks WHERE issuer = $1 AND subject = $2 AND id = $3"
+                        "SELECT {} FROM tasks WHERE issuer = $1 AND subject = $2 AND id = $3",
+                        super::task_sql::COLUMNS
                     ))
                     .await?;
                 let row = client.query_opt(&statement, &[&issuer, &subject, &id]).await?;
@@ -169,31 +146,24 @@ impl TaskStore for PgTaskStore {
             .await
     }
 
-    async fn create(&self, owner: &UserId, draft: TaskDraft) -> Result<Task, StoreError> {
-        let (issuer, subject, id) = (owner.issuer().as_str(), owner.subject(), Uuid::now_v7());
-        let max_tasks = self.max_tasks;
+    async fn create(&self, user: &UserId, draft: TaskDraft) -> Result<Task, StoreError> {
+        let (owner, id) = (Owner::of(user), Uuid::now_v7());
         self.db
             .run(async |client| {
-                let statement = client.prepare_cached(CREATE).await?;
-                fenced()?;
-                let row = client
-                    .query_opt(
-                        &statement,
-                        &[
-                            &issuer,
-                            &subject,
-                            &id,
-                            &draft.title,
-                            &draft.description,
-                            &draft.completed,
-                            &max_tasks,
-                        ],
-                    )
-                    .await?;
-                match row {
-                    Some(row) => task_from_row(&row, 0),
-                    None => Err(StoreError::LimitReached { limit: max_tasks.unsigned_abs() }),
-                }
+                let created = if draft.tags.is_empty() {
+                    // One statement: fenced before it.
+                    fenced()?;
+                    insert_task(&*client, owner, id, &draft, self.max_tasks).await?
+                } else {
+                    let tx = client.transaction().await?;
+                    let created = insert_task(&tx, owner, id, &draft, self.max_tasks).await?;
+                    if created.is_some() {
+                        fenced()?;
+                        tx.commit().await?;
+                    }
+                    created
+                };
+                created.ok_or_else(|| self.limit_reached())
             })
             .await
     }
@@ -217,7 +187,6 @@ impl TaskStore for PgTaskStore {
                          AND created_at > now() - make_interval(secs => $4)",
                     )
                     .await?;
-                let create = client.prepare_cached(CREATE).await?;
                 // A key that expired is taken over; a live one (written meanwhile by a
                 // concurrent request) is left alone, and then nothing comes back.
                 let record = client
@@ -261,16 +230,8 @@ impl TaskStore for PgTaskStore {
                     return replay(row);
                 }
                 let tx = client.transaction().await?;
-                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
-                    &issuer,
-                    &subject,
-                    &id,
-                    &draft.title,
-                    &draft.description,
-                    &draft.completed,
-                    &max_tasks,
-                ];
-                let Some(row) = tx.query_opt(&create, &params).await? else {
+                let owner = Owner { issuer, subject };
+                let Some(task) = insert_task(&tx, owner, id, &draft, max_tasks).await? else {
                     // At the cap; but a concurrent request with this key may have taken the last
                     // place since the lookup, and then this one is its retry.
                     tx.rollback().await?;
@@ -281,7 +242,6 @@ impl TaskStore for PgTaskStore {
                         None => Err(StoreError::LimitReached { limit: max_tasks.unsigned_abs() }),
                     };
                 };
-                let task = task_from_row(&row, 0)?;
                 let response = serde_json::to_string(&task)
                     .map_err(|e| StoreError::internal(format!("an answer to store: {e}")))?;
                 let recorded = tx
@@ -314,38 +274,9 @@ impl TaskStore for PgTaskStore {
         owner: &UserId,
         id: TaskId,
         draft: TaskDraft,
-    ) -> Result<Option<Task>, StoreError> {
-        let (issuer, subject, id) = (owner.issuer().as_str(), owner.subject(), id.as_uuid());
-        self.db
-            .run(async |client| {
-                let statement = client
-                    .prepare_cached(&format!(
-                        "WITH t AS (UPDATE tasks SET title = $4, description = $5, \
-                         completed = $6, completed_at = CASE WHEN $6 THEN \
-                         coalesce(completed_at, now()) END, updated_at = now() \
-                         WHERE issuer = $1 AND subject = $2 AND id = $3 RETURNING {COLUMNS}), \
-                         o AS (UPDATE task_owners SET version = version + 1 \
-                         WHERE issuer = $1 AND subject = $2 AND EXISTS (SELECT 1 FROM t)) \
-                         SELECT * FROM t"
-                    ))
-                    .await?;
-                fenced()?;
-                let row = client
-                    .query_opt(
-                        &statement,
-                        &[
-                            &issuer,
-                            &subject,
-                            &id,
-                            &draft.title,
-                            &draft.description,
-                            &draft.completed,
-                        ],
-                    )
-                    .await?;
-                row.map(|row| task_from_row(&row, 0)).transpose()
-            })
-            .await
+        expected: Expected,
+    ) -> Result<Guarded<Task>, StoreError> {
+        self.update(owner, id, expected, move |_| Some(draft)).await
     }
 
     async fn set_completion(
@@ -353,52 +284,53 @@ impl TaskStore for PgTaskStore {
         owner: &UserId,
         id: TaskId,
         completion: Completion,
-    ) -> Result<Option<Task>, StoreError> {
-        let (issuer, subject, id) = (owner.issuer().as_str(), owner.subject(), id.as_uuid());
-        let set_to = match completion {
-            Completion::Toggle => None,
-            Completion::Set(completed) => Some(completed),
-        };
+        expected: Expected,
+    ) -> Result<Guarded<Task>, StoreError> {
+        self.update(owner, id, expected, move |task| {
+            let completed = match completion {
+                Completion::Toggle => !task.completed,
+                Completion::Set(completed) => completed,
+            };
+            Some(TaskDraft { completed, ..draft_of(task) })
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        user: &UserId,
+        id: TaskId,
+        expected: Expected,
+    ) -> Result<Guarded<()>, StoreError> {
+        let owner = Owner::of(user);
         self.db
             .run(async |client| {
-                // Right-hand sides see the old row, so `completed` below is the value before it.
-                let statement = client
-                    .prepare_cached(&format!(
-                        "WITH t AS (UPDATE tasks SET \
-                         completed = coalesce($4::boolean, NOT completed), \
-                         completed_at = CASE WHEN coalesce($4::boolean, NOT completed) \
-                         THEN coalesce(completed_at, now()) END, updated_at = now() \
-                         WHERE issuer = $1 AND subject = $2 AND id = $3 RETURNING {COLUMNS}), \
-                         o AS (UPDATE task_owners SET version = version + 1 \
-                         WHERE issuer = $1 AND subject = $2 AND EXISTS (SELECT 1 FROM t)) \
-                         SELECT * FROM t"
-                    ))
-                    .await?;
+                let tx = client.transaction().await?;
+                let Some(task) = lock_task(&tx, owner, id.as_uuid()).await? else {
+                    return Ok(Guarded::Missing);
+                };
+                if !expected.admits(task.version) {
+                    return Ok(Guarded::Conflict { current: task.version });
+                }
+                delete_task(&tx, owner, &task).await?;
                 fenced()?;
-                let row = client.query_opt(&statement, &[&issuer, &subject, &id, &set_to]).await?;
-                row.map(|row| task_from_row(&row, 0)).transpose()
+                tx.commit().await?;
+                Ok(Guarded::Done(()))
             })
             .await
     }
 
-    async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError> {
-        let (issuer, subject, id) = (owner.issuer().as_str(), owner.subject(), id.as_uuid());
-        self.db
-            .run(async |client| {
-                let statement = client
-                    .prepare_cached(
-                        "WITH t AS (DELETE FROM tasks \
-                         WHERE issuer = $1 AND subject = $2 AND id = $3 RETURNING id), \
-                         o AS (UPDATE task_owners SET total = total - 1, version = version + 1 \
-                         WHERE issuer = $1 AND subject = $2 AND EXISTS (SELECT 1 FROM t)) \
-                         SELECT count(*) FROM t",
-                    )
-                    .await?;
-                fenced()?;
-                let row = client.query_one(&statement, &[&issuer, &subject, &id]).await?;
-                Ok(row.try_get::<_, i64>(0)? > 0)
-            })
-            .await
+    async fn tags(&self, owner: &UserId) -> Result<Vec<TagSummary>, StoreError> {
+        let owner = Owner::of(owner);
+        self.db.run(async |client| super::tags::summaries(&*client, owner).await).await
+    }
+
+    async fn rename_tag(&self, owner: &UserId, key: &str, to: TagName) -> Result<bool, StoreError> {
+        self.retag(owner, key, Some(&to)).await
+    }
+
+    async fn delete_tag(&self, owner: &UserId, key: &str) -> Result<bool, StoreError> {
+        self.retag(owner, key, None).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -407,5 +339,28 @@ impl TaskStore for PgTaskStore {
 
     fn gauges(&self) -> Vec<Gauge> {
         self.db.gauges()
+    }
+}
+
+impl PgTaskStore {
+    /// [`TaskStore::rename_tag`], or [`TaskStore::delete_tag`] when `to` is `None`.
+    async fn retag(
+        &self,
+        user: &UserId,
+        key: &str,
+        to: Option<&TagName>,
+    ) -> Result<bool, StoreError> {
+        let owner = Owner::of(user);
+        self.db
+            .run(async |client| {
+                let tx = client.transaction().await?;
+                let found = super::tags::rename(&tx, owner, key, to).await?;
+                if found {
+                    fenced()?;
+                    tx.commit().await?;
+                }
+                Ok(found)
+            })
+            .await
     }
 }

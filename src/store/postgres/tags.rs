@@ -1,0 +1,167 @@
+//! An owner's tags on PostgreSQL: counts, and renaming or removing a tag on every task that has
+//! it, set-wise (a tag may be on thousands of tasks, and the work has one statement timeout).
+
+use deadpool_postgres::GenericClient;
+use uuid::Uuid;
+
+use super::task_sql::{Owner, lock_owner};
+use crate::domain::tasks::fields::fold;
+use crate::domain::tasks::{TagName, TagSummary};
+use crate::store::StoreError;
+
+/// The owner's tags with their task counts, by key (the case folding of the name).
+pub(super) async fn summaries<C: GenericClient>(
+    client: &C,
+    owner: Owner<'_>,
+) -> Result<Vec<TagSummary>, StoreError> {
+    let statement = client
+        .prepare_cached(
+            "SELECT g.name, count(*), count(*) FILTER (WHERE NOT t.completed) FROM task_tags k \
+             JOIN tags g ON g.issuer = k.issuer AND g.subject = k.subject AND g.key = k.key \
+             JOIN tasks t ON t.issuer = k.issuer AND t.subject = k.subject AND t.id = k.task_id \
+             WHERE k.issuer = $1 AND k.subject = $2 \
+             GROUP BY k.key, g.name ORDER BY k.key",
+        )
+        .await?;
+    client
+        .query(&statement, &[&owner.issuer, &owner.subject])
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(TagSummary {
+                name: row.try_get(0)?,
+                tasks: row.try_get::<_, i64>(1)?.unsigned_abs(),
+                open: row.try_get::<_, i64>(2)?.unsigned_abs(),
+            })
+        })
+        .collect()
+}
+
+/// Renames the tag `key` to `to` on every task that has it (merging into `to`'s tag when the
+/// owner has one), or removes it when `to` is `None`, in the caller's transaction. Each task
+/// whose tags change gets a new version, and the owner's list a new version. `false` when the
+/// owner has no such tag.
+pub(super) async fn rename<C: GenericClient>(
+    tx: &C,
+    owner: Owner<'_>,
+    key: &str,
+    to: Option<&TagName>,
+) -> Result<bool, StoreError> {
+    if !lock_owner(tx, owner).await? {
+        return Ok(false);
+    }
+    let (issuer, subject) = (owner.issuer, owner.subject);
+    let names = tx
+        .prepare_cached(
+            "SELECT key, name FROM tags WHERE issuer = $1 AND subject = $2 \
+             AND key = ANY($3::text[])",
+        )
+        .await?;
+    let wanted: Vec<&str> = std::iter::once(key).chain(to.map(|to| to.key.as_str())).collect();
+    let known: Vec<(String, String)> = tx
+        .query(&names, &[&issuer, &subject, &wanted])
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_, StoreError>>()?;
+    let name_of = |wanted: &str| known.iter().find(|(k, _)| k == wanted).map(|(_, n)| n.clone());
+    let Some(current) = name_of(key) else { return Ok(false) };
+    // The name every task's tag takes: the spelling of the tag merged into, or the new one.
+    let target = match to {
+        None => None,
+        Some(to) if to.key == key => Some(to.name.clone()),
+        Some(to) => Some(name_of(&to.key).unwrap_or_else(|| to.name.clone())),
+    };
+    if target.as_deref() == Some(current.as_str()) {
+        return Ok(true);
+    }
+    let tagged = tx
+        .prepare_cached(
+            "SELECT id, tags FROM tasks WHERE issuer = $1 AND subject = $2 AND id IN \
+             (SELECT task_id FROM task_tags WHERE issuer = $1 AND subject = $2 AND key = $3)",
+        )
+        .await?;
+    let mut ids: Vec<Uuid> = Vec::new();
+    // Each task's new tags as a JSON array: an array of arrays cannot be ragged.
+    let mut tags: Vec<String> = Vec::new();
+    for row in tx.query(&tagged, &[&issuer, &subject, &key]).await? {
+        let before: Vec<String> = row.try_get(1)?;
+        let after = retagged(&before, key, target.as_deref());
+        if after != before {
+            ids.push(row.try_get(0)?);
+            tags.push(serde_json::to_string(&after).map_err(StoreError::internal)?);
+        }
+    }
+    if let Some(to) = to {
+        // The tag renamed into: created with the new spelling, or respelled in place.
+        let upsert = tx
+            .prepare_cached(
+                "INSERT INTO tags (issuer, subject, key, name) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (issuer, subject, key) DO UPDATE SET name = excluded.name \
+                 WHERE $3 = $5",
+            )
+            .await?;
+        tx.execute(&upsert, &[&issuer, &subject, &to.key, &to.name, &key]).await?;
+    }
+    let statement = tx
+        .prepare_cached(
+            "WITH t AS (UPDATE tasks SET tags = ARRAY(SELECT jsonb_array_elements_text(u.tags::jsonb)), \
+             version = version + 1, updated_at = statement_timestamp() \
+             FROM unnest($3::uuid[], $4::text[]) AS u (id, tags) \
+             WHERE tasks.issuer = $1 AND tasks.subject = $2 AND tasks.id = u.id), \
+             o AS (UPDATE task_owners SET version = version + 1 \
+             WHERE issuer = $1 AND subject = $2) \
+             INSERT INTO task_tags (issuer, subject, key, task_id) \
+             SELECT $1, $2, $5::text, task_id FROM task_tags \
+             WHERE issuer = $1 AND subject = $2 AND key = $6 AND $5::text IS NOT NULL \
+             AND $5::text <> $6 ON CONFLICT DO NOTHING",
+        )
+        .await?;
+    let to_key = to.map(|to| to.key.as_str());
+    tx.execute(&statement, &[&issuer, &subject, &ids, &tags, &to_key, &key]).await?;
+    if to.is_none_or(|to| to.key != key) {
+        let forget = tx
+            .prepare_cached(
+                "WITH k AS (DELETE FROM task_tags WHERE issuer = $1 AND subject = $2 AND key = $3) \
+                 DELETE FROM tags WHERE issuer = $1 AND subject = $2 AND key = $3",
+            )
+            .await?;
+        tx.execute(&forget, &[&issuer, &subject, &key]).await?;
+    }
+    Ok(true)
+}
+
+/// A task's tag names with the tag `key` renamed to `target` (or dropped), a later duplicate of
+/// the same key dropped (a merge).
+fn retagged(names: &[String], key: &str, target: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let name = match fold(name) == key {
+            true => match target {
+                Some(target) => target.to_owned(),
+                None => continue,
+            },
+            false => name.clone(),
+        };
+        let folded = fold(&name);
+        if !out.iter().any(|kept| fold(kept) == folded) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rename_keeps_the_order_and_a_merge_drops_the_later_duplicate() {
+        let names = |raw: &[&str]| raw.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let tags = names(&["home", "Work", "errands"]);
+        assert_eq!(retagged(&tags, "work", Some("Job")), names(&["home", "Job", "errands"]));
+        assert_eq!(retagged(&tags, "work", Some("Home")), names(&["home", "errands"]));
+        assert_eq!(retagged(&tags, "home", Some("errands")), names(&["errands", "Work"]));
+        assert_eq!(retagged(&tags, "work", None), names(&["home", "errands"]));
+    }
+}
