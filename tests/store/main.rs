@@ -10,15 +10,16 @@ mod accounts;
 mod audit;
 mod keys;
 mod limits;
+mod organising;
 mod sessions;
 mod users;
 
 use taskgate::domain::auth::{Issuer, UserId};
 use taskgate::domain::tasks::idempotency::IdempotencyKey;
-use taskgate::domain::tasks::{Completion, PageRequest, TaskDraft, TaskId};
+use taskgate::domain::tasks::{Completion, Expected, Task, TaskDraft, TaskId, TaskQuery};
 use taskgate::store::postgres::PgOptions;
 use taskgate::store::sqlite::{SqliteOptions, Synchronous};
-use taskgate::store::{Backend, CreateOutcome, DynTaskStore, StoreConfig, StoreError};
+use taskgate::store::{Backend, CreateOutcome, DynTaskStore, Guarded, StoreConfig, StoreError};
 
 /// A store on a database of its own, and what keeps that database alive.
 struct TestStore {
@@ -32,13 +33,18 @@ const CAP: u64 = 5;
 
 /// One store per backend under test, each with the cache in front (as served) or not.
 async fn stores(cached: bool) -> Vec<TestStore> {
+    stores_with(cached, CAP).await
+}
+
+/// [`stores`] whose owners may have `cap` tasks each.
+async fn stores_with(cached: bool, cap: u64) -> Vec<TestStore> {
     let cache = if cached { 1 << 20 } else { 0 };
     let dir = tempfile::tempdir().unwrap();
     let mut sqlite =
         SqliteOptions::from_url(&format!("sqlite://{}/t.db", dir.path().display())).unwrap();
     sqlite.synchronous = Synchronous::Normal;
     let config =
-        |backend| StoreConfig { backend, list_cache_bytes: cache, max_tasks_per_user: CAP };
+        |backend| StoreConfig { backend, list_cache_bytes: cache, max_tasks_per_user: cap };
     let mut all = vec![TestStore {
         name: "sqlite",
         tasks: taskgate::store::connect(&config(Backend::Sqlite(sqlite))).await.unwrap().tasks,
@@ -65,10 +71,52 @@ fn owner(issuer: &str, subject: &str) -> UserId {
 }
 
 fn draft(title: &str) -> TaskDraft {
-    TaskDraft { title: title.into(), description: None, completed: false }
+    TaskDraft { title: title.into(), ..TaskDraft::default() }
 }
 
-const ALL: PageRequest = PageRequest { limit: 500, after: None };
+/// The first page of the default list, as large as a page may be.
+fn all() -> TaskQuery {
+    TaskQuery::newest(500)
+}
+
+/// What a conditional write did, when it wrote (or left the task as it was).
+#[track_caller]
+fn done<T: std::fmt::Debug>(outcome: Guarded<T>) -> T {
+    match outcome {
+        Guarded::Done(value) => value,
+        other => panic!("expected Done, got {other:?}"),
+    }
+}
+
+/// Every task a listing gives, `limit` at a time, following each page's cursor as a client
+/// does (`raw` is the query string without limit and cursor; `now` the request's moment).
+/// Returns them with the totals of the pages.
+async fn page_through(
+    tasks: &DynTaskStore,
+    owner: &UserId,
+    raw: &str,
+    limit: u32,
+    now: i64,
+) -> (Vec<Task>, Vec<u64>) {
+    let with = |extra: String| match raw.is_empty() {
+        true => extra,
+        false => format!("{raw}&{extra}"),
+    };
+    let mut query = TaskQuery::parse(Some(&with(format!("limit={limit}"))), now).unwrap();
+    let (mut listed, mut totals) = (Vec::new(), Vec::new());
+    loop {
+        let page = tasks.list(owner, &query).await.unwrap();
+        listed.extend(page.tasks.iter().cloned());
+        totals.push(page.total);
+        assert!(page.tasks.len() <= limit as usize, "{raw}: a page holds at most its limit");
+        let Some(last) = page.tasks.last().filter(|_| page.more) else { break };
+        assert!(listed.len() <= 1000, "{raw}: the listing does not end");
+        let cursor = query.cursor_after(last);
+        query =
+            TaskQuery::parse(Some(&with(format!("limit={limit}&cursor={cursor}"))), now).unwrap();
+    }
+    (listed, totals)
+}
 
 #[tokio::test]
 async fn every_operation_is_scoped_by_issuer_and_subject() {
@@ -80,11 +128,14 @@ async fn every_operation_is_scoped_by_issuer_and_subject() {
         assert_eq!(task.user_id, "alice", "{name}");
         let task_id = task.id;
         assert_eq!(tasks.get(&b, task_id).await.unwrap(), None, "{name}");
-        assert_eq!(tasks.replace(&b, task_id, draft("taken")).await.unwrap(), None, "{name}");
-        let toggled = tasks.set_completion(&b, task_id, Completion::Toggle).await.unwrap();
-        assert_eq!(toggled, None, "{name}");
-        assert!(!tasks.delete(&b, task_id).await.unwrap(), "{name}");
-        assert_eq!(tasks.list(&b, ALL).await.unwrap().total, 0, "{name}");
+        let taken = tasks.replace(&b, task_id, draft("taken"), Expected::any()).await.unwrap();
+        assert_eq!(taken, Guarded::Missing, "{name}");
+        let toggled =
+            tasks.set_completion(&b, task_id, Completion::Toggle, Expected::any()).await.unwrap();
+        assert_eq!(toggled, Guarded::Missing, "{name}");
+        let deleted = tasks.delete(&b, task_id, Expected::version(1)).await.unwrap();
+        assert_eq!(deleted, Guarded::Missing, "{name}");
+        assert_eq!(tasks.list(&b, &all()).await.unwrap().total, 0, "{name}");
         assert_eq!(tasks.get(&a, task_id).await.unwrap(), Some(task), "{name}: unchanged");
     }
 }
@@ -98,7 +149,7 @@ async fn writes_change_the_list_version_and_the_count_and_misses_change_nothing(
         let mut seen = vec![0];
         let mut check = async |total: u64| {
             let version = tasks.list_version(&u).await.unwrap();
-            let page = tasks.list(&u, ALL).await.unwrap();
+            let page = tasks.list(&u, &all()).await.unwrap();
             assert_eq!((page.total, page.version), (total, version), "{name}");
             assert_eq!(page.tasks.len() as u64, total, "{name}");
             seen.push(version);
@@ -107,15 +158,19 @@ async fn writes_change_the_list_version_and_the_count_and_misses_change_nothing(
         check(1).await;
         tasks.create(&u, draft("two")).await.unwrap();
         check(2).await;
-        tasks.replace(&u, first.id, draft("one again")).await.unwrap().unwrap();
+        done(tasks.replace(&u, first.id, draft("one again"), Expected::any()).await.unwrap());
         check(2).await;
-        tasks.set_completion(&u, first.id, Completion::Toggle).await.unwrap().unwrap();
+        done(
+            tasks.set_completion(&u, first.id, Completion::Toggle, Expected::any()).await.unwrap(),
+        );
         check(2).await;
-        assert!(tasks.delete(&u, first.id).await.unwrap());
+        done(tasks.delete(&u, first.id, Expected::any()).await.unwrap());
         check(1).await;
         let before = tasks.list_version(&u).await.unwrap();
-        assert!(!tasks.delete(&u, first.id).await.unwrap());
-        assert!(tasks.replace(&u, TaskId::new(), draft("x")).await.unwrap().is_none());
+        let missing = tasks.delete(&u, first.id, Expected::any()).await.unwrap();
+        assert_eq!(missing, Guarded::Missing, "{name}");
+        let missing = tasks.replace(&u, TaskId::new(), draft("x"), Expected::any()).await.unwrap();
+        assert_eq!(missing, Guarded::Missing, "{name}");
         assert_eq!(tasks.list_version(&u).await.unwrap(), before, "{name}: misses write nothing");
         let mut sorted = seen.clone();
         sorted.sort_unstable();
@@ -139,10 +194,10 @@ async fn the_cap_refuses_the_next_create_and_writes_nothing() {
         let refused = tasks.create_once(&u, draft("over"), &key).await.unwrap_err();
         assert!(matches!(refused, StoreError::LimitReached { .. }), "{name}: {refused:?}");
         assert_eq!(tasks.list_version(&u).await.unwrap(), version, "{name}");
-        assert_eq!(tasks.list(&u, ALL).await.unwrap().total, CAP, "{name}");
+        assert_eq!(tasks.list(&u, &all()).await.unwrap().total, CAP, "{name}");
         // The refused key was not recorded: after a delete, the same key creates.
-        let first = tasks.list(&u, ALL).await.unwrap().tasks[0].id;
-        assert!(tasks.delete(&u, first).await.unwrap());
+        let first = tasks.list(&u, &all()).await.unwrap().tasks[0].id;
+        done(tasks.delete(&u, first, Expected::any()).await.unwrap());
         let created = tasks.create_once(&u, draft("over"), &key).await.unwrap();
         assert!(matches!(created, CreateOutcome::Created(_)), "{name}: {created:?}");
     }
@@ -158,18 +213,10 @@ async fn pages_follow_each_other_newest_first_with_the_total() {
             titles.push(tasks.create(&u, draft(&format!("t{n}"))).await.unwrap().title);
         }
         titles.reverse();
-        let mut listed = Vec::new();
-        let mut after = None;
-        loop {
-            let page = tasks.list(&u, PageRequest { limit: 2, after }).await.unwrap();
-            assert_eq!(page.total, 5, "{name}");
-            listed.extend(page.tasks.iter().map(|t| t.title.clone()));
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
+        let (listed, totals) = page_through(tasks, &u, "", 2, 0).await;
+        let listed: Vec<String> = listed.into_iter().map(|t| t.title).collect();
         assert_eq!(listed, titles, "{name}");
+        assert_eq!(totals, [5, 5, 5], "{name}");
     }
 }
 
@@ -185,14 +232,18 @@ async fn timestamps_are_stamped_and_kept_as_the_contract_says() {
         let fraction = text.rsplit('.').next().unwrap_or("Z");
         assert!(fraction.len() <= 7, "{name}: microseconds at most: {text}");
         assert_eq!(task.completed_at, None);
-        let done = tasks.set_completion(&u, task.id, Completion::Set(true)).await.unwrap().unwrap();
-        assert!(done.completed && done.completed_at.is_some(), "{name}");
-        assert_eq!(done.created_at, task.created_at, "{name}");
-        let again = tasks.replace(&u, task.id, TaskDraft { completed: true, ..draft("t2") });
-        let again = again.await.unwrap().unwrap();
-        assert_eq!(again.completed_at, done.completed_at, "{name}: still completed, same time");
-        let undone = tasks.set_completion(&u, task.id, Completion::Toggle).await.unwrap();
-        assert_eq!(undone.unwrap().completed_at, None, "{name}");
+        let completed = tasks.set_completion(&u, task.id, Completion::Set(true), Expected::any());
+        let completed = done(completed.await.unwrap());
+        assert!(completed.completed && completed.completed_at.is_some(), "{name}");
+        assert_eq!(completed.created_at, task.created_at, "{name}");
+        let again = TaskDraft { completed: true, ..draft("t2") };
+        let again = done(tasks.replace(&u, task.id, again, Expected::any()).await.unwrap());
+        assert_eq!(
+            again.completed_at, completed.completed_at,
+            "{name}: still completed, same time"
+        );
+        let undone = tasks.set_completion(&u, task.id, Completion::Toggle, Expected::any());
+        assert_eq!(done(undone.await.unwrap()).completed_at, None, "{name}");
         assert_eq!(tasks.get(&u, task.id).await.unwrap().unwrap().title, "t2", "{name}");
     }
 }
@@ -211,7 +262,7 @@ async fn a_key_replays_its_first_answer_and_refuses_another_body() {
         assert_eq!(replayed, CreateOutcome::Replayed(first.clone()), "{name}");
         let reused = tasks.create_once(&u, draft("b"), &key).await.unwrap();
         assert_eq!(reused, CreateOutcome::KeyReused, "{name}");
-        assert!(tasks.delete(&u, first.id).await.unwrap());
+        done(tasks.delete(&u, first.id, Expected::any()).await.unwrap());
         let after_delete = tasks.create_once(&u, draft("a"), &key).await.unwrap();
         assert_eq!(after_delete, CreateOutcome::Replayed(first), "{name}");
         // The same key of another owner is another key.
@@ -244,7 +295,7 @@ async fn concurrent_creates_lose_nothing_and_one_key_creates_once() {
             }
         }
         assert_eq!(created_with_key, 1, "{name}: one key, one task");
-        let page = tasks.list(&u, ALL).await.unwrap();
+        let page = tasks.list(&u, &all()).await.unwrap();
         assert_eq!((page.total, page.tasks.len()), (5, 5), "{name}");
     }
 }

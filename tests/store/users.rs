@@ -42,7 +42,7 @@ async fn deleting_a_user_takes_its_sessions_and_tasks_and_nothing_else() {
         let owner = |user: &User| UserId::new(Issuer::accounts(), &user.id).unwrap();
         tasks.create(&owner(&ada), draft("ada's")).await.unwrap();
         tasks.create(&owner(&eve), draft("eve's")).await.unwrap();
-        let page = taskgate::domain::tasks::PageRequest { limit: 10, after: None };
+        let page = &taskgate::domain::tasks::TaskQuery::newest(10);
         // Cached now: the deletion must not leave this page to be served again.
         assert_eq!(tasks.list(&owner(&ada), page).await.unwrap().total, 1);
 

@@ -146,20 +146,21 @@ impl UserStore for PgAccountStore {
                 let tx = client.transaction().await?;
                 fenced()?;
                 // The owner's row stays, emptied and at a new version: a page cached anywhere is never
-                // served again, even if a token still alive writes again under the same owner.
-                for table in ["tasks", "idempotency_keys"] {
-                    tx.execute(
-                        &format!("DELETE FROM {table} WHERE issuer = $1 AND subject = $2"),
-                        &[&issuer, &subject],
-                    )
-                    .await?;
-                }
+                // served again, even if a token still alive writes again under the same owner. It
+                // is updated first: every write of the owner's tasks takes its lock first.
                 tx.execute(
                     "UPDATE task_owners SET total = 0, version = version + 1 \
                      WHERE issuer = $1 AND subject = $2",
                     &[&issuer, &subject],
                 )
                 .await?;
+                for table in ["tasks", "task_tags", "tags", "idempotency_keys"] {
+                    tx.execute(
+                        &format!("DELETE FROM {table} WHERE issuer = $1 AND subject = $2"),
+                        &[&issuer, &subject],
+                    )
+                    .await?;
+                }
                 // Its credential and sessions go with it (ON DELETE CASCADE).
                 let deleted = tx.execute("DELETE FROM users WHERE id = $1", &[&user_id]).await?;
                 if deleted == 1 {

@@ -1,0 +1,555 @@
+//! Organising tasks, on every backend: conditional writes, tags (one spelling per owner, the
+//! limit, rename, merge, delete, counts), each filter, each sort in both directions paged by
+//! cursors, and owners that never see each other's tags or tasks.
+
+use std::collections::BTreeSet;
+
+use taskgate::domain::auth::UserId;
+use taskgate::domain::tasks::fields::{MAX_TAGS_PER_USER, parse_tags};
+use taskgate::domain::tasks::idempotency::IdempotencyKey;
+use taskgate::domain::tasks::query::SortValue;
+use taskgate::domain::tasks::{
+    Completion, Due, DueInput, Expected, Priority, Sort, SortKey, TagName, TagSummary, Task,
+    TaskDraft, TaskId, TaskQuery,
+};
+use taskgate::store::{DynTaskStore, Guarded, StoreError};
+
+use crate::{done, draft, owner, page_through, stores_with};
+
+/// 2026-06-15T12:00:00Z: the moment the filter tests list at.
+const NOW: i64 = 1_781_524_800;
+
+fn tagged(title: &str, tags: &[&str]) -> TaskDraft {
+    let raw: Vec<String> = tags.iter().map(|tag| tag.to_string()).collect();
+    TaskDraft { tags: parse_tags(&raw).unwrap(), ..draft(title) }
+}
+
+fn all_day(date: &str) -> Due {
+    DueInput { date: date.into(), ..DueInput::default() }.resolve().unwrap()
+}
+
+fn timed(date: &str, time: &str, zone: &str) -> Due {
+    let input = DueInput {
+        date: date.into(),
+        time: Some(time.into()),
+        time_zone: Some(zone.into()),
+        at: None,
+    };
+    input.resolve().unwrap()
+}
+
+fn tag(name: &str) -> TagName {
+    TagName::parse(name, "name").unwrap()
+}
+
+fn summary(name: &str, tasks: u64, open: u64) -> TagSummary {
+    TagSummary { name: name.into(), tasks, open }
+}
+
+async fn tags_of(tasks: &DynTaskStore, owner: &UserId, id: TaskId) -> Vec<String> {
+    tasks.get(owner, id).await.unwrap().unwrap().tags
+}
+
+#[tokio::test]
+async fn a_refused_conditional_write_changes_nothing_and_a_write_that_changes_nothing_keeps_the_version()
+ {
+    for store in stores_with(true, 100).await {
+        let (name, tasks) = (store.name, &store.tasks);
+        let u = owner("", "guarded");
+        let task = tasks.create(&u, tagged("t", &["Work"])).await.unwrap();
+        assert_eq!(task.version, 1, "{name}");
+        let list = tasks.list_version(&u).await.unwrap();
+
+        let refused = tasks.replace(&u, task.id, draft("x"), Expected::version(2)).await.unwrap();
+        assert_eq!(refused, Guarded::Conflict { current: 1 }, "{name}");
+        let refused = tasks.set_completion(&u, task.id, Completion::Toggle, Expected::version(7));
+        assert_eq!(refused.await.unwrap(), Guarded::Conflict { current: 1 }, "{name}");
+        let refused = tasks.delete(&u, task.id, Expected::one_of(vec![2, 3])).await.unwrap();
+        assert_eq!(refused, Guarded::Conflict { current: 1 }, "{name}");
+        assert_eq!(tasks.get(&u, task.id).await.unwrap().as_ref(), Some(&task), "{name}");
+        assert_eq!(tasks.list_version(&u).await.unwrap(), list, "{name}: nothing written");
+
+        // The same content, tags in another case: nothing a client sees changes.
+        let same = tagged("t", &["WORK"]);
+        let kept = done(tasks.replace(&u, task.id, same, Expected::version(1)).await.unwrap());
+        assert_eq!(kept, task, "{name}: same version, same stamp, same spelling");
+        let kept = tasks.set_completion(&u, task.id, Completion::Set(false), Expected::any());
+        assert_eq!(done(kept.await.unwrap()), task, "{name}");
+        assert_eq!(tasks.list_version(&u).await.unwrap(), list, "{name}: no-ops write nothing");
+
+        let changed = TaskDraft {
+            priority: Priority::High,
+            due: Some(timed("2026-12-24", "09:30", "Europe/Berlin")),
+            ..tagged("t2", &["work", "Home"])
+        };
+        let after =
+            done(tasks.replace(&u, task.id, changed.clone(), Expected::version(1)).await.unwrap());
+        assert_eq!(after.version, 2, "{name}");
+        assert!(after.updated_at > task.updated_at, "{name}");
+        assert_eq!(after.created_at, task.created_at, "{name}");
+        assert_eq!(
+            (after.priority, after.tags.clone()),
+            (Priority::High, vec!["Work".into(), "Home".into()])
+        );
+        assert_eq!(after.due, changed.due, "{name}: the due reads back as written");
+        assert_eq!(tasks.get(&u, task.id).await.unwrap().as_ref(), Some(&after), "{name}");
+        assert!(tasks.list_version(&u).await.unwrap() > list, "{name}");
+
+        let toggled =
+            tasks.set_completion(&u, task.id, Completion::Toggle, Expected::one_of(vec![1, 2]));
+        let toggled = done(toggled.await.unwrap());
+        assert_eq!((toggled.version, toggled.completed), (3, true), "{name}");
+        assert!(toggled.completed_at.is_some(), "{name}");
+        assert_eq!((toggled.tags.clone(), toggled.due.clone()), (after.tags, after.due), "{name}");
+
+        let refused = tasks.delete(&u, task.id, Expected::version(2)).await.unwrap();
+        assert_eq!(refused, Guarded::Conflict { current: 3 }, "{name}");
+        done(tasks.delete(&u, task.id, Expected::version(3)).await.unwrap());
+        assert_eq!(tasks.get(&u, task.id).await.unwrap(), None, "{name}");
+        assert_eq!(tasks.delete(&u, task.id, Expected::any()).await.unwrap(), Guarded::Missing);
+        assert!(tasks.tags(&u).await.unwrap().is_empty(), "{name}: its tags went with it");
+    }
+}
+
+#[tokio::test]
+async fn tags_take_the_owners_first_spelling_and_are_forgotten_with_their_last_task() {
+    for store in stores_with(true, 100).await {
+        let (name, tasks) = (store.name, &store.tasks);
+        let u = owner("", "speller");
+        let a = tasks.create(&u, tagged("a", &["Work", "home"])).await.unwrap();
+        assert_eq!(a.tags, ["Work", "home"], "{name}");
+        let b = tasks.create(&u, tagged("b", &["WORK", "Errands", "Straße"])).await.unwrap();
+        assert_eq!(b.tags, ["Work", "Errands", "Straße"], "{name}: the first spelling");
+        let c = tasks.create(&u, TaskDraft { completed: true, ..tagged("c", &["STRASSE"]) });
+        assert_eq!(c.await.unwrap().tags, ["Straße"], "{name}: compared by Unicode case folding");
+        let listed = tasks.list(&u, &TaskQuery::newest(10)).await.unwrap();
+        assert_eq!(listed.tasks[1].tags, ["Work", "Errands", "Straße"], "{name}");
+
+        assert_eq!(
+            tasks.tags(&u).await.unwrap(),
+            [
+                summary("Errands", 1, 1),
+                summary("home", 1, 1),
+                summary("Straße", 2, 1),
+                summary("Work", 2, 2)
+            ],
+            "{name}: by key, with counts"
+        );
+        done(tasks.set_completion(&u, b.id, Completion::Set(true), Expected::any()).await.unwrap());
+        let a2 =
+            done(tasks.replace(&u, a.id, tagged("a", &["HOME"]), Expected::any()).await.unwrap());
+        assert_eq!((a2.tags, a2.version), (vec!["home".to_owned()], 2), "{name}");
+        assert_eq!(
+            tasks.tags(&u).await.unwrap(),
+            [
+                summary("Errands", 1, 0),
+                summary("home", 1, 1),
+                summary("Straße", 2, 0),
+                summary("Work", 1, 0)
+            ],
+            "{name}"
+        );
+        done(tasks.delete(&u, b.id, Expected::any()).await.unwrap());
+        assert_eq!(
+            tasks.tags(&u).await.unwrap(),
+            [summary("home", 1, 1), summary("Straße", 1, 0)],
+            "{name}: a tag no task has is gone"
+        );
+        let again = tasks.create(&u, tagged("d", &["WORK", "errands"])).await.unwrap();
+        assert_eq!(again.tags, ["WORK", "errands"], "{name}: a forgotten tag's spelling is free");
+    }
+}
+
+#[tokio::test]
+async fn the_tag_limit_refuses_the_write_that_would_pass_it_and_writes_nothing() {
+    for store in stores_with(false, 100).await {
+        let (name, tasks) = (store.name, &store.tasks);
+        let u = owner("", "collector");
+        let per_task = 20;
+        let mut first = None;
+        for n in 0..MAX_TAGS_PER_USER as usize / per_task {
+            let names: Vec<String> = (0..per_task).map(|m| format!("t{n}-{m}")).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let task = tasks.create(&u, tagged(&format!("task {n}"), &names)).await.unwrap();
+            first.get_or_insert(task);
+        }
+        let first = first.unwrap();
+        assert_eq!(tasks.tags(&u).await.unwrap().len() as u64, MAX_TAGS_PER_USER, "{name}");
+        let (version, total) = (tasks.list_version(&u).await.unwrap(), 50);
+
+        let refused = tasks.create(&u, tagged("over", &["t0-0", "new"])).await.unwrap_err();
+        assert!(
+            matches!(refused, StoreError::TagLimitReached { limit: 1000 }),
+            "{name}: {refused:?}"
+        );
+        let key = IdempotencyKey::parse("k").unwrap();
+        let refused = tasks.create_once(&u, tagged("over", &["new"]), &key).await.unwrap_err();
+        assert!(matches!(refused, StoreError::TagLimitReached { .. }), "{name}: {refused:?}");
+        let grown = tagged("task 0", &["t0-0", "new"]);
+        let refused = tasks.replace(&u, first.id, grown, Expected::any()).await.unwrap_err();
+        assert!(matches!(refused, StoreError::TagLimitReached { .. }), "{name}: {refused:?}");
+        assert_eq!(tasks.get(&u, first.id).await.unwrap().as_ref(), Some(&first), "{name}");
+        assert_eq!(tasks.list_version(&u).await.unwrap(), version, "{name}: nothing written");
+        let page = tasks.list(&u, &TaskQuery::newest(500)).await.unwrap();
+        assert_eq!((page.total, page.tasks.len()), (total, 50), "{name}");
+        assert!(!tasks.tags(&u).await.unwrap().iter().any(|t| t.name == "new"), "{name}");
+
+        // Tags the owner has are no new tags; and a freed place can be taken.
+        let known = tasks.create(&u, tagged("known", &["T1-1", "t2-2"])).await.unwrap();
+        assert_eq!(known.tags, ["t1-1", "t2-2"], "{name}");
+        let fewer = tagged("task 0", &["t0-0"]);
+        done(tasks.replace(&u, first.id, fewer, Expected::any()).await.unwrap());
+        tasks.create(&u, tagged("now it fits", &["new"])).await.unwrap();
+        assert_eq!(tasks.tags(&u).await.unwrap().len() as u64, MAX_TAGS_PER_USER - 18, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_renamed_tag_changes_on_every_task_and_merges_into_an_existing_one() {
+    for store in stores_with(true, 100).await {
+        let (name, tasks) = (store.name, &store.tasks);
+        let u = owner("", "renamer");
+        let a = tasks.create(&u, tagged("a", &["Work", "home"])).await.unwrap();
+        let b = tasks.create(&u, tagged("b", &["work"])).await.unwrap();
+        let c = tasks.create(&u, tagged("c", &["Job"])).await.unwrap();
+        // Cached now: a rename must not leave this page to be served again.
+        tasks.list(&u, &TaskQuery::newest(10)).await.unwrap();
+        let version = tasks.list_version(&u).await.unwrap();
+
+        assert!(tasks.rename_tag(&u, "work", tag("Office")).await.unwrap(), "{name}");
+        assert!(tasks.list_version(&u).await.unwrap() > version, "{name}");
+        let page = tasks.list(&u, &TaskQuery::newest(10)).await.unwrap();
+        let listed: Vec<(Vec<String>, u64)> =
+            page.tasks.iter().map(|t| (t.tags.clone(), t.version)).collect();
+        let expected = [(vec!["Job"], 1), (vec!["Office"], 2), (vec!["Office", "home"], 2)];
+        let expected: Vec<(Vec<String>, u64)> = expected
+            .iter()
+            .map(|(tags, v)| (tags.iter().map(|t| t.to_string()).collect(), *v))
+            .collect();
+        assert_eq!(listed, expected, "{name}: renamed on every task, each a new version");
+        let (found, _) = page_through(tasks, &u, "tag=OFFICE", 10, NOW).await;
+        assert_eq!(found.iter().map(|t| t.id).collect::<Vec<_>>(), [b.id, a.id], "{name}");
+        assert!(page_through(tasks, &u, "tag=work", 10, NOW).await.0.is_empty(), "{name}");
+
+        // The same key in another case: the spelling changes.
+        assert!(tasks.rename_tag(&u, "office", tag("office")).await.unwrap(), "{name}");
+        assert_eq!(tags_of(tasks, &u, a.id).await, ["office", "home"], "{name}");
+        // Into an existing tag: its spelling, and a task with both keeps one.
+        assert!(tasks.rename_tag(&u, "job", tag("HOME")).await.unwrap(), "{name}");
+        assert_eq!(tags_of(tasks, &u, c.id).await, ["home"], "{name}");
+        assert!(tasks.rename_tag(&u, "office", tag("Home")).await.unwrap(), "{name}");
+        assert_eq!(tags_of(tasks, &u, a.id).await, ["home"], "{name}");
+        assert_eq!(tags_of(tasks, &u, b.id).await, ["home"], "{name}");
+        assert_eq!(tasks.tags(&u).await.unwrap(), [summary("home", 3, 3)], "{name}");
+        assert_eq!(page_through(tasks, &u, "tag=home", 10, NOW).await.0.len(), 3, "{name}");
+
+        let version = tasks.list_version(&u).await.unwrap();
+        assert!(!tasks.rename_tag(&u, "nothing", tag("x")).await.unwrap(), "{name}");
+        assert!(!tasks.delete_tag(&u, "nothing").await.unwrap(), "{name}");
+        assert!(!tasks.delete_tag(&u, "HOME").await.unwrap(), "{name}: a key is folded");
+        assert_eq!(tasks.list_version(&u).await.unwrap(), version, "{name}: misses write nothing");
+
+        let before = tasks.get(&u, a.id).await.unwrap().unwrap();
+        assert!(tasks.delete_tag(&u, "home").await.unwrap(), "{name}");
+        let after = tasks.get(&u, a.id).await.unwrap().unwrap();
+        assert_eq!((after.tags.len(), after.version), (0, before.version + 1), "{name}");
+        assert!(after.updated_at > before.updated_at, "{name}");
+        assert!(tasks.tags(&u).await.unwrap().is_empty(), "{name}");
+        let page = tasks.list(&u, &TaskQuery::newest(10)).await.unwrap();
+        assert!(page.tasks.iter().all(|t| t.tags.is_empty()), "{name}: not served from the cache");
+        let fresh = tasks.create(&u, tagged("d", &["WORK"])).await.unwrap();
+        assert_eq!(fresh.tags, ["WORK"], "{name}: no old spelling is left behind");
+    }
+}
+
+/// The filter tests' tasks, oldest first: (title, description, completed, priority, tags, due).
+fn filter_tasks() -> Vec<TaskDraft> {
+    let task = |title: &str, description: Option<&str>, completed, priority, tags: &[&str], due| {
+        TaskDraft {
+            description: description.map(str::to_owned),
+            completed,
+            priority,
+            due,
+            ..tagged(title, tags)
+        }
+    };
+    use Priority::{High, Low, Medium};
+    vec![
+        task(
+            "Buy milk",
+            Some("2 litres, semi-skimmed"),
+            false,
+            High,
+            &["Errands", "Home"],
+            Some(all_day("2026-06-14")),
+        ),
+        task(
+            "Café au lait",
+            None,
+            false,
+            Low,
+            &["Home"],
+            Some(timed("2026-06-15", "11:00", "Europe/Berlin")),
+        ),
+        task(
+            "Write report",
+            None,
+            false,
+            Medium,
+            &["Work"],
+            Some(timed("2026-06-15", "14:00", "UTC")),
+        ),
+        task("File taxes", None, false, High, &["Work", "Home"], Some(all_day("2026-06-15"))),
+        task(
+            "Old milk receipt",
+            None,
+            true,
+            Priority::None,
+            &["Errands"],
+            Some(all_day("2026-06-01")),
+        ),
+        task("Call mum", Some("about the milk-run"), false, Priority::None, &[], None),
+        task("Plan e-mail campaign", None, true, Medium, &["Work"], None),
+    ]
+}
+
+#[tokio::test]
+async fn each_filter_finds_exactly_the_matching_tasks_and_counts_them() {
+    for store in stores_with(true, 100).await {
+        let (name, tasks) = (store.name, &store.tasks);
+        let u = owner("", "finder");
+        let mut titles = Vec::new();
+        for draft in filter_tasks() {
+            titles.push(tasks.create(&u, draft).await.unwrap().title);
+        }
+        let [milk, cafe, report, taxes, receipt, mum, plan] = [0, 1, 2, 3, 4, 5, 6];
+        let cases: &[(&str, &[usize])] = &[
+            ("", &[milk, cafe, report, taxes, receipt, mum, plan]),
+            ("completed=true", &[receipt, plan]),
+            ("completed=false", &[milk, cafe, report, taxes, mum]),
+            ("priority=high", &[milk, taxes]),
+            ("priority=low&priority=medium", &[cafe, report, plan]),
+            ("priority=none", &[receipt, mum]),
+            ("tag=home", &[milk, cafe, taxes]),
+            ("tag=HOME&tag=work", &[taxes]),
+            ("tag=errands&completed=false", &[milk]),
+            ("tag=nothing", &[]),
+            ("q=milk", &[milk, receipt, mum]),
+            ("q=MIL", &[milk, receipt, mum]),
+            ("q=mil+buy", &[milk]),
+            ("q=buy%20mil", &[milk]),
+            ("q=ilk", &[]),
+            ("q=milks", &[]),
+            ("q=litres", &[milk]),
+            ("q=caf%C3%A9", &[cafe]),
+            ("q=cafe", &[cafe]),
+            ("q=mail", &[plan]),
+            ("q=e", &[plan]),
+            ("due_from=2026-06-15", &[cafe, report, taxes]),
+            ("due_to=2026-06-14", &[milk, receipt]),
+            ("due_from=2026-06-14&due_to=2026-06-15", &[milk, cafe, report, taxes]),
+            ("has_due=true", &[milk, cafe, report, taxes, receipt]),
+            ("has_due=false", &[mum, plan]),
+            ("overdue=true", &[milk, cafe]),
+            ("overdue=true&tz=America/Los_Angeles", &[milk, cafe]),
+            // 02:00 on 2026-06-16 there: an all-day due of the 15th has passed.
+            ("overdue=true&tz=Pacific/Kiritimati", &[milk, cafe, taxes]),
+            ("overdue=false", &[report, taxes, receipt, mum, plan]),
+            ("overdue=false&has_due=true", &[report, taxes, receipt]),
+            ("priority=high&tag=work&completed=false", &[taxes]),
+            ("q=milk&completed=false&sort=title&order=asc", &[milk, mum]),
+        ];
+        for (raw, expected) in cases {
+            let mut expected: Vec<&str> = expected.iter().map(|n| titles[*n].as_str()).collect();
+            if !raw.contains("sort=") {
+                expected.reverse(); // newest first
+            }
+            for limit in [2, 500] {
+                let (found, totals) = page_through(tasks, &u, raw, limit, NOW).await;
+                let found: Vec<&str> = found.iter().map(|t| t.title.as_str()).collect();
+                assert_eq!(found, expected, "{name}: {raw} (limit {limit})");
+                let count = expected.len() as u64;
+                assert!(totals.iter().all(|t| *t == count), "{name}: {raw}: {totals:?}");
+            }
+        }
+    }
+}
+
+/// The order a sort must list `tasks` in: by the sort's value (tasks without a due last in both
+/// directions), then by id in the same direction.
+fn sorted(tasks: &[Task], sort: Sort) -> Vec<TaskId> {
+    let place = |task: &Task| match sort.value_of(task) {
+        SortValue::Nothing => (1, 0, String::new()),
+        SortValue::Number(n) => (0, n, String::new()),
+        SortValue::Text(text) => (0, 0, text),
+    };
+    let mut all: Vec<&Task> = tasks.iter().collect();
+    all.sort_by(|a, b| {
+        let (pa, pb) = (place(a), place(b));
+        let order = (pa.1, &pa.2, a.id).cmp(&(pb.1, &pb.2, b.id));
+        pa.0.cmp(&pb.0).then(if sort.descending { order.reverse() } else { order })
+    });
+    all.into_iter().map(|task| task.id).collect()
+}
+
+const SORTS: [(&str, SortKey); 5] = [
+    ("created", SortKey::Created),
+    ("updated", SortKey::Updated),
+    ("due", SortKey::Due),
+    ("priority", SortKey::Priority),
+    ("title", SortKey::Title),
+];
+
+#[tokio::test]
+async fn each_sort_pages_through_in_its_order_both_ways() {
+    for store in stores_with(true, 100).await {
+        let (name, tasks) = (store.name, &store.tasks);
+        let u = owner("", "sorter");
+        use Priority::{High, Low, Medium, None as Nil};
+        // Ties everywhere: equal folded titles, equal priorities, equal due instants (the
+        // 1st of July at 00:00 UTC, all-day and timed), and tasks without a due.
+        let specs: [(&str, Priority, Option<Due>); 12] = [
+            ("apple", Low, Some(all_day("2026-07-01"))),
+            ("Banana", High, None),
+            ("Apple", Low, Some(timed("2026-07-01", "02:00", "Europe/Berlin"))),
+            ("straße", Nil, Some(timed("2026-03-29", "02:30", "Europe/Berlin"))),
+            ("Äpfel", Medium, None),
+            ("STRASSE", High, Some(all_day("2026-06-30"))),
+            ("zebra", Nil, Some(timed("2026-11-01", "01:30", "America/New_York"))),
+            ("10 things", Medium, Some(all_day("2026-07-01"))),
+            ("Émile", High, None),
+            ("banana", Low, Some(all_day("2025-01-01"))),
+            ("Zebra", Nil, None),
+            ("éclair", Medium, Some(timed("2026-07-01", "00:00", "UTC"))),
+        ];
+        let mut created = Vec::new();
+        for (n, (title, priority, due)) in specs.iter().enumerate() {
+            let draft = TaskDraft {
+                priority: *priority,
+                due: due.clone(),
+                completed: n % 3 == 0,
+                ..draft(title)
+            };
+            created.push(tasks.create(&u, draft).await.unwrap());
+        }
+        // Changed in another order than made, so `updated` differs from `created`.
+        for n in [7, 2, 10, 0, 5] {
+            let task = &created[n];
+            let draft = TaskDraft {
+                description: Some("changed".into()),
+                completed: task.completed,
+                priority: task.priority,
+                due: task.due.clone(),
+                ..draft(&task.title)
+            };
+            done(tasks.replace(&u, task.id, draft, Expected::any()).await.unwrap());
+        }
+        let all = tasks.list(&u, &TaskQuery::newest(500)).await.unwrap().tasks.clone();
+        for (sort_name, key) in SORTS {
+            for (order, descending) in [("asc", false), ("desc", true)] {
+                for filter in ["", "completed=false&"] {
+                    let raw = format!("{filter}sort={sort_name}&order={order}");
+                    let matching: Vec<Task> = all
+                        .iter()
+                        .filter(|task| filter.is_empty() || !task.completed)
+                        .cloned()
+                        .collect();
+                    let expected = sorted(&matching, Sort { key, descending });
+                    for limit in [1, 2, 3, 5, 500] {
+                        let (found, totals) = page_through(tasks, &u, &raw, limit, NOW).await;
+                        let found: Vec<TaskId> = found.iter().map(|task| task.id).collect();
+                        assert_eq!(found, expected, "{name}: {raw} by {limit}");
+                        assert!(totals.iter().all(|t| *t == expected.len() as u64), "{name}");
+                    }
+                }
+            }
+        }
+        let titles = |ids: Vec<TaskId>| -> Vec<String> {
+            ids.iter().map(|id| all.iter().find(|t| t.id == *id).unwrap().title.clone()).collect()
+        };
+        let by_due = titles(sorted(&all, Sort { key: SortKey::Due, descending: true }));
+        assert_eq!(by_due[..2], ["zebra", "éclair"], "{name}: {by_due:?}");
+        assert_eq!(by_due[8..], ["Zebra", "Émile", "Äpfel", "Banana"], "{name}: no due, last");
+    }
+}
+
+#[tokio::test]
+async fn a_task_left_alone_while_others_change_is_listed_exactly_once() {
+    for store in stores_with(true, 100).await {
+        let (name, tasks) = (store.name, &store.tasks);
+        let u = owner("", "pager");
+        for raw in ["sort=updated&order=desc", "sort=title&order=asc", "sort=due&order=asc"] {
+            let mut made = Vec::new();
+            for n in 0..10 {
+                let due = (n % 2 == 0).then(|| all_day(&format!("2026-07-{:02}", 10 - n)));
+                made.push(
+                    tasks
+                        .create(&u, TaskDraft { due, ..draft(&format!("{raw} {n:02}")) })
+                        .await
+                        .unwrap(),
+                );
+            }
+            let mut query = TaskQuery::parse(Some(&format!("{raw}&limit=3")), NOW).unwrap();
+            let (mut seen, mut changed) = (Vec::new(), BTreeSet::new());
+            for round in 0.. {
+                let page = tasks.list(&u, &query).await.unwrap();
+                seen.extend(page.tasks.iter().map(|task| task.id));
+                let Some(last) = page.tasks.last().filter(|_| page.more) else { break };
+                let cursor = query.cursor_after(last);
+                // Meanwhile: one task changes its place, another is made.
+                let moved = &made[(round * 3 + 1) % made.len()];
+                let change = TaskDraft {
+                    due: Some(all_day("2026-01-01")),
+                    ..draft(&format!("a {raw} moved {round}"))
+                };
+                done(tasks.replace(&u, moved.id, change, Expected::any()).await.unwrap());
+                changed.insert(moved.id);
+                let new = tasks.create(&u, draft(&format!("{raw} new {round}"))).await.unwrap();
+                changed.insert(new.id);
+                query =
+                    TaskQuery::parse(Some(&format!("{raw}&limit=3&cursor={cursor}")), NOW).unwrap();
+            }
+            for task in made.iter().filter(|task| !changed.contains(&task.id)) {
+                let times = seen.iter().filter(|id| **id == task.id).count();
+                assert_eq!(times, 1, "{name}: {raw}: {} listed {times} times", task.title);
+            }
+            for task in tasks.list(&u, &TaskQuery::newest(500)).await.unwrap().tasks.iter() {
+                done(tasks.delete(&u, task.id, Expected::any()).await.unwrap());
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_owner_never_sees_another_owners_tags_or_tasks() {
+    for store in stores_with(true, 100).await {
+        let (name, tasks) = (store.name, &store.tasks);
+        let a = owner("https://a.example", "same");
+        let b = owner("https://b.example", "same");
+        let c = owner("https://a.example", "other");
+        let mine = tasks.create(&a, tagged("Buy milk", &["Work"])).await.unwrap();
+        let theirs = tasks.create(&b, tagged("Buy bread", &["WORK", "b-only"])).await.unwrap();
+        assert_eq!(theirs.tags, ["WORK", "b-only"], "{name}: spellings are each owner's");
+        tasks.create(&c, tagged("Buy milk too", &["work"])).await.unwrap();
+
+        assert_eq!(tasks.tags(&a).await.unwrap(), [summary("Work", 1, 1)], "{name}");
+        assert_eq!(tasks.tags(&b).await.unwrap(), [summary("b-only", 1, 1), summary("WORK", 1, 1)]);
+        for raw in ["tag=work", "q=buy", "q=milk", "priority=none", "has_due=false"] {
+            let (found, totals) = page_through(tasks, &a, raw, 10, NOW).await;
+            assert_eq!(found.iter().map(|t| t.id).collect::<Vec<_>>(), [mine.id], "{name}: {raw}");
+            assert_eq!(totals, [1], "{name}: {raw}");
+        }
+        assert!(page_through(tasks, &a, "tag=b-only", 10, NOW).await.0.is_empty(), "{name}");
+        assert!(page_through(tasks, &b, "q=milk", 10, NOW).await.0.is_empty(), "{name}");
+
+        assert!(!tasks.rename_tag(&a, "b-only", tag("mine")).await.unwrap(), "{name}");
+        assert!(!tasks.delete_tag(&c, "b-only").await.unwrap(), "{name}");
+        assert!(tasks.rename_tag(&a, "work", tag("Job")).await.unwrap(), "{name}");
+        assert_eq!(tags_of(tasks, &b, theirs.id).await, ["WORK", "b-only"], "{name}: untouched");
+        assert_eq!(tasks.tags(&c).await.unwrap(), [summary("work", 1, 1)], "{name}");
+        let taken = tasks.replace(&b, mine.id, tagged("x", &["y"]), Expected::any()).await.unwrap();
+        assert_eq!(taken, Guarded::Missing, "{name}");
+        assert!(tasks.delete_tag(&a, "job").await.unwrap(), "{name}");
+        assert_eq!(tasks.tags(&b).await.unwrap().len(), 2, "{name}");
+    }
+}
