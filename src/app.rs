@@ -284,6 +284,7 @@ fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_MATCH,
+            header::IF_NONE_MATCH,
             HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))

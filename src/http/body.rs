@@ -91,6 +91,11 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// A JSON value (a merged patch) as `T`, refused as a body of the wrong shape would be.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(json_error)
+}
+
 fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let inner = error.inner();
     if !inner.is_data() {

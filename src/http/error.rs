@@ -52,6 +52,10 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// 409: the user already has the most tasks allowed (`TASKGATE_MAX_TASKS_PER_USER`).
     TaskLimitReached,
+    /// 409: the write would give the user more than 1,000 tags.
+    TagLimitReached,
+    /// 412: `If-Match` names another version than the task's current one.
+    PreconditionFailed,
     /// 429: the user has too many requests in flight.
     TooManyRequests,
     /// 500: something failed inside the service; details are only in the log.
@@ -107,7 +111,8 @@ impl ErrorCode {
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ValidationError | IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            TaskLimitReached => StatusCode::CONFLICT,
+            TaskLimitReached | TagLimitReached => StatusCode::CONFLICT,
+            PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -162,6 +167,8 @@ impl ErrorCode {
             ValidationError => "VALIDATION_ERROR",
             IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             TaskLimitReached => "TASK_LIMIT_REACHED",
+            TagLimitReached => "TAG_LIMIT_REACHED",
+            PreconditionFailed => "PRECONDITION_FAILED",
             TooManyRequests => "TOO_MANY_REQUESTS",
             InternalError => "INTERNAL_ERROR",
             ServiceUnavailable => "SERVICE_UNAVAILABLE",
@@ -194,6 +201,7 @@ impl ErrorCode {
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
             StatusCode::UNPROCESSABLE_ENTITY => Self::ValidationError,
+            StatusCode::PRECONDITION_FAILED => Self::PreconditionFailed,
             StatusCode::TOO_MANY_REQUESTS => Self::TooManyRequests,
             StatusCode::SERVICE_UNAVAILABLE => Self::ServiceUnavailable,
             _ => Self::InternalError,
@@ -223,6 +231,11 @@ impl ErrorCode {
                 "This Idempotency-Key was already used with a different request body"
             }
             TaskLimitReached => "You have the most tasks allowed; delete some to create more",
+            TagLimitReached => "You have the most tags allowed; use or rename an existing one",
+            PreconditionFailed => {
+                "The task was changed since you read it (If-Match does not match its ETag); \
+                 read it again, then retry"
+            }
             TooManyRequests => "Too many requests in flight, retry shortly",
             InternalError => "An internal error occurred",
             ServiceUnavailable => "The service is temporarily unavailable, retry shortly",
@@ -319,7 +332,7 @@ impl ApiError {
         Self { code, detail: None, errors: Vec::new(), retry_after: None }
     }
 
-    fn with_detail(code: ErrorCode, detail: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn with_detail(code: ErrorCode, detail: impl Into<Cow<'static, str>>) -> Self {
         Self { detail: Some(detail.into()), ..Self::new(code) }
     }
 
@@ -471,6 +484,10 @@ impl From<StoreError> for ApiError {
             StoreError::LimitReached { limit } => ApiError::with_detail(
                 ErrorCode::TaskLimitReached,
                 format!("You have {limit} tasks, the most allowed; delete some to create more"),
+            ),
+            StoreError::TagLimitReached { limit } => ApiError::with_detail(
+                ErrorCode::TagLimitReached,
+                format!("You have {limit} tags, the most allowed; use or rename an existing one"),
             ),
             StoreError::Internal(cause) => ApiError::internal(&cause),
         }

@@ -6,15 +6,18 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::domain::tasks::{CompletionInput, Task, TaskInput};
+use crate::domain::tasks::{
+    CompletionInput, DueInput, Priority, TagRename, TagSummary, Task, TaskInput,
+};
 use crate::http::error::{ErrorBody, ErrorCode, FieldError};
 use crate::http::health::{self, HealthStatus};
 use crate::http::responses::{
-    BadRequest, Forbidden, InvalidCompletion, InvalidListQuery, InvalidNewTask, InvalidTask,
-    InvalidTaskId, NotFound, NotReady, PayloadTooLarge, ServiceUnavailable, TaskLimitReached,
-    TooManyRequests, Unauthorized, UnsupportedMediaType,
+    BadRequest, Forbidden, InvalidCompletion, InvalidListQuery, InvalidNewTask, InvalidPatch,
+    InvalidTagRename, InvalidTask, InvalidTaskId, NotFound, NotReady, PayloadTooLarge,
+    PreconditionFailed, ServiceUnavailable, TagLimitReached, TaskLimitReached, TooManyRequests,
+    Unauthorized, UnsupportedMediaType,
 };
-use crate::http::tasks::handlers;
+use crate::http::tasks::{handlers, tags};
 
 /// The routes [`router`] serves (Swagger UI's own: `/docs` redirects to `/docs/`).
 pub const ROUTES: [&str; 4] = ["/openapi.json", "/docs", "/docs/", "/docs/{*rest}"];
@@ -34,20 +37,26 @@ pub fn documented_routes() -> Vec<String> {
     info(title = "taskgate", description = "A multi-user todo service. Every task route needs `Authorization: Bearer <JWT>` whose user id is the `{user_id}` of the path; `/api/auth` (Better Auth's protocol) makes accounts and sessions and issues those JWTs.\n\n**Getting a token to try it here:** sign up or sign in below (`POST /api/auth/sign-up/email` or `/api/auth/sign-in/email`, or in the web app at `/`), then call `GET /api/auth/token`: this page sends your session cookie, and the answer's `token` is the JWT. Click *Authorize*, paste it under **BearerAuth**, and use the `user.id` of the sign-up answer as `{user_id}`. From a shell, `taskgate token --user alice` (run beside the server) prints a token for the user `alice`."),
     paths(
         handlers::list_tasks, handlers::create_task, handlers::get_task,
-        handlers::replace_task, handlers::delete_task, handlers::complete_task,
+        handlers::replace_task, handlers::patch_task, handlers::delete_task,
+        handlers::complete_task, tags::list_tags, tags::rename_tag, tags::delete_tag,
         health::healthz, health::readyz,
     ),
     components(
-        schemas(Task, TaskInput, CompletionInput, ErrorBody, ErrorCode, FieldError, HealthStatus),
+        schemas(
+            Task, TaskInput, CompletionInput, Priority, DueInput, TagSummary, TagRename,
+            ErrorBody, ErrorCode, FieldError, HealthStatus,
+        ),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, PayloadTooLarge, UnsupportedMediaType,
-            InvalidListQuery, InvalidTaskId, InvalidNewTask, InvalidTask, InvalidCompletion,
-            TooManyRequests, ServiceUnavailable, NotReady, TaskLimitReached,
+            InvalidListQuery, InvalidTaskId, InvalidNewTask, InvalidTask, InvalidPatch,
+            InvalidCompletion, InvalidTagRename, TooManyRequests, ServiceUnavailable, NotReady,
+            TaskLimitReached, TagLimitReached, PreconditionFailed,
         ),
     ),
     modifiers(&BearerAuth, &AuthApi),
     tags(
         (name = "tasks", description = "A user's tasks"),
+        (name = "tags", description = "A user's tags, across their tasks"),
         (name = "health", description = "Liveness and readiness for load balancers; no token"),
     )
 )]

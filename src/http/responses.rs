@@ -6,7 +6,7 @@ use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::{ContentBuilder, Object, Ref, RefOr, Response, ResponseBuilder, Type};
 use utoipa::{IntoParams, ToResponse, ToSchema};
 
-use crate::domain::tasks::{ListQuery, PageRequest, TaskDraft, TaskId, TaskInput};
+use crate::domain::tasks::{DueInput, TaskDraft, TaskId, TaskInput, TaskQuery};
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 
 /// The optional `Idempotency-Key` header of `POST /api/{user_id}/tasks`, for the document only.
@@ -59,7 +59,7 @@ fn malformed_id() -> Example {
 
 /// The 422 a task body with an empty title gets.
 fn empty_title() -> Example {
-    let input = TaskInput { title: "  ".to_owned(), description: None, completed: None };
+    let input = TaskInput { title: "  ".to_owned(), ..input() };
     ("empty_title", "The title is empty once trimmed", refusal(TaskDraft::try_from(input)))
 }
 
@@ -68,15 +68,45 @@ fn several_fields() -> Example {
     let input = TaskInput {
         title: "\u{200B}".to_owned(),
         description: Some("invoice \u{202E}fdp.exe".to_owned()),
-        completed: None,
+        ..input()
     };
     let summary = "An invisible title and a description with a bidirectional control";
     ("several_fields", summary, refusal(TaskDraft::try_from(input)))
 }
 
+/// A task input with only a title.
+fn input() -> TaskInput {
+    TaskInput {
+        title: "Buy milk".to_owned(),
+        description: None,
+        completed: None,
+        priority: None,
+        tags: None,
+        due: None,
+    }
+}
+
+/// The 422s of the organising fields: a bad tag, a due in a zone that does not exist, a time
+/// without a zone.
+fn bad_organising_fields() -> Example {
+    let input = TaskInput {
+        tags: Some(vec!["Work".to_owned(), "x".repeat(33)]),
+        due: Some(DueInput {
+            date: "2026-02-30".to_owned(),
+            time: Some("09:30".to_owned()),
+            time_zone: Some("Mars/Olympus".to_owned()),
+            at: None,
+        }),
+        ..input()
+    };
+    let summary = "A tag over 32 characters, a date that does not exist, an unknown time zone";
+    ("bad_tags_and_due", summary, refusal(TaskDraft::try_from(input)))
+}
+
 /// The 422 of a body naming a field clients may not set, as the JSON extractor words it.
 fn unknown_field() -> Example {
-    let message = "unknown field `id`, expected one of `title`, `description`, `completed`";
+    let message = "unknown field `id`, expected one of `title`, `description`, `completed`, \
+                   `priority`, `tags`, `due`";
     ("unknown_field", "A field clients may not set", ApiError::invalid_field("id", message))
 }
 
@@ -204,15 +234,18 @@ response_component!(
     invalid_list_query
 );
 fn invalid_list_query() -> ResponseBuilder {
-    let page = |limit, cursor: Option<&str>| {
-        refusal(PageRequest::try_from(ListQuery { limit, cursor: cursor.map(str::to_owned) }))
-    };
+    let query = |raw: &str| refusal(TaskQuery::parse(Some(raw), 0));
     error_response(
-        "A paging parameter is not acceptable: `limit` outside 1 to 500, or a `cursor` this \
-         service did not issue",
+        "A parameter is not acceptable: an unknown one, `limit` outside 1 to 500, a malformed \
+         value (date, zone, sort, priority, tag), or a `cursor` this service did not issue or \
+         issued for other filters or another sort",
         vec![
-            ("bad_limit", "`limit` out of range", page(Some(0), None)),
-            ("bad_cursor", "A cursor this service did not issue", page(None, Some("!"))),
+            ("bad_limit", "`limit` out of range", query("limit=0")),
+            ("bad_cursor", "A cursor this service did not issue", query("cursor=!")),
+            ("unknown_parameter", "A parameter this list does not have", query("colour=red")),
+            ("bad_date", "A date that does not exist", query("due_from=2026-02-30")),
+            ("bad_zone", "An unknown time zone", query("overdue=true&tz=Mars/Olympus")),
+            ("bad_sort", "An unknown sort", query("sort=size")),
         ],
     )
 }
@@ -238,6 +271,7 @@ fn invalid_new_task() -> ResponseBuilder {
         vec![
             empty_title(),
             several_fields(),
+            bad_organising_fields(),
             unknown_field(),
             (
                 "idempotency_key_reused",
@@ -257,7 +291,102 @@ fn invalid_task() -> ResponseBuilder {
     error_response(
         "The body is not an acceptable task (`errors` lists each field), or the `{id}` path \
          segment is not a task id",
-        vec![empty_title(), several_fields(), unknown_field(), malformed_id()],
+        vec![
+            empty_title(),
+            several_fields(),
+            bad_organising_fields(),
+            unknown_field(),
+            malformed_id(),
+        ],
+    )
+}
+
+response_component!(
+    /// 422 of `PATCH /tasks/{id}`: the merge patch, the task it makes, or the id.
+    InvalidPatch,
+    invalid_patch
+);
+fn invalid_patch() -> ResponseBuilder {
+    let patch = |raw: serde_json::Value| {
+        let task = crate::domain::tasks::patch::example_task();
+        let serde_json::Value::Object(members) = raw else { unreachable!("an object") };
+        refusal(crate::domain::tasks::patch::merge_into(&task, members))
+    };
+    error_response(
+        "The patch names a member a task does not have or sets `title` to null, the task it \
+         makes is not acceptable (`errors` lists each field), or the `{id}` path segment is \
+         not a task id",
+        vec![
+            (
+                "null_title",
+                "`title: null`: a task always has a title",
+                patch(serde_json::json!({"title": null})),
+            ),
+            (
+                "unknown_member",
+                "A member a task does not have",
+                patch(serde_json::json!({"colour": "red"})),
+            ),
+            bad_organising_fields(),
+            malformed_id(),
+        ],
+    )
+}
+
+response_component!(
+    /// 412 of the conditional writes.
+    PreconditionFailed,
+    precondition_failed
+);
+fn precondition_failed() -> ResponseBuilder {
+    error_response(
+        "`If-Match` does not name the task's current version: it was changed since the client \
+         read it. Nothing was changed; the `ETag` header is the current version",
+        vec![(
+            "precondition_failed",
+            "Another client changed the task first",
+            ErrorCode::PreconditionFailed.into(),
+        )],
+    )
+    .header(
+        "ETag",
+        HeaderBuilder::new()
+            .schema(Some(Object::with_type(Type::String)))
+            .description(Some("The task's current version, quoted"))
+            .build(),
+    )
+}
+
+response_component!(
+    /// 422 of `PATCH /tags/{name}`: the new name.
+    InvalidTagRename,
+    invalid_tag_rename
+);
+fn invalid_tag_rename() -> ResponseBuilder {
+    let rename =
+        |name: &str| refusal(crate::domain::tasks::TagRename { name: name.to_owned() }.parse());
+    error_response(
+        "The new name is not a tag name: 1 to 32 characters, with the title's rules",
+        vec![
+            ("empty_name", "An empty name", rename(" ")),
+            ("long_name", "Over 32 characters", rename(&"x".repeat(33))),
+        ],
+    )
+}
+
+response_component!(
+    /// 409 of the writes that create tags.
+    TagLimitReached,
+    tag_limit_reached
+);
+fn tag_limit_reached() -> ResponseBuilder {
+    error_response(
+        "The write would give the user more than 1,000 tags; nothing was written",
+        vec![(
+            "tag_limit_reached",
+            "The cap is reached",
+            crate::store::StoreError::TagLimitReached { limit: 1000 }.into(),
+        )],
     )
 }
 
@@ -306,13 +435,20 @@ response_component!(
 );
 fn task_limit_reached() -> ResponseBuilder {
     error_response(
-        "The user already has the most tasks allowed (`TASKGATE_MAX_TASKS_PER_USER`); nothing \
-         was created",
-        vec![(
-            "task_limit_reached",
-            "The cap is reached",
-            crate::store::StoreError::LimitReached { limit: 10_000 }.into(),
-        )],
+        "The user already has the most tasks allowed (`TASKGATE_MAX_TASKS_PER_USER`), or the \
+         task's new tags would pass the most tags allowed (1,000); nothing was created",
+        vec![
+            (
+                "task_limit_reached",
+                "The cap is reached",
+                crate::store::StoreError::LimitReached { limit: 10_000 }.into(),
+            ),
+            (
+                "tag_limit_reached",
+                "The task's new tags would pass 1,000 tags",
+                crate::store::StoreError::TagLimitReached { limit: 1000 }.into(),
+            ),
+        ],
     )
 }
 

@@ -15,9 +15,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::{CreateOutcome, DynTaskStore, Gauge, StoreError, TaskStore};
 use crate::domain::auth::UserId;
 use crate::domain::tasks::idempotency::IdempotencyKey;
-use crate::domain::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage};
+use crate::domain::tasks::{
+    Completion, Cursor, Expected, TagName, TagSummary, Task, TaskDraft, TaskId, TaskPage, TaskQuery,
+};
+use crate::store::Guarded;
 
-type PageKey = (u32, Option<TaskId>);
+/// The filter and sort (canonical parameters), the page size and the cursor.
+type PageKey = (String, u32, Option<Cursor>);
 
 #[derive(Default)]
 struct UserPages {
@@ -52,14 +56,14 @@ impl PageCache {
     }
 
     /// The cached page, if it was read under `version`.
-    pub fn get(&self, owner: &UserId, page: PageRequest, version: u64) -> Option<Arc<TaskPage>> {
+    pub fn get(&self, owner: &UserId, query: &TaskQuery, version: u64) -> Option<Arc<TaskPage>> {
         let state = self.lock();
-        let found = state.users.get(owner)?.pages.get(&(page.limit, page.after))?;
+        let found = state.users.get(owner)?.pages.get(&key(query))?;
         (found.version == version).then(|| found.clone())
     }
 
     /// Keeps a page read from the database (unless a newer one of this owner is already held).
-    pub fn put(&self, owner: &UserId, page: PageRequest, found: Arc<TaskPage>) {
+    pub fn put(&self, owner: &UserId, query: &TaskQuery, found: Arc<TaskPage>) {
         if self.capacity == 0 {
             return;
         }
@@ -79,7 +83,7 @@ impl PageCache {
             // A read that raced a write: newer pages exist, and this one can never be served.
             return;
         }
-        if let Some(replaced) = user.pages.insert((page.limit, page.after), found) {
+        if let Some(replaced) = user.pages.insert(key(query), found) {
             freed += approximate_size(&replaced);
         }
         state.bytes = (state.bytes + size).saturating_sub(freed);
@@ -90,6 +94,10 @@ impl PageCache {
         let state = self.lock();
         (state.bytes, state.users.values().filter(|user| !user.pages.is_empty()).count())
     }
+}
+
+fn key(query: &TaskQuery) -> PageKey {
+    (query.canonical.clone(), query.limit, query.after.clone())
 }
 
 /// Bytes a page keeps alive: its rows twice over (the rows and, once rendered, their JSON).
@@ -116,15 +124,19 @@ impl CachedTaskStore {
 
 #[async_trait]
 impl TaskStore for CachedTaskStore {
-    async fn list(&self, owner: &UserId, page: PageRequest) -> Result<Arc<TaskPage>, StoreError> {
+    async fn list(&self, owner: &UserId, query: &TaskQuery) -> Result<Arc<TaskPage>, StoreError> {
+        // What is overdue changes with the clock, not only with writes.
+        if query.filter.overdue.is_some() {
+            return self.inner.list(owner, query).await;
+        }
         let version = self.inner.list_version(owner).await?;
-        if let Some(cached) = self.pages.get(owner, page, version) {
+        if let Some(cached) = self.pages.get(owner, query, version) {
             crate::ground::metrics::count("taskgate_list_cache_hits_total");
             return Ok(cached);
         }
         crate::ground::metrics::count("taskgate_list_cache_misses_total");
-        let found = self.inner.list(owner, page).await?;
-        self.pages.put(owner, page, found.clone());
+        let found = self.inner.list(owner, query).await?;
+        self.pages.put(owner, query, found.clone());
         Ok(found)
     }
 
@@ -154,8 +166,9 @@ impl TaskStore for CachedTaskStore {
         owner: &UserId,
         id: TaskId,
         draft: TaskDraft,
-    ) -> Result<Option<Task>, StoreError> {
-        self.inner.replace(owner, id, draft).await
+        expected: Expected,
+    ) -> Result<Guarded<Task>, StoreError> {
+        self.inner.replace(owner, id, draft, expected).await
     }
 
     async fn set_completion(
@@ -163,12 +176,30 @@ impl TaskStore for CachedTaskStore {
         owner: &UserId,
         id: TaskId,
         completion: Completion,
-    ) -> Result<Option<Task>, StoreError> {
-        self.inner.set_completion(owner, id, completion).await
+        expected: Expected,
+    ) -> Result<Guarded<Task>, StoreError> {
+        self.inner.set_completion(owner, id, completion, expected).await
     }
 
-    async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError> {
-        self.inner.delete(owner, id).await
+    async fn delete(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        expected: Expected,
+    ) -> Result<Guarded<()>, StoreError> {
+        self.inner.delete(owner, id, expected).await
+    }
+
+    async fn tags(&self, owner: &UserId) -> Result<Vec<TagSummary>, StoreError> {
+        self.inner.tags(owner).await
+    }
+
+    async fn rename_tag(&self, owner: &UserId, key: &str, to: TagName) -> Result<bool, StoreError> {
+        self.inner.rename_tag(owner, key, to).await
+    }
+
+    async fn delete_tag(&self, owner: &UserId, key: &str) -> Result<bool, StoreError> {
+        self.inner.delete_tag(owner, key).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -190,46 +221,44 @@ mod tests {
     use crate::domain::auth::Issuer;
 
     fn page(total: u64, version: u64) -> Arc<TaskPage> {
-        Arc::new(TaskPage::new(Vec::new(), total, None, version))
+        Arc::new(TaskPage::new(Vec::new(), total, false, version))
     }
 
     fn user(issuer: &str, subject: &str) -> UserId {
         UserId::new(Issuer::named(issuer), subject).unwrap()
     }
 
-    const FIRST: PageRequest = PageRequest { limit: 100, after: None };
-
     #[test]
     fn a_page_is_served_only_under_the_version_it_was_read_at() {
         let cache = PageCache::new(1 << 20);
         let u = user("a", "u");
-        cache.put(&u, FIRST, page(1, 7));
-        assert_eq!(cache.get(&u, FIRST, 7).unwrap().total, 1);
-        assert!(cache.get(&u, FIRST, 8).is_none(), "a write since then");
+        cache.put(&u, &TaskQuery::newest(100), page(1, 7));
+        assert_eq!(cache.get(&u, &TaskQuery::newest(100), 7).unwrap().total, 1);
+        assert!(cache.get(&u, &TaskQuery::newest(100), 8).is_none(), "a write since then");
     }
 
     #[test]
     fn a_page_read_before_a_newer_one_is_not_kept() {
         let cache = PageCache::new(1 << 20);
         let u = user("a", "u");
-        cache.put(&u, FIRST, page(2, 8));
-        cache.put(&u, FIRST, page(1, 7));
-        assert_eq!(cache.get(&u, FIRST, 8).unwrap().total, 2);
-        assert!(cache.get(&u, FIRST, 7).is_none());
+        cache.put(&u, &TaskQuery::newest(100), page(2, 8));
+        cache.put(&u, &TaskQuery::newest(100), page(1, 7));
+        assert_eq!(cache.get(&u, &TaskQuery::newest(100), 8).unwrap().total, 2);
+        assert!(cache.get(&u, &TaskQuery::newest(100), 7).is_none());
     }
 
     #[test]
     fn the_same_subject_of_another_issuer_has_its_own_pages() {
         let cache = PageCache::new(1 << 20);
-        cache.put(&user("a", "alice"), FIRST, page(3, 1));
-        assert!(cache.get(&user("b", "alice"), FIRST, 1).is_none());
+        cache.put(&user("a", "alice"), &TaskQuery::newest(100), page(3, 1));
+        assert!(cache.get(&user("b", "alice"), &TaskQuery::newest(100), 1).is_none());
     }
 
     #[test]
     fn memory_stays_bounded() {
         let cache = PageCache::new(1000);
         for n in 0..20 {
-            cache.put(&user("a", &format!("user{n}")), FIRST, page(n, 1));
+            cache.put(&user("a", &format!("user{n}")), &TaskQuery::newest(100), page(n, 1));
         }
         assert!(cache.lock().bytes <= 1000);
     }
@@ -238,7 +267,7 @@ mod tests {
     fn a_zero_capacity_cache_stores_nothing() {
         let cache = PageCache::new(0);
         let u = user("a", "u");
-        cache.put(&u, FIRST, page(1, 1));
-        assert!(cache.get(&u, FIRST, 1).is_none());
+        cache.put(&u, &TaskQuery::newest(100), page(1, 1));
+        assert!(cache.get(&u, &TaskQuery::newest(100), 1).is_none());
     }
 }

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use crate::domain::auth::UserId;
 use crate::domain::tasks::idempotency::IdempotencyKey;
-use crate::domain::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage};
+use crate::domain::tasks::{
+    Completion, Expected, TagName, TagSummary, Task, TaskDraft, TaskId, TaskPage, TaskQuery,
+};
 
 /// The underlying error of a failed store call, kept for the log.
 pub type Source = Box<dyn std::error::Error + Send + Sync>;
@@ -27,6 +29,9 @@ pub enum StoreError {
     /// The owner already has the most tasks allowed; nothing was written.
     #[error("the owner already has {limit} tasks, the most allowed")]
     LimitReached { limit: u64 },
+    /// The write would give the owner more tags than allowed; nothing was written.
+    #[error("the owner already has {limit} tags, the most allowed")]
+    TagLimitReached { limit: u64 },
     /// Anything else: a bug, corruption, or a schema this build does not know.
     #[error("database error: {0}")]
     Internal(#[source] Source),
@@ -54,19 +59,32 @@ pub enum CreateOutcome {
     KeyReused,
 }
 
+/// What a conditional write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guarded<T> {
+    /// Written (or, when it would have changed nothing, left as it was): the result.
+    Done(T),
+    /// The owner has no such task.
+    Missing,
+    /// The task's version is not one the write expected; nothing was written.
+    Conflict { current: u64 },
+}
+
 /// Every operation is scoped by owner, the pair (issuer, subject): a task id alone never reaches a
 /// row. Every write that changes an owner's tasks also changes the owner's list version and keeps
 /// the owner's task count, in the write's own transaction.
 #[async_trait]
 pub trait TaskStore: Send + Sync + 'static {
-    /// A page of the owner's tasks, newest first, with the total and the list version, all read
-    /// from one snapshot.
-    async fn list(&self, owner: &UserId, page: PageRequest) -> Result<Arc<TaskPage>, StoreError>;
+    /// A page of the owner's tasks that match the query's filter, in its order, after its
+    /// cursor; with how many match in all and the list version, all read from one snapshot.
+    async fn list(&self, owner: &UserId, query: &TaskQuery) -> Result<Arc<TaskPage>, StoreError>;
     /// The owner's current list version (0 before the first write), in one indexed lookup: a
     /// page read under this version is still exactly what [`TaskStore::list`] would return.
     async fn list_version(&self, owner: &UserId) -> Result<u64, StoreError>;
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError>;
-    /// Fails with [`StoreError::LimitReached`] when the owner has the most tasks allowed.
+    /// Fails with [`StoreError::LimitReached`] when the owner has the most tasks allowed, and
+    /// [`StoreError::TagLimitReached`] when the draft's new tags would pass the most allowed.
+    /// The task's tags take the owner's spelling of each tag that exists.
     async fn create(&self, owner: &UserId, draft: TaskDraft) -> Result<Task, StoreError>;
     /// Creates a task at most once per owner and key within
     /// [`KEY_LIFETIME_SECS`](crate::domain::tasks::idempotency::KEY_LIFETIME_SECS), telling requests apart
@@ -80,21 +98,37 @@ pub trait TaskStore: Send + Sync + 'static {
         draft: TaskDraft,
         key: &IdempotencyKey,
     ) -> Result<CreateOutcome, StoreError>;
-    /// Replaces title, description and completion; `None` when the owner has no such task.
+    /// Replaces everything a client sets, if the task's version is `expected`, in one
+    /// transaction. A draft that changes nothing writes nothing and keeps the version.
     async fn replace(
         &self,
         owner: &UserId,
         id: TaskId,
         draft: TaskDraft,
-    ) -> Result<Option<Task>, StoreError>;
+        expected: Expected,
+    ) -> Result<Guarded<Task>, StoreError>;
+    /// Sets or toggles completion, as [`TaskStore::replace`] does.
     async fn set_completion(
         &self,
         owner: &UserId,
         id: TaskId,
         completion: Completion,
-    ) -> Result<Option<Task>, StoreError>;
-    /// `false` when the owner has no such task.
-    async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError>;
+        expected: Expected,
+    ) -> Result<Guarded<Task>, StoreError>;
+    /// Deletes the task if its version is `expected`.
+    async fn delete(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        expected: Expected,
+    ) -> Result<Guarded<()>, StoreError>;
+    /// The owner's tags (those on at least one task), with their counts, by name case-insensitively.
+    async fn tags(&self, owner: &UserId) -> Result<Vec<TagSummary>, StoreError>;
+    /// Renames the tag whose key is `key` on every task (each changed task gets a new version);
+    /// into an existing tag, the two merge. `false` when the owner has no such tag.
+    async fn rename_tag(&self, owner: &UserId, key: &str, to: TagName) -> Result<bool, StoreError>;
+    /// Removes the tag from every task (each gets a new version); `false` when there is none.
+    async fn delete_tag(&self, owner: &UserId, key: &str) -> Result<bool, StoreError>;
     /// Succeeds when writes can succeed: the database answers and the writer is running.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Figures for the metrics endpoint: queue depths, cache sizes, connections.

@@ -43,7 +43,8 @@ fn codes_for(status: u16) -> &'static [&'static str] {
         ],
         403 => &["FORBIDDEN_USER_ACCESS"],
         404 => &["NOT_FOUND"],
-        409 => &["TASK_LIMIT_REACHED"],
+        409 => &["TASK_LIMIT_REACHED", "TAG_LIMIT_REACHED"],
+        412 => &["PRECONDITION_FAILED"],
         413 => &["PAYLOAD_TOO_LARGE"],
         415 => &["UNSUPPORTED_MEDIA_TYPE"],
         422 => &["VALIDATION_ERROR", "IDEMPOTENCY_KEY_REUSED"],
@@ -295,6 +296,48 @@ async fn examples_are_the_bodies_the_service_really_answers() {
         .await
         .unwrap();
     check("PayloadTooLarge", "payload_too_large", big).await;
+
+    // The organising fields, the merge patch, the list's parameters, conditions and tags.
+    let bad_fields = json!({ "title": "Buy milk", "tags": ["Work", "x".repeat(33)],
+        "due": { "date": "2026-02-30", "time": "09:30", "time_zone": "Mars/Olympus" } });
+    check("InvalidNewTask", "bad_tags_and_due", post(bad_fields.clone()).await.unwrap()).await;
+    check("InvalidTask", "bad_tags_and_due", app.replace_task("u", &token, &id, &bad_fields).await)
+        .await;
+    let merge = |body: Value| {
+        app.authed(app.client.patch(url(&format!("/tasks/{id}"))), &token)
+            .header("content-type", "application/merge-patch+json")
+            .body(body.to_string())
+            .send()
+    };
+    check("InvalidPatch", "null_title", merge(json!({ "title": null })).await.unwrap()).await;
+    check("InvalidPatch", "unknown_member", merge(json!({ "colour": "red" })).await.unwrap()).await;
+    for (name, q) in [
+        ("unknown_parameter", "colour=red"),
+        ("bad_date", "due_from=2026-02-30"),
+        ("bad_zone", "overdue=true&tz=Mars/Olympus"),
+        ("bad_sort", "sort=size"),
+    ] {
+        check("InvalidListQuery", name, query(q).await.unwrap()).await;
+    }
+    let stale = app
+        .authed(app.client.delete(url(&format!("/tasks/{id}"))), &token)
+        .header("if-match", "\"99\"")
+        .send()
+        .await
+        .unwrap();
+    check("PreconditionFailed", "precondition_failed", stale).await;
+    app.authed(app.client.patch(url(&format!("/tasks/{id}"))), &token)
+        .json(&json!({ "tags": ["job"] }))
+        .send()
+        .await
+        .unwrap();
+    let rename = app
+        .authed(app.client.patch(url("/tags/job")), &token)
+        .json(&json!({ "name": " " }))
+        .send()
+        .await
+        .unwrap();
+    check("InvalidTagRename", "empty_name", rename).await;
 }
 
 // ---- /api/auth ----

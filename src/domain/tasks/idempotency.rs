@@ -93,6 +93,23 @@ impl Fingerprint {
             }
         }
         hash.update([u8::from(draft.completed)]);
+        // The organising fields, only when set: a request without them fingerprints as it did
+        // before they existed, so keys stored then still replay.
+        if draft.priority != Default::default() || !draft.tags.is_empty() || draft.due.is_some() {
+            hash.update(b"\0organising v1\0");
+            hash.update([draft.priority.rank()]);
+            hash.update((draft.tags.len() as u64).to_be_bytes());
+            for tag in &draft.tags {
+                field(&mut hash, tag.key.as_bytes());
+            }
+            match &draft.due {
+                None => hash.update([0]),
+                Some(due) => {
+                    hash.update([1]);
+                    field(&mut hash, serde_json::to_string(due).unwrap_or_default().as_bytes());
+                }
+            }
+        }
         Self(hash.finalize().into())
     }
 }
@@ -158,7 +175,12 @@ mod tests {
     }
 
     fn draft(title: &str, description: Option<&str>, completed: bool) -> TaskDraft {
-        TaskDraft { title: title.into(), description: description.map(Into::into), completed }
+        TaskDraft {
+            title: title.into(),
+            description: description.map(Into::into),
+            completed,
+            ..Default::default()
+        }
     }
 
     #[test]

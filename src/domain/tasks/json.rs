@@ -41,6 +41,27 @@ fn write_task(out: &mut Vec<u8>, task: &Task) {
     write_timestamp(out, Some(task.created_at));
     out.extend_from_slice(b",\"updated_at\":");
     write_timestamp(out, Some(task.updated_at));
+    out.extend_from_slice(b",\"priority\":");
+    write_quoted(out, task.priority.as_str().as_bytes());
+    out.extend_from_slice(b",\"tags\":[");
+    for (n, tag) in task.tags.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        write_str(out, tag);
+    }
+    out.extend_from_slice(b"],\"due\":");
+    match &task.due {
+        // Rare enough, and small: the general serializer.
+        Some(due) => {
+            if serde_json::to_writer(&mut *out, due).is_err() {
+                out.extend_from_slice(b"null");
+            }
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"version\":");
+    out.extend_from_slice(itoa::Buffer::new().format(task.version).as_bytes());
     out.push(b'}');
 }
 
@@ -90,6 +111,23 @@ mod tests {
             completed_at: completed.then(|| Timestamp::parse("2026-11-22T10:00:00Z").unwrap()),
             created_at: at,
             updated_at: at,
+            priority: if completed {
+                crate::domain::tasks::Priority::High
+            } else {
+                Default::default()
+            },
+            tags: if completed { vec!["Work".into(), "naïve \"q\"".into()] } else { Vec::new() },
+            due: completed.then(|| {
+                crate::domain::tasks::DueInput {
+                    date: "2026-12-24".into(),
+                    time: description.map(|_| "09:30".into()),
+                    time_zone: description.map(|_| "Europe/Berlin".into()),
+                    at: None,
+                }
+                .resolve()
+                .unwrap()
+            }),
+            version: 7,
         }
     }
 

@@ -1,10 +1,17 @@
 //! The task domain: what a task is, and the parsed, validated inputs that create or change one.
 //! It speaks domain types and [`Invalid`] only; the HTTP edge turns a refusal into a 422.
 
+pub mod due;
+pub mod fields;
 pub mod idempotency;
 mod json;
+pub mod patch;
+pub mod query;
 mod timestamp;
 
+pub use due::{Due, DueInput};
+pub use fields::{Priority, TagName, TagRename, TagSummary};
+pub use query::{Cursor, ListQuery, Sort, SortKey, TaskFilter, TaskQuery};
 pub use timestamp::Timestamp;
 
 use base64::Engine;
@@ -13,7 +20,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::OnceLock;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -107,10 +114,29 @@ pub struct Task {
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime, example = "2026-11-21T09:30:00.000000Z")]
     pub updated_at: Timestamp,
+    #[serde(default)]
+    pub priority: Priority,
+    /// The task's tags, each in the user's one spelling of it.
+    #[serde(default)]
+    #[schema(example = json!(["Work"]))]
+    pub tags: Vec<String>,
+    /// Null, all-day `{"date"}`, or timed `{"date", "time", "time_zone", "at"}`.
+    #[serde(default)]
+    #[schema(value_type = Option<DueInput>)]
+    pub due: Option<Due>,
+    /// 1 at creation, +1 with every change; the `ETag` is this number, quoted.
+    #[serde(default = "first_version")]
+    #[schema(example = 1)]
+    pub version: u64,
+}
+
+fn first_version() -> u64 {
+    1
 }
 
 /// The body of `POST /tasks` and `PUT /tasks/{id}`. On PUT every field is replaced: an omitted
-/// `description` becomes null and an omitted `completed` becomes false.
+/// field takes its default (`description` and `due` null, `completed` false, `priority` none,
+/// `tags` empty).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 // What a person would send ("Try it out" starts from it): a new, open task.
@@ -127,6 +153,17 @@ pub struct TaskInput {
     #[serde(default)]
     #[schema(example = false)]
     pub completed: Option<bool>,
+    /// `none` (the default), `low`, `medium` or `high`.
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// At most 20 names of 1 to 32 characters; a name the user already has (in any case) takes
+    /// that spelling, and a later duplicate in the array is dropped.
+    #[serde(default)]
+    #[schema(example = json!(["Work", "errands"]))]
+    pub tags: Option<Vec<String>>,
+    /// Null (the default), all-day `{"date"}`, or timed `{"date", "time", "time_zone"}`.
+    #[serde(default)]
+    pub due: Option<DueInput>,
 }
 
 /// The optional body of `PATCH /tasks/{id}/complete`: sets completion instead of toggling it.
@@ -136,12 +173,48 @@ pub struct CompletionInput {
     pub completed: bool,
 }
 
-/// A validated title, description and completion: all a client may set.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A validated task input: all a client may set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskDraft {
     pub title: String,
     pub description: Option<String>,
     pub completed: bool,
+    pub priority: Priority,
+    pub tags: Vec<TagName>,
+    pub due: Option<Due>,
+}
+
+impl TaskDraft {
+    /// Whether writing this draft over `task` would change nothing a client can see (tags
+    /// compare by key: the user's spelling of a tag is kept either way).
+    pub fn same_as(&self, task: &Task) -> bool {
+        self.title == task.title
+            && self.description == task.description
+            && self.completed == task.completed
+            && self.priority == task.priority
+            && self.due == task.due
+            && self.tags.len() == task.tags.len()
+            && self.tags.iter().zip(&task.tags).all(|(tag, name)| tag.key == fields::fold(name))
+    }
+}
+
+impl Task {
+    /// The task as a client would send it back in full: what a merge patch applies to.
+    pub fn to_input(&self) -> serde_json::Value {
+        serde_json::json!({
+            "title": self.title,
+            "description": self.description,
+            "completed": self.completed,
+            "priority": self.priority,
+            "tags": self.tags,
+            "due": self.due.as_ref().map(Due::to_input),
+        })
+    }
+
+    /// The strong entity tag of this version of the task.
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", self.version)
+    }
 }
 
 impl TryFrom<TaskInput> for TaskDraft {
@@ -158,12 +231,8 @@ impl TryFrom<TaskInput> for TaskDraft {
             problem("title", "must not be empty");
         } else if title_chars > MAX_TITLE_CHARS {
             problem("title", "must be at most 200 characters");
-        } else if title.chars().any(char::is_control) {
-            problem("title", "must not contain control characters such as line breaks");
-        } else if title.chars().all(is_invisible) {
-            problem("title", "must contain at least one visible character");
-        } else if title.chars().any(is_bidi_control) {
-            problem("title", BIDI_MESSAGE);
+        } else if let Err(message) = check_line(title) {
+            problem("title", message);
         }
         if let Some(description) = &input.description {
             if description.chars().count() > MAX_DESCRIPTION_CHARS {
@@ -180,14 +249,42 @@ impl TryFrom<TaskInput> for TaskDraft {
                 problem("description", BIDI_MESSAGE);
             }
         }
-        if !errors.is_empty() {
+        let tags = fields::parse_tags(input.tags.as_deref().unwrap_or_default())
+            .map_err(|Invalid(problems)| errors.extend(problems))
+            .ok();
+        let due = input
+            .due
+            .as_ref()
+            .map(DueInput::resolve)
+            .transpose()
+            .map_err(|Invalid(problems)| errors.extend(problems))
+            .ok()
+            .flatten();
+        let (Some(tags), true) = (tags, errors.is_empty()) else {
             return Err(Invalid(errors));
-        }
+        };
         Ok(Self {
             title: title.to_owned(),
             description: input.description,
             completed: input.completed.unwrap_or(false),
+            priority: input.priority.unwrap_or_default(),
+            tags,
+            due,
         })
+    }
+}
+
+/// The rules of a one-line name (a title, a tag): no control characters, something visible, no
+/// bidirectional controls. The message says what is wrong.
+pub(crate) fn check_line(text: &str) -> Result<(), &'static str> {
+    if text.chars().any(char::is_control) {
+        Err("must not contain control characters such as line breaks")
+    } else if text.chars().all(is_invisible) {
+        Err("must contain at least one visible character")
+    } else if text.chars().any(is_bidi_control) {
+        Err(BIDI_MESSAGE)
+    } else {
+        Ok(())
     }
 }
 
@@ -245,54 +342,49 @@ pub enum Completion {
     Set(bool),
 }
 
-/// Query parameters of `GET /tasks`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Page size, 1 to 500 (default 100).
-    pub limit: Option<u32>,
-    /// The opaque cursor from a previous page's `Link: rel="next"`.
-    pub cursor: Option<String>,
-}
+/// The versions a conditional write (`If-Match`) may apply to; `any` is no condition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected(Option<Vec<u64>>);
 
-/// One page request, validated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    pub limit: u32,
-    /// List only tasks older than this one (the last of the previous page).
-    pub after: Option<TaskId>,
-}
+impl Expected {
+    pub fn any() -> Self {
+        Self(None)
+    }
 
-impl TryFrom<ListQuery> for PageRequest {
-    type Error = Invalid;
+    pub fn one_of(versions: Vec<u64>) -> Self {
+        Self(Some(versions))
+    }
 
-    fn try_from(query: ListQuery) -> Result<Self, Invalid> {
-        let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
-        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-            return Err(Invalid::field("limit", "must be between 1 and 500"));
-        }
-        let after = query.cursor.as_deref().map(TaskId::from_cursor).transpose()?;
-        Ok(Self { limit, after })
+    pub fn version(version: u64) -> Self {
+        Self(Some(vec![version]))
+    }
+
+    pub fn admits(&self, version: u64) -> bool {
+        self.0.as_ref().is_none_or(|versions| versions.contains(&version))
+    }
+
+    pub fn is_any(&self) -> bool {
+        self.0.is_none()
     }
 }
 
-/// A page of a user's tasks, newest first. Pages are immutable, so a cached page renders its
-/// JSON once and every later response reuses the bytes.
+/// A page of a user's tasks. Pages are immutable, so a cached page renders its JSON once and
+/// every later response reuses the bytes.
 #[derive(Debug)]
 pub struct TaskPage {
     pub tasks: Vec<Task>,
-    /// All of the user's tasks, not only this page's.
+    /// All of the user's tasks that match the query, not only this page's.
     pub total: u64,
-    /// Set when more tasks follow this page.
-    pub next: Option<TaskId>,
+    /// Whether more tasks follow this page.
+    pub more: bool,
     /// The owner's list version this page was read under (the page cache keys pages by it).
     pub version: u64,
     json: OnceLock<Bytes>,
 }
 
 impl TaskPage {
-    pub fn new(tasks: Vec<Task>, total: u64, next: Option<TaskId>, version: u64) -> Self {
-        Self { tasks, total, next, version, json: OnceLock::new() }
+    pub fn new(tasks: Vec<Task>, total: u64, more: bool, version: u64) -> Self {
+        Self { tasks, total, more, version, json: OnceLock::new() }
     }
 
     /// The tasks as a JSON array.
@@ -311,6 +403,9 @@ mod tests {
             title: title.to_owned(),
             description: description.map(str::to_owned),
             completed: None,
+            priority: None,
+            tags: None,
+            due: None,
         })
     }
 

@@ -41,6 +41,11 @@ impl Timestamp {
             .map(Self::from_datetime)
     }
 
+    /// Microseconds since the Unix epoch: what `sort=updated` orders by.
+    pub fn unix_micros(self) -> i64 {
+        i64::try_from(self.0.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+    }
+
     pub fn as_datetime(self) -> OffsetDateTime {
         self.0
     }

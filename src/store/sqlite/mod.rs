@@ -15,6 +15,8 @@
 //! as the copy and the `fsync` take: that was the write-latency tail under load.
 
 mod accounts;
+mod tags;
+mod task_list;
 mod task_sql;
 mod tasks;
 mod writer;
@@ -49,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0007_audit.sql"),
     include_str!("../../../migrations/sqlite/0008_session_expiry.sql"),
     include_str!("../../../migrations/sqlite/0009_deleted_users.sql"),
+    include_str!("../../../migrations/sqlite/0010_organising.sql"),
 ];
 /// Writes queued beyond this wait (back-pressure) rather than grow memory without bound.
 const WRITE_QUEUE: usize = 4096;
@@ -362,7 +365,9 @@ fn open_connection(options: &SqliteOptions, read_only: bool) -> Result<Connectio
         Synchronous::Normal => "NORMAL",
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
-    conn.set_prepared_statement_cache_capacity(32);
+    // A statement per list shape (filters and sort) in use, besides the writes'.
+    conn.set_prepared_statement_cache_capacity(128);
+    task_sql::register_functions(&conn)?;
     Ok(conn)
 }
 

@@ -3,8 +3,10 @@
 
 use super::tasks::{COLUMNS, Owner, PURGE_LIMIT};
 use crate::domain::auth::UserId;
+use crate::domain::tasks::due::{DueTime, time_text};
+use crate::domain::tasks::fields::{MAX_TAGS_PER_USER, fold};
 use crate::domain::tasks::idempotency::KEY_LIFETIME_SECS;
-use crate::domain::tasks::{PageRequest, Task, TaskDraft, TaskId, TaskPage, Timestamp};
+use crate::domain::tasks::{Due, Priority, TagName, Task, TaskDraft, TaskId, Timestamp};
 use crate::store::StoreError;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -17,19 +19,59 @@ pub(super) fn purge_expired_keys(conn: &Connection, now: i64) -> rusqlite::Resul
     .execute(params![now - KEY_LIFETIME_SECS, PURGE_LIMIT as i64])
 }
 
-/// A new task for `owner`, stamped now.
-pub(super) fn new_task(owner: &UserId, draft: TaskDraft) -> Task {
+/// A new task for `owner`, stamped now; its tags are spelled as given until the insert takes
+/// the owner's spelling of each.
+pub(super) fn new_task(owner: &UserId, draft: &TaskDraft) -> Task {
     let now = Timestamp::now();
     Task {
         id: TaskId::new(),
         user_id: owner.subject().to_owned(),
-        title: draft.title,
-        description: draft.description,
+        title: draft.title.clone(),
+        description: draft.description.clone(),
         completed: draft.completed,
         completed_at: draft.completed.then_some(now),
         created_at: now,
         updated_at: now,
+        priority: draft.priority,
+        tags: draft.tags.iter().map(|tag| tag.name.clone()).collect(),
+        due: draft.due.clone(),
+        version: 1,
     }
+}
+
+/// The functions the migrations (and nothing at run time) call.
+pub(super) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("taskgate_fold", 1, flags, |ctx| Ok(fold(&ctx.get::<String>(0)?)))?;
+    conn.create_scalar_function("taskgate_micros", 1, flags, |ctx| {
+        Ok(Timestamp::parse(&ctx.get::<String>(0)?).map_or(0, Timestamp::unix_micros))
+    })?;
+    conn.create_scalar_function("taskgate_owner_token", 2, flags, |ctx| {
+        Ok(owner_token(&ctx.get::<String>(0)?, &ctx.get::<String>(1)?))
+    })
+}
+
+/// The token that stands for an owner in `task_search`: letters and digits only, so the
+/// tokenizer keeps it whole, and never a word anyone types.
+pub(super) fn owner_token(issuer: &str, subject: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update((issuer.len() as u64).to_be_bytes());
+    hash.update(issuer.as_bytes());
+    hash.update(subject.as_bytes());
+    let digest = hash.finalize();
+    let mut token = String::with_capacity(34);
+    token.push_str("owner");
+    for byte in &digest[..12] {
+        token.push_str(&format!("{byte:02x}"));
+    }
+    token
+}
+
+/// What `task_search` indexes of a task.
+fn search_text(task: &Task) -> String {
+    format!("{}\n{}", task.title, task.description.as_deref().unwrap_or(""))
 }
 
 /// Records one more task for the owner, and a new list version; returns the owner's number of
@@ -63,36 +105,13 @@ pub(super) fn record_change(conn: &Connection, owner: &Owner, added: i64) -> rus
         })
 }
 
-/// After an update of the task `id` of `owner` that changed `updated` rows: the task as it now
-/// is, and the owner's new list version; neither when no task matched.
-pub(super) fn after_update(
-    conn: &Connection,
-    owner: &Owner,
-    id: &str,
-    updated: usize,
-) -> rusqlite::Result<(Option<Task>, Option<u64>)> {
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!("SELECT {COLUMNS} FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3")
-    });
-    if updated == 0 {
-        return Ok((None, None));
-    }
-    let task = conn
-        .prepare_cached(&SQL)?
-        .query_row(params![owner.issuer, owner.subject, id], task_from_row)
-        .optional()?;
-    let version = match task {
-        Some(_) => Some(record_change(conn, owner, 0)?),
-        None => None,
-    };
-    Ok((task, version))
-}
-
-/// Inserts the task, unless the owner already has `max_tasks`; returns the owner's list version.
+/// Inserts the task, unless the owner already has `max_tasks` (or would pass the most tags);
+/// gives its tags the owner's spelling; returns the owner's list version.
 pub(super) fn insert_task(
     conn: &Connection,
     owner: &Owner,
-    task: &Task,
+    task: &mut Task,
+    tags: &[TagName],
     max_tasks: u64,
 ) -> Result<u64, StoreError> {
     let (total, version) = count_new_task(conn, owner)?;
@@ -100,22 +119,203 @@ pub(super) fn insert_task(
         // The write's savepoint is rolled back, the count with it.
         return Err(StoreError::LimitReached { limit: max_tasks });
     }
+    task.tags = spell_tags(conn, owner, tags)?;
+    conn.prepare_cached("INSERT INTO task_search (owner, text) VALUES (?1, ?2)")?
+        .execute(params![owner_token(&owner.issuer, &owner.subject), search_text(task)])?;
+    let search_id = conn.last_insert_rowid();
+    let id = task.id.to_string();
     conn.prepare_cached(
         "INSERT INTO tasks (issuer, subject, id, title, description, completed, completed_at, \
-         created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         created_at, updated_at, priority, tags, due_date, due_time, due_zone, due_at, version, \
+         title_key, updated_key, search_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     )?
     .execute(params![
         owner.issuer,
         owner.subject,
-        task.id.to_string(),
+        id,
         task.title,
         task.description,
         task.completed,
         task.completed_at,
         task.created_at,
-        task.updated_at
+        task.updated_at,
+        task.priority.rank(),
+        tags_json(&task.tags),
+        task.due.as_ref().map(|due| due.date.to_string()),
+        task.due.as_ref().and_then(|due| due.time.as_ref()).map(|time| time_text(time.time)),
+        task.due.as_ref().and_then(|due| due.time.as_ref()).map(|time| time.zone.as_str()),
+        task.due.as_ref().map(|due| due.sort_key()),
+        task.version as i64,
+        fold(&task.title),
+        task.updated_at.unix_micros(),
+        search_id,
     ])?;
+    add_task_tags(conn, owner, &id, tags.iter().map(|tag| tag.key.as_str()))?;
     Ok(version)
+}
+
+/// Writes every column a client can change, and the version, of an existing task; keeps its
+/// search row and tag rows in step. `before` is the row as it was.
+pub(super) fn update_task(
+    conn: &Connection,
+    owner: &Owner,
+    before: &Task,
+    after: &Task,
+) -> Result<(), StoreError> {
+    let id = after.id.to_string();
+    conn.prepare_cached(
+        "UPDATE tasks SET title = ?4, description = ?5, completed = ?6, completed_at = ?7, \
+         updated_at = ?8, priority = ?9, tags = ?10, due_date = ?11, due_time = ?12, \
+         due_zone = ?13, due_at = ?14, version = ?15, title_key = ?16, updated_key = ?17 \
+         WHERE issuer = ?1 AND subject = ?2 AND id = ?3",
+    )?
+    .execute(params![
+        owner.issuer,
+        owner.subject,
+        id,
+        after.title,
+        after.description,
+        after.completed,
+        after.completed_at,
+        after.updated_at,
+        after.priority.rank(),
+        tags_json(&after.tags),
+        after.due.as_ref().map(|due| due.date.to_string()),
+        after.due.as_ref().and_then(|due| due.time.as_ref()).map(|time| time_text(time.time)),
+        after.due.as_ref().and_then(|due| due.time.as_ref()).map(|time| time.zone.as_str()),
+        after.due.as_ref().map(|due| due.sort_key()),
+        after.version as i64,
+        fold(&after.title),
+        after.updated_at.unix_micros(),
+    ])?;
+    if before.title != after.title || before.description != after.description {
+        conn.prepare_cached(
+            "UPDATE task_search SET text = ?4 WHERE rowid = \
+             (SELECT search_id FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3)",
+        )?
+        .execute(params![owner.issuer, owner.subject, id, search_text(after)])?;
+    }
+    let keys = |task: &Task| -> Vec<String> { task.tags.iter().map(|name| fold(name)).collect() };
+    let (old, new) = (keys(before), keys(after));
+    let removed: Vec<&str> =
+        old.iter().filter(|key| !new.contains(key)).map(String::as_str).collect();
+    let added = new.iter().filter(|key| !old.contains(key)).map(String::as_str);
+    add_task_tags(conn, owner, &id, added)?;
+    remove_task_tags(conn, owner, &id, &removed)?;
+    Ok(())
+}
+
+/// Deletes the task and its search and tag rows.
+pub(super) fn delete_task(conn: &Connection, owner: &Owner, task: &Task) -> Result<(), StoreError> {
+    let id = task.id.to_string();
+    conn.prepare_cached(
+        "DELETE FROM task_search WHERE rowid = \
+         (SELECT search_id FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3)",
+    )?
+    .execute(params![owner.issuer, owner.subject, id])?;
+    conn.prepare_cached("DELETE FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3")?
+        .execute(params![owner.issuer, owner.subject, id])?;
+    let keys: Vec<String> = task.tags.iter().map(|name| fold(name)).collect();
+    remove_task_tags(conn, owner, &id, &keys.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The owner's spelling of each tag, creating the tags the owner does not have yet (refused past
+/// [`MAX_TAGS_PER_USER`]).
+pub(super) fn spell_tags(
+    conn: &Connection,
+    owner: &Owner,
+    tags: &[TagName],
+) -> Result<Vec<String>, StoreError> {
+    let mut names = Vec::with_capacity(tags.len());
+    let mut created = false;
+    for tag in tags {
+        let known: Option<String> = conn
+            .prepare_cached(
+                "SELECT name FROM tags WHERE issuer = ?1 AND subject = ?2 AND key = ?3",
+            )?
+            .query_row(params![owner.issuer, owner.subject, tag.key], |row| row.get(0))
+            .optional()?;
+        names.push(match known {
+            Some(name) => name,
+            None => {
+                conn.prepare_cached(
+                    "INSERT INTO tags (issuer, subject, key, name) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![
+                    owner.issuer,
+                    owner.subject,
+                    tag.key,
+                    tag.name
+                ])?;
+                created = true;
+                tag.name.clone()
+            }
+        });
+    }
+    if created {
+        let count: i64 = conn
+            .prepare_cached("SELECT count(*) FROM tags WHERE issuer = ?1 AND subject = ?2")?
+            .query_row(params![owner.issuer, owner.subject], |row| row.get(0))?;
+        if count.unsigned_abs() > MAX_TAGS_PER_USER {
+            return Err(StoreError::TagLimitReached { limit: MAX_TAGS_PER_USER });
+        }
+    }
+    Ok(names)
+}
+
+pub(super) fn add_task_tags<'a>(
+    conn: &Connection,
+    owner: &Owner,
+    id: &str,
+    keys: impl Iterator<Item = &'a str>,
+) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO task_tags (issuer, subject, key, task_id) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for key in keys {
+        insert.execute(params![owner.issuer, owner.subject, key, id])?;
+    }
+    Ok(())
+}
+
+/// Takes the tags off the task; a tag no task has any more is forgotten.
+pub(super) fn remove_task_tags(
+    conn: &Connection,
+    owner: &Owner,
+    id: &str,
+    keys: &[&str],
+) -> Result<(), StoreError> {
+    for key in keys {
+        conn.prepare_cached(
+            "DELETE FROM task_tags WHERE issuer = ?1 AND subject = ?2 AND key = ?3 AND task_id = ?4",
+        )?
+        .execute(params![owner.issuer, owner.subject, key, id])?;
+        conn.prepare_cached(
+            "DELETE FROM tags WHERE issuer = ?1 AND subject = ?2 AND key = ?3 AND NOT EXISTS \
+             (SELECT 1 FROM task_tags WHERE issuer = ?1 AND subject = ?2 AND key = ?3)",
+        )?
+        .execute(params![owner.issuer, owner.subject, key])?;
+    }
+    Ok(())
+}
+
+pub(super) fn tags_json(names: &[String]) -> String {
+    serde_json::to_string(names).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The owner's task `id`, read in the caller's transaction.
+pub(super) fn read_task(
+    conn: &Connection,
+    owner: &Owner,
+    id: &str,
+) -> rusqlite::Result<Option<Task>> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("SELECT {COLUMNS} FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3")
+    });
+    conn.prepare_cached(&SQL)?
+        .query_row(params![owner.issuer, owner.subject, id], task_from_row)
+        .optional()
 }
 
 /// Timestamps are stored as the text they are served as, so rows written before they were typed
@@ -137,24 +337,42 @@ impl rusqlite::types::FromSql for Timestamp {
 }
 
 pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
+    let corrupt = |column: usize, what: String| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
+    };
+    let id: String = row.get(1)?;
+    let tags: String = row.get(9)?;
+    let due_date: Option<String> = row.get(10)?;
+    let due = match due_date {
+        None => None,
+        Some(date) => {
+            let date = date.parse().map_err(|_| corrupt(10, format!("not a date: {date}")))?;
+            let time = match (row.get::<_, Option<String>>(11)?, row.get::<_, Option<String>>(12)?)
+            {
+                (Some(time), Some(zone)) => Some(DueTime {
+                    time: time.parse().map_err(|_| corrupt(11, format!("not a time: {time}")))?,
+                    zone,
+                    at: row.get(13)?,
+                }),
+                _ => None,
+            };
+            Some(Due { date, time })
+        }
+    };
     Ok(Task {
         user_id: row.get(0)?,
-        id: {
-            let id: String = row.get(1)?;
-            TaskId::parse(&id).map_err(|_| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    1,
-                    rusqlite::types::Type::Text,
-                    format!("not a task id: {id}").into(),
-                )
-            })?
-        },
+        id: TaskId::parse(&id).map_err(|_| corrupt(1, format!("not a task id: {id}")))?,
         title: row.get(2)?,
         description: row.get(3)?,
         completed: row.get(4)?,
         completed_at: row.get(5)?,
         created_at: row.get(6)?,
         updated_at: row.get(7)?,
+        priority: Priority::from_rank(row.get(8)?)
+            .ok_or_else(|| corrupt(8, "not a priority".to_owned()))?,
+        tags: serde_json::from_str(&tags).map_err(|_| corrupt(9, format!("not tags: {tags}")))?,
+        due,
+        version: row.get::<_, i64>(14)?.unsigned_abs(),
     })
 }
 
@@ -169,61 +387,4 @@ pub(super) fn owner_row(conn: &Connection, owner: &Owner) -> rusqlite::Result<(u
         })
         .optional()?
         .unwrap_or((0, 0)))
-}
-
-pub(super) fn read_page(
-    conn: &Connection,
-    owner: &Owner,
-    page: PageRequest,
-) -> rusqlite::Result<TaskPage> {
-    // One row past the page tells whether another follows; the scan runs in key order, so
-    // taking rows stops it early. Parameters are CAST because SQLite re-prepares a statement
-    // on every run when its plan (here, the ORDER BY) depends on a bound value, and a bound
-    // `LIMIT` would do the same: see `list_statements_are_prepared_once`.
-    let fetch = page.limit as usize + 1;
-    let mut tasks = match page.after {
-        None => conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM tasks WHERE issuer = CAST(?1 AS TEXT) \
-                 AND subject = CAST(?2 AS TEXT) ORDER BY id DESC"
-            ))?
-            .query_map(params![owner.issuer, owner.subject], task_from_row)?
-            .take(fetch)
-            .collect::<rusqlite::Result<Vec<_>>>()?,
-        Some(after) => conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM tasks WHERE issuer = CAST(?1 AS TEXT) \
-                 AND subject = CAST(?2 AS TEXT) AND id < CAST(?3 AS TEXT) ORDER BY id DESC"
-            ))?
-            .query_map(params![owner.issuer, owner.subject, after.to_string()], task_from_row)?
-            .take(fetch)
-            .collect::<rusqlite::Result<Vec<_>>>()?,
-    };
-    let (total, version) = owner_row(conn, owner)?;
-    let next = if tasks.len() > page.limit as usize {
-        tasks.truncate(page.limit as usize);
-        tasks.last().map(|task| task.id)
-    } else {
-        None
-    };
-    Ok(TaskPage::new(tasks, total, next, version))
-}
-
-/// Pages of at most this many rows (the default size) are read on the calling thread: a hop to a
-/// blocking thread costs more than reading them, and under load the hop's extra thread competes
-/// with the writer for the CPU. Larger pages are read on a blocking thread.
-pub(super) const INLINE_PAGE_ROWS: u32 = crate::domain::tasks::DEFAULT_PAGE_SIZE;
-
-/// One read transaction: the rows, the total and the version of one snapshot.
-pub(super) fn read_snapshot(
-    conn: &Connection,
-    owner: &Owner,
-    page: PageRequest,
-) -> Result<TaskPage, StoreError> {
-    conn.execute_batch("BEGIN")?;
-    let found = read_page(conn, owner, page);
-    let ended = conn.execute_batch(if found.is_ok() { "COMMIT" } else { "ROLLBACK" });
-    let found = found?;
-    ended?;
-    Ok(found)
 }

@@ -9,21 +9,25 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use super::SqliteDb;
+use super::task_list::{INLINE_PAGE_ROWS, read_snapshot};
 use super::task_sql::*;
 use crate::domain::auth::UserId;
 use crate::domain::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
-use crate::domain::tasks::{Completion, PageRequest, Task, TaskDraft, TaskId, TaskPage, Timestamp};
-use crate::store::{CreateOutcome, Gauge, StoreError, TaskStore, unix_now};
+use crate::domain::tasks::{
+    Completion, Expected, TagName, TagSummary, Task, TaskDraft, TaskId, TaskPage, TaskQuery,
+    Timestamp,
+};
+use crate::store::{CreateOutcome, Gauge, Guarded, StoreError, TaskStore, unix_now};
 
 /// Least seconds between two purges of expired idempotency keys.
 const PURGE_EVERY_SECS: i64 = 60;
 /// The most expired keys one purge deletes, so that a purge adds little to its batch.
 pub(super) const PURGE_LIMIT: usize = 1000;
-pub(super) const COLUMNS: &str =
-    "subject, id, title, description, completed, completed_at, created_at, updated_at";
+pub(super) const COLUMNS: &str = "subject, id, title, description, completed, completed_at, \
+     created_at, updated_at, priority, tags, due_date, due_time, due_zone, due_at, version";
 
 pub struct SqliteTaskStore {
-    db: Arc<SqliteDb>,
+    pub(super) db: Arc<SqliteDb>,
     max_tasks: u64,
     /// The Unix second from which the next idempotent create also purges expired keys.
     next_purge: Arc<AtomicI64>,
@@ -55,7 +59,7 @@ impl SqliteTaskStore {
 
     /// Runs `f` in the writer's next batch; `f` also returns the owner's list version after it
     /// (`None` when it changed nothing), which the in-memory versions take once it is durable.
-    async fn write<T: Send + 'static>(
+    pub(super) async fn write<T: Send + 'static>(
         &self,
         owner: &UserId,
         f: impl FnOnce(&Connection) -> Result<(T, Option<u64>), StoreError> + Send + 'static,
@@ -79,7 +83,7 @@ impl SqliteTaskStore {
         now: i64,
     ) -> Result<CreateOutcome, StoreError> {
         let fingerprint = Fingerprint::of(&draft);
-        let task = new_task(owner, draft);
+        let mut task = new_task(owner, &draft);
         let (key, max_tasks) = (key.as_str().to_owned(), self.max_tasks);
         let purge = self.claim_purge(now);
         let next_purge = self.next_purge.clone();
@@ -113,7 +117,7 @@ impl SqliteTaskStore {
                 })?;
                 return Ok((CreateOutcome::Replayed(first), None));
             }
-            let version = insert_task(conn, &owner, &task, max_tasks)?;
+            let version = insert_task(conn, &owner, &mut task, &draft.tags, max_tasks)?;
             let response = serde_json::to_string(&task)
                 .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
             // An expired row for this key is taken over by the new request.
@@ -150,14 +154,79 @@ impl SqliteTaskStore {
     }
 }
 
+impl SqliteTaskStore {
+    /// Reads the task in the writer's transaction and, if `expected` admits its version, writes
+    /// what `change` makes of it (nothing when `change` returns `None`): one version higher,
+    /// stamped now.
+    async fn update(
+        &self,
+        user: &UserId,
+        id: TaskId,
+        expected: Expected,
+        change: impl FnOnce(&Task) -> Option<TaskDraft> + Send + 'static,
+    ) -> Result<Guarded<Task>, StoreError> {
+        let owner = Owner::of(user);
+        self.write(user, move |conn| {
+            let Some(before) = read_task(conn, &owner, &id.to_string())? else {
+                return Ok((Guarded::Missing, None));
+            };
+            if !expected.admits(before.version) {
+                return Ok((Guarded::Conflict { current: before.version }, None));
+            }
+            let Some(draft) = change(&before).filter(|draft| !draft.same_as(&before)) else {
+                return Ok((Guarded::Done(before), None));
+            };
+            let now = Timestamp::now();
+            let after = Task {
+                title: draft.title,
+                description: draft.description,
+                completed: draft.completed,
+                completed_at: match draft.completed {
+                    true => before.completed_at.or(Some(now)),
+                    false => None,
+                },
+                updated_at: now,
+                priority: draft.priority,
+                tags: spell_tags(conn, &owner, &draft.tags)?,
+                due: draft.due,
+                version: before.version + 1,
+                ..before.clone()
+            };
+            update_task(conn, &owner, &before, &after)?;
+            Ok((Guarded::Done(after), Some(record_change(conn, &owner, 0)?)))
+        })
+        .await
+    }
+}
+
+/// The draft that leaves everything of `task` as it is.
+pub(super) fn draft_of(task: &Task) -> TaskDraft {
+    TaskDraft {
+        title: task.title.clone(),
+        description: task.description.clone(),
+        completed: task.completed,
+        priority: task.priority,
+        tags: task
+            .tags
+            .iter()
+            .map(|name| TagName {
+                name: name.clone(),
+                key: crate::domain::tasks::fields::fold(name),
+            })
+            .collect(),
+        due: task.due.clone(),
+    }
+}
+
 #[async_trait]
 impl TaskStore for SqliteTaskStore {
-    async fn list(&self, owner: &UserId, page: PageRequest) -> Result<Arc<TaskPage>, StoreError> {
+    async fn list(&self, owner: &UserId, query: &TaskQuery) -> Result<Arc<TaskPage>, StoreError> {
         let owner = Owner::of(owner);
-        let found = if page.limit <= INLINE_PAGE_ROWS {
-            self.db.read(|conn| read_snapshot(conn, &owner, page))?
+        let found = if query.limit <= INLINE_PAGE_ROWS && query.filter.is_empty() {
+            self.db.read(|conn| read_snapshot(conn, &owner, query))?
         } else {
-            self.db.read_blocking(move |conn| read_snapshot(conn, &owner, page)).await?
+            let query = query.clone();
+            self.db.read_blocking(move |conn| read_snapshot(conn, &owner, &query)).await?
         };
         Ok(Arc::new(found))
     }
@@ -173,21 +242,15 @@ impl TaskStore for SqliteTaskStore {
 
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
         let owner = Owner::of(owner);
-        self.db.read(|conn| {
-            Ok(conn
-                .prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3"
-                ))?
-                .query_row(params![owner.issuer, owner.subject, id.to_string()], task_from_row)
-                .optional()?)
-        })
+        self.db.read(|conn| Ok(read_task(conn, &owner, &id.to_string())?))
     }
 
     async fn create(&self, owner_id: &UserId, draft: TaskDraft) -> Result<Task, StoreError> {
-        let task = new_task(owner_id, draft);
+        let mut task = new_task(owner_id, &draft);
         let (owner, max_tasks) = (Owner::of(owner_id), self.max_tasks);
         self.write(owner_id, move |conn| {
-            insert_task(conn, &owner, &task, max_tasks).map(|version| (task, Some(version)))
+            insert_task(conn, &owner, &mut task, &draft.tags, max_tasks)
+                .map(|version| (task, Some(version)))
         })
         .await
     }
@@ -206,29 +269,9 @@ impl TaskStore for SqliteTaskStore {
         owner: &UserId,
         id: TaskId,
         draft: TaskDraft,
-    ) -> Result<Option<Task>, StoreError> {
-        let (user, owner, now) = (owner, Owner::of(owner), Timestamp::now());
-        self.write(user, move |conn| {
-            let id = id.to_string();
-            let updated = conn
-                .prepare_cached(
-                    "UPDATE tasks SET title = ?4, description = ?5, completed = ?6, \
-                         completed_at = CASE WHEN ?6 THEN coalesce(completed_at, ?7) END, \
-                         updated_at = ?7 \
-                         WHERE issuer = ?1 AND subject = ?2 AND id = ?3",
-                )?
-                .execute(params![
-                    owner.issuer,
-                    owner.subject,
-                    id,
-                    draft.title,
-                    draft.description,
-                    draft.completed,
-                    now
-                ])?;
-            Ok(after_update(conn, &owner, &id, updated)?)
-        })
-        .await
+        expected: Expected,
+    ) -> Result<Guarded<Task>, StoreError> {
+        self.update(owner, id, expected, move |_| Some(draft)).await
     }
 
     async fn set_completion(
@@ -236,41 +279,51 @@ impl TaskStore for SqliteTaskStore {
         owner: &UserId,
         id: TaskId,
         completion: Completion,
-    ) -> Result<Option<Task>, StoreError> {
-        let (user, owner, now) = (owner, Owner::of(owner), Timestamp::now());
-        let set_to = match completion {
-            Completion::Toggle => None,
-            Completion::Set(completed) => Some(completed),
-        };
-        self.write(user, move |conn| {
-            // Right-hand sides see the old row, so `completed` below is the value before it.
-            let id = id.to_string();
-            let updated = conn
-                .prepare_cached(
-                    "UPDATE tasks SET completed = coalesce(?4, 1 - completed), \
-                         completed_at = CASE WHEN coalesce(?4, 1 - completed) \
-                         THEN coalesce(completed_at, ?5) END, updated_at = ?5 \
-                         WHERE issuer = ?1 AND subject = ?2 AND id = ?3",
-                )?
-                .execute(params![owner.issuer, owner.subject, id, set_to, now])?;
-            Ok(after_update(conn, &owner, &id, updated)?)
+        expected: Expected,
+    ) -> Result<Guarded<Task>, StoreError> {
+        self.update(owner, id, expected, move |task| {
+            let completed = match completion {
+                Completion::Toggle => !task.completed,
+                Completion::Set(completed) => completed,
+            };
+            Some(TaskDraft { completed, ..draft_of(task) })
         })
         .await
     }
 
-    async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError> {
+    async fn delete(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        expected: Expected,
+    ) -> Result<Guarded<()>, StoreError> {
         let (user, owner) = (owner, Owner::of(owner));
         self.write(user, move |conn| {
-            let deleted = conn
-                .prepare_cached("DELETE FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3")?
-                .execute(params![owner.issuer, owner.subject, id.to_string()])?;
-            let version = match deleted {
-                0 => None,
-                _ => Some(record_change(conn, &owner, -1)?),
+            let Some(task) = read_task(conn, &owner, &id.to_string())? else {
+                return Ok((Guarded::Missing, None));
             };
-            Ok((deleted > 0, version))
+            if !expected.admits(task.version) {
+                return Ok((Guarded::Conflict { current: task.version }, None));
+            }
+            delete_task(conn, &owner, &task)?;
+            Ok((Guarded::Done(()), Some(record_change(conn, &owner, -1)?)))
         })
         .await
+    }
+
+    async fn tags(&self, owner: &UserId) -> Result<Vec<TagSummary>, StoreError> {
+        let owner = Owner::of(owner);
+        self.db.read_blocking(move |conn| super::tags::summaries(conn, &owner)).await
+    }
+
+    async fn rename_tag(&self, owner: &UserId, key: &str, to: TagName) -> Result<bool, StoreError> {
+        let (user, owner, key) = (owner, Owner::of(owner), key.to_owned());
+        self.write(user, move |conn| super::tags::rename(conn, &owner, &key, Some(&to))).await
+    }
+
+    async fn delete_tag(&self, owner: &UserId, key: &str) -> Result<bool, StoreError> {
+        let (user, owner, key) = (owner, Owner::of(owner), key.to_owned());
+        self.write(user, move |conn| super::tags::rename(conn, &owner, &key, None)).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -304,7 +357,7 @@ mod tests {
     }
 
     fn draft(title: &str) -> TaskDraft {
-        TaskDraft { title: title.into(), description: None, completed: false }
+        TaskDraft { title: title.into(), ..Default::default() }
     }
 
     fn key(value: &str) -> IdempotencyKey {
@@ -324,7 +377,7 @@ mod tests {
     }
 
     async fn task_count(store: &SqliteTaskStore, owner: &UserId) -> u64 {
-        store.list(owner, PageRequest { limit: 1, after: None }).await.unwrap().total
+        store.list(owner, &TaskQuery::newest(1)).await.unwrap().total
     }
 
     #[test]
@@ -460,14 +513,15 @@ mod tests {
         );
         let owner = owner("u");
         for n in 0..3 {
-            let draft = TaskDraft { title: format!("t{n}"), description: None, completed: false };
+            let draft = TaskDraft { title: format!("t{n}"), ..Default::default() };
             store.create(&owner, draft).await.unwrap();
         }
-        let first = store.list(&owner, PageRequest { limit: 2, after: None }).await.unwrap();
-        let after = first.next;
+        let first = store.list(&owner, &TaskQuery::newest(2)).await.unwrap();
+        let after = TaskQuery::newest(2).cursor_after(first.tasks.last().unwrap());
         for limit in [2, 100, 500, 2] {
-            store.list(&owner, PageRequest { limit, after: None }).await.unwrap();
-            store.list(&owner, PageRequest { limit, after }).await.unwrap();
+            let next = TaskQuery::parse(Some(&format!("limit={limit}&cursor={after}")), 0).unwrap();
+            store.list(&owner, &TaskQuery::newest(limit)).await.unwrap();
+            store.list(&owner, &next).await.unwrap();
         }
         let conn = store.db.readers.lock().unwrap().pop().unwrap();
         let mut cached = 0;
