@@ -40,8 +40,12 @@ async fn deleting_a_user_takes_its_sessions_and_tasks_and_nothing_else() {
         accounts.create_user(&ada, "h", &ada_session).await.unwrap();
         accounts.create_user(&eve, "h", &eve_session).await.unwrap();
         let owner = |user: &User| UserId::new(Issuer::accounts(), &user.id).unwrap();
-        tasks.create(&owner(&ada), draft("ada's")).await.unwrap();
-        tasks.create(&owner(&eve), draft("eve's")).await.unwrap();
+        let tagged = |title: &str| {
+            let tags = vec![taskgate::domain::tasks::TagName::parse("Shared", "tag").unwrap()];
+            taskgate::domain::tasks::TaskDraft { tags, ..draft(title) }
+        };
+        tasks.create(&owner(&ada), tagged("ada's")).await.unwrap();
+        tasks.create(&owner(&eve), tagged("eve's")).await.unwrap();
         let page = &taskgate::domain::tasks::TaskQuery::newest(10);
         // Cached now: the deletion must not leave this page to be served again.
         assert_eq!(tasks.list(&owner(&ada), page).await.unwrap().total, 1);
@@ -49,6 +53,8 @@ async fn deleting_a_user_takes_its_sessions_and_tasks_and_nothing_else() {
         assert!(accounts.delete_user(&ada.id, &owner(&ada), 5_000).await.unwrap(), "{name}");
         assert_eq!(accounts.session(&ada_token.hash()).await.unwrap(), None, "{name}");
         assert_eq!(tasks.list(&owner(&ada), page).await.unwrap().total, 0, "{name}");
+        assert!(tasks.tags(&owner(&ada)).await.unwrap().is_empty(), "{name}: ada's tags are gone");
+        assert_eq!(tasks.tags(&owner(&eve)).await.unwrap().len(), 1, "{name}: eve's stay");
         assert!(accounts.session(&eve_token.hash()).await.unwrap().is_some(), "{name}");
         assert_eq!(tasks.list(&owner(&eve), page).await.unwrap().total, 1, "{name}");
         assert!(!accounts.delete_user(&ada.id, &owner(&ada), 6_000).await.unwrap(), "{name}");

@@ -152,7 +152,12 @@ impl UserStore for SqliteAccountStore {
                 move |conn| {
                     // The owner's row stays, emptied and at a new version: a page cached anywhere
                     // is never served again, even if a token still alive writes again.
-                    for table in ["tasks", "idempotency_keys"] {
+                    conn.prepare_cached(
+                        "DELETE FROM task_search WHERE rowid IN \
+                         (SELECT search_id FROM tasks WHERE issuer = ?1 AND subject = ?2)",
+                    )?
+                    .execute(params![issuer, subject])?;
+                    for table in ["tasks", "task_tags", "tags", "idempotency_keys"] {
                         conn.prepare_cached(&format!(
                             "DELETE FROM {table} WHERE issuer = ?1 AND subject = ?2"
                         ))?
