@@ -14,6 +14,8 @@ use super::{DEFAULT_PAGE_SIZE, Invalid, MAX_PAGE_SIZE, Task, TaskId};
 
 /// The most search terms one `q` may hold.
 pub const MAX_TERMS: usize = 10;
+/// The most `tag` parameters one query may hold (a task has at most as many tags).
+pub const MAX_QUERY_TAGS: usize = 20;
 
 /// What a list is ordered by; ties are broken by id in the same direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,7 +237,12 @@ impl TaskQuery {
                 "priority" => filter.priorities.push(Priority::parse(&value).ok_or_else(|| {
                     Invalid::field("priority", "must be none, low, medium or high")
                 })?),
-                "tag" => filter.tags.push(TagName::parse(&value, "tag")?.key),
+                "tag" => {
+                    if filter.tags.len() == MAX_QUERY_TAGS {
+                        return Err(Invalid::field("tag", "may be given at most 20 times"));
+                    }
+                    filter.tags.push(TagName::parse(&value, "tag")?.key)
+                }
                 "q" => {
                     filter.terms = search_terms(&value);
                     if filter.terms.is_empty() && !value.trim().is_empty() {
@@ -462,6 +469,7 @@ mod tests {
             ("q=%21%21", "q"),
             ("tag=", "tag"),
             ("cursor=abc", "cursor"),
+            ("tag=a&".repeat(21).as_str(), "tag"),
         ] {
             assert_eq!(refused(raw), field, "{raw}");
         }
