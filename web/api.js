@@ -20,6 +20,8 @@ export class ApiError extends Error {
     this.sessionEnded = false;
     /** Seconds the server asked to wait before trying again (429, 503), when it said. */
     this.retryAfter = null;
+    /** The resource's current `ETag` when the answer carried one (a 412 does). */
+    this.etag = null;
   }
 }
 
@@ -64,10 +66,13 @@ export function whenSignedOut(handler) {
  * One request. Errors become ApiError with the body's message (the task API's `detail` or
  * Better Auth's `message`). A 401 ends the session unless `expect401` (sign-in, first token use).
  */
-async function send(path, { method = "GET", body, headers = {}, expect401 = false } = {}) {
+async function send(
+  path,
+  { method = "GET", body, headers = {}, contentType = "application/json", expect401 = false } = {},
+) {
   const init = { method, headers: { ...headers }, credentials: "same-origin", cache: "no-store" };
   if (body !== undefined) {
-    init.headers["content-type"] = "application/json";
+    init.headers["content-type"] = contentType;
     init.body = JSON.stringify(body);
   }
   let response;
@@ -96,6 +101,7 @@ async function send(path, { method = "GET", body, headers = {}, expect401 = fals
       Array.isArray(data?.errors) ? data.errors : [],
     );
     error.retryAfter = retryAfter;
+    error.etag = response.headers.get("etag");
     if (response.status === 401 && !expect401) {
       error.sessionEnded = true;
       forgetToken();
@@ -205,12 +211,24 @@ export const auth = {
 // ---------------------------------------------------------------------------------------------
 // Tasks (/api/{user_id}/tasks, with the bearer token)
 
-function tasksUrl(userId) {
-  return `/api/${encodeURIComponent(userId)}/tasks`;
+function userUrl(userId) {
+  return `/api/${encodeURIComponent(userId)}`;
+}
+
+function taskUrl(userId, id) {
+  return `${userUrl(userId)}/tasks/${encodeURIComponent(id)}`;
 }
 
 function bearer(current) {
   return { authorization: `Bearer ${current.value}` };
+}
+
+/**
+ * The preconditions of a change to a task: the version the person saw. The server refuses the
+ * change with 412 when the task has changed since, so nobody overwrites what they have not seen.
+ */
+function ifMatch(current, version) {
+  return { ...bearer(current), "if-match": `"${version}"` };
 }
 
 /** The `rel="next"` target of a Link header, if any. */
@@ -224,11 +242,21 @@ function randomKey() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
+/** `query` (URLSearchParams of filters and sort) with a page size, as a query string. */
+function withLimit(query, limit) {
+  const params = new URLSearchParams(query);
+  params.set("limit", String(limit));
+  return params.toString();
+}
+
 export const tasks = {
-  /** A page of tasks, newest first: `{ items, total, next }` (`next`: the next page's URL). */
-  async page(next = null) {
+  /**
+   * The first page of the tasks `query` finds (URLSearchParams: filters and sort), or the page at
+   * `next` (the previous page's link, which carries them): `{ items, total, next }`.
+   */
+  async page({ query = new URLSearchParams(), next = null } = {}) {
     return withToken(async (current, retry) => {
-      const url = next ?? `${tasksUrl(current.userId)}?limit=${PAGE_SIZE}`;
+      const url = next ?? `${userUrl(current.userId)}/tasks?${withLimit(query, PAGE_SIZE)}`;
       const { data, headers } = await send(url, { headers: bearer(current), expect401: retry });
       return {
         items: data,
@@ -237,48 +265,101 @@ export const tasks = {
       };
     });
   },
-  async create({ title, description }) {
+  /** How many tasks `query` finds (the smallest page, for its `X-Total-Count`). */
+  async count(query) {
+    return withToken(async (current, retry) => {
+      const url = `${userUrl(current.userId)}/tasks?${withLimit(query, 1)}`;
+      const { data, headers } = await send(url, { headers: bearer(current), expect401: retry });
+      return Number(headers.get("x-total-count") ?? data.length);
+    });
+  },
+  /** One task as it is now. */
+  async get(id) {
+    return withToken(async (current, retry) => {
+      const { data } = await send(taskUrl(current.userId, id), { headers: bearer(current), expect401: retry });
+      return data;
+    });
+  },
+  /** `fields`: title, description, priority, tags, due (as the API names them). */
+  async create(fields) {
     // One key per task: a retried POST (a lost answer, a second token) creates it once.
     const key = randomKey();
     return withToken(async (current, retry) => {
-      const { data } = await send(tasksUrl(current.userId), {
+      const { data } = await send(`${userUrl(current.userId)}/tasks`, {
         method: "POST",
         headers: { ...bearer(current), "idempotency-key": key },
-        body: { title, description: description || null },
+        body: fields,
         expect401: retry,
       });
       return data;
     });
   },
-  async replace(id, { title, description, completed }) {
+  /** Changes the members of `changes` (a JSON merge patch) of the task at `version`; 412 if it moved on. */
+  async patch(id, version, changes) {
     return withToken(async (current, retry) => {
-      const { data } = await send(`${tasksUrl(current.userId)}/${encodeURIComponent(id)}`, {
-        method: "PUT",
-        headers: bearer(current),
-        body: { title, description: description || null, completed },
-        expect401: retry,
-      });
-      return data;
-    });
-  },
-  async setCompleted(id, completed) {
-    return withToken(async (current, retry) => {
-      const { data } = await send(`${tasksUrl(current.userId)}/${encodeURIComponent(id)}/complete`, {
+      const { data } = await send(taskUrl(current.userId, id), {
         method: "PATCH",
-        headers: bearer(current),
+        headers: ifMatch(current, version),
+        body: changes,
+        contentType: "application/merge-patch+json",
+        expect401: retry,
+      });
+      return data;
+    });
+  },
+  async setCompleted(id, version, completed) {
+    return withToken(async (current, retry) => {
+      const { data } = await send(`${taskUrl(current.userId, id)}/complete`, {
+        method: "PATCH",
+        headers: ifMatch(current, version),
         body: { completed },
         expect401: retry,
       });
       return data;
     });
   },
-  async remove(id) {
+  async remove(id, version) {
     return withToken(async (current, retry) => {
-      await send(`${tasksUrl(current.userId)}/${encodeURIComponent(id)}`, {
+      await send(taskUrl(current.userId, id), {
         method: "DELETE",
-        headers: bearer(current),
+        headers: ifMatch(current, version),
         expect401: retry,
       });
+    });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Tags (/api/{user_id}/tags): the person's tags with their counts, renamed or deleted everywhere
+
+function tagUrl(userId, name) {
+  return `${userUrl(userId)}/tags/${encodeURIComponent(name)}`;
+}
+
+export const tags = {
+  /** `[{ name, tasks, open }]`, by name. */
+  async list() {
+    return withToken(async (current, retry) => {
+      const { data } = await send(`${userUrl(current.userId)}/tags`, { headers: bearer(current), expect401: retry });
+      return data;
+    });
+  },
+  /** Renames `name` on every task (merging it into `to` when that tag exists already). */
+  async rename(name, to) {
+    return withToken(async (current, retry) => {
+      const { data } = await send(tagUrl(current.userId, name), {
+        method: "PATCH",
+        headers: bearer(current),
+        body: { name: to },
+        expect401: retry,
+      });
+      return data;
+    });
+  },
+  /** Takes `name` off every task; the tasks stay. */
+  async remove(name) {
+    return withToken(async (current, retry) => {
+      await send(tagUrl(current.userId, name), { method: "DELETE", headers: bearer(current), expect401: retry });
     });
   },
 };

@@ -98,6 +98,19 @@ export function Field({ id, label, error, hint, multiline = false, inputRef, ...
   </div>`;
 }
 
+/** A labelled select with an optional hint and error, as `Field`; its options are the children. */
+export function SelectField({ id, label, error, hint, children, ...select }) {
+  const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
+    <select id=${id} aria-invalid=${error ? "true" : undefined} aria-describedby=${describedBy} ...${select}>
+      ${children}
+    </select>
+    ${error && html`<p class="field-error" id=${`${id}-error`} role="alert">${error}</p>`}
+  </div>`;
+}
+
 /** An error about a whole form (or a whole page), announced when it appears. */
 export function Alert({ id, children }) {
   return html`<p class="alert" id=${id} role="alert">${children}</p>`;
@@ -171,8 +184,41 @@ export function focusFirstError(form) {
   requestAnimationFrame(() => {
     const target = form?.querySelector('[aria-invalid="true"]') ?? form?.querySelector(".alert");
     if (target) {
-      if (!target.matches("input, textarea")) target.setAttribute("tabindex", "-1");
+      if (!target.matches("input, textarea, select")) target.setAttribute("tabindex", "-1");
       target.focus();
     }
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Confirmations
+
+/**
+ * A modal question before something that cannot be undone: focus starts on Cancel, Escape
+ * cancels. `confirm` names the button that does it ("Delete").
+ */
+export function ConfirmDialog({ title, confirm, onConfirm, onCancel, children }) {
+  const dialog = useRef(null);
+  const cancel = useRef(null);
+  useEffect(() => {
+    dialog.current?.showModal();
+    cancel.current?.focus();
+  }, []);
+  return html`<dialog
+    ref=${dialog}
+    class="dialog"
+    aria-labelledby="confirm-heading"
+    aria-describedby="confirm-text"
+    onCancel=${(event) => {
+      event.preventDefault();
+      onCancel();
+    }}
+  >
+    <h2 id="confirm-heading">${title}</h2>
+    <p id="confirm-text">${children}</p>
+    <div class="actions">
+      <button type="button" class="primary danger" onClick=${onConfirm}>${confirm}</button>
+      <button type="button" ref=${cancel} onClick=${onCancel}>Cancel</button>
+    </div>
+  </dialog>`;
 }

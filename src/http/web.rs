@@ -45,13 +45,17 @@ macro_rules! embedded {
 static INDEX: File = embedded!("index.html", HTML);
 
 /// Everything under `/assets/`.
-static ASSETS: [File; 12] = [
+static ASSETS: [File; 16] = [
     embedded!("app.js", JS),
     embedded!("api.js", JS),
     embedded!("router.js", JS),
     embedded!("ui.js", JS),
     embedded!("auth.js", JS),
     embedded!("tasks.js", JS),
+    embedded!("taskform.js", JS),
+    embedded!("filters.js", JS),
+    embedded!("dates.js", JS),
+    embedded!("tags.js", JS),
     embedded!("account.js", JS),
     embedded!("style.css", CSS),
     embedded!("favicon.svg", SVG),

@@ -101,6 +101,17 @@ async function shownTasks(page) {
   );
 }
 
+/** Waits until the list shows `wanted` (as `shownTasks` reads it), at most 5 s. */
+async function waitForShown(page, wanted) {
+  const until = Date.now() + 5_000;
+  let shown = await shownTasks(page);
+  while (JSON.stringify(shown) !== JSON.stringify(wanted) && Date.now() < until) {
+    await page.waitForTimeout(50);
+    shown = await shownTasks(page);
+  }
+  assert.deepEqual(shown, wanted);
+}
+
 /** The person's tasks as the API holds them, newest first. */
 async function storedTasks(session) {
   const token = await session.accessToken();
@@ -140,7 +151,7 @@ test(
     await focusOn(page, "Title");
     await title.fill("Call the plumber about the tap");
     await page.getByLabel("Description", { exact: true }).fill("The kitchen one drips");
-    const replaced = responseTo(page, "PUT", /\/tasks\/[\w-]+$/);
+    const replaced = responseTo(page, "PATCH", /\/tasks\/[\w-]+$/);
     await page.getByRole("button", { name: "Save", exact: true }).click();
     assert.equal((await replaced).status(), 200);
     await page.getByRole("checkbox", { name: "Call the plumber about the tap" }).waitFor();
@@ -171,12 +182,13 @@ test(
     assert.deepEqual(await shownTasks(page), expected);
     assert.equal(await page.getByRole("heading", { level: 2, name: /2 tasks,\s*1 to do/ }).count(), 1);
 
-    // Filters.
+    // Filters (the server finds the tasks: the list changes once it has answered).
     await page.getByRole("button", { name: "Completed", exact: true }).click();
-    assert.deepEqual(await shownTasks(page), [expected[1]]);
+    await waitForShown(page, [expected[1]]);
     await page.getByRole("button", { name: "Active", exact: true }).click();
-    assert.deepEqual(await shownTasks(page), [expected[0]]);
+    await waitForShown(page, [expected[0]]);
     await page.getByRole("button", { name: "All", exact: true }).click();
+    await waitForShown(page, expected);
 
     // A reload shows the same list: it came from the server.
     await page.reload();
@@ -492,13 +504,27 @@ test(
     const email = newEmail("Margaret");
     const session = await apiSession(server, { name: "Margaret", email, password: PASSWORD });
     const token = await session.accessToken();
-    // Oldest first: the list shows the newest on top.
+    // Oldest first: the list shows the newest on top. Dates relative to today (UTC, the browser's
+    // zone here), so the picture always shows one overdue task and one due soon.
+    const day = (days) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
     const seed = [
-      { title: "Renew the car insurance", description: "Compare at least three quotes", completed: true },
+      { title: "Renew the car insurance", description: "Compare at least three quotes", completed: true, tags: ["Home"] },
       { title: "Book a dentist appointment", description: null, completed: true },
-      { title: "Buy a birthday present for Sam", description: "Something for the garden?" },
-      { title: "Review the pull request for the sign-in page", description: null },
-      { title: "Plan the team offsite", description: "Venue, agenda, travel budget" },
+      { title: "Buy a birthday present for Sam", description: "Something for the garden?", tags: ["Home"], due: { date: day(9) } },
+      {
+        title: "Review the pull request for the sign-in page",
+        description: null,
+        priority: "high",
+        tags: ["Work"],
+        due: { date: day(-1) },
+      },
+      {
+        title: "Plan the team offsite",
+        description: "Venue, agenda, travel budget",
+        priority: "medium",
+        tags: ["Work", "Travel"],
+        due: { date: day(2), time: "10:00", time_zone: "UTC" },
+      },
     ];
     for (const task of seed) {
       const res = await request(new URL(`/api/${session.user.id}/tasks`, server.url), {
