@@ -32,7 +32,10 @@ ALTER TABLE tasks
 -- `sort=updated` compares updated_at itself: a cursor carries it in microseconds, which is
 -- timestamptz's precision, so the comparison is exact.
 CREATE INDEX tasks_by_updated  ON tasks (issuer, subject, updated_at, id);
-CREATE INDEX tasks_by_due      ON tasks (issuer, subject, due_at, id);
+-- The due index also holds what the due filters read, so counting the tasks of a date range or
+-- the overdue ones reads the index alone.
+CREATE INDEX tasks_by_due      ON tasks (issuer, subject, due_at, id)
+    INCLUDE (due_date, due_time, completed);
 CREATE INDEX tasks_by_priority ON tasks (issuer, subject, priority, id);
 CREATE INDEX tasks_by_title    ON tasks (issuer, subject, title_key, id);
 CREATE INDEX tasks_search      ON tasks USING gin (search);
@@ -47,11 +50,13 @@ CREATE TABLE tags (
 );
 
 -- Which task has which tag: what `tag=` filters, GET /tags counts and a rename reads. Kept by
--- the store with the task's `tags` in each write's transaction.
+-- the store with the task's `tags` in each write's transaction. `completed` is the task's, so a
+-- tag's counts (all, open) and the count of `tag=...&completed=...` read this index alone.
 CREATE TABLE task_tags (
-    issuer  text NOT NULL,
-    subject text NOT NULL,
-    key     text COLLATE "C" NOT NULL,
-    task_id uuid NOT NULL,
-    PRIMARY KEY (issuer, subject, key, task_id)
+    issuer    text    NOT NULL,
+    subject   text    NOT NULL,
+    key       text    COLLATE "C" NOT NULL,
+    task_id   uuid    NOT NULL,
+    completed boolean NOT NULL,
+    PRIMARY KEY (issuer, subject, key, task_id) INCLUDE (completed)
 );

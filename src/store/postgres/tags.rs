@@ -16,11 +16,10 @@ pub(super) async fn summaries<C: GenericClient>(
 ) -> Result<Vec<TagSummary>, StoreError> {
     let statement = client
         .prepare_cached(
-            "SELECT g.name, count(*), count(*) FILTER (WHERE NOT t.completed) FROM task_tags k \
-             JOIN tags g ON g.issuer = k.issuer AND g.subject = k.subject AND g.key = k.key \
-             JOIN tasks t ON t.issuer = k.issuer AND t.subject = k.subject AND t.id = k.task_id \
-             WHERE k.issuer = $1 AND k.subject = $2 \
-             GROUP BY k.key, g.name ORDER BY k.key",
+            "SELECT g.name, k.tasks, k.open FROM (SELECT key, count(*) AS tasks, \
+             count(*) FILTER (WHERE NOT completed) AS open FROM task_tags \
+             WHERE issuer = $1 AND subject = $2 GROUP BY key) AS k \
+             JOIN tags g ON g.issuer = $1 AND g.subject = $2 AND g.key = k.key ORDER BY k.key",
         )
         .await?;
     client
@@ -111,8 +110,8 @@ pub(super) async fn rename<C: GenericClient>(
              WHERE tasks.issuer = $1 AND tasks.subject = $2 AND tasks.id = u.id), \
              o AS (UPDATE task_owners SET version = version + 1 \
              WHERE issuer = $1 AND subject = $2) \
-             INSERT INTO task_tags (issuer, subject, key, task_id) \
-             SELECT $1, $2, $5::text, task_id FROM task_tags \
+             INSERT INTO task_tags (issuer, subject, key, task_id, completed) \
+             SELECT $1, $2, $5::text, task_id, completed FROM task_tags \
              WHERE issuer = $1 AND subject = $2 AND key = $6 AND $5::text IS NOT NULL \
              AND $5::text <> $6 ON CONFLICT DO NOTHING",
         )

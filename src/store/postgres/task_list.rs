@@ -7,63 +7,150 @@
 
 use std::sync::Arc;
 use time::OffsetDateTime;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use super::PgDb;
 use super::task_sql::{COLUMNS, Owner, pg_date, search_query, task_from_row};
+use crate::domain::tasks::due::day_start_utc;
 use crate::domain::tasks::query::SortValue;
 use crate::domain::tasks::{SortKey, TaskPage, TaskQuery};
 use crate::store::StoreError;
 
-/// A statement being built: its text and its values, in placeholder order.
+/// A statement being built: its values, with their types, in placeholder order.
 struct Sql {
-    values: Vec<Box<dyn ToSql + Sync + Send>>,
+    values: Vec<(Box<dyn ToSql + Sync + Send>, Type)>,
+}
+
+/// A value a list statement binds, and its PostgreSQL type.
+trait Bound: ToSql + Sync + Send + 'static {
+    const TYPE: Type;
+}
+
+impl Bound for String {
+    const TYPE: Type = Type::TEXT;
+}
+impl Bound for i64 {
+    const TYPE: Type = Type::INT8;
+}
+impl Bound for i16 {
+    const TYPE: Type = Type::INT2;
+}
+impl Bound for bool {
+    const TYPE: Type = Type::BOOL;
+}
+impl Bound for Uuid {
+    const TYPE: Type = Type::UUID;
+}
+impl Bound for time::Date {
+    const TYPE: Type = Type::DATE;
+}
+impl Bound for OffsetDateTime {
+    const TYPE: Type = Type::TIMESTAMPTZ;
 }
 
 impl Sql {
     /// Binds `value` and returns its placeholder.
-    fn bind(&mut self, value: impl ToSql + Sync + Send + 'static) -> String {
-        self.values.push(Box::new(value));
+    fn bind<T: Bound>(&mut self, value: T) -> String {
+        self.values.push((Box::new(value), T::TYPE));
         format!("${}", self.values.len())
     }
 }
 
-/// The conditions of the filter, each after ` AND `, on the columns of `tasks`.
-fn filter(sql: &mut Sql, owner: Owner<'_>, query: &TaskQuery) -> Result<String, StoreError> {
-    let filter = &query.filter;
-    let mut text = String::new();
-    let mut and = |condition: &str| {
-        text.push_str(" AND ");
-        text.push_str(condition);
-    };
-    if let Some(completed) = filter.completed {
-        and(&format!("completed = {}", sql.bind(completed)));
+/// How far a due's local date may lie from its instant's UTC date, and more: no zone's offset,
+/// historical ones included, reaches a day.
+const ZONE_MARGIN_SECS: i64 = 2 * 86_400;
+
+/// The conditions of a filter, each after ` AND `, on the columns of `tasks`.
+struct Conditions {
+    /// `completed = $n`, when the filter has it.
+    completed: Option<String>,
+    /// The placeholder of each tag key.
+    tags: Vec<String>,
+    /// All the others.
+    rest: String,
+}
+
+impl Conditions {
+    /// The conditions on the tasks table, all together.
+    fn all(&self) -> String {
+        let mut text = String::new();
+        if let Some(completed) = &self.completed {
+            text.push_str(&format!(" AND completed = {completed}"));
+        }
+        for key in &self.tags {
+            text.push_str(&format!(
+                " AND id IN (SELECT task_id FROM task_tags WHERE issuer = $1 AND subject = $2 \
+                 AND key = {key})"
+            ));
+        }
+        text.push_str(&self.rest);
+        text
     }
+
+    /// The statement that counts the tasks that match. With tags, it starts from the first
+    /// tag's rows, which also know their task's completion, so `tag=...` and
+    /// `tag=...&completed=...` read one index and nothing else.
+    fn count(&self) -> String {
+        let Some((first, others)) = self.tags.split_first() else {
+            return format!(
+                "SELECT count(*) FROM tasks WHERE issuer = $1 AND subject = $2{}",
+                self.all()
+            );
+        };
+        let mut text = "SELECT count(*) FROM task_tags k".to_owned();
+        for (n, key) in others.iter().enumerate() {
+            text.push_str(&format!(
+                " JOIN task_tags k{n} ON k{n}.issuer = $1 AND k{n}.subject = $2 \
+                 AND k{n}.key = {key} AND k{n}.task_id = k.task_id"
+            ));
+        }
+        text.push_str(&format!(" WHERE k.issuer = $1 AND k.subject = $2 AND k.key = {first}"));
+        if let Some(completed) = &self.completed {
+            text.push_str(&format!(" AND k.completed = {completed}"));
+        }
+        if !self.rest.is_empty() {
+            text.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM tasks WHERE issuer = $1 AND subject = $2 \
+                 AND id = k.task_id{})",
+                self.rest
+            ));
+        }
+        text
+    }
+}
+
+/// The conditions of the query's filter, their values bound. Conditions on a due's local date
+/// or on overdue also bound `due_at`, which they imply, so that the due index serves them.
+fn filter(sql: &mut Sql, owner: Owner<'_>, query: &TaskQuery) -> Result<Conditions, StoreError> {
+    let filter = &query.filter;
+    let completed = filter.completed.map(|completed| sql.bind(completed));
+    let tags = filter.tags.iter().map(|tag| sql.bind(tag.clone())).collect();
+    let mut rest = String::new();
+    let mut and = |condition: &str| {
+        rest.push_str(" AND ");
+        rest.push_str(condition);
+    };
     if !filter.priorities.is_empty() {
         let ranks: Vec<String> = filter.priorities.iter().map(|p| p.rank().to_string()).collect();
         // Ranks are ours, 0 to 3: written into the text, they make one statement per set.
         and(&format!("priority IN ({})", ranks.join(", ")));
-    }
-    for tag in &filter.tags {
-        let key = sql.bind(tag.clone());
-        and(&format!(
-            "id IN (SELECT task_id FROM task_tags WHERE issuer = $1 AND subject = $2 AND key = {key})"
-        ));
     }
     if !filter.terms.is_empty() {
         let query = sql.bind(search_query(owner, &filter.terms));
         and(&format!("search @@ {query}::text::tsquery"));
     }
     if let Some(from) = filter.due_from {
-        and(&format!("due_date >= {}", sql.bind(pg_date(from)?)));
+        let at = sql.bind(day_start_utc(from) - ZONE_MARGIN_SECS);
+        and(&format!("due_date >= {} AND due_at >= {at}", sql.bind(pg_date(from)?)));
     }
     if let Some(to) = filter.due_to {
-        and(&format!("due_date <= {}", sql.bind(pg_date(to)?)));
+        let at = sql.bind(day_start_utc(to) + 86_400 + ZONE_MARGIN_SECS);
+        and(&format!("due_date <= {} AND due_at < {at}", sql.bind(pg_date(to)?)));
     }
     match filter.has_due {
-        Some(true) => and("due_date IS NOT NULL"),
-        Some(false) => and("due_date IS NULL"),
+        Some(true) => and("due_at IS NOT NULL"),
+        Some(false) => and("due_at IS NULL"),
         None => {}
     }
     if let Some(overdue) = &filter.overdue {
@@ -73,11 +160,15 @@ fn filter(sql: &mut Sql, owner: Owner<'_>, query: &TaskQuery) -> Result<String, 
              OR (due_time IS NULL AND due_date < {today})), false)"
         );
         match overdue.wanted {
-            true => and(&condition),
+            true => {
+                // A timed due before now, an all-day one before today's 00:00 UTC.
+                let before = sql.bind(overdue.now.max(day_start_utc(overdue.today)));
+                and(&format!("{condition} AND due_at < {before}"))
+            }
             false => and(&format!("NOT {condition}")),
         }
     }
-    Ok(text)
+    Ok(Conditions { completed, tags, rest })
 }
 
 /// The column a sort orders by besides the id, and the cursor's value for it, bound; `None`
@@ -112,12 +203,11 @@ fn statement(owner: Owner<'_>, query: &TaskQuery) -> Result<(String, Sql), Store
     sql.bind(owner.issuer.to_owned());
     sql.bind(owner.subject.to_owned());
     let limit = sql.bind(i64::from(query.limit) + 1);
-    let conditions = filter(&mut sql, owner, query)?;
+    let filtered = filter(&mut sql, owner, query)?;
+    let conditions = filtered.all();
     let matching = match query.filter.is_empty() {
         true => "NULL::bigint".to_owned(),
-        false => {
-            format!("(SELECT count(*) FROM tasks WHERE issuer = $1 AND subject = $2{conditions})")
-        }
+        false => format!("({})", filtered.count()),
     };
     let (op, dir) = if query.sort.descending { ("<", "DESC") } else { (">", "ASC") };
     let scope = format!("FROM tasks WHERE issuer = $1 AND subject = $2{conditions}");
@@ -189,10 +279,24 @@ pub(super) async fn list(
     let (text, sql) = statement(owner, query)?;
     let rows = db
         .run(async |client| {
-            let statement = client.prepare_cached(&text).await?;
-            let params: Vec<&(dyn ToSql + Sync)> =
-                sql.values.iter().map(|value| value.as_ref() as &(dyn ToSql + Sync)).collect();
-            Ok(client.query(&statement, &params).await?)
+            if query.filter.terms.is_empty() {
+                let statement = client.prepare_cached(&text).await?;
+                let params: Vec<&(dyn ToSql + Sync)> = sql
+                    .values
+                    .iter()
+                    .map(|(value, _)| value.as_ref() as &(dyn ToSql + Sync))
+                    .collect();
+                return Ok(client.query(&statement, &params).await?);
+            }
+            // A search is planned for its terms each time (one round trip all the same): a
+            // plan made for any terms cannot tell a rare word from a common one, and walks
+            // the owner's tasks in order where the full-text index would find a few at once.
+            let params: Vec<(&(dyn ToSql + Sync), Type)> = sql
+                .values
+                .iter()
+                .map(|(value, ty)| (value.as_ref() as &(dyn ToSql + Sync), ty.clone()))
+                .collect();
+            Ok(client.query_typed(&text, &params).await?)
         })
         .await?;
     let (mut total, mut version, mut tasks) = (0, 0, Vec::with_capacity(rows.len()));
@@ -209,4 +313,36 @@ pub(super) async fn list(
     let more = tasks.len() > query.limit as usize;
     tasks.truncate(query.limit as usize);
     Ok(Arc::new(TaskPage::new(tasks, total, more, version)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(raw: &str) -> String {
+        let owner = Owner { issuer: "https://issuer.example", subject: "someone" };
+        let query = TaskQuery::parse(Some(raw), 1_781_524_800).unwrap();
+        let (text, sql) = statement(owner, &query).unwrap();
+        let highest = (1..=sql.values.len()).rev().find(|n| text.contains(&format!("${n}")));
+        assert_eq!(highest, Some(sql.values.len()), "{raw}: every value is used");
+        text
+    }
+
+    #[test]
+    fn values_are_bound_so_one_shape_is_one_statement() {
+        let shapes = [
+            ("tag=alpha&completed=false&q=first", "tag=beta&completed=true&q=second"),
+            ("due_from=2026-01-01&due_to=2026-02-01", "due_from=2027-05-05&due_to=2027-06-06"),
+            ("overdue=true&tz=Europe/Berlin", "overdue=true&tz=America/New_York"),
+            ("sort=title&order=asc&tag=a&tag=b", "sort=title&order=asc&tag=c&tag=d"),
+        ];
+        for (one, other) in shapes {
+            let statement = text(one);
+            assert_eq!(statement, text(other), "{one}");
+            for value in ["alpha", "first", "2026", "someone", "example", "Berlin"] {
+                assert!(!statement.contains(value), "{one}: {value} is bound, not written");
+            }
+        }
+        assert_ne!(text("priority=high"), text("priority=low"), "ranks are written");
+    }
 }

@@ -47,14 +47,15 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH t AS (INSERT INTO tasks (issuer, subject, id, {NEW_COLUMNS}) \
          VALUES ($1, $2, $3, {NEW_VALUES}) RETURNING {COLUMNS}), \
-         k AS (INSERT INTO task_tags (issuer, subject, key, task_id) \
-         SELECT $1, $2, key, $3 FROM unnest($15::text[]) AS key) \
+         k AS (INSERT INTO task_tags (issuer, subject, key, task_id, completed) \
+         SELECT $1, $2, key, $3, $6 FROM unnest($15::text[]) AS key) \
          SELECT * FROM t"
     )
 });
 
 /// Writes what a client can set, one version higher, stamped now; keeps the tag rows (`$15`
-/// removed keys, `$16` added ones) and counts a change of the owner's list.
+/// removed keys, `$16` added ones, `$17` kept ones, which take the completion) and counts a
+/// change of the owner's list.
 static UPDATE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH t AS (UPDATE tasks SET title = $4, description = $5, completed = $6, \
@@ -66,8 +67,10 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
          o AS (UPDATE task_owners SET version = version + 1 WHERE issuer = $1 AND subject = $2), \
          d AS (DELETE FROM task_tags WHERE issuer = $1 AND subject = $2 AND task_id = $3 \
          AND key = ANY($15::text[])), \
-         k AS (INSERT INTO task_tags (issuer, subject, key, task_id) \
-         SELECT $1, $2, key, $3 FROM unnest($16::text[]) AS key ON CONFLICT DO NOTHING) \
+         k AS (INSERT INTO task_tags (issuer, subject, key, task_id, completed) \
+         SELECT $1, $2, key, $3, $6 FROM unnest($16::text[]) AS key ON CONFLICT DO NOTHING), \
+         c AS (UPDATE task_tags SET completed = $6 WHERE issuer = $1 AND subject = $2 \
+         AND key = ANY($17::text[]) AND task_id = $3 AND completed <> $6) \
          SELECT * FROM t"
     )
 });
@@ -364,14 +367,15 @@ pub(super) async fn update_task<C: GenericClient>(
     let new: Vec<&str> = draft.tags.iter().map(|tag| tag.key.as_str()).collect();
     let removed: Vec<&str> =
         old.iter().map(String::as_str).filter(|key| !new.contains(key)).collect();
-    let added: Vec<&str> =
-        new.iter().copied().filter(|key| !old.iter().any(|o| o == key)).collect();
+    let (kept, added): (Vec<&str>, Vec<&str>) =
+        new.iter().partition(|key| old.iter().any(|o| o == *key));
     let values = Values::of(owner, draft, tags)?;
     let id = before.id.as_uuid();
     let statement = tx.prepare_cached(&UPDATE).await?;
     let mut params = values.params(&owner, &id);
     params.push(&removed);
     params.push(&added);
+    params.push(&kept);
     let row = tx.query_one(&statement, &params).await?;
     forget_unused_tags(tx, owner, &removed).await?;
     task_from_row(&row, 0)
