@@ -553,3 +553,164 @@ async fn one_owner_never_sees_another_owners_tags_or_tasks() {
         assert_eq!(tasks.tags(&b).await.unwrap().len(), 2, "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_writes_racing_on_one_version_exactly_one_wins_and_tags_get_one_spelling() {
+    for store in stores_with(false, 100).await {
+        let (name, tasks) = (store.name, store.tasks.clone());
+        let u = owner("", "racer");
+        let task = tasks.create(&u, draft("raced")).await.unwrap();
+        let mut running = Vec::new();
+        for n in 0..8 {
+            let (tasks, u) = (tasks.clone(), u.clone());
+            // Each also brings a new tag in its own case, and a tag of its own.
+            let spelling = if n % 2 == 0 { "Shared" } else { "SHARED" };
+            let own = format!("own{n}");
+            let draft = tagged(&format!("writer {n}"), &[spelling, &own]);
+            running.push(tokio::spawn(async move {
+                tasks.replace(&u, task.id, draft, Expected::version(1)).await.unwrap()
+            }));
+        }
+        let mut won = Vec::new();
+        for outcome in running {
+            match outcome.await.unwrap() {
+                Guarded::Done(task) => won.push(task),
+                Guarded::Conflict { current } => assert_eq!(current, 2, "{name}"),
+                Guarded::Missing => panic!("{name}: the task is there"),
+            }
+        }
+        assert_eq!(won.len(), 1, "{name}: exactly one write wins");
+        let now = tasks.get(&u, task.id).await.unwrap().unwrap();
+        assert_eq!(now, won[0], "{name}: the winner's write is what is stored");
+        let names: Vec<String> =
+            tasks.tags(&u).await.unwrap().into_iter().map(|t| t.name).collect();
+        assert_eq!(
+            names,
+            [now.tags[1].clone(), now.tags[0].clone()],
+            "{name}: losers left no tags"
+        );
+
+        // Creates racing with the tag in both cases, and a rename racing with changes.
+        let mut running = Vec::new();
+        for n in 0..8 {
+            let (tasks, u) = (tasks.clone(), u.clone());
+            let spelling = if n % 2 == 0 { "Errands" } else { "ERRANDS" };
+            running.push(tokio::spawn(async move {
+                let made = tasks.create(&u, tagged(&format!("c{n}"), &[spelling, "shared"])).await;
+                let made = made.unwrap();
+                let renamed = tasks.rename_tag(&u, "shared", tag("Common")).await;
+                let changed =
+                    tasks.set_completion(&u, made.id, Completion::Toggle, Expected::any());
+                (made, renamed.unwrap(), done(changed.await.unwrap()))
+            }));
+        }
+        let mut spellings = BTreeSet::new();
+        for outcome in running {
+            let (made, _, changed) = outcome.await.unwrap();
+            spellings.insert(made.tags[0].clone());
+            assert!(changed.completed, "{name}");
+        }
+        assert_eq!(spellings.len(), 1, "{name}: one spelling for all: {spellings:?}");
+        let summaries = tasks.tags(&u).await.unwrap();
+        let errands = summaries.iter().find(|t| t.name.to_lowercase() == "errands").unwrap();
+        assert_eq!((errands.tasks, errands.open), (8, 0), "{name}: {summaries:?}");
+        let page = tasks.list(&u, &TaskQuery::newest(100)).await.unwrap();
+        // Each tag "shared" was made before its maker's rename: all of them went.
+        for made in page.tasks.iter().filter(|t| t.title.starts_with('c')) {
+            assert_eq!(made.tags[1], "Common", "{name}: {:?}", made.tags);
+        }
+        assert_eq!(page.tasks.iter().filter(|t| t.tags.len() == 2).count(), 9, "{name}");
+    }
+}
+
+/// The previous release's PostgreSQL migrations, as it applied them.
+const POSTGRES_BEFORE: [&str; 7] = [
+    include_str!("../../migrations/postgres/0001_tasks.sql"),
+    include_str!("../../migrations/postgres/0002_accounts.sql"),
+    include_str!("../../migrations/postgres/0003_signing_keys.sql"),
+    include_str!("../../migrations/postgres/0004_rate_limits.sql"),
+    include_str!("../../migrations/postgres/0005_audit.sql"),
+    include_str!("../../migrations/postgres/0006_session_expiry.sql"),
+    include_str!("../../migrations/postgres/0007_deleted_users.sql"),
+];
+
+#[ignore = "PostgreSQL only: set TEST_DATABASE_URL and pass --include-ignored"]
+#[tokio::test]
+async fn on_postgres_tasks_of_the_previous_release_are_sorted_and_found_as_new_ones_are() {
+    use taskgate::store::postgres::PgOptions;
+    use taskgate::store::{Backend, StoreConfig};
+    let url = crate::pg::required_database_url();
+    let schema = crate::pg::TestSchema::create(&url).await;
+    let (side, connection) =
+        tokio_postgres::connect(&schema.url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    side.batch_execute(
+        "CREATE TABLE taskgate_migrations (version integer PRIMARY KEY, \
+         applied_at timestamptz NOT NULL DEFAULT now())",
+    )
+    .await
+    .unwrap();
+    for (n, sql) in POSTGRES_BEFORE.iter().enumerate() {
+        side.batch_execute(sql).await.unwrap();
+        side.execute("INSERT INTO taskgate_migrations (version) VALUES ($1)", &[&(n as i32 + 1)])
+            .await
+            .unwrap();
+    }
+    // Titles whose order by Unicode case folding is not their order by lower(), and words
+    // with diacritics; two owners with the same words.
+    side.batch_execute(
+        "INSERT INTO task_owners VALUES ('', 'old', 4, 4), ('', 'other', 1, 1); \
+         INSERT INTO tasks VALUES \
+         ('', 'old', '01937f6c-0000-7000-8000-000000000001', 'Strasse z', 'Crème brûlée', \
+          false, NULL, now(), now()), \
+         ('', 'old', '01937f6c-0000-7000-8000-000000000002', 'Straße', NULL, true, now(), \
+          now(), now()), \
+         ('', 'old', '01937f6c-0000-7000-8000-000000000003', 'ÉTÉ', 'summer', false, NULL, \
+          now(), now()), \
+         ('', 'old', '01937f6c-0000-7000-8000-000000000004', 'eta', NULL, false, NULL, now(), \
+          now()), \
+         ('', 'other', '01937f6c-0000-7000-8000-000000000005', 'Crème', 'brûlée', false, NULL, \
+          now(), now())",
+    )
+    .await
+    .unwrap();
+    let options = PgOptions::from_url(&schema.url()).unwrap().unwrap();
+    let config = StoreConfig {
+        backend: Backend::Postgres(Box::new(options)),
+        list_cache_bytes: 0,
+        max_tasks_per_user: 100,
+    };
+    let tasks = taskgate::store::connect(&config).await.unwrap().tasks;
+    let u = owner("", "old");
+    let old = tasks.list(&u, &TaskQuery::newest(10)).await.unwrap();
+    assert_eq!(old.total, 4);
+    for task in &old.tasks {
+        assert_eq!(
+            (task.priority, task.tags.len(), task.due.as_ref(), task.version),
+            (Priority::None, 0, None, 1)
+        );
+    }
+    let titles = |found: Vec<Task>| found.into_iter().map(|t| t.title).collect::<Vec<_>>();
+    for limit in [1, 10] {
+        let (found, _) = page_through(&tasks, &u, "sort=title&order=asc", limit, NOW).await;
+        assert_eq!(titles(found), ["eta", "Straße", "Strasse z", "ÉTÉ"], "by {limit}");
+    }
+    for (raw, expected) in [
+        ("q=creme", &["Strasse z"][..]),
+        ("q=BRUL", &["Strasse z"]),
+        ("q=summer+ete", &["ÉTÉ"]),
+        ("q=eta", &["eta"]),
+        ("q=stras", &["Strasse z"]),
+        ("q=straße", &["Straße"]),
+    ] {
+        assert_eq!(titles(page_through(&tasks, &u, raw, 10, NOW).await.0), expected, "{raw}");
+    }
+    let other = owner("", "other");
+    assert_eq!(titles(page_through(&tasks, &other, "q=brulee", 10, NOW).await.0), ["Crème"]);
+    // And they change as new ones do.
+    let id = old.tasks[0].id;
+    let changed = TaskDraft { priority: Priority::High, ..tagged("eta", &["Old"]) };
+    let changed = done(tasks.replace(&u, id, changed, Expected::version(1)).await.unwrap());
+    assert_eq!((changed.version, changed.tags), (2, vec!["Old".to_owned()]));
+    assert_eq!(tasks.tags(&u).await.unwrap(), [summary("Old", 1, 1)]);
+}
