@@ -8,6 +8,7 @@ mod pg;
 
 mod accounts;
 mod audit;
+mod finding;
 mod keys;
 mod limits;
 mod organising;

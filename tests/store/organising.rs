@@ -1,34 +1,33 @@
 //! Organising tasks, on every backend: conditional writes, tags (one spelling per owner, the
-//! limit, rename, merge, delete, counts), each filter, each sort in both directions paged by
-//! cursors, and owners that never see each other's tags or tasks.
+//! limit, rename, merge, delete, counts), owners that never see each other's tags or tasks, and
+//! (on PostgreSQL) tasks of the previous release after the migration.
 
 use std::collections::BTreeSet;
 
 use taskgate::domain::auth::UserId;
 use taskgate::domain::tasks::fields::{MAX_TAGS_PER_USER, parse_tags};
 use taskgate::domain::tasks::idempotency::IdempotencyKey;
-use taskgate::domain::tasks::query::SortValue;
 use taskgate::domain::tasks::{
-    Completion, Due, DueInput, Expected, Priority, Sort, SortKey, TagName, TagSummary, Task,
-    TaskDraft, TaskId, TaskQuery,
+    Completion, Due, DueInput, Expected, Priority, TagName, TagSummary, Task, TaskDraft, TaskId,
+    TaskQuery,
 };
 use taskgate::store::{DynTaskStore, Guarded, StoreError};
 
 use crate::{done, draft, owner, page_through, stores_with};
 
-/// 2026-06-15T12:00:00Z: the moment the filter tests list at.
-const NOW: i64 = 1_781_524_800;
+/// 2026-06-15T12:00:00Z: the moment the list tests list at.
+pub(crate) const NOW: i64 = 1_781_524_800;
 
-fn tagged(title: &str, tags: &[&str]) -> TaskDraft {
+pub(crate) fn tagged(title: &str, tags: &[&str]) -> TaskDraft {
     let raw: Vec<String> = tags.iter().map(|tag| tag.to_string()).collect();
     TaskDraft { tags: parse_tags(&raw).unwrap(), ..draft(title) }
 }
 
-fn all_day(date: &str) -> Due {
+pub(crate) fn all_day(date: &str) -> Due {
     DueInput { date: date.into(), ..DueInput::default() }.resolve().unwrap()
 }
 
-fn timed(date: &str, time: &str, zone: &str) -> Due {
+pub(crate) fn timed(date: &str, time: &str, zone: &str) -> Due {
     let input = DueInput {
         date: date.into(),
         time: Some(time.into()),
@@ -259,264 +258,6 @@ async fn a_renamed_tag_changes_on_every_task_and_merges_into_an_existing_one() {
         assert!(page.tasks.iter().all(|t| t.tags.is_empty()), "{name}: not served from the cache");
         let fresh = tasks.create(&u, tagged("d", &["WORK"])).await.unwrap();
         assert_eq!(fresh.tags, ["WORK"], "{name}: no old spelling is left behind");
-    }
-}
-
-/// The filter tests' tasks, oldest first: (title, description, completed, priority, tags, due).
-fn filter_tasks() -> Vec<TaskDraft> {
-    let task = |title: &str, description: Option<&str>, completed, priority, tags: &[&str], due| {
-        TaskDraft {
-            description: description.map(str::to_owned),
-            completed,
-            priority,
-            due,
-            ..tagged(title, tags)
-        }
-    };
-    use Priority::{High, Low, Medium};
-    vec![
-        task(
-            "Buy milk",
-            Some("2 litres, semi-skimmed"),
-            false,
-            High,
-            &["Errands", "Home"],
-            Some(all_day("2026-06-14")),
-        ),
-        task(
-            "Café au lait",
-            None,
-            false,
-            Low,
-            &["Home"],
-            Some(timed("2026-06-15", "11:00", "Europe/Berlin")),
-        ),
-        task(
-            "Write report",
-            None,
-            false,
-            Medium,
-            &["Work"],
-            Some(timed("2026-06-15", "14:00", "UTC")),
-        ),
-        task("File taxes", None, false, High, &["Work", "Home"], Some(all_day("2026-06-15"))),
-        task(
-            "Old milk receipt",
-            None,
-            true,
-            Priority::None,
-            &["Errands"],
-            Some(all_day("2026-06-01")),
-        ),
-        task("Call mum", Some("about the milk-run"), false, Priority::None, &[], None),
-        task("Plan e-mail campaign", None, true, Medium, &["Work"], None),
-    ]
-}
-
-#[tokio::test]
-async fn each_filter_finds_exactly_the_matching_tasks_and_counts_them() {
-    for store in stores_with(true, 100).await {
-        let (name, tasks) = (store.name, &store.tasks);
-        let u = owner("", "finder");
-        let mut titles = Vec::new();
-        for draft in filter_tasks() {
-            titles.push(tasks.create(&u, draft).await.unwrap().title);
-        }
-        let [milk, cafe, report, taxes, receipt, mum, plan] = [0, 1, 2, 3, 4, 5, 6];
-        let cases: &[(&str, &[usize])] = &[
-            ("", &[milk, cafe, report, taxes, receipt, mum, plan]),
-            ("completed=true", &[receipt, plan]),
-            ("completed=false", &[milk, cafe, report, taxes, mum]),
-            ("priority=high", &[milk, taxes]),
-            ("priority=low&priority=medium", &[cafe, report, plan]),
-            ("priority=none", &[receipt, mum]),
-            ("tag=home", &[milk, cafe, taxes]),
-            ("tag=HOME&tag=work", &[taxes]),
-            ("tag=errands&completed=false", &[milk]),
-            ("tag=nothing", &[]),
-            ("q=milk", &[milk, receipt, mum]),
-            ("q=MIL", &[milk, receipt, mum]),
-            ("q=mil+buy", &[milk]),
-            ("q=buy%20mil", &[milk]),
-            ("q=ilk", &[]),
-            ("q=milks", &[]),
-            ("q=litres", &[milk]),
-            ("q=caf%C3%A9", &[cafe]),
-            ("q=cafe", &[cafe]),
-            ("q=mail", &[plan]),
-            ("q=e", &[plan]),
-            ("due_from=2026-06-15", &[cafe, report, taxes]),
-            ("due_to=2026-06-14", &[milk, receipt]),
-            ("due_from=2026-06-14&due_to=2026-06-15", &[milk, cafe, report, taxes]),
-            ("has_due=true", &[milk, cafe, report, taxes, receipt]),
-            ("has_due=false", &[mum, plan]),
-            ("overdue=true", &[milk, cafe]),
-            ("overdue=true&tz=America/Los_Angeles", &[milk, cafe]),
-            // 02:00 on 2026-06-16 there: an all-day due of the 15th has passed.
-            ("overdue=true&tz=Pacific/Kiritimati", &[milk, cafe, taxes]),
-            ("overdue=false", &[report, taxes, receipt, mum, plan]),
-            ("overdue=false&has_due=true", &[report, taxes, receipt]),
-            ("priority=high&tag=work&completed=false", &[taxes]),
-            ("q=milk&completed=false&sort=title&order=asc", &[milk, mum]),
-        ];
-        for (raw, expected) in cases {
-            let mut expected: Vec<&str> = expected.iter().map(|n| titles[*n].as_str()).collect();
-            if !raw.contains("sort=") {
-                expected.reverse(); // newest first
-            }
-            for limit in [2, 500] {
-                let (found, totals) = page_through(tasks, &u, raw, limit, NOW).await;
-                let found: Vec<&str> = found.iter().map(|t| t.title.as_str()).collect();
-                assert_eq!(found, expected, "{name}: {raw} (limit {limit})");
-                let count = expected.len() as u64;
-                assert!(totals.iter().all(|t| *t == count), "{name}: {raw}: {totals:?}");
-            }
-        }
-    }
-}
-
-/// The order a sort must list `tasks` in: by the sort's value (tasks without a due last in both
-/// directions), then by id in the same direction.
-fn sorted(tasks: &[Task], sort: Sort) -> Vec<TaskId> {
-    let place = |task: &Task| match sort.value_of(task) {
-        SortValue::Nothing => (1, 0, String::new()),
-        SortValue::Number(n) => (0, n, String::new()),
-        SortValue::Text(text) => (0, 0, text),
-    };
-    let mut all: Vec<&Task> = tasks.iter().collect();
-    all.sort_by(|a, b| {
-        let (pa, pb) = (place(a), place(b));
-        let order = (pa.1, &pa.2, a.id).cmp(&(pb.1, &pb.2, b.id));
-        pa.0.cmp(&pb.0).then(if sort.descending { order.reverse() } else { order })
-    });
-    all.into_iter().map(|task| task.id).collect()
-}
-
-const SORTS: [(&str, SortKey); 5] = [
-    ("created", SortKey::Created),
-    ("updated", SortKey::Updated),
-    ("due", SortKey::Due),
-    ("priority", SortKey::Priority),
-    ("title", SortKey::Title),
-];
-
-#[tokio::test]
-async fn each_sort_pages_through_in_its_order_both_ways() {
-    for store in stores_with(true, 100).await {
-        let (name, tasks) = (store.name, &store.tasks);
-        let u = owner("", "sorter");
-        use Priority::{High, Low, Medium, None as Nil};
-        // Ties everywhere: equal folded titles, equal priorities, equal due instants (the
-        // 1st of July at 00:00 UTC, all-day and timed), and tasks without a due.
-        let specs: [(&str, Priority, Option<Due>); 12] = [
-            ("apple", Low, Some(all_day("2026-07-01"))),
-            ("Banana", High, None),
-            ("Apple", Low, Some(timed("2026-07-01", "02:00", "Europe/Berlin"))),
-            ("straße", Nil, Some(timed("2026-03-29", "02:30", "Europe/Berlin"))),
-            ("Äpfel", Medium, None),
-            ("STRASSE", High, Some(all_day("2026-06-30"))),
-            ("zebra", Nil, Some(timed("2026-11-01", "01:30", "America/New_York"))),
-            ("10 things", Medium, Some(all_day("2026-07-01"))),
-            ("Émile", High, None),
-            ("banana", Low, Some(all_day("2025-01-01"))),
-            ("Zebra", Nil, None),
-            ("éclair", Medium, Some(timed("2026-07-01", "00:00", "UTC"))),
-        ];
-        let mut created = Vec::new();
-        for (n, (title, priority, due)) in specs.iter().enumerate() {
-            let draft = TaskDraft {
-                priority: *priority,
-                due: due.clone(),
-                completed: n % 3 == 0,
-                ..draft(title)
-            };
-            created.push(tasks.create(&u, draft).await.unwrap());
-        }
-        // Changed in another order than made, so `updated` differs from `created`.
-        for n in [7, 2, 10, 0, 5] {
-            let task = &created[n];
-            let draft = TaskDraft {
-                description: Some("changed".into()),
-                completed: task.completed,
-                priority: task.priority,
-                due: task.due.clone(),
-                ..draft(&task.title)
-            };
-            done(tasks.replace(&u, task.id, draft, Expected::any()).await.unwrap());
-        }
-        let all = tasks.list(&u, &TaskQuery::newest(500)).await.unwrap().tasks.clone();
-        for (sort_name, key) in SORTS {
-            for (order, descending) in [("asc", false), ("desc", true)] {
-                for filter in ["", "completed=false&"] {
-                    let raw = format!("{filter}sort={sort_name}&order={order}");
-                    let matching: Vec<Task> = all
-                        .iter()
-                        .filter(|task| filter.is_empty() || !task.completed)
-                        .cloned()
-                        .collect();
-                    let expected = sorted(&matching, Sort { key, descending });
-                    for limit in [1, 2, 3, 5, 500] {
-                        let (found, totals) = page_through(tasks, &u, &raw, limit, NOW).await;
-                        let found: Vec<TaskId> = found.iter().map(|task| task.id).collect();
-                        assert_eq!(found, expected, "{name}: {raw} by {limit}");
-                        assert!(totals.iter().all(|t| *t == expected.len() as u64), "{name}");
-                    }
-                }
-            }
-        }
-        let titles = |ids: Vec<TaskId>| -> Vec<String> {
-            ids.iter().map(|id| all.iter().find(|t| t.id == *id).unwrap().title.clone()).collect()
-        };
-        let by_due = titles(sorted(&all, Sort { key: SortKey::Due, descending: true }));
-        assert_eq!(by_due[..2], ["zebra", "éclair"], "{name}: {by_due:?}");
-        assert_eq!(by_due[8..], ["Zebra", "Émile", "Äpfel", "Banana"], "{name}: no due, last");
-    }
-}
-
-#[tokio::test]
-async fn a_task_left_alone_while_others_change_is_listed_exactly_once() {
-    for store in stores_with(true, 100).await {
-        let (name, tasks) = (store.name, &store.tasks);
-        let u = owner("", "pager");
-        for raw in ["sort=updated&order=desc", "sort=title&order=asc", "sort=due&order=asc"] {
-            let mut made = Vec::new();
-            for n in 0..10 {
-                let due = (n % 2 == 0).then(|| all_day(&format!("2026-07-{:02}", 10 - n)));
-                made.push(
-                    tasks
-                        .create(&u, TaskDraft { due, ..draft(&format!("{raw} {n:02}")) })
-                        .await
-                        .unwrap(),
-                );
-            }
-            let mut query = TaskQuery::parse(Some(&format!("{raw}&limit=3")), NOW).unwrap();
-            let (mut seen, mut changed) = (Vec::new(), BTreeSet::new());
-            for round in 0.. {
-                let page = tasks.list(&u, &query).await.unwrap();
-                seen.extend(page.tasks.iter().map(|task| task.id));
-                let Some(last) = page.tasks.last().filter(|_| page.more) else { break };
-                let cursor = query.cursor_after(last);
-                // Meanwhile: one task changes its place, another is made.
-                let moved = &made[(round * 3 + 1) % made.len()];
-                let change = TaskDraft {
-                    due: Some(all_day("2026-01-01")),
-                    ..draft(&format!("a {raw} moved {round}"))
-                };
-                done(tasks.replace(&u, moved.id, change, Expected::any()).await.unwrap());
-                changed.insert(moved.id);
-                let new = tasks.create(&u, draft(&format!("{raw} new {round}"))).await.unwrap();
-                changed.insert(new.id);
-                query =
-                    TaskQuery::parse(Some(&format!("{raw}&limit=3&cursor={cursor}")), NOW).unwrap();
-            }
-            for task in made.iter().filter(|task| !changed.contains(&task.id)) {
-                let times = seen.iter().filter(|id| **id == task.id).count();
-                assert_eq!(times, 1, "{name}: {raw}: {} listed {times} times", task.title);
-            }
-            for task in tasks.list(&u, &TaskQuery::newest(500)).await.unwrap().tasks.iter() {
-                done(tasks.delete(&u, task.id, Expected::any()).await.unwrap());
-            }
-        }
     }
 }
 
