@@ -5,7 +5,7 @@
 -- title_key and search are computed by the store (Rust), never by SQL: title_key is the Unicode
 -- case folding of the title (what `sort=title` orders by; lower() folds neither "ß" nor every
 -- script), search the words `q=` matches, cut as the domain cuts them. For the rows that exist
--- already the store fills both right after this file, in the same transaction.
+-- already the store fills both at the `taskgate: fill` line below, in the same transaction.
 ALTER TABLE tasks
     ADD COLUMN priority  smallint NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 3),
     -- The tag names as served, in the task's order (the keys are in task_tags).
@@ -28,18 +28,6 @@ ALTER TABLE tasks
         (due_date IS NULL AND due_time IS NULL AND due_zone IS NULL AND due_at IS NULL)
         OR (due_date IS NOT NULL AND due_at IS NOT NULL AND (due_time IS NULL) = (due_zone IS NULL)));
 
--- Every sort walks an index in order, ties broken by id (the primary key serves `created`).
--- `sort=updated` compares updated_at itself: a cursor carries it in microseconds, which is
--- timestamptz's precision, so the comparison is exact.
-CREATE INDEX tasks_by_updated  ON tasks (issuer, subject, updated_at, id);
--- The due index also holds what the due filters read, so counting the tasks of a date range or
--- the overdue ones reads the index alone.
-CREATE INDEX tasks_by_due      ON tasks (issuer, subject, due_at, id)
-    INCLUDE (due_date, due_time, completed);
-CREATE INDEX tasks_by_priority ON tasks (issuer, subject, priority, id);
-CREATE INDEX tasks_by_title    ON tasks (issuer, subject, title_key, id);
-CREATE INDEX tasks_search      ON tasks USING gin (search);
-
 -- Each owner's tags by key (the case folding of the name), with the one spelling served.
 CREATE TABLE tags (
     issuer  text NOT NULL,
@@ -60,3 +48,19 @@ CREATE TABLE task_tags (
     completed boolean NOT NULL,
     PRIMARY KEY (issuer, subject, key, task_id) INCLUDE (completed)
 );
+
+-- taskgate: fill
+-- (Here the store fills title_key and search of the existing tasks, before the indexes are
+-- built, so that each index is built once rather than updated row by row.)
+
+-- Every sort walks an index in order, ties broken by id (the primary key serves `created`).
+-- `sort=updated` compares updated_at itself: a cursor carries it in microseconds, which is
+-- timestamptz's precision, so the comparison is exact.
+CREATE INDEX tasks_by_updated  ON tasks (issuer, subject, updated_at, id);
+-- The due index also holds what the due filters read, so counting the tasks of a date range or
+-- the overdue ones reads the index alone.
+CREATE INDEX tasks_by_due      ON tasks (issuer, subject, due_at, id)
+    INCLUDE (due_date, due_time, completed);
+CREATE INDEX tasks_by_priority ON tasks (issuer, subject, priority, id);
+CREATE INDEX tasks_by_title    ON tasks (issuer, subject, title_key, id);
+CREATE INDEX tasks_search      ON tasks USING gin (search);

@@ -50,8 +50,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0007_deleted_users.sql"),
     include_str!("../../../migrations/postgres/0008_organising.sql"),
 ];
-/// Migration 8 adds columns whose values for existing tasks only Rust computes.
-const ORGANISING: usize = 8;
+/// Where a migration has the store fill what only Rust computes (migration 8: the title keys
+/// and search words of existing tasks), between the SQL before and after it.
+const FILL_MARKER: &str = "\n-- taskgate: fill\n";
 /// The client waits this much longer than the server's `statement_timeout`, so that a slow
 /// statement is ended by the server (the connection stays usable) and only a server that stopped
 /// answering is ended by the client (the connection is discarded).
@@ -246,55 +247,67 @@ where
     let driver = tokio::spawn(async move {
         let _ = connection.await;
     });
-    let result = tokio::time::timeout(MIGRATION_LOCK_TIMEOUT, async {
-        client
-            // NOTICEs ("relation ... already exists, skipping") are no news at every start.
-            .batch_execute(
-                "SET statement_timeout = 0; SET client_min_messages = warning; \
-                 SELECT pg_advisory_lock(hashtext('taskgate migrations ' || current_schema()))",
-            )
-            .await?;
-        client
-            .batch_execute(
-                "CREATE TABLE IF NOT EXISTS taskgate_migrations (\
-                 version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-            )
-            .await?;
-        let applied: i32 = client
-            .query_one("SELECT coalesce(max(version), 0) FROM taskgate_migrations", &[])
-            .await?
-            .get(0);
-        let applied = usize::try_from(applied).unwrap_or(0);
-        if applied > MIGRATIONS.len() {
-            return Err(StoreError::internal(format!(
-                "the database is at schema version {applied}, newer than this taskgate ({}); \
-                 upgrade taskgate",
-                MIGRATIONS.len()
-            )));
+    // Only the wait for the lock is bounded: the migrations themselves (filling a large table,
+    // building its indexes) take what they take.
+    let locked = tokio::time::timeout(
+        MIGRATION_LOCK_TIMEOUT,
+        // NOTICEs ("relation ... already exists, skipping") are no news at every start.
+        client.batch_execute(
+            "SET statement_timeout = 0; SET client_min_messages = warning; \
+             SELECT pg_advisory_lock(hashtext('taskgate migrations ' || current_schema()))",
+        ),
+    )
+    .await;
+    let result = match locked {
+        Err(_) => {
+            Err(StoreError::unavailable("timed out waiting for another instance's migrations"))
         }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
-            let tx = client.transaction().await?;
-            tx.batch_execute(sql).await?;
-            if index + 1 == ORGANISING {
-                task_sql::fill_organising_columns(&tx).await?;
-            }
-            tx.execute(
-                "INSERT INTO taskgate_migrations (version) VALUES ($1)",
-                &[&(index as i32 + 1)],
-            )
-            .await?;
-            tx.commit().await?;
-        }
-        Ok(super::SchemaChange { from: applied, to: MIGRATIONS.len() })
-    })
-    .await
-    .unwrap_or_else(|_| {
-        Err(StoreError::unavailable("timed out waiting for another instance's migrations"))
-    });
+        Ok(Err(error)) => Err(error.into()),
+        Ok(Ok(())) => apply_migrations(&mut client).await,
+    };
     // Closing the session releases the advisory lock.
     drop(client);
     let _ = driver.await;
     result
+}
+
+/// Applies the migrations the database lacks, under the lock, each in its own transaction.
+async fn apply_migrations(
+    client: &mut tokio_postgres::Client,
+) -> Result<super::SchemaChange, StoreError> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS taskgate_migrations (\
+                 version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await?;
+    let applied: i32 = client
+        .query_one("SELECT coalesce(max(version), 0) FROM taskgate_migrations", &[])
+        .await?
+        .get(0);
+    let applied = usize::try_from(applied).unwrap_or(0);
+    if applied > MIGRATIONS.len() {
+        return Err(StoreError::internal(format!(
+            "the database is at schema version {applied}, newer than this taskgate ({}); \
+                 upgrade taskgate",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = client.transaction().await?;
+        match sql.split_once(FILL_MARKER) {
+            None => tx.batch_execute(sql).await?,
+            Some((before, after)) => {
+                tx.batch_execute(before).await?;
+                task_sql::fill_organising_columns(&tx).await?;
+                tx.batch_execute(after).await?;
+            }
+        }
+        tx.execute("INSERT INTO taskgate_migrations (version) VALUES ($1)", &[&(index as i32 + 1)])
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(super::SchemaChange { from: applied, to: MIGRATIONS.len() })
 }
 
 /// TLS that verifies the server's certificate against the system's roots.

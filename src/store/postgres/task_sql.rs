@@ -479,8 +479,8 @@ pub(super) async fn forget_unused_tags<C: GenericClient>(
     Ok(())
 }
 
-/// Migration 8's second half: `title_key` and `search` of the tasks that existed before it,
-/// computed as the store computes them, in the migration's transaction, a batch at a time.
+/// Migration 8's fill: `title_key` and `search` of the tasks that existed before it, computed
+/// as the store computes them, in the migration's transaction, a batch at a time.
 pub(super) async fn fill_organising_columns(
     tx: &tokio_postgres::Transaction<'_>,
 ) -> Result<(), StoreError> {
@@ -496,11 +496,16 @@ pub(super) async fn fill_organising_columns(
         )
         .await?;
     let portal = tx.bind(&read, &[]).await?;
+    let mut filled = 0;
     loop {
         let rows = tx.query_portal(&portal, BATCH).await?;
         if rows.is_empty() {
+            if filled > 0 {
+                tracing::info!("filled the title keys and search words of {filled} tasks");
+            }
             return Ok(());
         }
+        filled += rows.len();
         let mut columns: [Vec<String>; 5] = Default::default();
         let mut ids = Vec::with_capacity(rows.len());
         for row in &rows {
