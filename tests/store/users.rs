@@ -55,6 +55,10 @@ async fn deleting_a_user_takes_its_sessions_and_tasks_and_nothing_else() {
         assert_eq!(tasks.list(&owner(&ada), page).await.unwrap().total, 0, "{name}");
         assert!(tasks.tags(&owner(&ada)).await.unwrap().is_empty(), "{name}: ada's tags are gone");
         assert_eq!(tasks.tags(&owner(&eve)).await.unwrap().len(), 1, "{name}: eve's stay");
+        // A token still alive that writes again finds no spelling left behind.
+        let again = taskgate::domain::tasks::TagName::parse("SHARED", "tag").unwrap();
+        let again = taskgate::domain::tasks::TaskDraft { tags: vec![again], ..draft("again") };
+        assert_eq!(tasks.create(&owner(&ada), again).await.unwrap().tags, ["SHARED"], "{name}");
         assert!(accounts.session(&eve_token.hash()).await.unwrap().is_some(), "{name}");
         assert_eq!(tasks.list(&owner(&eve), page).await.unwrap().total, 1, "{name}");
         assert!(!accounts.delete_user(&ada.id, &owner(&ada), 6_000).await.unwrap(), "{name}");
