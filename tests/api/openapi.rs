@@ -620,3 +620,62 @@ async fn try_it_out_starts_from_a_new_open_task_and_the_document_says_how_to_get
     let bearer = doc["components"]["securitySchemes"]["BearerAuth"]["description"].as_str();
     assert!(bearer.unwrap().contains("/api/auth/token"), "{bearer:?}");
 }
+
+#[tokio::test]
+async fn the_list_documents_every_parameter_it_takes_and_the_conditional_headers() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let get = &doc["paths"]["/api/{user_id}/tasks"]["get"];
+    let names: Vec<&str> =
+        get["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for name in [
+        "limit",
+        "cursor",
+        "completed",
+        "priority",
+        "tag",
+        "q",
+        "due_from",
+        "due_to",
+        "has_due",
+        "overdue",
+        "tz",
+        "sort",
+        "order",
+        "If-None-Match",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+        // Each documented query parameter is one the list takes (an unknown one is a 422).
+        if name.chars().all(|c| c.is_ascii_lowercase() || c == '_') && name != "cursor" {
+            let response = app
+                .authed(
+                    app.client.get(app.url(&format!("/api/u/tasks?{name}=%00"))),
+                    &token_for("u"),
+                )
+                .send()
+                .await
+                .unwrap();
+            let body: Value = response.json().await.unwrap();
+            assert_ne!(body["errors"][0]["message"], "is not a parameter of this list", "{name}");
+        }
+    }
+    for (method, path) in [
+        ("put", "/api/{user_id}/tasks/{id}"),
+        ("patch", "/api/{user_id}/tasks/{id}"),
+        ("delete", "/api/{user_id}/tasks/{id}"),
+        ("patch", "/api/{user_id}/tasks/{id}/complete"),
+    ] {
+        let operation = &doc["paths"][path][method];
+        let takes_if_match =
+            operation["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "If-Match");
+        assert!(takes_if_match, "{method} {path} documents If-Match");
+        assert!(operation["responses"].get("412").is_some(), "{method} {path} documents its 412");
+    }
+    let patch = &doc["paths"]["/api/{user_id}/tasks/{id}"]["patch"];
+    assert!(patch["requestBody"]["content"].get("application/merge-patch+json").is_some());
+    for schema in ["Priority", "DueInput", "TagSummary", "TagRename"] {
+        assert!(doc["components"]["schemas"].get(schema).is_some(), "{schema}");
+    }
+    let codes = doc["components"]["schemas"]["ErrorCode"].to_string();
+    assert!(codes.contains("PRECONDITION_FAILED") && codes.contains("TAG_LIMIT_REACHED"));
+}

@@ -139,6 +139,7 @@ pub struct TaskQuery {
 #[allow(dead_code)]
 pub struct ListQuery {
     /// Page size, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The opaque cursor from a previous page's `Link: rel="next"`; only valid with the same
     /// filters and sort.
@@ -146,7 +147,6 @@ pub struct ListQuery {
     /// `true`: completed tasks only; `false`: open ones.
     pub completed: Option<bool>,
     /// `none`, `low`, `medium` or `high`; repeat for any of several.
-    #[param(inline, value_type = Option<Vec<String>>)]
     pub priority: Option<Vec<Priority>>,
     /// A tag name (any case); repeat for tasks that have every one.
     #[param(value_type = Option<Vec<String>>)]
@@ -155,8 +155,10 @@ pub struct ListQuery {
     #[param(example = "mil buy")]
     pub q: Option<String>,
     /// `YYYY-MM-DD`: the due's (local) date is on or after it.
+    #[param(format = Date, example = "2026-12-01")]
     pub due_from: Option<String>,
     /// `YYYY-MM-DD`: the due's (local) date is on or before it.
+    #[param(format = Date, example = "2026-12-31")]
     pub due_to: Option<String>,
     /// `true`: tasks with a due; `false`: without.
     pub has_due: Option<bool>,
@@ -166,9 +168,32 @@ pub struct ListQuery {
     #[param(example = "Europe/Berlin")]
     pub tz: Option<String>,
     /// `created` (default), `updated`, `due`, `priority` or `title`.
-    pub sort: Option<String>,
+    #[param(inline)]
+    pub sort: Option<SortParam>,
     /// `asc` or `desc` (default `desc`). Tasks without a due come last either way.
-    pub order: Option<String>,
+    #[param(inline)]
+    pub order: Option<OrderParam>,
+}
+
+/// The values of `sort=`, for the document.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum SortParam {
+    Created,
+    Updated,
+    Due,
+    Priority,
+    Title,
+}
+
+/// The values of `order=`, for the document.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum OrderParam {
+    Asc,
+    Desc,
 }
 
 /// The query string's pairs, percent-decoded (`+` is a space).
