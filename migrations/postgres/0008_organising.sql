@@ -28,18 +28,22 @@ ALTER TABLE tasks
         (due_date IS NULL AND due_time IS NULL AND due_zone IS NULL AND due_at IS NULL)
         OR (due_date IS NOT NULL AND due_at IS NOT NULL AND (due_time IS NULL) = (due_zone IS NULL)));
 
--- Each owner's tags by key (the case folding of the name), with the one spelling served.
+-- Each owner's tags by key (the case folding of the name), with the one spelling served and how
+-- many of the owner's tasks have it (`open`: of those not completed), kept by every write: what
+-- GET /tags serves and what `tag=...` (with or without `completed=...`) counts, read in one row.
 CREATE TABLE tags (
-    issuer  text NOT NULL,
-    subject text NOT NULL,
-    key     text COLLATE "C" NOT NULL,
-    name    text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 32),
+    issuer  text   NOT NULL,
+    subject text   NOT NULL,
+    key     text   COLLATE "C" NOT NULL,
+    name    text   NOT NULL CHECK (char_length(name) BETWEEN 1 AND 32),
+    tasks   bigint NOT NULL DEFAULT 0 CHECK (tasks >= 0),
+    open    bigint NOT NULL DEFAULT 0 CHECK (open BETWEEN 0 AND tasks),
     PRIMARY KEY (issuer, subject, key)
 );
 
--- Which task has which tag: what `tag=` filters, GET /tags counts and a rename reads. Kept by
--- the store with the task's `tags` in each write's transaction. `completed` is the task's, so a
--- tag's counts (all, open) and the count of `tag=...&completed=...` read this index alone.
+-- Which task has which tag: what `tag=` filters and a rename reads. Kept by the store with the
+-- task's `tags` in each write's transaction. `completed` is the task's, so that a filter of tags
+-- and completion with others counts from this index.
 CREATE TABLE task_tags (
     issuer    text    NOT NULL,
     subject   text    NOT NULL,
@@ -63,4 +67,5 @@ CREATE INDEX tasks_by_due      ON tasks (issuer, subject, due_at, id)
     INCLUDE (due_date, due_time, completed);
 CREATE INDEX tasks_by_priority ON tasks (issuer, subject, priority, id);
 CREATE INDEX tasks_by_title    ON tasks (issuer, subject, title_key, id);
-CREATE INDEX tasks_search      ON tasks USING gin (search);
+-- Without the pending list of fast updates, which every search would read through.
+CREATE INDEX tasks_search      ON tasks USING gin (search) WITH (fastupdate = off);

@@ -45,6 +45,52 @@ fn summary(name: &str, tasks: u64, open: u64) -> TagSummary {
     TagSummary { name: name.into(), tasks, open }
 }
 
+/// The owner's tag summaries agree with the tasks themselves, and so do the totals of listing
+/// by each tag, with and without completion.
+async fn assert_tag_counts_agree(name: &str, tasks: &DynTaskStore, owner: &UserId) {
+    let all = tasks.list(owner, &TaskQuery::newest(500)).await.unwrap();
+    let mut expected: Vec<TagSummary> = Vec::new();
+    for task in &all.tasks {
+        for tag in &task.tags {
+            let key = taskgate::domain::tasks::fields::fold(tag);
+            let at =
+                expected.iter().position(|t| taskgate::domain::tasks::fields::fold(&t.name) == key);
+            let summary = match at {
+                Some(at) => &mut expected[at],
+                None => {
+                    expected.push(summary(tag, 0, 0));
+                    expected.last_mut().unwrap()
+                }
+            };
+            assert_eq!(&summary.name, tag, "{name}: one spelling per tag");
+            summary.tasks += 1;
+            summary.open += u64::from(!task.completed);
+        }
+    }
+    expected.sort_by_key(|t| taskgate::domain::tasks::fields::fold(&t.name));
+    assert_eq!(tasks.tags(owner).await.unwrap(), expected, "{name}");
+    for tag in &expected {
+        let encoded: String = url_encode(&tag.name);
+        for (raw, count) in [
+            (format!("tag={encoded}"), tag.tasks),
+            (format!("tag={encoded}&completed=false"), tag.open),
+            (format!("tag={encoded}&completed=true"), tag.tasks - tag.open),
+        ] {
+            let query = TaskQuery::parse(Some(&format!("{raw}&limit=1")), NOW).unwrap();
+            assert_eq!(tasks.list(owner, &query).await.unwrap().total, count, "{name}: {raw}");
+        }
+    }
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 async fn tags_of(tasks: &DynTaskStore, owner: &UserId, id: TaskId) -> Vec<String> {
     tasks.get(owner, id).await.unwrap().unwrap().tags
 }
@@ -156,6 +202,7 @@ async fn tags_take_the_owners_first_spelling_and_are_forgotten_with_their_last_t
         );
         let again = tasks.create(&u, tagged("d", &["WORK", "errands"])).await.unwrap();
         assert_eq!(again.tags, ["WORK", "errands"], "{name}: a forgotten tag's spelling is free");
+        assert_tag_counts_agree(name, tasks, &u).await;
     }
 }
 
@@ -240,6 +287,7 @@ async fn a_renamed_tag_changes_on_every_task_and_merges_into_an_existing_one() {
         assert_eq!(tags_of(tasks, &u, a.id).await, ["home"], "{name}");
         assert_eq!(tags_of(tasks, &u, b.id).await, ["home"], "{name}");
         assert_eq!(tasks.tags(&u).await.unwrap(), [summary("home", 3, 3)], "{name}");
+        assert_tag_counts_agree(name, tasks, &u).await;
         assert_eq!(page_through(tasks, &u, "tag=home", 10, NOW).await.0.len(), 3, "{name}");
 
         let version = tasks.list_version(&u).await.unwrap();
@@ -258,6 +306,7 @@ async fn a_renamed_tag_changes_on_every_task_and_merges_into_an_existing_one() {
         assert!(page.tasks.iter().all(|t| t.tags.is_empty()), "{name}: not served from the cache");
         let fresh = tasks.create(&u, tagged("d", &["WORK"])).await.unwrap();
         assert_eq!(fresh.tags, ["WORK"], "{name}: no old spelling is left behind");
+        assert_tag_counts_agree(name, tasks, &u).await;
     }
 }
 
@@ -292,6 +341,9 @@ async fn one_owner_never_sees_another_owners_tags_or_tasks() {
         assert_eq!(taken, Guarded::Missing, "{name}");
         assert!(tasks.delete_tag(&a, "job").await.unwrap(), "{name}");
         assert_eq!(tasks.tags(&b).await.unwrap().len(), 2, "{name}");
+        for owner in [&a, &b, &c] {
+            assert_tag_counts_agree(name, tasks, owner).await;
+        }
     }
 }
 
@@ -361,6 +413,7 @@ async fn of_writes_racing_on_one_version_exactly_one_wins_and_tags_get_one_spell
             assert_eq!(made.tags[1], "Common", "{name}: {:?}", made.tags);
         }
         assert_eq!(page.tasks.iter().filter(|t| t.tags.len() == 2).count(), 9, "{name}");
+        assert_tag_counts_agree(name, &tasks, &u).await;
     }
 }
 

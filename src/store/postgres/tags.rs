@@ -16,10 +16,8 @@ pub(super) async fn summaries<C: GenericClient>(
 ) -> Result<Vec<TagSummary>, StoreError> {
     let statement = client
         .prepare_cached(
-            "SELECT g.name, k.tasks, k.open FROM (SELECT key, count(*) AS tasks, \
-             count(*) FILTER (WHERE NOT completed) AS open FROM task_tags \
-             WHERE issuer = $1 AND subject = $2 GROUP BY key) AS k \
-             JOIN tags g ON g.issuer = $1 AND g.subject = $2 AND g.key = k.key ORDER BY k.key",
+            "SELECT name, tasks, open FROM tags WHERE issuer = $1 AND subject = $2 \
+             AND tasks > 0 ORDER BY key",
         )
         .await?;
     client
@@ -126,6 +124,18 @@ pub(super) async fn rename<C: GenericClient>(
             )
             .await?;
         tx.execute(&forget, &[&issuer, &subject, &key]).await?;
+    }
+    if let Some(to) = to.filter(|to| to.key != key) {
+        // Merged: counted again from its task rows, which a task with both tags has once.
+        let recount = tx
+            .prepare_cached(
+                "UPDATE tags SET (tasks, open) = (SELECT count(*), \
+                 count(*) FILTER (WHERE NOT completed) FROM task_tags \
+                 WHERE issuer = $1 AND subject = $2 AND key = $3) \
+                 WHERE issuer = $1 AND subject = $2 AND key = $3",
+            )
+            .await?;
+        tx.execute(&recount, &[&issuer, &subject, &to.key]).await?;
     }
     Ok(true)
 }

@@ -88,10 +88,21 @@ impl Conditions {
         text
     }
 
-    /// The statement that counts the tasks that match. With tags, it starts from the first
-    /// tag's rows, which also know their task's completion, so `tag=...` and
-    /// `tag=...&completed=...` read one index and nothing else.
+    /// The statement that counts the tasks that match. One tag (with completion or not) is
+    /// counted in its `tags` row; more tags, or a tag and other conditions, from the first tag's
+    /// rows, which also know their task's completion.
     fn count(&self) -> String {
+        if let ([key], true) = (self.tags.as_slice(), self.rest.is_empty()) {
+            // One tag, perhaps with completion, and nothing else: the tag's own counts.
+            let counted = match &self.completed {
+                None => "tasks".to_owned(),
+                Some(completed) => format!("CASE WHEN {completed} THEN tasks - open ELSE open END"),
+            };
+            return format!(
+                "SELECT coalesce((SELECT {counted} FROM tags \
+                 WHERE issuer = $1 AND subject = $2 AND key = {key}), 0)"
+            );
+        }
         let Some((first, others)) = self.tags.split_first() else {
             return format!(
                 "SELECT count(*) FROM tasks WHERE issuer = $1 AND subject = $2{}",
@@ -213,8 +224,9 @@ fn statement(owner: Owner<'_>, query: &TaskQuery) -> Result<(String, Sql), Store
     let scope = format!("FROM tasks WHERE issuer = $1 AND subject = $2{conditions}");
     let rows = match query.sort.key {
         SortKey::Due => {
-            // With a due, by due_at; then without, by id. A cursor among the tasks without a
-            // due skips all those with one.
+            // With a due, by due_at; then without, by id, read only when those with one did
+            // not fill the page (`d`, read twice, is read once). A cursor among the tasks
+            // without a due skips all those with one.
             let (mut with_due, mut without) = (String::new(), String::new());
             match &query.after {
                 None => {}
@@ -233,11 +245,11 @@ fn statement(owner: Owner<'_>, query: &TaskQuery) -> Result<(String, Sql), Store
                 }
             }
             format!(
-                "SELECT {COLUMNS} FROM (\
-                 (SELECT 0 AS region, {COLUMNS} {scope} AND due_at IS NOT NULL{with_due} \
-                 ORDER BY due_at {dir}, id {dir} LIMIT {limit}) UNION ALL \
+                "WITH d AS (SELECT 0 AS region, {COLUMNS} {scope} AND due_at IS NOT NULL\
+                 {with_due} ORDER BY due_at {dir}, id {dir} LIMIT {limit}) \
+                 SELECT {COLUMNS} FROM (SELECT * FROM d UNION ALL \
                  (SELECT 1 AS region, {COLUMNS} {scope} AND due_at IS NULL{without} \
-                 ORDER BY id {dir} LIMIT {limit})) AS u \
+                 AND (SELECT count(*) FROM d) < {limit} ORDER BY id {dir} LIMIT {limit})) AS u \
                  ORDER BY region, due_at {dir}, id {dir} LIMIT {limit}"
             )
         }

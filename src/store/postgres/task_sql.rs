@@ -48,13 +48,16 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
         "WITH t AS (INSERT INTO tasks (issuer, subject, id, {NEW_COLUMNS}) \
          VALUES ($1, $2, $3, {NEW_VALUES}) RETURNING {COLUMNS}), \
          k AS (INSERT INTO task_tags (issuer, subject, key, task_id, completed) \
-         SELECT $1, $2, key, $3, $6 FROM unnest($15::text[]) AS key) \
+         SELECT $1, $2, key, $3, $6 FROM unnest($15::text[]) AS key), \
+         g AS (UPDATE tags SET tasks = tasks + 1, open = open + CASE WHEN $6 THEN 0 ELSE 1 END \
+         WHERE issuer = $1 AND subject = $2 AND key = ANY($15::text[])) \
          SELECT * FROM t"
     )
 });
 
 /// Writes what a client can set, one version higher, stamped now; keeps the tag rows (`$15`
-/// removed keys, `$16` added ones, `$17` kept ones, which take the completion) and counts a
+/// removed keys, `$16` added ones, `$17` kept ones, which take the completion) and the tags'
+/// counts (`$18` keys, `$19` and `$20` what their tasks and open tasks change by), and counts a
 /// change of the owner's list.
 static UPDATE: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -70,7 +73,10 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
          k AS (INSERT INTO task_tags (issuer, subject, key, task_id, completed) \
          SELECT $1, $2, key, $3, $6 FROM unnest($16::text[]) AS key ON CONFLICT DO NOTHING), \
          c AS (UPDATE task_tags SET completed = $6 WHERE issuer = $1 AND subject = $2 \
-         AND key = ANY($17::text[]) AND task_id = $3 AND completed <> $6) \
+         AND key = ANY($17::text[]) AND task_id = $3 AND completed <> $6), \
+         g AS (UPDATE tags SET tasks = tags.tasks + n.tasks, open = tags.open + n.open \
+         FROM unnest($18::text[], $19::int8[], $20::int8[]) AS n (key, tasks, open) \
+         WHERE tags.issuer = $1 AND tags.subject = $2 AND tags.key = n.key) \
          SELECT * FROM t"
     )
 });
@@ -369,6 +375,17 @@ pub(super) async fn update_task<C: GenericClient>(
         old.iter().map(String::as_str).filter(|key| !new.contains(key)).collect();
     let (kept, added): (Vec<&str>, Vec<&str>) =
         new.iter().partition(|key| old.iter().any(|o| o == *key));
+    // What each tag's counts change by: a task taken off or put on, or completed or reopened.
+    let (open_before, open_after) = (i64::from(!before.completed), i64::from(!draft.completed));
+    let mut counted: (Vec<&str>, Vec<i64>, Vec<i64>) = Default::default();
+    let changes = removed.iter().map(|key| (*key, -1, -open_before));
+    let changes = changes.chain(added.iter().map(|key| (*key, 1, open_after)));
+    let changes = changes.chain(kept.iter().map(|key| (*key, 0, open_after - open_before)));
+    for (key, tasks, open) in changes.filter(|(_, tasks, open)| (*tasks, *open) != (0, 0)) {
+        counted.0.push(key);
+        counted.1.push(tasks);
+        counted.2.push(open);
+    }
     let values = Values::of(owner, draft, tags)?;
     let id = before.id.as_uuid();
     let statement = tx.prepare_cached(&UPDATE).await?;
@@ -376,6 +393,9 @@ pub(super) async fn update_task<C: GenericClient>(
     params.push(&removed);
     params.push(&added);
     params.push(&kept);
+    params.push(&counted.0);
+    params.push(&counted.1);
+    params.push(&counted.2);
     let row = tx.query_one(&statement, &params).await?;
     forget_unused_tags(tx, owner, &removed).await?;
     task_from_row(&row, 0)
@@ -391,14 +411,16 @@ pub(super) async fn delete_task<C: GenericClient>(
         .prepare_cached(
             "WITH t AS (DELETE FROM tasks WHERE issuer = $1 AND subject = $2 AND id = $3), \
              o AS (UPDATE task_owners SET total = total - 1, version = version + 1 \
-             WHERE issuer = $1 AND subject = $2) \
+             WHERE issuer = $1 AND subject = $2), \
+             g AS (UPDATE tags SET tasks = tasks - 1, open = open - $5 \
+             WHERE issuer = $1 AND subject = $2 AND key = ANY($4::text[])) \
              DELETE FROM task_tags WHERE issuer = $1 AND subject = $2 AND task_id = $3 \
              AND key = ANY($4::text[])",
         )
         .await?;
     let keys: Vec<String> = task.tags.iter().map(|name| fold(name)).collect();
-    let id = task.id.as_uuid();
-    tx.execute(&statement, &[&owner.issuer, &owner.subject, &id, &keys]).await?;
+    let (id, open) = (task.id.as_uuid(), i64::from(!task.completed));
+    tx.execute(&statement, &[&owner.issuer, &owner.subject, &id, &keys, &open]).await?;
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     forget_unused_tags(tx, owner, &keys).await
 }
@@ -471,8 +493,7 @@ pub(super) async fn forget_unused_tags<C: GenericClient>(
     let statement = client
         .prepare_cached(
             "DELETE FROM tags WHERE issuer = $1 AND subject = $2 AND key = ANY($3::text[]) \
-             AND NOT EXISTS (SELECT 1 FROM task_tags t WHERE t.issuer = $1 AND t.subject = $2 \
-             AND t.key = tags.key)",
+             AND tasks = 0",
         )
         .await?;
     client.execute(&statement, &[&owner.issuer, &owner.subject, &keys]).await?;
