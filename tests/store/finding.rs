@@ -177,6 +177,7 @@ async fn each_sort_pages_through_in_its_order_both_ways() {
                 priority: *priority,
                 due: due.clone(),
                 completed: n % 3 == 0,
+                description: Some(format!("item {}", if n % 2 == 0 { "even" } else { "odd" })),
                 ..draft(title)
             };
             created.push(tasks.create(&u, draft).await.unwrap());
@@ -185,7 +186,7 @@ async fn each_sort_pages_through_in_its_order_both_ways() {
         for n in [7, 2, 10, 0, 5] {
             let task = &created[n];
             let draft = TaskDraft {
-                description: Some("changed".into()),
+                description: Some("changed item".into()),
                 completed: task.completed,
                 priority: task.priority,
                 due: task.due.clone(),
@@ -196,13 +197,17 @@ async fn each_sort_pages_through_in_its_order_both_ways() {
         let all = tasks.list(&u, &TaskQuery::newest(500)).await.unwrap().tasks.clone();
         for (sort_name, key) in SORTS {
             for (order, descending) in [("asc", false), ("desc", true)] {
-                for filter in ["", "completed=false&"] {
+                // Searches page through the matches they found, in every order too.
+                let filters: [(&str, fn(&Task) -> bool); 4] = [
+                    ("", |_| true),
+                    ("completed=false&", |task| !task.completed),
+                    ("q=ite&", |_| true),
+                    ("q=chan+ITEM&", |task| task.description.as_deref() == Some("changed item")),
+                ];
+                for (filter, wanted) in filters {
                     let raw = format!("{filter}sort={sort_name}&order={order}");
-                    let matching: Vec<Task> = all
-                        .iter()
-                        .filter(|task| filter.is_empty() || !task.completed)
-                        .cloned()
-                        .collect();
+                    let matching: Vec<Task> =
+                        all.iter().filter(|task| wanted(task)).cloned().collect();
                     let expected = sorted(&matching, Sort { key, descending });
                     for limit in [1, 2, 3, 5, 500] {
                         let (found, totals) = page_through(tasks, &u, &raw, limit, NOW).await;

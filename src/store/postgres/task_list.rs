@@ -22,38 +22,37 @@ struct Sql {
     values: Vec<(Box<dyn ToSql + Sync + Send>, Type)>,
 }
 
-/// A value a list statement binds, and its PostgreSQL type.
+/// A value a list statement binds, its PostgreSQL type, and that type's name in SQL.
 trait Bound: ToSql + Sync + Send + 'static {
     const TYPE: Type;
+    const NAME: &str;
 }
 
-impl Bound for String {
-    const TYPE: Type = Type::TEXT;
+macro_rules! bound {
+    ($($rust:ty => $type:ident $name:literal),* $(,)?) => {
+        $(impl Bound for $rust {
+            const TYPE: Type = Type::$type;
+            const NAME: &str = $name;
+        })*
+    };
 }
-impl Bound for i64 {
-    const TYPE: Type = Type::INT8;
-}
-impl Bound for i16 {
-    const TYPE: Type = Type::INT2;
-}
-impl Bound for bool {
-    const TYPE: Type = Type::BOOL;
-}
-impl Bound for Uuid {
-    const TYPE: Type = Type::UUID;
-}
-impl Bound for time::Date {
-    const TYPE: Type = Type::DATE;
-}
-impl Bound for OffsetDateTime {
-    const TYPE: Type = Type::TIMESTAMPTZ;
+
+bound! {
+    String => TEXT "text",
+    i64 => INT8 "int8",
+    i16 => INT2 "int2",
+    bool => BOOL "bool",
+    Uuid => UUID "uuid",
+    time::Date => DATE "date",
+    OffsetDateTime => TIMESTAMPTZ "timestamptz",
 }
 
 impl Sql {
-    /// Binds `value` and returns its placeholder.
+    /// Binds `value` and returns its placeholder, cast to its type, so that no context (a
+    /// `CASE`, a row comparison) leaves PostgreSQL to guess it.
     fn bind<T: Bound>(&mut self, value: T) -> String {
         self.values.push((Box::new(value), T::TYPE));
-        format!("${}", self.values.len())
+        format!("${}::{}", self.values.len(), T::NAME)
     }
 }
 
@@ -149,7 +148,7 @@ fn filter(sql: &mut Sql, owner: Owner<'_>, query: &TaskQuery) -> Result<Conditio
     }
     if !filter.terms.is_empty() {
         let query = sql.bind(search_query(owner, &filter.terms));
-        and(&format!("search @@ {query}::text::tsquery"));
+        and(&format!("search @@ {query}::tsquery"));
     }
     if let Some(from) = filter.due_from {
         let at = sql.bind(day_start_utc(from) - ZONE_MARGIN_SECS);
@@ -165,15 +164,17 @@ fn filter(sql: &mut Sql, owner: Owner<'_>, query: &TaskQuery) -> Result<Conditio
         None => {}
     }
     if let Some(overdue) = &filter.overdue {
-        let (now, today) = (sql.bind(overdue.now), sql.bind(pg_date(overdue.today)?));
+        // A timed due before now, an all-day one before today: its due_at (00:00 UTC of its
+        // date) before today's.
+        let today = day_start_utc(overdue.today);
+        let (now, start) = (sql.bind(overdue.now), sql.bind(today));
         let condition = format!(
-            "coalesce(NOT completed AND ((due_time IS NOT NULL AND due_at < {now}) \
-             OR (due_time IS NULL AND due_date < {today})), false)"
+            "coalesce(NOT completed AND due_at < CASE WHEN due_time IS NULL THEN {start} \
+             ELSE {now} END, false)"
         );
         match overdue.wanted {
             true => {
-                // A timed due before now, an all-day one before today's 00:00 UTC.
-                let before = sql.bind(overdue.now.max(day_start_utc(overdue.today)));
+                let before = sql.bind(overdue.now.max(today));
                 and(&format!("{condition} AND due_at < {before}"))
             }
             false => and(&format!("NOT {condition}")),
@@ -220,6 +221,9 @@ fn statement(owner: Owner<'_>, query: &TaskQuery) -> Result<(String, Sql), Store
         true => "NULL::bigint".to_owned(),
         false => format!("({})", filtered.count()),
     };
+    if !query.filter.terms.is_empty() {
+        return Ok((searched(&mut sql, query, &conditions, &limit), sql));
+    }
     let (op, dir) = if query.sort.descending { ("<", "DESC") } else { (">", "ASC") };
     let scope = format!("FROM tasks WHERE issuer = $1 AND subject = $2{conditions}");
     let rows = match query.sort.key {
@@ -280,6 +284,43 @@ fn statement(owner: Owner<'_>, query: &TaskQuery) -> Result<(String, Sql), Store
          LEFT JOIN LATERAL ({rows}) t ON true WHERE o.issuer = $1 AND o.subject = $2"
     );
     Ok((text, sql))
+}
+
+/// The statement of a search's page: the full-text index finds the matches once (`m`), which
+/// are counted, and the page is the first of them in the sort's order, read by id. (Walking a
+/// sort's index instead would test each task in turn against the search, and count again.)
+fn searched(sql: &mut Sql, query: &TaskQuery, conditions: &str, limit: &str) -> String {
+    let key = query.sort.key;
+    let (op, dir) = if query.sort.descending { ("<", "DESC") } else { (">", "ASC") };
+    let column = sort_column(sql, key, &SortValue::Nothing).0;
+    let order = |column: Option<&str>| match (key, column) {
+        (_, None) => format!("id {dir}"),
+        (SortKey::Due, Some(column)) => format!("({column} IS NULL), {column} {dir}, id {dir}"),
+        (_, Some(column)) => format!("{column} {dir}, id {dir}"),
+    };
+    let values = column.map_or(String::new(), |column| format!(", {column} AS v"));
+    let mut after_cursor = String::new();
+    if let Some(after) = &query.after {
+        let id = sql.bind(after.id.as_uuid());
+        after_cursor = match (key, &after.value, sort_column(sql, key, &after.value)) {
+            (SortKey::Created, _, _) => format!(" AND id {op} {id}"),
+            (SortKey::Due, SortValue::Nothing, _) => format!(" AND v IS NULL AND id {op} {id}"),
+            (SortKey::Due, _, (_, Some(value))) => {
+                format!(" AND (v IS NULL OR (v, id) {op} ({value}, {id}))")
+            }
+            (_, _, (_, Some(value))) => format!(" AND (v, id) {op} ({value}, {id})"),
+            (_, _, (_, None)) => " AND false".to_owned(),
+        };
+    }
+    format!(
+        "WITH m AS (SELECT id{values} FROM tasks WHERE issuer = $1 AND subject = $2{conditions}) \
+         SELECT o.total, o.version, (SELECT count(*) FROM m), t.* FROM task_owners o \
+         LEFT JOIN LATERAL (SELECT {COLUMNS} FROM tasks WHERE issuer = $1 AND subject = $2 \
+         AND id IN (SELECT id FROM m WHERE true{after_cursor} ORDER BY {} LIMIT {limit}) \
+         ORDER BY {} LIMIT {limit}) t ON true WHERE o.issuer = $1 AND o.subject = $2",
+        order(column.map(|_| "v")),
+        order(column),
+    )
 }
 
 /// A page of the owner's tasks that match the query, with the total and the list version.
