@@ -141,6 +141,9 @@ fn sorted(tasks: &[Task], sort: Sort) -> Vec<TaskId> {
     all.into_iter().map(|task| task.id).collect()
 }
 
+/// Which of the tasks a filter keeps.
+type Wanted = fn(&Task) -> bool;
+
 const SORTS: [(&str, SortKey); 5] = [
     ("created", SortKey::Created),
     ("updated", SortKey::Updated),
@@ -198,7 +201,7 @@ async fn each_sort_pages_through_in_its_order_both_ways() {
         for (sort_name, key) in SORTS {
             for (order, descending) in [("asc", false), ("desc", true)] {
                 // Searches page through the matches they found, in every order too.
-                let filters: [(&str, fn(&Task) -> bool); 4] = [
+                let filters: [(&str, Wanted); 4] = [
                     ("", |_| true),
                     ("completed=false&", |task| !task.completed),
                     ("q=ite&", |_| true),
