@@ -27,11 +27,16 @@ UPDATE tasks SET search_id = numbered.n
     WHERE tasks.issuer = numbered.issuer AND tasks.subject = numbered.subject
       AND tasks.id = numbered.id;
 
+-- Every sort walks an index in order, ties broken by id (the primary key serves `created`).
 CREATE UNIQUE INDEX tasks_by_search_id ON tasks (search_id);
 CREATE INDEX tasks_by_updated ON tasks (issuer, subject, updated_key);
-CREATE INDEX tasks_by_due ON tasks (issuer, subject, due_at);
 CREATE INDEX tasks_by_priority ON tasks (issuer, subject, priority);
 CREATE INDEX tasks_by_title ON tasks (issuer, subject, title_key);
+-- `sort=due`, holding what the due filters and a priority filter read, so that counting a date
+-- range reads this index alone; and the open tasks by due, which counting the overdue reads.
+CREATE INDEX tasks_by_due
+    ON tasks (issuer, subject, due_at, id, priority, completed, due_date, due_time);
+CREATE INDEX tasks_open_by_due ON tasks (issuer, subject, completed, due_at, due_date, due_time);
 
 -- Each owner's tags, by key (the case folding of the name), with the one spelling served.
 CREATE TABLE tags (
@@ -42,12 +47,15 @@ CREATE TABLE tags (
     PRIMARY KEY (issuer, subject, key)
 ) STRICT, WITHOUT ROWID;
 
--- Which task has which tag: what `tag=` filters and GET /tags counts read.
+-- Which task has which tag: what `tag=` filters and GET /tags counts read. `completed` is the
+-- task's, kept with it, so that a tag's counts (and `tag=…&completed=…`) read this table alone,
+-- and a tag's tasks in creation order are one range of it.
 CREATE TABLE task_tags (
-    issuer  TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    key     TEXT NOT NULL,
-    task_id TEXT NOT NULL,
+    issuer    TEXT    NOT NULL,
+    subject   TEXT    NOT NULL,
+    key       TEXT    NOT NULL,
+    task_id   TEXT    NOT NULL,
+    completed INTEGER NOT NULL CHECK (completed IN (0, 1)),
     PRIMARY KEY (issuer, subject, key, task_id)
 ) STRICT, WITHOUT ROWID;
 

@@ -539,3 +539,24 @@ async fn a_user_cannot_pass_1000_tags() {
     let listed = app.list_tasks("alice", &token_for("alice")).await;
     assert_eq!(listed.headers()["x-total-count"], "51", "the refused task was not written");
 }
+
+#[tokio::test]
+async fn tag_counts_and_filters_follow_completion_both_ways() {
+    let app = spawn_app().await;
+    let task = create(&app, "alice", json!({"title": "t", "tags": ["Work", "home"]})).await;
+    create(&app, "alice", json!({"title": "u", "tags": ["work"]})).await;
+    let path = format!("/tasks/{}/complete", id(&task));
+    let summary = async || -> Value { call(&app, Method::GET, "alice", "/tags", None, &[]).await.json().await.unwrap() };
+    let open_work = async || -> String {
+        let response = call(&app, Method::GET, "alice", "/tasks?tag=work&completed=false", None, &[]).await;
+        response.headers()["x-total-count"].to_str().unwrap().to_owned()
+    };
+    assert_eq!(summary().await[1], json!({"name": "Work", "tasks": 2, "open": 2}));
+    call(&app, Method::PATCH, "alice", &path, None, &[]).await;
+    assert_eq!(summary().await[1], json!({"name": "Work", "tasks": 2, "open": 1}));
+    assert_eq!(summary().await[0], json!({"name": "home", "tasks": 1, "open": 0}));
+    assert_eq!(open_work().await, "1");
+    call(&app, Method::PATCH, "alice", &path, None, &[]).await;
+    assert_eq!(summary().await[1], json!({"name": "Work", "tasks": 2, "open": 2}));
+    assert_eq!(open_work().await, "2");
+}

@@ -368,6 +368,8 @@ fn open_connection(options: &SqliteOptions, read_only: bool) -> Result<Connectio
     // A statement per list shape (filters and sort) in use, besides the writes'.
     conn.set_prepared_statement_cache_capacity(128);
     task_sql::register_functions(&conn)?;
+    // `rarray(?)`: a search's matches bound as one value (see task_list).
+    rusqlite::vtab::array::load_module(&conn)?;
     Ok(conn)
 }
 

@@ -12,11 +12,9 @@ use crate::store::StoreError;
 pub(super) fn summaries(conn: &Connection, owner: &Owner) -> Result<Vec<TagSummary>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT tags.name, count(*), sum(tasks.completed = 0) FROM task_tags \
+            "SELECT tags.name, count(*), sum(task_tags.completed = 0) FROM task_tags \
              JOIN tags ON tags.issuer = task_tags.issuer AND tags.subject = task_tags.subject \
                  AND tags.key = task_tags.key \
-             JOIN tasks ON tasks.issuer = task_tags.issuer AND tasks.subject = task_tags.subject \
-                 AND tasks.id = task_tags.task_id \
              WHERE task_tags.issuer = ?1 AND task_tags.subject = ?2 \
              GROUP BY task_tags.key ORDER BY task_tags.key, tags.name",
         )?

@@ -4,12 +4,15 @@
 //! region in index order, so tasks without a due come last in both directions.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::vtab::array::Array;
+use rusqlite::{Connection, ToSql};
+use std::rc::Rc;
 
 use super::task_sql::{owner_row, owner_token, task_from_row};
 use super::tasks::{COLUMNS, Owner};
+use crate::domain::tasks::due::day_start_utc;
 use crate::domain::tasks::query::SortValue;
-use crate::domain::tasks::{SortKey, Task, TaskPage, TaskQuery};
+use crate::domain::tasks::{SortKey, Task, TaskFilter, TaskPage, TaskQuery};
 use crate::store::StoreError;
 
 /// Pages of at most this many rows (the default size) are read on the calling thread: a hop to a
@@ -44,9 +47,19 @@ enum Region {
 struct Sql {
     text: String,
     values: Vec<Value>,
+    /// The search's matches, bound as a `rarray` (the FTS5 query runs once per request).
+    matches: Option<(usize, Array)>,
 }
 
 impl Sql {
+    fn owned_by(owner: &Owner, select: &str) -> Self {
+        Sql {
+            text: select.to_owned(),
+            values: vec![owner.issuer.clone().into(), owner.subject.clone().into()],
+            matches: None,
+        }
+    }
+
     /// Binds `value` and returns its placeholder. Values are CAST to their type: SQLite
     /// re-prepares a statement whose plan depends on a bound value's type or value (see
     /// `list_statements_are_prepared_once`).
@@ -57,79 +70,111 @@ impl Sql {
             _ => "TEXT",
         };
         self.values.push(value);
-        format!("CAST(?{} AS {cast})", self.values.len())
+        format!("CAST(?{} AS {cast})", self.values.len() + usize::from(self.matches.is_some()))
+    }
+
+    fn bind_matches(&mut self, matches: Array) -> String {
+        let index = self.values.len() + 1;
+        self.matches = Some((index, matches));
+        format!("rarray(?{index})")
     }
 
     fn and(&mut self, condition: &str) {
         self.text.push_str(" AND ");
         self.text.push_str(condition);
     }
+
+    fn params(&self) -> Vec<&dyn ToSql> {
+        let mut params: Vec<&dyn ToSql> = self.values.iter().map(|v| v as &dyn ToSql).collect();
+        if let Some((index, matches)) = &self.matches {
+            params.insert(index - 1, matches);
+        }
+        params
+    }
 }
 
-/// The WHERE conditions of the filter, after the owner's.
-fn filter(sql: &mut Sql, owner: &Owner, query: &TaskQuery) {
+/// How the tasks' columns are named in a statement: bare, or as `t.` beside `task_tags k`.
+#[derive(Clone, Copy)]
+struct Prefix(&'static str);
+
+/// Seconds a local date can lie from its UTC day: zones run from UTC-12 to UTC+14. A due's date
+/// range gives its `due_at` these bounds, so that a range reads the due index only.
+const BEFORE_UTC_DAY: i64 = 14 * 3600;
+const AFTER_UTC_DAY: i64 = 36 * 3600;
+
+/// The WHERE conditions of the filter, after the owner's; `skip_tag` is a tag the statement
+/// already reads its tasks by. `matches`: the search's matching rows (see [`search_matches`]).
+fn filter(
+    sql: &mut Sql,
+    query: &TaskQuery,
+    p: Prefix,
+    skip_tag: Option<&str>,
+    matches: Option<&Array>,
+) {
     let filter = &query.filter;
+    let p = p.0;
     if let Some(completed) = filter.completed {
         let value = sql.bind(i64::from(completed));
-        sql.and(&format!("completed = {value}"));
+        sql.and(&format!("{p}completed = {value}"));
     }
     if !filter.priorities.is_empty() {
         let ranks: Vec<String> = filter.priorities.iter().map(|p| p.rank().to_string()).collect();
         // Ranks are ours, 0 to 3: written into the text, they make one statement per set.
-        sql.and(&format!("priority IN ({})", ranks.join(", ")));
+        sql.and(&format!("{p}priority IN ({})", ranks.join(", ")));
     }
-    for tag in &filter.tags {
-        let key = sql.bind(tag.clone());
-        sql.and(&format!(
-            "id IN (SELECT task_id FROM task_tags WHERE issuer = ?1 AND subject = ?2 AND key = {key})"
-        ));
+    for tag in filter.tags.iter().filter(|tag| Some(tag.as_str()) != skip_tag) {
+        tag_condition(sql, tag, &format!("{p}id"));
     }
-    if !filter.terms.is_empty() {
-        let mut matching = format!("owner : \"{}\"", owner_token(&owner.issuer, &owner.subject));
-        for term in &filter.terms {
-            // Terms are letters and digits only; quoted, nothing in them is FTS5 syntax.
-            matching.push_str(&format!(" AND text : \"{}\"*", term.replace('"', "")));
-        }
-        let matching = sql.bind(matching);
-        sql.and(&format!(
-            "search_id IN (SELECT rowid FROM task_search WHERE task_search MATCH {matching})"
-        ));
+    if let Some(matches) = matches {
+        let matches = sql.bind_matches(matches.clone());
+        sql.and(&format!("{p}search_id IN {matches}"));
     }
     if let Some(from) = filter.due_from {
+        let bound = sql.bind(day_start_utc(from) - BEFORE_UTC_DAY);
         let from = sql.bind(from.to_string());
-        sql.and(&format!("due_date >= {from}"));
+        sql.and(&format!("{p}due_at >= {bound} AND {p}due_date >= {from}"));
     }
     if let Some(to) = filter.due_to {
+        let bound = sql.bind(day_start_utc(to) + AFTER_UTC_DAY);
         let to = sql.bind(to.to_string());
-        sql.and(&format!("due_date <= {to}"));
+        sql.and(&format!("{p}due_at < {bound} AND {p}due_date <= {to}"));
     }
     match filter.has_due {
-        Some(true) => sql.and("due_date IS NOT NULL"),
-        Some(false) => sql.and("due_date IS NULL"),
+        Some(true) => sql.and(&format!("{p}due_date IS NOT NULL")),
+        Some(false) => sql.and(&format!("{p}due_date IS NULL")),
         None => {}
     }
     if let Some(overdue) = &filter.overdue {
         let now = sql.bind(overdue.now);
         let today = sql.bind(overdue.today.to_string());
-        let condition = format!(
-            "coalesce(completed = 0 AND ((due_time IS NOT NULL AND due_at < {now}) \
-             OR (due_time IS NULL AND due_date < {today})), 0)"
+        let passed = format!(
+            "(({p}due_time IS NOT NULL AND {p}due_at < {now}) \
+             OR ({p}due_time IS NULL AND {p}due_date < {today}))"
         );
         match overdue.wanted {
-            true => sql.and(&condition),
-            false => sql.and(&format!("NOT {condition}")),
+            true => {
+                // An all-day due before today in any zone starts before now + 14 h: the bound
+                // lets the open-by-due index hold every candidate.
+                let bound = sql.bind(overdue.now + 24 * 3600);
+                sql.and(&format!("{p}completed = 0 AND {p}due_at < {bound} AND {passed}"))
+            }
+            false => sql.and(&format!(
+                "NOT ({p}completed = 0 AND {p}due_at IS NOT NULL AND coalesce({passed}, 0))"
+            )),
         }
     }
 }
 
-fn statement(owner: &Owner, query: &TaskQuery, region: Region) -> Sql {
-    let mut sql = Sql {
-        text: format!(
-            "SELECT {COLUMNS} FROM tasks WHERE issuer = CAST(?1 AS TEXT) AND subject = CAST(?2 AS TEXT)"
-        ),
-        values: vec![owner.issuer.clone().into(), owner.subject.clone().into()],
-    };
-    filter(&mut sql, owner, query);
+/// The tasks' columns, named through `p`.
+fn columns(p: Prefix) -> String {
+    COLUMNS
+        .split(", ")
+        .map(|column| format!("{}{}", p.0, column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn statement(owner: &Owner, query: &TaskQuery, region: Region, matches: Option<&Array>) -> Sql {
     let descending = query.sort.descending;
     let (op, dir) = if descending { ("<", "DESC") } else { (">", "ASC") };
     let column = match (query.sort.key, region) {
@@ -139,29 +184,60 @@ fn statement(owner: &Owner, query: &TaskQuery, region: Region) -> Sql {
         (SortKey::Priority, _) => Some("priority"),
         (SortKey::Title, _) => Some("title_key"),
     };
+    // In creation order, a tag's tasks are one range of task_tags: read them from there (a rare
+    // tag as fast as a common one), and join each to its task.
+    let by_tag = query.filter.tags.first().filter(|_| query.sort.key == SortKey::Created);
+    let (mut sql, p, id) = match by_tag {
+        Some(tag) => {
+            let mut sql = Sql::owned_by(
+                owner,
+                &format!(
+                    "SELECT {} FROM task_tags k JOIN tasks t ON t.issuer = k.issuer \
+                     AND t.subject = k.subject AND t.id = k.task_id \
+                     WHERE k.issuer = CAST(?1 AS TEXT) AND k.subject = CAST(?2 AS TEXT)",
+                    columns(Prefix("t."))
+                ),
+            );
+            let key = sql.bind(tag.clone());
+            sql.and(&format!("k.key = {key}"));
+            (sql, Prefix("t."), "k.task_id")
+        }
+        None => (
+            Sql::owned_by(
+                owner,
+                &format!(
+                    "SELECT {COLUMNS} FROM tasks WHERE issuer = CAST(?1 AS TEXT) \
+                     AND subject = CAST(?2 AS TEXT)"
+                ),
+            ),
+            Prefix(""),
+            "id",
+        ),
+    };
+    filter(&mut sql, query, p, by_tag.map(String::as_str), matches);
     match region {
         Region::WithDue => sql.and("due_at IS NOT NULL"),
         Region::WithoutDue => sql.and("due_at IS NULL"),
         Region::All => {}
     }
     if let Some(after) = &query.after {
-        let id = sql.bind(after.id.to_string());
+        let after_id = sql.bind(after.id.to_string());
         match (column, &after.value) {
-            (None, _) => sql.and(&format!("id {op} {id}")),
+            (None, _) => sql.and(&format!("{id} {op} {after_id}")),
             (Some(column), SortValue::Number(value)) => {
                 let value = sql.bind(*value);
-                sql.and(&format!("({column}, id) {op} ({value}, {id})"));
+                sql.and(&format!("({column}, id) {op} ({value}, {after_id})"));
             }
             (Some(column), SortValue::Text(value)) => {
                 let value = sql.bind(value.clone());
-                sql.and(&format!("({column}, id) {op} ({value}, {id})"));
+                sql.and(&format!("({column}, id) {op} ({value}, {after_id})"));
             }
             // A cursor among the tasks without a due: `read_page` skips those with one.
             (Some(_), SortValue::Nothing) => sql.and("0"),
         }
     }
     match column {
-        None => sql.text.push_str(&format!(" ORDER BY id {dir}")),
+        None => sql.text.push_str(&format!(" ORDER BY {id} {dir}")),
         Some(column) => sql.text.push_str(&format!(" ORDER BY {column} {dir}, id {dir}")),
     }
     sql
@@ -169,22 +245,73 @@ fn statement(owner: &Owner, query: &TaskQuery, region: Region) -> Sql {
 
 /// Up to `limit` rows of the statement; the scan stops there.
 fn rows(conn: &Connection, sql: &Sql, limit: usize) -> rusqlite::Result<Vec<Task>> {
-    conn.prepare_cached(&sql.text)?
-        .query_map(params_from_iter(&sql.values), task_from_row)?
-        .take(limit)
-        .collect()
+    conn.prepare_cached(&sql.text)?.query_map(&*sql.params(), task_from_row)?.take(limit).collect()
 }
 
 /// How many of the owner's tasks match the filter.
-fn count(conn: &Connection, owner: &Owner, query: &TaskQuery) -> rusqlite::Result<u64> {
-    let mut sql = Sql {
-        text: "SELECT count(*) FROM tasks WHERE issuer = CAST(?1 AS TEXT) AND subject = CAST(?2 AS TEXT)"
-            .to_owned(),
-        values: vec![owner.issuer.clone().into(), owner.subject.clone().into()],
+fn count(
+    conn: &Connection,
+    owner: &Owner,
+    query: &TaskQuery,
+    matches: Option<&Array>,
+) -> rusqlite::Result<u64> {
+    let wanted = &query.filter;
+    let only_tags = TaskFilter { tags: Vec::new(), completed: None, ..wanted.clone() }.is_empty();
+    let sql = match (wanted.tags.first(), only_tags) {
+        // Tags (and completion) only: task_tags alone answers.
+        (Some(tag), true) => {
+            let mut sql = Sql::owned_by(
+                owner,
+                "SELECT count(*) FROM task_tags k WHERE k.issuer = CAST(?1 AS TEXT) \
+                 AND k.subject = CAST(?2 AS TEXT)",
+            );
+            let key = sql.bind(tag.clone());
+            sql.and(&format!("k.key = {key}"));
+            if let Some(completed) = wanted.completed {
+                let value = sql.bind(i64::from(completed));
+                sql.and(&format!("k.completed = {value}"));
+            }
+            for tag in &wanted.tags[1..] {
+                tag_condition(&mut sql, tag, "k.task_id");
+            }
+            sql
+        }
+        _ => {
+            let mut sql = Sql::owned_by(
+                owner,
+                "SELECT count(*) FROM tasks WHERE issuer = CAST(?1 AS TEXT) \
+                 AND subject = CAST(?2 AS TEXT)",
+            );
+            filter(&mut sql, query, Prefix(""), None, matches);
+            sql
+        }
     };
-    filter(&mut sql, owner, query);
     conn.prepare_cached(&sql.text)?
-        .query_row(params_from_iter(&sql.values), |row| Ok(row.get::<_, i64>(0)?.unsigned_abs()))
+        .query_row(&*sql.params(), |row| Ok(row.get::<_, i64>(0)?.unsigned_abs()))
+}
+
+/// The task whose id is `id` has the tag `key`.
+fn tag_condition(sql: &mut Sql, key: &str, id: &str) {
+    let key = sql.bind(key.to_owned());
+    sql.and(&format!(
+        "EXISTS (SELECT 1 FROM task_tags x WHERE x.issuer = ?1 AND x.subject = ?2 \
+         AND x.key = {key} AND x.task_id = {id})"
+    ));
+}
+
+/// The rows of `task_search` (tasks' `search_id`s) of the owner's tasks that every term of the
+/// search starts a word of: one FTS5 query, whose result the count and the page then share.
+fn search_matches(conn: &Connection, owner: &Owner, terms: &[String]) -> rusqlite::Result<Array> {
+    let mut matching = format!("owner : \"{}\"", owner_token(&owner.issuer, &owner.subject));
+    for term in terms {
+        // Terms are letters and digits only; quoted, nothing in them is FTS5 syntax.
+        matching.push_str(&format!(" AND text : \"{}\"*", term.replace('"', "")));
+    }
+    let rows: Vec<Value> = conn
+        .prepare_cached("SELECT rowid FROM task_search WHERE task_search MATCH ?1")?
+        .query_map([matching], |row| Ok(Value::Integer(row.get(0)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Rc::new(rows))
 }
 
 pub(super) fn read_page(
@@ -194,13 +321,18 @@ pub(super) fn read_page(
 ) -> Result<TaskPage, StoreError> {
     // One row past the page tells whether another follows.
     let fetch = query.limit as usize + 1;
+    let matches = match query.filter.terms.is_empty() {
+        true => None,
+        false => Some(search_matches(conn, owner, &query.filter.terms)?),
+    };
+    let matches = matches.as_ref();
     let mut tasks = match query.sort.key {
         SortKey::Due => {
             let in_null_region =
                 query.after.as_ref().is_some_and(|after| after.value == SortValue::Nothing);
             let mut tasks = match in_null_region {
                 true => Vec::new(),
-                false => rows(conn, &statement(owner, query, Region::WithDue), fetch)?,
+                false => rows(conn, &statement(owner, query, Region::WithDue, matches), fetch)?,
             };
             if tasks.len() < fetch {
                 let mut rest = query.clone();
@@ -209,18 +341,18 @@ pub(super) fn read_page(
                 }
                 tasks.extend(rows(
                     conn,
-                    &statement(owner, &rest, Region::WithoutDue),
+                    &statement(owner, &rest, Region::WithoutDue, matches),
                     fetch - tasks.len(),
                 )?);
             }
             tasks
         }
-        _ => rows(conn, &statement(owner, query, Region::All), fetch)?,
+        _ => rows(conn, &statement(owner, query, Region::All, matches), fetch)?,
     };
     let (total, version) = owner_row(conn, owner)?;
     let total = match query.filter.is_empty() {
         true => total,
-        false => count(conn, owner, query)?,
+        false => count(conn, owner, query, matches)?,
     };
     let more = tasks.len() > query.limit as usize;
     tasks.truncate(query.limit as usize);

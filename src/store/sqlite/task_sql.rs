@@ -151,7 +151,7 @@ pub(super) fn insert_task(
         task.updated_at.unix_micros(),
         search_id,
     ])?;
-    add_task_tags(conn, owner, &id, tags.iter().map(|tag| tag.key.as_str()))?;
+    add_task_tags(conn, owner, &id, task.completed, tags.iter().map(|tag| tag.key.as_str()))?;
     Ok(version)
 }
 
@@ -201,8 +201,17 @@ pub(super) fn update_task(
     let removed: Vec<&str> =
         old.iter().filter(|key| !new.contains(key)).map(String::as_str).collect();
     let added = new.iter().filter(|key| !old.contains(key)).map(String::as_str);
-    add_task_tags(conn, owner, &id, added)?;
+    add_task_tags(conn, owner, &id, after.completed, added)?;
     remove_task_tags(conn, owner, &id, &removed)?;
+    if before.completed != after.completed {
+        let mut kept = conn.prepare_cached(
+            "UPDATE task_tags SET completed = ?5 \
+             WHERE issuer = ?1 AND subject = ?2 AND key = ?3 AND task_id = ?4",
+        )?;
+        for key in old.iter().filter(|key| new.contains(key)) {
+            kept.execute(params![owner.issuer, owner.subject, key, id, after.completed])?;
+        }
+    }
     Ok(())
 }
 
@@ -268,13 +277,15 @@ pub(super) fn add_task_tags<'a>(
     conn: &Connection,
     owner: &Owner,
     id: &str,
+    completed: bool,
     keys: impl Iterator<Item = &'a str>,
 ) -> rusqlite::Result<()> {
     let mut insert = conn.prepare_cached(
-        "INSERT OR IGNORE INTO task_tags (issuer, subject, key, task_id) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR IGNORE INTO task_tags (issuer, subject, key, task_id, completed) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for key in keys {
-        insert.execute(params![owner.issuer, owner.subject, key, id])?;
+        insert.execute(params![owner.issuer, owner.subject, key, id, completed])?;
     }
     Ok(())
 }
