@@ -102,7 +102,8 @@ pub(super) async fn rename<C: GenericClient>(
     }
     let statement = tx
         .prepare_cached(
-            "WITH t AS (UPDATE tasks SET tags = ARRAY(SELECT jsonb_array_elements_text(u.tags::jsonb)), \
+            "WITH t AS (UPDATE tasks SET tags = ARRAY(SELECT name FROM \
+             jsonb_array_elements_text(u.tags::jsonb) WITH ORDINALITY AS e (name, n) ORDER BY n), \
              version = version + 1, updated_at = statement_timestamp() \
              FROM unnest($3::uuid[], $4::text[]) AS u (id, tags) \
              WHERE tasks.issuer = $1 AND tasks.subject = $2 AND tasks.id = u.id), \
