@@ -38,12 +38,16 @@ CREATE INDEX tasks_by_due
     ON tasks (issuer, subject, due_at, id, priority, completed, due_date, due_time);
 CREATE INDEX tasks_open_by_due ON tasks (issuer, subject, completed, due_at, due_date, due_time);
 
--- Each owner's tags, by key (the case folding of the name), with the one spelling served.
+-- Each owner's tags, by key (the case folding of the name), with the one spelling served, and
+-- how many tasks carry it and how many of those are open (kept by every write, so GET /tags and
+-- a count of `tag=…` read one row). A tag no task carries is deleted.
 CREATE TABLE tags (
-    issuer  TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    key     TEXT NOT NULL,
-    name    TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 32),
+    issuer  TEXT    NOT NULL,
+    subject TEXT    NOT NULL,
+    key     TEXT    NOT NULL,
+    name    TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 32),
+    tasks   INTEGER NOT NULL DEFAULT 0 CHECK (tasks >= 0),
+    open    INTEGER NOT NULL DEFAULT 0 CHECK (open BETWEEN 0 AND tasks),
     PRIMARY KEY (issuer, subject, key)
 ) STRICT, WITHOUT ROWID;
 

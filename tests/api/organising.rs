@@ -546,9 +546,12 @@ async fn tag_counts_and_filters_follow_completion_both_ways() {
     let task = create(&app, "alice", json!({"title": "t", "tags": ["Work", "home"]})).await;
     create(&app, "alice", json!({"title": "u", "tags": ["work"]})).await;
     let path = format!("/tasks/{}/complete", id(&task));
-    let summary = async || -> Value { call(&app, Method::GET, "alice", "/tags", None, &[]).await.json().await.unwrap() };
+    let summary = async || -> Value {
+        call(&app, Method::GET, "alice", "/tags", None, &[]).await.json().await.unwrap()
+    };
     let open_work = async || -> String {
-        let response = call(&app, Method::GET, "alice", "/tasks?tag=work&completed=false", None, &[]).await;
+        let response =
+            call(&app, Method::GET, "alice", "/tasks?tag=work&completed=false", None, &[]).await;
         response.headers()["x-total-count"].to_str().unwrap().to_owned()
     };
     assert_eq!(summary().await[1], json!({"name": "Work", "tasks": 2, "open": 2}));
@@ -559,4 +562,21 @@ async fn tag_counts_and_filters_follow_completion_both_ways() {
     call(&app, Method::PATCH, "alice", &path, None, &[]).await;
     assert_eq!(summary().await[1], json!({"name": "Work", "tasks": 2, "open": 2}));
     assert_eq!(open_work().await, "2");
+    call(
+        &app,
+        Method::PATCH,
+        "alice",
+        &format!("/tasks/{}", id(&task)),
+        Some(&json!({"tags": ["work"], "completed": true})),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        summary().await,
+        json!([{"name": "Work", "tasks": 2, "open": 1}]),
+        "home went with its last task"
+    );
+    call(&app, Method::DELETE, "alice", &format!("/tasks/{}", id(&task)), None, &[]).await;
+    assert_eq!(summary().await, json!([{"name": "Work", "tasks": 1, "open": 1}]));
+    assert_eq!(open_work().await, "1");
 }

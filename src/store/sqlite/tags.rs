@@ -8,15 +8,13 @@ use crate::domain::tasks::fields::fold;
 use crate::domain::tasks::{TagName, TagSummary, Task, Timestamp};
 use crate::store::StoreError;
 
-/// The owner's tags with their task counts, by key (the case folding of the name).
+/// The owner's tags with their task counts (kept in the tag's row by every write), by key (the
+/// case folding of the name).
 pub(super) fn summaries(conn: &Connection, owner: &Owner) -> Result<Vec<TagSummary>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT tags.name, count(*), sum(task_tags.completed = 0) FROM task_tags \
-             JOIN tags ON tags.issuer = task_tags.issuer AND tags.subject = task_tags.subject \
-                 AND tags.key = task_tags.key \
-             WHERE task_tags.issuer = ?1 AND task_tags.subject = ?2 \
-             GROUP BY task_tags.key ORDER BY task_tags.key, tags.name",
+            "SELECT name, tasks, open FROM tags WHERE issuer = ?1 AND subject = ?2 AND tasks > 0 \
+             ORDER BY key, name",
         )?
         .query_map(params![owner.issuer, owner.subject], |row| {
             Ok(TagSummary {

@@ -93,9 +93,32 @@ impl Sql {
     }
 }
 
-/// How the tasks' columns are named in a statement: bare, or as `t.` beside `task_tags k`.
+/// How a statement names the tasks' columns in its conditions: bare, or as `t.` beside
+/// `task_tags k`; and, in a page's statement, as `+column` (which no index serves) except the
+/// sort's own column. A page then walks the index of its order and stops one row past the page,
+/// instead of gathering every match from a filter's index and sorting them all.
 #[derive(Clone, Copy)]
-struct Prefix(&'static str);
+struct Names {
+    table: &'static str,
+    /// `Some(sort column)` in a page's statement (`""` for creation order): the only column
+    /// whose index the conditions may use.
+    page_order: Option<&'static str>,
+}
+
+impl Names {
+    const COUNT: Names = Names { table: "", page_order: None };
+
+    fn of(&self, column: &str) -> String {
+        match self.page_order {
+            Some(order) if order != column => format!("+{}{column}", self.table),
+            _ => format!("{}{column}", self.table),
+        }
+    }
+}
+
+/// A search matching at most this many tasks is read through its matches (then sorted);
+/// one matching more is read in the page's order, its matches checked row by row.
+const FEW_MATCHES: usize = 1000;
 
 /// Seconds a local date can lie from its UTC day: zones run from UTC-12 to UTC+14. A due's date
 /// range gives its `due_at` these bounds, so that a range reads the due index only.
@@ -107,69 +130,75 @@ const AFTER_UTC_DAY: i64 = 36 * 3600;
 fn filter(
     sql: &mut Sql,
     query: &TaskQuery,
-    p: Prefix,
+    names: Names,
     skip_tag: Option<&str>,
     matches: Option<&Array>,
 ) {
     let filter = &query.filter;
-    let p = p.0;
-    if let Some(completed) = filter.completed {
-        let value = sql.bind(i64::from(completed));
-        sql.and(&format!("{p}completed = {value}"));
+    let c = |column: &str| names.of(column);
+    let (completed, priority, due_at, due_date, due_time) =
+        (c("completed"), c("priority"), c("due_at"), c("due_date"), c("due_time"));
+    if let Some(wanted) = filter.completed {
+        let value = sql.bind(i64::from(wanted));
+        sql.and(&format!("{completed} = {value}"));
     }
     if !filter.priorities.is_empty() {
         let ranks: Vec<String> = filter.priorities.iter().map(|p| p.rank().to_string()).collect();
         // Ranks are ours, 0 to 3: written into the text, they make one statement per set.
-        sql.and(&format!("{p}priority IN ({})", ranks.join(", ")));
+        sql.and(&format!("{priority} IN ({})", ranks.join(", ")));
     }
     for tag in filter.tags.iter().filter(|tag| Some(tag.as_str()) != skip_tag) {
-        tag_condition(sql, tag, &format!("{p}id"));
+        tag_condition(sql, tag, &format!("{}id", names.table));
     }
     if let Some(matches) = matches {
+        let search_id = match matches.len() > FEW_MATCHES {
+            true => c("search_id"),
+            false => format!("{}search_id", names.table),
+        };
         let matches = sql.bind_matches(matches.clone());
-        sql.and(&format!("{p}search_id IN {matches}"));
+        sql.and(&format!("{search_id} IN {matches}"));
     }
     if let Some(from) = filter.due_from {
         let bound = sql.bind(day_start_utc(from) - BEFORE_UTC_DAY);
         let from = sql.bind(from.to_string());
-        sql.and(&format!("{p}due_at >= {bound} AND {p}due_date >= {from}"));
+        sql.and(&format!("{due_at} >= {bound} AND {due_date} >= {from}"));
     }
     if let Some(to) = filter.due_to {
         let bound = sql.bind(day_start_utc(to) + AFTER_UTC_DAY);
         let to = sql.bind(to.to_string());
-        sql.and(&format!("{p}due_at < {bound} AND {p}due_date <= {to}"));
+        sql.and(&format!("{due_at} < {bound} AND {due_date} <= {to}"));
     }
     match filter.has_due {
-        Some(true) => sql.and(&format!("{p}due_date IS NOT NULL")),
-        Some(false) => sql.and(&format!("{p}due_date IS NULL")),
+        Some(true) => sql.and(&format!("{due_date} IS NOT NULL")),
+        Some(false) => sql.and(&format!("{due_date} IS NULL")),
         None => {}
     }
     if let Some(overdue) = &filter.overdue {
         let now = sql.bind(overdue.now);
         let today = sql.bind(overdue.today.to_string());
         let passed = format!(
-            "(({p}due_time IS NOT NULL AND {p}due_at < {now}) \
-             OR ({p}due_time IS NULL AND {p}due_date < {today}))"
+            "(({due_time} IS NOT NULL AND {due_at} < {now}) \
+             OR ({due_time} IS NULL AND {due_date} < {today}))"
         );
         match overdue.wanted {
             true => {
                 // An all-day due before today in any zone starts before now + 14 h: the bound
                 // lets the open-by-due index hold every candidate.
                 let bound = sql.bind(overdue.now + 24 * 3600);
-                sql.and(&format!("{p}completed = 0 AND {p}due_at < {bound} AND {passed}"))
+                sql.and(&format!("{completed} = 0 AND {due_at} < {bound} AND {passed}"))
             }
             false => sql.and(&format!(
-                "NOT ({p}completed = 0 AND {p}due_at IS NOT NULL AND coalesce({passed}, 0))"
+                "NOT ({completed} = 0 AND {due_at} IS NOT NULL AND coalesce({passed}, 0))"
             )),
         }
     }
 }
 
-/// The tasks' columns, named through `p`.
-fn columns(p: Prefix) -> String {
+/// The tasks' columns, as `table` names them.
+fn columns(table: &str) -> String {
     COLUMNS
         .split(", ")
-        .map(|column| format!("{}{}", p.0, column.trim()))
+        .map(|column| format!("{table}{}", column.trim()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -187,7 +216,7 @@ fn statement(owner: &Owner, query: &TaskQuery, region: Region, matches: Option<&
     // In creation order, a tag's tasks are one range of task_tags: read them from there (a rare
     // tag as fast as a common one), and join each to its task.
     let by_tag = query.filter.tags.first().filter(|_| query.sort.key == SortKey::Created);
-    let (mut sql, p, id) = match by_tag {
+    let (mut sql, table, id) = match by_tag {
         Some(tag) => {
             let mut sql = Sql::owned_by(
                 owner,
@@ -195,12 +224,12 @@ fn statement(owner: &Owner, query: &TaskQuery, region: Region, matches: Option<&
                     "SELECT {} FROM task_tags k JOIN tasks t ON t.issuer = k.issuer \
                      AND t.subject = k.subject AND t.id = k.task_id \
                      WHERE k.issuer = CAST(?1 AS TEXT) AND k.subject = CAST(?2 AS TEXT)",
-                    columns(Prefix("t."))
+                    columns("t.")
                 ),
             );
             let key = sql.bind(tag.clone());
             sql.and(&format!("k.key = {key}"));
-            (sql, Prefix("t."), "k.task_id")
+            (sql, "t.", "k.task_id")
         }
         None => (
             Sql::owned_by(
@@ -210,11 +239,12 @@ fn statement(owner: &Owner, query: &TaskQuery, region: Region, matches: Option<&
                      AND subject = CAST(?2 AS TEXT)"
                 ),
             ),
-            Prefix(""),
+            "",
             "id",
         ),
     };
-    filter(&mut sql, query, p, by_tag.map(String::as_str), matches);
+    let names = Names { table, page_order: Some(column.unwrap_or("")) };
+    filter(&mut sql, query, names, by_tag.map(String::as_str), matches);
     match region {
         Region::WithDue => sql.and("due_at IS NOT NULL"),
         Region::WithoutDue => sql.and("due_at IS NULL"),
@@ -258,6 +288,24 @@ fn count(
     let wanted = &query.filter;
     let only_tags = TaskFilter { tags: Vec::new(), completed: None, ..wanted.clone() }.is_empty();
     let sql = match (wanted.tags.first(), only_tags) {
+        // One tag (and completion) only: the tag's own counts.
+        (Some(tag), true) if wanted.tags.len() == 1 => {
+            let counted = match wanted.completed {
+                None => "tasks",
+                Some(false) => "open",
+                Some(true) => "tasks - open",
+            };
+            let mut sql = Sql::owned_by(
+                owner,
+                &format!(
+                    "SELECT coalesce((SELECT {counted} FROM tags WHERE issuer = CAST(?1 AS TEXT) \
+                     AND subject = CAST(?2 AS TEXT)"
+                ),
+            );
+            let key = sql.bind(tag.clone());
+            sql.and(&format!("key = {key}), 0)"));
+            sql
+        }
         // Tags (and completion) only: task_tags alone answers.
         (Some(tag), true) => {
             let mut sql = Sql::owned_by(
@@ -282,7 +330,7 @@ fn count(
                 "SELECT count(*) FROM tasks WHERE issuer = CAST(?1 AS TEXT) \
                  AND subject = CAST(?2 AS TEXT)",
             );
-            filter(&mut sql, query, Prefix(""), None, matches);
+            filter(&mut sql, query, Names::COUNT, None, matches);
             sql
         }
     };

@@ -202,14 +202,19 @@ pub(super) fn update_task(
         old.iter().filter(|key| !new.contains(key)).map(String::as_str).collect();
     let added = new.iter().filter(|key| !old.contains(key)).map(String::as_str);
     add_task_tags(conn, owner, &id, after.completed, added)?;
-    remove_task_tags(conn, owner, &id, &removed)?;
+    remove_task_tags(conn, owner, &id, before.completed, &removed)?;
     if before.completed != after.completed {
         let mut kept = conn.prepare_cached(
             "UPDATE task_tags SET completed = ?5 \
              WHERE issuer = ?1 AND subject = ?2 AND key = ?3 AND task_id = ?4",
         )?;
+        let mut counts = conn.prepare_cached(
+            "UPDATE tags SET open = open + ?4 WHERE issuer = ?1 AND subject = ?2 AND key = ?3",
+        )?;
+        let change: i64 = if after.completed { -1 } else { 1 };
         for key in old.iter().filter(|key| new.contains(key)) {
             kept.execute(params![owner.issuer, owner.subject, key, id, after.completed])?;
+            counts.execute(params![owner.issuer, owner.subject, key, change])?;
         }
     }
     Ok(())
@@ -226,7 +231,8 @@ pub(super) fn delete_task(conn: &Connection, owner: &Owner, task: &Task) -> Resu
     conn.prepare_cached("DELETE FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3")?
         .execute(params![owner.issuer, owner.subject, id])?;
     let keys: Vec<String> = task.tags.iter().map(|name| fold(name)).collect();
-    remove_task_tags(conn, owner, &id, &keys.iter().map(String::as_str).collect::<Vec<_>>())
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    remove_task_tags(conn, owner, &id, task.completed, &keys)
 }
 
 /// The owner's spelling of each tag, creating the tags the owner does not have yet (refused past
@@ -284,27 +290,43 @@ pub(super) fn add_task_tags<'a>(
         "INSERT OR IGNORE INTO task_tags (issuer, subject, key, task_id, completed) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
+    let mut count = conn.prepare_cached(
+        "UPDATE tags SET tasks = tasks + 1, open = open + ?4 \
+         WHERE issuer = ?1 AND subject = ?2 AND key = ?3",
+    )?;
     for key in keys {
-        insert.execute(params![owner.issuer, owner.subject, key, id, completed])?;
+        if insert.execute(params![owner.issuer, owner.subject, key, id, completed])? == 1 {
+            count.execute(params![owner.issuer, owner.subject, key, i64::from(!completed)])?;
+        }
     }
     Ok(())
 }
 
-/// Takes the tags off the task; a tag no task has any more is forgotten.
+/// Takes the tags off the task (`completed` as it was); a tag no task has any more is forgotten.
 pub(super) fn remove_task_tags(
     conn: &Connection,
     owner: &Owner,
     id: &str,
+    completed: bool,
     keys: &[&str],
 ) -> Result<(), StoreError> {
     for key in keys {
+        let removed = conn
+            .prepare_cached(
+                "DELETE FROM task_tags \
+                 WHERE issuer = ?1 AND subject = ?2 AND key = ?3 AND task_id = ?4",
+            )?
+            .execute(params![owner.issuer, owner.subject, key, id])?;
+        if removed == 0 {
+            continue;
+        }
         conn.prepare_cached(
-            "DELETE FROM task_tags WHERE issuer = ?1 AND subject = ?2 AND key = ?3 AND task_id = ?4",
+            "UPDATE tags SET tasks = tasks - 1, open = open - ?4 \
+             WHERE issuer = ?1 AND subject = ?2 AND key = ?3",
         )?
-        .execute(params![owner.issuer, owner.subject, key, id])?;
+        .execute(params![owner.issuer, owner.subject, key, i64::from(!completed)])?;
         conn.prepare_cached(
-            "DELETE FROM tags WHERE issuer = ?1 AND subject = ?2 AND key = ?3 AND NOT EXISTS \
-             (SELECT 1 FROM task_tags WHERE issuer = ?1 AND subject = ?2 AND key = ?3)",
+            "DELETE FROM tags WHERE issuer = ?1 AND subject = ?2 AND key = ?3 AND tasks = 0",
         )?
         .execute(params![owner.issuer, owner.subject, key])?;
     }
