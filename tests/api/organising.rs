@@ -538,6 +538,49 @@ async fn a_user_cannot_pass_1000_tags() {
     assert_eq!(known.status(), 201, "existing tags can still be used");
     let listed = app.list_tasks("alice", &token_for("alice")).await;
     assert_eq!(listed.headers()["x-total-count"], "51", "the refused task was not written");
+    // Swapping a task's own tags for new ones, at the limit: its old tags go as the new come.
+    let tasks: Vec<Value> =
+        call(&app, Method::GET, "alice", "/tasks?tag=t7-0", None, &[]).await.json().await.unwrap();
+    let swapped: Vec<String> = (0..20).map(|n| format!("new-{n}")).collect();
+    let response = call(
+        &app,
+        Method::PATCH,
+        "alice",
+        &format!("/tasks/{}", id(&tasks[0])),
+        Some(&json!({"tags": swapped})),
+        &[],
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let tags: Vec<Value> =
+        call(&app, Method::GET, "alice", "/tags", None, &[]).await.json().await.unwrap();
+    assert_eq!(tags.len(), 1000);
+}
+
+#[tokio::test]
+async fn renaming_a_tag_to_its_own_spelling_changes_no_task() {
+    let app = spawn_app().await;
+    let task = create(&app, "alice", json!({"title": "t", "tags": ["Work"]})).await;
+    let same =
+        call(&app, Method::PATCH, "alice", "/tags/work", Some(&json!({"name": "Work"})), &[]).await;
+    assert_eq!(same.status(), 200);
+    let now: Value = call(&app, Method::GET, "alice", &format!("/tasks/{}", id(&task)), None, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now["version"], 1);
+    call(&app, Method::PATCH, "alice", "/tags/work", Some(&json!({"name": "WORK"})), &[]).await;
+    let respelled: Value =
+        call(&app, Method::GET, "alice", &format!("/tasks/{}", id(&task)), None, &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(
+        (respelled["tags"].clone(), respelled["version"].clone()),
+        (json!(["WORK"]), json!(2))
+    );
 }
 
 #[tokio::test]

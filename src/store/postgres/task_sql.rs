@@ -319,7 +319,10 @@ pub(super) async fn insert_task<C: GenericClient>(
     if client.query_opt(&count, &[&owner.issuer, &owner.subject, &max_tasks]).await?.is_none() {
         return Ok(None);
     }
-    let tags = spell_tags(client, owner, &draft.tags, &[]).await?;
+    let (tags, created) = spell_tags(client, owner, &draft.tags, &[]).await?;
+    if created {
+        check_tag_limit(client, owner).await?;
+    }
     let values = Values::of(owner, draft, tags)?;
     let keys: Vec<&str> = draft.tags.iter().map(|tag| tag.key.as_str()).collect();
     let statement = client.prepare_cached(&INSERT).await?;
@@ -368,7 +371,7 @@ pub(super) async fn update_task<C: GenericClient>(
     before: &Task,
     draft: &TaskDraft,
 ) -> Result<Task, StoreError> {
-    let tags = spell_tags(tx, owner, &draft.tags, &before.tags).await?;
+    let (tags, created) = spell_tags(tx, owner, &draft.tags, &before.tags).await?;
     let old: Vec<String> = before.tags.iter().map(|name| fold(name)).collect();
     let new: Vec<&str> = draft.tags.iter().map(|tag| tag.key.as_str()).collect();
     let removed: Vec<&str> =
@@ -398,6 +401,11 @@ pub(super) async fn update_task<C: GenericClient>(
     params.push(&counted.2);
     let row = tx.query_one(&statement, &params).await?;
     forget_unused_tags(tx, owner, &removed).await?;
+    // Checked once the task's dropped tags are gone: swapping a tag for another at the limit
+    // is no new tag.
+    if created {
+        check_tag_limit(tx, owner).await?;
+    }
     task_from_row(&row, 0)
 }
 
@@ -425,25 +433,25 @@ pub(super) async fn delete_task<C: GenericClient>(
     forget_unused_tags(tx, owner, &keys).await
 }
 
-/// The owner's spelling of each tag, creating the tags the owner does not have yet (refused
-/// past [`MAX_TAGS_PER_USER`]). `known` are names the owner has (the task's own tags), which
-/// need no look-up. Runs under the owner's lock.
+/// The owner's spelling of each tag, creating the tags the owner does not have yet, and whether
+/// it created any (the caller then checks [`check_tag_limit`]). `known` are names the owner has
+/// (the task's own tags), which need no look-up. Runs under the owner's lock.
 pub(super) async fn spell_tags<C: GenericClient>(
     client: &C,
     owner: Owner<'_>,
     tags: &[TagName],
     known: &[String],
-) -> Result<Vec<String>, StoreError> {
+) -> Result<(Vec<String>, bool), StoreError> {
     let mut names: Vec<Option<String>> =
         tags.iter().map(|tag| known.iter().find(|name| fold(name) == tag.key).cloned()).collect();
     let missing: Vec<&TagName> =
         tags.iter().zip(&names).filter(|(_, name)| name.is_none()).map(|(tag, _)| tag).collect();
     if missing.is_empty() {
-        return Ok(names.into_iter().flatten().collect());
+        return Ok((names.into_iter().flatten().collect(), false));
     }
     let keys: Vec<&str> = missing.iter().map(|tag| tag.key.as_str()).collect();
     let given: Vec<&str> = missing.iter().map(|tag| tag.name.as_str()).collect();
-    let (insert, read, count) = tokio::try_join!(
+    let (insert, read) = tokio::try_join!(
         client.prepare_cached(
             "INSERT INTO tags (issuer, subject, key, name) \
              SELECT $1, $2, key, name FROM unnest($3::text[], $4::text[]) AS new (key, name) \
@@ -452,21 +460,12 @@ pub(super) async fn spell_tags<C: GenericClient>(
         client.prepare_cached(
             "SELECT key, name FROM tags WHERE issuer = $1 AND subject = $2 AND key = ANY($3::text[])",
         ),
-        client.prepare_cached("SELECT count(*) FROM tags WHERE issuer = $1 AND subject = $2"),
     )?;
     // Pipelined: each statement runs after the one before it, and sees what it wrote.
     let new: &[&(dyn ToSql + Sync)] = &[&owner.issuer, &owner.subject, &keys, &given];
     let wanted: &[&(dyn ToSql + Sync)] = &[&owner.issuer, &owner.subject, &keys];
-    let all: &[&(dyn ToSql + Sync)] = &[&owner.issuer, &owner.subject];
-    let (created, rows, count) = tokio::try_join!(
-        client.query(&insert, new),
-        client.query(&read, wanted),
-        client.query_one(&count, all),
-    )?;
-    if !created.is_empty() && count.try_get::<_, i64>(0)?.unsigned_abs() > MAX_TAGS_PER_USER {
-        // The caller's transaction is not committed: the new tags go with it.
-        return Err(StoreError::TagLimitReached { limit: MAX_TAGS_PER_USER });
-    }
+    let (created, rows) =
+        tokio::try_join!(client.query(&insert, new), client.query(&read, wanted))?;
     for row in rows {
         let (key, name): (&str, String) = (row.try_get(0)?, row.try_get(1)?);
         for (tag, slot) in tags.iter().zip(names.iter_mut()) {
@@ -475,10 +474,27 @@ pub(super) async fn spell_tags<C: GenericClient>(
             }
         }
     }
-    names
+    let names = names
         .into_iter()
         .map(|name| name.ok_or_else(|| StoreError::internal("a tag was neither found nor made")))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((names, !created.is_empty()))
+}
+
+/// Refuses a write that left the owner with more than [`MAX_TAGS_PER_USER`] tags; the caller's
+/// transaction is not committed, so the new tags go with it.
+pub(super) async fn check_tag_limit<C: GenericClient>(
+    client: &C,
+    owner: Owner<'_>,
+) -> Result<(), StoreError> {
+    let count = client
+        .prepare_cached("SELECT count(*) FROM tags WHERE issuer = $1 AND subject = $2")
+        .await?;
+    let row = client.query_one(&count, &[&owner.issuer, &owner.subject]).await?;
+    match row.try_get::<_, i64>(0)?.unsigned_abs() > MAX_TAGS_PER_USER {
+        true => Err(StoreError::TagLimitReached { limit: MAX_TAGS_PER_USER }),
+        false => Ok(()),
+    }
 }
 
 /// Forgets the tags among `keys` that no task of the owner has any more.

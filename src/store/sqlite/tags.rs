@@ -35,13 +35,15 @@ pub(super) fn rename(
     key: &str,
     to: Option<&TagName>,
 ) -> Result<(bool, Option<u64>), StoreError> {
-    let exists = conn
-        .prepare_cached("SELECT 1 FROM tags WHERE issuer = ?1 AND subject = ?2 AND key = ?3")?
-        .query_row(params![owner.issuer, owner.subject, key], |_| Ok(()))
-        .optional()?
-        .is_some();
-    if !exists {
-        return Ok((false, None));
+    let name: Option<String> = conn
+        .prepare_cached("SELECT name FROM tags WHERE issuer = ?1 AND subject = ?2 AND key = ?3")?
+        .query_row(params![owner.issuer, owner.subject, key], |row| row.get(0))
+        .optional()?;
+    match (&name, to) {
+        (None, _) => return Ok((false, None)),
+        // The same spelling: nothing changes, no task gets a new version.
+        (Some(name), Some(to)) if *name == to.name => return Ok((true, None)),
+        _ => {}
     }
     let target = match to {
         None => None,

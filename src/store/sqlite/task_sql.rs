@@ -119,7 +119,11 @@ pub(super) fn insert_task(
         // The write's savepoint is rolled back, the count with it.
         return Err(StoreError::LimitReached { limit: max_tasks });
     }
-    task.tags = spell_tags(conn, owner, tags)?;
+    let (names, created) = spell_tags(conn, owner, tags)?;
+    task.tags = names;
+    if created {
+        check_tag_limit(conn, owner)?;
+    }
     conn.prepare_cached("INSERT INTO task_search (owner, text) VALUES (?1, ?2)")?
         .execute(params![owner_token(&owner.issuer, &owner.subject), search_text(task)])?;
     let search_id = conn.last_insert_rowid();
@@ -235,13 +239,13 @@ pub(super) fn delete_task(conn: &Connection, owner: &Owner, task: &Task) -> Resu
     remove_task_tags(conn, owner, &id, task.completed, &keys)
 }
 
-/// The owner's spelling of each tag, creating the tags the owner does not have yet (refused past
-/// [`MAX_TAGS_PER_USER`]).
+/// The owner's spelling of each tag, creating the tags the owner does not have yet; and whether
+/// it created any (the caller then checks [`check_tag_limit`] once the task's tags are written).
 pub(super) fn spell_tags(
     conn: &Connection,
     owner: &Owner,
     tags: &[TagName],
-) -> Result<Vec<String>, StoreError> {
+) -> Result<(Vec<String>, bool), StoreError> {
     let mut names = Vec::with_capacity(tags.len());
     let mut created = false;
     for tag in tags {
@@ -268,15 +272,20 @@ pub(super) fn spell_tags(
             }
         });
     }
-    if created {
-        let count: i64 = conn
-            .prepare_cached("SELECT count(*) FROM tags WHERE issuer = ?1 AND subject = ?2")?
-            .query_row(params![owner.issuer, owner.subject], |row| row.get(0))?;
-        if count.unsigned_abs() > MAX_TAGS_PER_USER {
-            return Err(StoreError::TagLimitReached { limit: MAX_TAGS_PER_USER });
-        }
+    Ok((names, created))
+}
+
+/// Refuses a write that left the owner with more than [`MAX_TAGS_PER_USER`] tags (checked after
+/// the write took its task's dropped tags away, so swapping one tag for another is not refused);
+/// the write's savepoint is rolled back.
+pub(super) fn check_tag_limit(conn: &Connection, owner: &Owner) -> Result<(), StoreError> {
+    let count: i64 = conn
+        .prepare_cached("SELECT count(*) FROM tags WHERE issuer = ?1 AND subject = ?2")?
+        .query_row(params![owner.issuer, owner.subject], |row| row.get(0))?;
+    match count.unsigned_abs() > MAX_TAGS_PER_USER {
+        true => Err(StoreError::TagLimitReached { limit: MAX_TAGS_PER_USER }),
+        false => Ok(()),
     }
-    Ok(names)
 }
 
 pub(super) fn add_task_tags<'a>(

@@ -177,6 +177,7 @@ impl SqliteTaskStore {
                 return Ok((Guarded::Done(before), None));
             };
             let now = Timestamp::now();
+            let (tags, created) = spell_tags(conn, &owner, &draft.tags)?;
             let after = Task {
                 title: draft.title,
                 description: draft.description,
@@ -187,12 +188,15 @@ impl SqliteTaskStore {
                 },
                 updated_at: now,
                 priority: draft.priority,
-                tags: spell_tags(conn, &owner, &draft.tags)?,
+                tags,
                 due: draft.due,
                 version: before.version + 1,
                 ..before.clone()
             };
             update_task(conn, &owner, &before, &after)?;
+            if created {
+                check_tag_limit(conn, &owner)?;
+            }
             Ok((Guarded::Done(after), Some(record_change(conn, &owner, 0)?)))
         })
         .await
