@@ -110,15 +110,23 @@ impl Names {
 
     fn of(&self, column: &str) -> String {
         match self.page_order {
-            Some(order) if order != column => format!("+{}{column}", self.table),
+            Some(order) if order != column && !covered(order, column) => {
+                format!("+{}{column}", self.table)
+            }
             _ => format!("{}{column}", self.table),
         }
     }
 }
 
+/// Whether the index a page walks in the order of `order` holds `column`: its conditions are
+/// then checked in the index, before the row is read.
+fn covered(order: &str, column: &str) -> bool {
+    order == "due_at" && matches!(column, "priority" | "completed" | "due_date" | "due_time")
+}
+
 /// A search matching at most this many tasks is read through its matches (then sorted);
 /// one matching more is read in the page's order, its matches checked row by row.
-const FEW_MATCHES: usize = 1000;
+const FEW_MATCHES: usize = 5000;
 
 /// Seconds a local date can lie from its UTC day: zones run from UTC-12 to UTC+14. A due's date
 /// range gives its `due_at` these bounds, so that a range reads the due index only.
@@ -216,8 +224,20 @@ fn statement(owner: &Owner, query: &TaskQuery, region: Region, matches: Option<&
     // In creation order, a tag's tasks are one range of task_tags: read them from there (a rare
     // tag as fast as a common one), and join each to its task.
     let by_tag = query.filter.tags.first().filter(|_| query.sort.key == SortKey::Created);
-    let (mut sql, table, id) = match by_tag {
-        Some(tag) => {
+    // A search with few matches: read its matches' tasks (by the search_id index), then sort.
+    let by_matches = matches.filter(|matches| by_tag.is_none() && matches.len() <= FEW_MATCHES);
+    let (mut sql, table, id) = match (by_tag, by_matches) {
+        (None, Some(found)) => {
+            let mut sql = Sql::owned_by(owner, "");
+            let found = sql.bind_matches(found.clone());
+            // CROSS JOIN keeps this order: the matches first, each task found by its row.
+            sql.text = format!(
+                "SELECT {COLUMNS} FROM {found} AS m CROSS JOIN tasks ON tasks.search_id = m.value \
+                 WHERE issuer = CAST(?1 AS TEXT) AND subject = CAST(?2 AS TEXT)"
+            );
+            (sql, "", "id")
+        }
+        (Some(tag), _) => {
             let mut sql = Sql::owned_by(
                 owner,
                 &format!(
@@ -231,7 +251,7 @@ fn statement(owner: &Owner, query: &TaskQuery, region: Region, matches: Option<&
             sql.and(&format!("k.key = {key}"));
             (sql, "t.", "k.task_id")
         }
-        None => (
+        (None, None) => (
             Sql::owned_by(
                 owner,
                 &format!(
@@ -244,6 +264,7 @@ fn statement(owner: &Owner, query: &TaskQuery, region: Region, matches: Option<&
         ),
     };
     let names = Names { table, page_order: Some(column.unwrap_or("")) };
+    let matches = matches.filter(|_| by_matches.is_none());
     filter(&mut sql, query, names, by_tag.map(String::as_str), matches);
     match region {
         Region::WithDue => sql.and("due_at IS NOT NULL"),
@@ -324,15 +345,28 @@ fn count(
             }
             sql
         }
-        _ => {
-            let mut sql = Sql::owned_by(
-                owner,
-                "SELECT count(*) FROM tasks WHERE issuer = CAST(?1 AS TEXT) \
-                 AND subject = CAST(?2 AS TEXT)",
-            );
-            filter(&mut sql, query, Names::COUNT, None, matches);
-            sql
-        }
+        _ => match matches.filter(|matches| matches.len() <= FEW_MATCHES) {
+            Some(found) => {
+                let mut sql = Sql::owned_by(owner, "");
+                let found = sql.bind_matches(found.clone());
+                sql.text = format!(
+                    "SELECT count(*) FROM {found} AS m CROSS JOIN tasks \
+                     ON tasks.search_id = m.value \
+                     WHERE issuer = CAST(?1 AS TEXT) AND subject = CAST(?2 AS TEXT)"
+                );
+                filter(&mut sql, query, Names::COUNT, None, None);
+                sql
+            }
+            None => {
+                let mut sql = Sql::owned_by(
+                    owner,
+                    "SELECT count(*) FROM tasks WHERE issuer = CAST(?1 AS TEXT) \
+                     AND subject = CAST(?2 AS TEXT)",
+                );
+                filter(&mut sql, query, Names::COUNT, None, matches);
+                sql
+            }
+        },
     };
     conn.prepare_cached(&sql.text)?
         .query_row(&*sql.params(), |row| Ok(row.get::<_, i64>(0)?.unsigned_abs()))
