@@ -72,3 +72,14 @@ INSERT INTO task_search (rowid, owner, text)
     SELECT search_id, taskgate_owner_token(issuer, subject),
            title || char(10) || coalesce(description, '')
     FROM tasks;
+
+-- What task_search is to become, written by each write and applied to task_search once per
+-- commit, by the writer, before it commits: FTS5 flushes its pending terms at every savepoint,
+-- and the writer runs each write in one, so writing task_search directly would make a segment
+-- (and later merges) per task instead of per commit. A row is a task's search row as it is to be
+-- (`text` NULL: to be deleted).
+CREATE TABLE search_pending (
+    search_id INTEGER PRIMARY KEY,
+    owner     TEXT NOT NULL,
+    text      TEXT
+) STRICT;

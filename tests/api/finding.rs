@@ -426,3 +426,57 @@ async fn one_users_filters_and_counts_never_see_anothers_tasks() {
     let (alice_home, _) = titles(&app, "alice", "q=bob").await;
     assert!(alice_home.is_empty());
 }
+
+#[tokio::test]
+async fn search_follows_every_write_even_many_in_one_commit() {
+    let app = spawn_app().await;
+    let found = async |q: &str| sorted_titles(&app, "alice", &format!("q={q}")).await;
+    // Concurrent creates share the writer's commits (SQLite): each is found.
+    let creates = (0..20).map(|n| create(&app, "alice", json!({"title": format!("zebra {n}")})));
+    let tasks = futures_join_all(creates).await;
+    assert_eq!(found("zeb").await.len(), 20);
+    let id = tasks[0]["id"].as_str().unwrap().to_owned();
+    call(
+        &app,
+        Method::PATCH,
+        "alice",
+        &format!("/tasks/{id}"),
+        Some(&json!({"title": "okapi", "description": "striped"})),
+        &[],
+    )
+    .await;
+    assert_eq!(found("zeb").await.len(), 19);
+    assert_eq!(found("okap+strip").await, ["okapi"]);
+    call(&app, Method::DELETE, "alice", &format!("/tasks/{id}"), None, &[]).await;
+    assert!(found("okapi").await.is_empty());
+    let again = create(&app, "alice", json!({"title": "okapi again"})).await;
+    assert_eq!(found("okapi").await, ["okapi again"], "a new task may take a freed search row");
+    assert_eq!(again["title"], "okapi again");
+}
+
+/// Runs the futures at once (no extra dependency for a join of many).
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.map(Box::pin).collect();
+    let mut outputs = Vec::with_capacity(pinned.len());
+    let mut done: Vec<Option<F::Output>> =
+        std::iter::repeat_with(|| None).take(pinned.len()).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (n, future) in pinned.iter_mut().enumerate() {
+            if done[n].is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(output) => done[n] = Some(output),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+    })
+    .await;
+    for output in done.into_iter().flatten() {
+        outputs.push(output);
+    }
+    outputs
+}

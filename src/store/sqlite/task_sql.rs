@@ -69,6 +69,50 @@ pub(super) fn owner_token(issuer: &str, subject: &str) -> String {
     token
 }
 
+fn search_id_of(conn: &Connection, owner: &Owner, id: &str) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "SELECT search_id FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3",
+    )?
+    .query_row(params![owner.issuer, owner.subject, id], |row| row.get(0))
+}
+
+/// Records what a task's search row is to be (`None`: gone), for [`apply_staged_search`].
+fn stage_search(
+    conn: &Connection,
+    search_id: i64,
+    row: Option<(&Owner, String)>,
+) -> rusqlite::Result<()> {
+    let (owner, text) = match row {
+        Some((owner, text)) => (owner_token(&owner.issuer, &owner.subject), Some(text)),
+        None => (String::new(), None),
+    };
+    conn.prepare_cached(
+        "INSERT INTO search_pending (search_id, owner, text) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (search_id) DO UPDATE SET owner = excluded.owner, text = excluded.text",
+    )?
+    .execute(params![search_id, owner, text])?;
+    Ok(())
+}
+
+/// Brings `task_search` up to the rows staged by the writes of this transaction, in a few
+/// statements: run by the writer once per batch, outside the writes' savepoints (see
+/// `search_pending` in migration 10).
+pub(super) fn apply_staged_search(conn: &Connection) -> rusqlite::Result<()> {
+    let staged = conn.prepare_cached("SELECT 1 FROM search_pending LIMIT 1")?.exists([])?;
+    if !staged {
+        return Ok(());
+    }
+    for sql in [
+        "DELETE FROM task_search WHERE rowid IN (SELECT search_id FROM search_pending)",
+        "INSERT INTO task_search (rowid, owner, text) \
+         SELECT search_id, owner, text FROM search_pending WHERE text IS NOT NULL",
+        "DELETE FROM search_pending",
+    ] {
+        conn.prepare_cached(sql)?.execute([])?;
+    }
+    Ok(())
+}
+
 /// What `task_search` indexes of a task.
 fn search_text(task: &Task) -> String {
     format!("{}\n{}", task.title, task.description.as_deref().unwrap_or(""))
@@ -124,9 +168,10 @@ pub(super) fn insert_task(
     if created {
         check_tag_limit(conn, owner)?;
     }
-    conn.prepare_cached("INSERT INTO task_search (owner, text) VALUES (?1, ?2)")?
-        .execute(params![owner_token(&owner.issuer, &owner.subject), search_text(task)])?;
-    let search_id = conn.last_insert_rowid();
+    let search_id: i64 = conn
+        .prepare_cached("SELECT coalesce(max(search_id), 0) + 1 FROM tasks")?
+        .query_row([], |row| row.get(0))?;
+    stage_search(conn, search_id, Some((owner, search_text(task))))?;
     let id = task.id.to_string();
     conn.prepare_cached(
         "INSERT INTO tasks (issuer, subject, id, title, description, completed, completed_at, \
@@ -194,11 +239,8 @@ pub(super) fn update_task(
         after.updated_at.unix_micros(),
     ])?;
     if before.title != after.title || before.description != after.description {
-        conn.prepare_cached(
-            "UPDATE task_search SET text = ?4 WHERE rowid = \
-             (SELECT search_id FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3)",
-        )?
-        .execute(params![owner.issuer, owner.subject, id, search_text(after)])?;
+        let search_id = search_id_of(conn, owner, &id)?;
+        stage_search(conn, search_id, Some((owner, search_text(after))))?;
     }
     let keys = |task: &Task| -> Vec<String> { task.tags.iter().map(|name| fold(name)).collect() };
     let (old, new) = (keys(before), keys(after));
@@ -227,11 +269,8 @@ pub(super) fn update_task(
 /// Deletes the task and its search and tag rows.
 pub(super) fn delete_task(conn: &Connection, owner: &Owner, task: &Task) -> Result<(), StoreError> {
     let id = task.id.to_string();
-    conn.prepare_cached(
-        "DELETE FROM task_search WHERE rowid = \
-         (SELECT search_id FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3)",
-    )?
-    .execute(params![owner.issuer, owner.subject, id])?;
+    let search_id = search_id_of(conn, owner, &id)?;
+    stage_search(conn, search_id, None)?;
     conn.prepare_cached("DELETE FROM tasks WHERE issuer = ?1 AND subject = ?2 AND id = ?3")?
         .execute(params![owner.issuer, owner.subject, id])?;
     let keys: Vec<String> = task.tags.iter().map(|name| fold(name)).collect();

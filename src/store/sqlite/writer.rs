@@ -93,6 +93,7 @@ pub(super) fn commit_batch(conn: &Connection, jobs: impl Iterator<Item = WriteJo
             }
             run("RELEASE job")?;
         }
+        super::task_sql::apply_staged_search(conn)?;
         run("COMMIT")
     })();
     if outcome.is_err() && !conn.is_autocommit() {

@@ -152,9 +152,11 @@ impl UserStore for SqliteAccountStore {
                 move |conn| {
                     // The owner's row stays, emptied and at a new version: a page cached anywhere
                     // is never served again, even if a token still alive writes again.
+                    // Their search rows go when the writer applies what was staged.
                     conn.prepare_cached(
-                        "DELETE FROM task_search WHERE rowid IN \
-                         (SELECT search_id FROM tasks WHERE issuer = ?1 AND subject = ?2)",
+                        "INSERT INTO search_pending (search_id, owner, text) \
+                         SELECT search_id, '', NULL FROM tasks WHERE issuer = ?1 AND subject = ?2 \
+                         ON CONFLICT (search_id) DO UPDATE SET owner = '', text = NULL",
                     )?
                     .execute(params![issuer, subject])?;
                     for table in ["tasks", "task_tags", "tags", "idempotency_keys"] {
