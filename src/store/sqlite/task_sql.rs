@@ -213,31 +213,71 @@ pub(super) fn update_task(
     after: &Task,
 ) -> Result<(), StoreError> {
     let id = after.id.to_string();
-    conn.prepare_cached(
-        "UPDATE tasks SET title = ?4, description = ?5, completed = ?6, completed_at = ?7, \
-         updated_at = ?8, priority = ?9, tags = ?10, due_date = ?11, due_time = ?12, \
-         due_zone = ?13, due_at = ?14, version = ?15, title_key = ?16, updated_key = ?17 \
-         WHERE issuer = ?1 AND subject = ?2 AND id = ?3",
-    )?
-    .execute(params![
-        owner.issuer,
-        owner.subject,
-        id,
-        after.title,
-        after.description,
-        after.completed,
-        after.completed_at,
-        after.updated_at,
-        after.priority.rank(),
-        tags_json(&after.tags),
-        after.due.as_ref().map(|due| due.date.to_string()),
-        after.due.as_ref().and_then(|due| due.time.as_ref()).map(|time| time_text(time.time)),
-        after.due.as_ref().and_then(|due| due.time.as_ref()).map(|time| time.zone.as_str()),
-        after.due.as_ref().map(|due| due.sort_key()),
-        after.version as i64,
-        fold(&after.title),
-        after.updated_at.unix_micros(),
-    ])?;
+    // Only the columns that change are SET: SQLite rewrites every index on a column a SET names,
+    // changed or not, and a completion or a retitling then touches only its own indexes.
+    let mut sets = vec!["updated_at = ?4", "updated_key = ?5", "version = ?6"];
+    let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![
+        Box::new(owner.issuer.clone()),
+        Box::new(owner.subject.clone()),
+        Box::new(id.clone()),
+        Box::new(after.updated_at),
+        Box::new(after.updated_at.unix_micros()),
+        Box::new(after.version as i64),
+    ];
+    let mut set = |columns: &[&'static str], new: Vec<Box<dyn rusqlite::ToSql>>| {
+        for (column, value) in columns.iter().zip(new) {
+            values.push(value);
+            sets.push(column);
+        }
+    };
+    if before.title != after.title {
+        set(
+            &["title", "title_key"],
+            vec![Box::new(after.title.clone()), Box::new(fold(&after.title))],
+        );
+    }
+    if before.description != after.description {
+        set(&["description"], vec![Box::new(after.description.clone())]);
+    }
+    if before.completed != after.completed || before.completed_at != after.completed_at {
+        set(
+            &["completed", "completed_at"],
+            vec![Box::new(after.completed), Box::new(after.completed_at)],
+        );
+    }
+    if before.priority != after.priority {
+        set(&["priority"], vec![Box::new(after.priority.rank())]);
+    }
+    if before.tags != after.tags {
+        set(&["tags"], vec![Box::new(tags_json(&after.tags))]);
+    }
+    if before.due != after.due {
+        let due = after.due.as_ref();
+        let time = due.and_then(|due| due.time.as_ref());
+        set(
+            &["due_date", "due_time", "due_zone", "due_at"],
+            vec![
+                Box::new(due.map(|due| due.date.to_string())),
+                Box::new(time.map(|time| time_text(time.time))),
+                Box::new(time.map(|time| time.zone.clone())),
+                Box::new(due.map(|due| due.sort_key())),
+            ],
+        );
+    }
+    let assignments: Vec<String> = sets
+        .iter()
+        .enumerate()
+        .map(|(n, set)| match set.contains('=') {
+            true => (*set).to_owned(),
+            false => format!("{set} = ?{}", n + 4),
+        })
+        .collect();
+    let sql = format!(
+        "UPDATE tasks SET {} WHERE issuer = ?1 AND subject = ?2 AND id = ?3",
+        assignments.join(", ")
+    );
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values.iter().map(|value| value.as_ref())))?;
     if before.title != after.title || before.description != after.description {
         let search_id = search_id_of(conn, owner, &id)?;
         stage_search(conn, search_id, Some((owner, search_text(after))))?;
