@@ -126,7 +126,7 @@ fn covered(order: &str, column: &str) -> bool {
 
 /// A search matching at most this many tasks is read through its matches (then sorted);
 /// one matching more is read in the page's order, its matches checked row by row.
-const FEW_MATCHES: usize = 5000;
+const FEW_MATCHES: usize = 1000;
 
 /// Seconds a local date can lie from its UTC day: zones run from UTC-12 to UTC+14. A due's date
 /// range gives its `due_at` these bounds, so that a range reads the due index only.
