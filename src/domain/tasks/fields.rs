@@ -109,6 +109,26 @@ pub fn parse_tags(raw: &[String]) -> Result<Vec<TagName>, Invalid> {
     }
 }
 
+/// A task's tag names with the tag `key` renamed to `target` (or dropped), a later duplicate of
+/// the same key dropped (a merge).
+pub fn retagged(names: &[String], key: &str, target: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let name = match fold(name) == key {
+            true => match target {
+                Some(target) => target.to_owned(),
+                None => continue,
+            },
+            false => name.clone(),
+        };
+        let folded = fold(&name);
+        if !out.iter().any(|kept| fold(kept) == folded) {
+            out.push(name);
+        }
+    }
+    out
+}
+
 /// A tag with how many of the user's tasks carry it, and how many of those are open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct TagSummary {
@@ -161,6 +181,16 @@ mod tests {
         let many: Vec<String> = (0..21).map(|n| n.to_string()).collect();
         assert_eq!(parse_tags(&many).unwrap_err().0[0].field, "tags");
         assert_eq!(names(&["x".repeat(32).as_str()]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_rename_keeps_the_order_and_a_merge_drops_the_later_duplicate() {
+        let names = |raw: &[&str]| raw.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let tags = names(&["home", "Work", "errands"]);
+        assert_eq!(retagged(&tags, "work", Some("Job")), names(&["home", "Job", "errands"]));
+        assert_eq!(retagged(&tags, "work", Some("Home")), names(&["home", "errands"]));
+        assert_eq!(retagged(&tags, "home", Some("errands")), names(&["errands", "Work"]));
+        assert_eq!(retagged(&tags, "work", None), names(&["home", "errands"]));
     }
 
     #[test]

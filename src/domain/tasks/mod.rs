@@ -199,6 +199,31 @@ impl TaskDraft {
 }
 
 impl Task {
+    /// The draft that leaves everything of the task as it is.
+    pub fn to_draft(&self) -> TaskDraft {
+        TaskDraft {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            completed: self.completed,
+            priority: self.priority,
+            tags: self
+                .tags
+                .iter()
+                .map(|name| TagName { name: name.clone(), key: fields::fold(name) })
+                .collect(),
+            due: self.due.clone(),
+        }
+    }
+
+    /// The draft of the task with `completion` applied.
+    pub fn completed_as(&self, completion: Completion) -> TaskDraft {
+        let completed = match completion {
+            Completion::Toggle => !self.completed,
+            Completion::Set(completed) => completed,
+        };
+        TaskDraft { completed, ..self.to_draft() }
+    }
+
     /// The task as a client would send it back in full: what a merge patch applies to.
     pub fn to_input(&self) -> serde_json::Value {
         serde_json::json!({

@@ -5,7 +5,7 @@ use deadpool_postgres::GenericClient;
 use uuid::Uuid;
 
 use super::task_sql::{Owner, lock_owner};
-use crate::domain::tasks::fields::fold;
+use crate::domain::tasks::fields::retagged;
 use crate::domain::tasks::{TagName, TagSummary};
 use crate::store::StoreError;
 
@@ -139,39 +139,4 @@ pub(super) async fn rename<C: GenericClient>(
         tx.execute(&recount, &[&issuer, &subject, &to.key]).await?;
     }
     Ok(true)
-}
-
-/// A task's tag names with the tag `key` renamed to `target` (or dropped), a later duplicate of
-/// the same key dropped (a merge).
-fn retagged(names: &[String], key: &str, target: Option<&str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(names.len());
-    for name in names {
-        let name = match fold(name) == key {
-            true => match target {
-                Some(target) => target.to_owned(),
-                None => continue,
-            },
-            false => name.clone(),
-        };
-        let folded = fold(&name);
-        if !out.iter().any(|kept| fold(kept) == folded) {
-            out.push(name);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_rename_keeps_the_order_and_a_merge_drops_the_later_duplicate() {
-        let names = |raw: &[&str]| raw.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let tags = names(&["home", "Work", "errands"]);
-        assert_eq!(retagged(&tags, "work", Some("Job")), names(&["home", "Job", "errands"]));
-        assert_eq!(retagged(&tags, "work", Some("Home")), names(&["home", "errands"]));
-        assert_eq!(retagged(&tags, "home", Some("errands")), names(&["errands", "Work"]));
-        assert_eq!(retagged(&tags, "work", None), names(&["home", "errands"]));
-    }
 }

@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::task_sql::{read_task, record_change, update_task};
 use super::tasks::Owner;
-use crate::domain::tasks::fields::fold;
+use crate::domain::tasks::fields::retagged;
 use crate::domain::tasks::{TagName, TagSummary, Task, Timestamp};
 use crate::store::StoreError;
 
@@ -89,24 +89,4 @@ pub(super) fn rename(
             .execute(params![owner.issuer, owner.subject, key])?;
     }
     Ok((true, Some(record_change(conn, owner, 0)?)))
-}
-
-/// A task's tag names with the tag `key` renamed to `target` (or dropped), a later duplicate of
-/// the same key dropped.
-pub(crate) fn retagged(names: &[String], key: &str, target: Option<&str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(names.len());
-    for name in names {
-        let name = match fold(name) == key {
-            true => match target {
-                Some(target) => target.to_owned(),
-                None => continue,
-            },
-            false => name.clone(),
-        };
-        let folded = fold(&name);
-        if !out.iter().any(|kept| fold(kept) == folded) {
-            out.push(name);
-        }
-    }
-    out
 }

@@ -203,25 +203,6 @@ impl SqliteTaskStore {
     }
 }
 
-/// The draft that leaves everything of `task` as it is.
-pub(super) fn draft_of(task: &Task) -> TaskDraft {
-    TaskDraft {
-        title: task.title.clone(),
-        description: task.description.clone(),
-        completed: task.completed,
-        priority: task.priority,
-        tags: task
-            .tags
-            .iter()
-            .map(|name| TagName {
-                name: name.clone(),
-                key: crate::domain::tasks::fields::fold(name),
-            })
-            .collect(),
-        due: task.due.clone(),
-    }
-}
-
 #[async_trait]
 impl TaskStore for SqliteTaskStore {
     async fn list(&self, owner: &UserId, query: &TaskQuery) -> Result<Arc<TaskPage>, StoreError> {
@@ -285,14 +266,7 @@ impl TaskStore for SqliteTaskStore {
         completion: Completion,
         expected: Expected,
     ) -> Result<Guarded<Task>, StoreError> {
-        self.update(owner, id, expected, move |task| {
-            let completed = match completion {
-                Completion::Toggle => !task.completed,
-                Completion::Set(completed) => completed,
-            };
-            Some(TaskDraft { completed, ..draft_of(task) })
-        })
-        .await
+        self.update(owner, id, expected, move |task| Some(task.completed_as(completion))).await
     }
 
     async fn delete(
