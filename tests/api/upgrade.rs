@@ -86,13 +86,14 @@ async fn reads_everything_after_the_upgrade(app: &TestApp) {
     let titles: Vec<&str> = by_title.iter().map(|t| t["title"].as_str().unwrap()).collect();
     // Case-folded titles compare by code point: an accented first letter sorts after z.
     assert_eq!(titles, ["Buy milk", "Write report", "água fresca"]);
-    let open: Vec<Value> =
-        call(app, Method::GET, "alice", "/tasks?completed=false&sort=updated", None, &[])
-            .await
-            .json()
-            .await
-            .unwrap();
+    let open =
+        call(app, Method::GET, "alice", "/tasks?completed=false&sort=updated", None, &[]).await;
+    assert_eq!(open.headers()["x-total-count"], "2", "the upgrade counts the old tasks");
+    let open: Vec<Value> = open.json().await.unwrap();
     assert_eq!(open.len(), 2);
+    let none =
+        call(app, Method::GET, "alice", "/tasks?priority=none&completed=true", None, &[]).await;
+    assert_eq!(none.headers()["x-total-count"], "1");
 
     let path = format!("/tasks/{}", OLD_TASKS[0].1);
     let patched = call(

@@ -276,3 +276,74 @@ async fn a_task_left_alone_while_others_change_is_listed_exactly_once() {
         }
     }
 }
+
+/// Every count of a filter by priority and completion (what the SQLite store answers from the
+/// owner's counters, not from the tasks), checked against the tasks themselves.
+async fn assert_counts(store: &crate::TestStore, u: &taskgate::domain::auth::UserId, step: &str) {
+    let everything = page_through(&store.tasks, u, "", 500, NOW).await.0;
+    let filters = [
+        "completed=false",
+        "completed=true",
+        "priority=none",
+        "priority=high",
+        "priority=low&priority=medium",
+        "priority=high&completed=false",
+        "priority=none&priority=medium&completed=true",
+    ];
+    for raw in filters {
+        let query = TaskQuery::parse(Some(raw), NOW).unwrap();
+        let expected = everything
+            .iter()
+            .filter(|task| query.filter.completed.is_none_or(|wanted| task.completed == wanted))
+            .filter(|task| {
+                query.filter.priorities.is_empty()
+                    || query.filter.priorities.contains(&task.priority)
+            })
+            .count() as u64;
+        let page = store.tasks.list(u, &query).await.unwrap();
+        assert_eq!(page.total, expected, "{}: {raw} after {step}", store.name);
+    }
+}
+
+#[tokio::test]
+async fn counts_by_priority_and_completion_stay_exact_through_every_kind_of_write() {
+    use taskgate::domain::tasks::{Completion, TagName};
+    for store in stores_with(false, 100).await {
+        let (tasks, u, other) = (&store.tasks, owner("", "counted"), owner("", "other"));
+        tasks
+            .create(&other, TaskDraft { priority: Priority::High, ..draft("not mine") })
+            .await
+            .unwrap();
+        let mut made = Vec::new();
+        for (n, priority) in Priority::ALL.iter().cycle().take(9).enumerate() {
+            let task =
+                TaskDraft { priority: *priority, completed: n % 3 == 0, ..tagged("t", &["x"]) };
+            made.push(tasks.create(&u, task).await.unwrap());
+        }
+        assert_counts(&store, &u, "creates").await;
+        let changed = TaskDraft { priority: Priority::Low, completed: true, ..made[1].to_draft() };
+        done(tasks.replace(&u, made[1].id, changed, Expected::any()).await.unwrap());
+        assert_counts(&store, &u, "a replace changing both").await;
+        done(
+            tasks
+                .set_completion(&u, made[2].id, Completion::Toggle, Expected::any())
+                .await
+                .unwrap(),
+        );
+        done(
+            tasks
+                .set_completion(&u, made[0].id, Completion::Toggle, Expected::any())
+                .await
+                .unwrap(),
+        );
+        assert_counts(&store, &u, "toggles").await;
+        done(tasks.delete(&u, made[3].id, Expected::any()).await.unwrap());
+        assert_counts(&store, &u, "a delete").await;
+        let renamed = TagName::parse("y", "name").unwrap();
+        assert!(tasks.rename_tag(&u, "x", renamed).await.unwrap());
+        assert!(tasks.delete_tag(&u, "y").await.unwrap());
+        assert_counts(&store, &u, "a tag renamed and deleted").await;
+        let theirs = TaskQuery::parse(Some("priority=high"), NOW).unwrap();
+        assert_eq!(tasks.list(&other, &theirs).await.unwrap().total, 1, "{}", store.name);
+    }
+}

@@ -52,7 +52,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0008_session_expiry.sql"),
     include_str!("../../../migrations/sqlite/0009_deleted_users.sql"),
     include_str!("../../../migrations/sqlite/0010_organising.sql"),
+    include_str!("../../../migrations/sqlite/0011_owner_counts.sql"),
 ];
+/// How much of the database file connections read through a memory map (address space, not
+/// memory: the pages are the kernel's page cache); a larger file reads the rest as before.
+const MMAP_BYTES: i64 = 1 << 30;
 /// Writes queued beyond this wait (back-pressure) rather than grow memory without bound.
 const WRITE_QUEUE: usize = 4096;
 /// The most writes one transaction commits; bounds the latency a batch adds.
@@ -365,6 +369,10 @@ fn open_connection(options: &SqliteOptions, read_only: bool) -> Result<Connectio
         Synchronous::Normal => "NORMAL",
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
+    // Pages read through a memory map instead of a read() each into the connection's own cache:
+    // a list walking an index reads hundreds of them (half its time, measured), and the map is
+    // the kernel's page cache, shared by every connection instead of copied into each.
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     // A statement per list shape (filters and sort) in use, besides the writes'.
     conn.set_prepared_statement_cache_capacity(128);
     task_sql::register_functions(&conn)?;

@@ -5,14 +5,14 @@
 
 use rusqlite::types::Value;
 use rusqlite::vtab::array::Array;
-use rusqlite::{Connection, ToSql};
+use rusqlite::{Connection, ToSql, params};
 use std::rc::Rc;
 
-use super::task_sql::{owner_row, owner_token, task_from_row};
+use super::task_sql::{count_column, owner_row, owner_token, task_from_row};
 use super::tasks::{COLUMNS, Owner};
 use crate::domain::tasks::due::day_start_utc;
 use crate::domain::tasks::query::SortValue;
-use crate::domain::tasks::{SortKey, Task, TaskFilter, TaskPage, TaskQuery};
+use crate::domain::tasks::{Priority, SortKey, Task, TaskFilter, TaskPage, TaskQuery};
 use crate::store::StoreError;
 
 /// Pages of at most this many rows (the default size) are read on the calling thread: a hop to a
@@ -182,22 +182,19 @@ fn filter(
         None => {}
     }
     if let Some(overdue) = &filter.overdue {
-        let now = sql.bind(overdue.now);
-        let today = sql.bind(overdue.today.to_string());
-        let passed = format!(
-            "(({due_time} IS NOT NULL AND {due_at} < {now}) \
-             OR ({due_time} IS NULL AND {due_date} < {today}))"
-        );
+        // A timed due has passed when its instant is before now; an all-day one when its date is
+        // before today, that is, when its due_at (00:00 UTC of its date) is before 00:00 UTC of
+        // today. Below the earlier of the two bounds every due has passed, from the later one
+        // none has, and between them only one kind: a range of due_at and one cheap test instead
+        // of comparing each due's date and time.
+        let (now, day_start) = (overdue.now, day_start_utc(overdue.today));
+        let between = if now >= day_start { "IS NOT NULL" } else { "IS NULL" };
+        let (earlier, later) = (sql.bind(now.min(day_start)), sql.bind(now.max(day_start)));
+        let passed =
+            format!("({due_at} < {later} AND ({due_at} < {earlier} OR {due_time} {between}))");
         match overdue.wanted {
-            true => {
-                // An all-day due before today in any zone starts before now + 14 h: the bound
-                // lets the open-by-due index hold every candidate.
-                let bound = sql.bind(overdue.now + 24 * 3600);
-                sql.and(&format!("{completed} = 0 AND {due_at} < {bound} AND {passed}"))
-            }
-            false => sql.and(&format!(
-                "NOT ({completed} = 0 AND {due_at} IS NOT NULL AND coalesce({passed}, 0))"
-            )),
+            true => sql.and(&format!("{completed} = 0 AND {passed}")),
+            false => sql.and(&format!("NOT ({completed} = 0 AND coalesce({passed}, 0))")),
         }
     }
 }
@@ -307,6 +304,37 @@ fn count(
     matches: Option<&Array>,
 ) -> rusqlite::Result<u64> {
     let wanted = &query.filter;
+    let only_counted =
+        TaskFilter { priorities: Vec::new(), completed: None, ..wanted.clone() }.is_empty();
+    if only_counted {
+        // Priority and completion only: the owner's row counts them (migration 11).
+        let priorities = match wanted.priorities.is_empty() {
+            true => Priority::ALL.as_slice(),
+            false => wanted.priorities.as_slice(),
+        };
+        let completions = match wanted.completed {
+            None => [false, true].as_slice(),
+            Some(false) => [false].as_slice(),
+            Some(true) => [true].as_slice(),
+        };
+        let columns: Vec<&str> = priorities
+            .iter()
+            .flat_map(|priority| completions.iter().map(|done| count_column(*priority, *done)))
+            .collect();
+        let sql = format!(
+            "SELECT coalesce((SELECT {} FROM task_owners WHERE issuer = ?1 AND subject = ?2), 0)",
+            columns.join(" + ")
+        );
+        return conn.prepare_cached(&sql)?.query_row(params![owner.issuer, owner.subject], |row| {
+            Ok(row.get::<_, i64>(0)?.unsigned_abs())
+        });
+    }
+    let only_terms = TaskFilter { terms: Vec::new(), ..wanted.clone() }.is_empty();
+    if let Some(matches) = matches.filter(|_| only_terms) {
+        // The search's rows are the owner's (its token is in the query), and task_search holds
+        // one row per task, changed in the transaction that changes the task.
+        return Ok(matches.len() as u64);
+    }
     let only_tags = TaskFilter { tags: Vec::new(), completed: None, ..wanted.clone() }.is_empty();
     let sql = match (wanted.tags.first(), only_tags) {
         // One tag (and completion) only: the tag's own counts.

@@ -118,14 +118,39 @@ fn search_text(task: &Task) -> String {
     format!("{}\n{}", task.title, task.description.as_deref().unwrap_or(""))
 }
 
+/// The column of `task_owners` that counts the owner's tasks of this one's priority and
+/// completion (see migration 11).
+pub(super) fn count_column(priority: Priority, completed: bool) -> &'static str {
+    match (priority, completed) {
+        (Priority::None, false) => "none_open",
+        (Priority::None, true) => "none_done",
+        (Priority::Low, false) => "low_open",
+        (Priority::Low, true) => "low_done",
+        (Priority::Medium, false) => "medium_open",
+        (Priority::Medium, true) => "medium_done",
+        (Priority::High, false) => "high_open",
+        (Priority::High, true) => "high_done",
+    }
+}
+
+fn counted(task: &Task) -> &'static str {
+    count_column(task.priority, task.completed)
+}
+
 /// Records one more task for the owner, and a new list version; returns the owner's number of
 /// tasks and list version after it. (No `RETURNING` on the writer: SQLite gathers its rows in a
 /// temporary table, which cost more than the indexed read after the write.)
-pub(super) fn count_new_task(conn: &Connection, owner: &Owner) -> rusqlite::Result<(u64, u64)> {
-    conn.prepare_cached(
-        "INSERT INTO task_owners (issuer, subject, total, version) VALUES (?1, ?2, 1, 1) \
-         ON CONFLICT (issuer, subject) DO UPDATE SET total = total + 1, version = version + 1",
-    )?
+pub(super) fn count_new_task(
+    conn: &Connection,
+    owner: &Owner,
+    task: &Task,
+) -> rusqlite::Result<(u64, u64)> {
+    let column = counted(task);
+    conn.prepare_cached(&format!(
+        "INSERT INTO task_owners (issuer, subject, total, version, {column}) \
+         VALUES (?1, ?2, 1, 1, 1) ON CONFLICT (issuer, subject) \
+         DO UPDATE SET total = total + 1, version = version + 1, {column} = {column} + 1"
+    ))?
     .execute(params![owner.issuer, owner.subject])?;
     conn.prepare_cached(
         "SELECT total, version FROM task_owners WHERE issuer = ?1 AND subject = ?2",
@@ -135,13 +160,29 @@ pub(super) fn count_new_task(conn: &Connection, owner: &Owner) -> rusqlite::Resu
     })
 }
 
-/// Records a change to the tasks of an owner that has some: `added` more (or fewer) of them, and
-/// a new list version, which it returns.
-pub(super) fn record_change(conn: &Connection, owner: &Owner, added: i64) -> rusqlite::Result<u64> {
-    conn.prepare_cached(
-        "UPDATE task_owners SET total = total + ?3, version = version + 1 \
-         WHERE issuer = ?1 AND subject = ?2",
-    )?
+/// Records a change to the tasks of an owner that has some, a task that was `before` (none:
+/// created) and is `after` (none: deleted), and a new list version, which it returns. Without
+/// either, the write changed no task's priority or completion (a tag renamed, say).
+pub(super) fn record_change(
+    conn: &Connection,
+    owner: &Owner,
+    before: Option<&Task>,
+    after: Option<&Task>,
+) -> rusqlite::Result<u64> {
+    let added = i64::from(after.is_some()) - i64::from(before.is_some());
+    let mut sets = String::from("total = total + ?3, version = version + 1");
+    let (from, to) = (before.map(counted), after.map(counted));
+    if from != to {
+        if let Some(column) = from {
+            sets.push_str(&format!(", {column} = {column} - 1"));
+        }
+        if let Some(column) = to {
+            sets.push_str(&format!(", {column} = {column} + 1"));
+        }
+    }
+    conn.prepare_cached(&format!(
+        "UPDATE task_owners SET {sets} WHERE issuer = ?1 AND subject = ?2"
+    ))?
     .execute(params![owner.issuer, owner.subject, added])?;
     conn.prepare_cached("SELECT version FROM task_owners WHERE issuer = ?1 AND subject = ?2")?
         .query_row(params![owner.issuer, owner.subject], |row| {
@@ -158,7 +199,7 @@ pub(super) fn insert_task(
     tags: &[TagName],
     max_tasks: u64,
 ) -> Result<u64, StoreError> {
-    let (total, version) = count_new_task(conn, owner)?;
+    let (total, version) = count_new_task(conn, owner, task)?;
     if total > max_tasks {
         // The write's savepoint is rolled back, the count with it.
         return Err(StoreError::LimitReached { limit: max_tasks });

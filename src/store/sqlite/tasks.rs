@@ -197,7 +197,8 @@ impl SqliteTaskStore {
             if created {
                 check_tag_limit(conn, &owner)?;
             }
-            Ok((Guarded::Done(after), Some(record_change(conn, &owner, 0)?)))
+            let version = record_change(conn, &owner, Some(&before), Some(&after))?;
+            Ok((Guarded::Done(after), Some(version)))
         })
         .await
     }
@@ -284,7 +285,7 @@ impl TaskStore for SqliteTaskStore {
                 return Ok((Guarded::Conflict { current: task.version }, None));
             }
             delete_task(conn, &owner, &task)?;
-            Ok((Guarded::Done(()), Some(record_change(conn, &owner, -1)?)))
+            Ok((Guarded::Done(()), Some(record_change(conn, &owner, Some(&task), None)?)))
         })
         .await
     }

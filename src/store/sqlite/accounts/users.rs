@@ -167,7 +167,9 @@ impl UserStore for SqliteAccountStore {
                     }
                     let version: Option<i64> = conn
                         .prepare_cached(
-                            "UPDATE task_owners SET total = 0, version = version + 1 \
+                            "UPDATE task_owners SET total = 0, version = version + 1, none_open = 0, \
+                             none_done = 0, low_open = 0, low_done = 0, medium_open = 0, \
+                             medium_done = 0, high_open = 0, high_done = 0 \
                              WHERE issuer = ?1 AND subject = ?2 RETURNING version",
                         )?
                         .query_row(params![issuer, subject], |row| row.get(0))
