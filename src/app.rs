@@ -155,6 +155,7 @@ impl Application {
         let state = AppState {
             verifier: Arc::new(verifier),
             tasks: store.clone(),
+            lists: stores.lists.clone(),
             inflight: InflightLimiter::new(settings.max_inflight_per_user),
             capacity: Arc::new(Semaphore::new(settings.max_concurrency)),
         };
@@ -252,6 +253,7 @@ pub fn router(
     let routes = Router::new()
         .merge(health::router())
         .merge(crate::http::tasks::router())
+        .merge(crate::http::lists::router())
         .merge(crate::http::openapi::router())
         .with_state(state)
         .merge(crate::http::accounts::router(accounts))

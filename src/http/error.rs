@@ -54,6 +54,14 @@ pub enum ErrorCode {
     TaskLimitReached,
     /// 409: the write would give the user more than 1,000 tags.
     TagLimitReached,
+    /// 409: another of the user's lists has this name (case-insensitively).
+    ListNameTaken,
+    /// 409: the user already has 500 lists.
+    ListLimitReached,
+    /// 409: the list has tasks and `?tasks=` does not say what becomes of them.
+    ListNotEmpty,
+    /// 409: the task has subtasks and `?subtasks=delete` is not given.
+    TaskHasSubtasks,
     /// 412: `If-Match` names another version than the task's current one.
     PreconditionFailed,
     /// 429: the user has too many requests in flight.
@@ -111,7 +119,8 @@ impl ErrorCode {
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ValidationError | IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            TaskLimitReached | TagLimitReached => StatusCode::CONFLICT,
+            TaskLimitReached | TagLimitReached | ListNameTaken | ListLimitReached
+            | ListNotEmpty | TaskHasSubtasks => StatusCode::CONFLICT,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             InternalError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -168,6 +177,10 @@ impl ErrorCode {
             IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             TaskLimitReached => "TASK_LIMIT_REACHED",
             TagLimitReached => "TAG_LIMIT_REACHED",
+            ListNameTaken => "LIST_NAME_TAKEN",
+            ListLimitReached => "LIST_LIMIT_REACHED",
+            ListNotEmpty => "LIST_NOT_EMPTY",
+            TaskHasSubtasks => "TASK_HAS_SUBTASKS",
             PreconditionFailed => "PRECONDITION_FAILED",
             TooManyRequests => "TOO_MANY_REQUESTS",
             InternalError => "INTERNAL_ERROR",
@@ -232,6 +245,14 @@ impl ErrorCode {
             }
             TaskLimitReached => "You have the most tasks allowed; delete some to create more",
             TagLimitReached => "You have the most tags allowed; use or rename an existing one",
+            ListNameTaken => "You already have a list of this name",
+            ListLimitReached => "You have the most lists allowed; delete one to create another",
+            ListNotEmpty => {
+                "The list has tasks: say what becomes of them with ?tasks=inbox or ?tasks=delete"
+            }
+            TaskHasSubtasks => {
+                "The task has subtasks: delete them with it with ?subtasks=delete, or move them"
+            }
             PreconditionFailed => {
                 "The task was changed since you read it (If-Match does not match its ETag); \
                  read it again, then retry"
@@ -488,6 +509,28 @@ impl From<StoreError> for ApiError {
             StoreError::TagLimitReached { limit } => ApiError::with_detail(
                 ErrorCode::TagLimitReached,
                 format!("You have {limit} tags, the most allowed; use or rename an existing one"),
+            ),
+            StoreError::Invalid(invalid) => invalid.into(),
+            StoreError::ListNameTaken => ApiError::new(ErrorCode::ListNameTaken),
+            StoreError::ListLimitReached { limit } => ApiError::with_detail(
+                ErrorCode::ListLimitReached,
+                format!("You have {limit} lists, the most allowed; delete one to create another"),
+            ),
+            StoreError::ListNotEmpty { tasks } => ApiError::with_detail(
+                ErrorCode::ListNotEmpty,
+                format!(
+                    "The list has {tasks} task{}: say what becomes of them with ?tasks=inbox \
+                     (moved to the inbox) or ?tasks=delete",
+                    if tasks == 1 { "" } else { "s" }
+                ),
+            ),
+            StoreError::TaskHasSubtasks { subtasks } => ApiError::with_detail(
+                ErrorCode::TaskHasSubtasks,
+                format!(
+                    "The task has {subtasks} subtask{}: delete them with it with \
+                     ?subtasks=delete, or move them first",
+                    if subtasks == 1 { "" } else { "s" }
+                ),
             ),
             StoreError::Internal(cause) => ApiError::internal(&cause),
         }

@@ -6,16 +6,18 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::domain::lists::{List, ListInput};
 use crate::domain::tasks::{
     CompletionInput, DueInput, Priority, TagRename, TagSummary, Task, TaskInput,
 };
 use crate::http::error::{ErrorBody, ErrorCode, FieldError};
 use crate::http::health::{self, HealthStatus};
+use crate::http::lists;
 use crate::http::responses::{
-    BadRequest, Forbidden, InvalidCompletion, InvalidListQuery, InvalidNewTask, InvalidPatch,
-    InvalidTagRename, InvalidTask, InvalidTaskId, NotFound, NotReady, PayloadTooLarge,
-    PreconditionFailed, ServiceUnavailable, TagLimitReached, TaskLimitReached, TooManyRequests,
-    Unauthorized, UnsupportedMediaType,
+    BadRequest, Forbidden, InvalidCompletion, InvalidList, InvalidListQuery, InvalidNewTask,
+    InvalidPatch, InvalidTagRename, InvalidTask, InvalidTaskId, ListConflict, ListNotEmpty,
+    NotFound, NotReady, PayloadTooLarge, PreconditionFailed, ServiceUnavailable, TagLimitReached,
+    TaskHasSubtasks, TaskLimitReached, TooManyRequests, Unauthorized, UnsupportedMediaType,
 };
 use crate::http::tasks::{handlers, tags};
 
@@ -39,24 +41,29 @@ pub fn documented_routes() -> Vec<String> {
         handlers::list_tasks, handlers::create_task, handlers::get_task,
         handlers::replace_task, handlers::patch_task, handlers::delete_task,
         handlers::complete_task, tags::list_tags, tags::rename_tag, tags::delete_tag,
+        lists::list_lists, lists::create_list, lists::get_list, lists::replace_list,
+        lists::patch_list, lists::delete_list,
         health::healthz, health::readyz,
     ),
     components(
         schemas(
-            Task, TaskInput, CompletionInput, Priority, DueInput, TagSummary, TagRename,
+            Task, TaskInput, CompletionInput, Priority, DueInput, TagSummary, TagRename, List,
+            ListInput,
             ErrorBody, ErrorCode, FieldError, HealthStatus,
         ),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, PayloadTooLarge, UnsupportedMediaType,
             InvalidListQuery, InvalidTaskId, InvalidNewTask, InvalidTask, InvalidPatch,
             InvalidCompletion, InvalidTagRename, TooManyRequests, ServiceUnavailable, NotReady,
-            TaskLimitReached, TagLimitReached, PreconditionFailed,
+            TaskLimitReached, TagLimitReached, PreconditionFailed, TaskHasSubtasks, ListConflict,
+            ListNotEmpty, InvalidList,
         ),
     ),
     modifiers(&BearerAuth, &AuthApi),
     tags(
         (name = "tasks", description = "A user's tasks"),
         (name = "tags", description = "A user's tags, across their tasks"),
+        (name = "lists", description = "A user's lists of tasks (a task in none is in the inbox)"),
         (name = "health", description = "Liveness and readiness for load balancers; no token"),
     )
 )]

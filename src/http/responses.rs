@@ -83,6 +83,8 @@ fn input() -> TaskInput {
         priority: None,
         tags: None,
         due: None,
+        list_id: None,
+        parent_id: None,
     }
 }
 
@@ -106,7 +108,7 @@ fn bad_organising_fields() -> Example {
 /// The 422 of a body naming a field clients may not set, as the JSON extractor words it.
 fn unknown_field() -> Example {
     let message = "unknown field `id`, expected one of `title`, `description`, `completed`, \
-                   `priority`, `tags`, `due`";
+                   `priority`, `tags`, `due`, `list_id`, `parent_id`";
     ("unknown_field", "A field clients may not set", ApiError::invalid_field("id", message))
 }
 
@@ -476,4 +478,85 @@ fn not_ready() -> ResponseBuilder {
          stopped); a load balancer should send traffic elsewhere",
         vec![("not_ready", "The database does not answer", ErrorCode::ServiceUnavailable.into())],
     ))
+}
+
+response_component!(
+    /// 409 of `DELETE /tasks/{id}`: the task has subtasks.
+    TaskHasSubtasks,
+    task_has_subtasks
+);
+fn task_has_subtasks() -> ResponseBuilder {
+    error_response(
+        "The task has subtasks and `?subtasks=delete` was not given; nothing was deleted",
+        vec![(
+            "task_has_subtasks",
+            "Three subtasks would go with it",
+            crate::store::StoreError::TaskHasSubtasks { subtasks: 3 }.into(),
+        )],
+    )
+}
+
+response_component!(
+    /// 409 of `POST /lists` and `PUT`/`PATCH /lists/{id}`: the name, or the per-user cap.
+    ListConflict,
+    list_conflict
+);
+fn list_conflict() -> ResponseBuilder {
+    error_response(
+        "Another of the user's lists has this name (case-insensitively), or the user already \
+         has 500 lists; nothing was written",
+        vec![
+            (
+                "list_name_taken",
+                "The name is taken",
+                crate::store::StoreError::ListNameTaken.into(),
+            ),
+            (
+                "list_limit_reached",
+                "The cap is reached",
+                crate::store::StoreError::ListLimitReached { limit: 500 }.into(),
+            ),
+        ],
+    )
+}
+
+response_component!(
+    /// 409 of `DELETE /lists/{id}`: the list has tasks.
+    ListNotEmpty,
+    list_not_empty
+);
+fn list_not_empty() -> ResponseBuilder {
+    error_response(
+        "The list has tasks and `?tasks=inbox` or `?tasks=delete` was not given; nothing was \
+         deleted",
+        vec![(
+            "list_not_empty",
+            "The list has 12 tasks",
+            crate::store::StoreError::ListNotEmpty { tasks: 12 }.into(),
+        )],
+    )
+}
+
+response_component!(
+    /// 422 of the list writes: the body's fields.
+    InvalidList,
+    invalid_list
+);
+fn invalid_list() -> ResponseBuilder {
+    let list = |name: &str, color: Option<&str>| {
+        refusal(crate::domain::lists::ListDraft::try_from(crate::domain::lists::ListInput {
+            name: name.to_owned(),
+            color: color.map(str::to_owned),
+            position: None,
+        }))
+    };
+    error_response(
+        "A field is not acceptable (the name: 1 to 100 characters with the title's rules; the \
+         colour: #rrggbb or null; the position: an integer from -10^12 to 10^12), or the \
+         `{list_id}` path segment is not a list id",
+        vec![
+            ("empty_name", "An empty name", list(" ", None)),
+            ("bad_color", "A colour that is not #rrggbb", list("Work", Some("red"))),
+        ],
+    )
 }

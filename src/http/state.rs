@@ -10,7 +10,7 @@ use tower_http::cors::Cors;
 use crate::domain::auth::TokenVerifier;
 use crate::http::edge::Edge;
 use crate::services::inflight::InflightLimiter;
-use crate::store::DynTaskStore;
+use crate::store::{DynListStore, DynTaskStore};
 
 /// The whole HTTP surface: the edge around the routes (with CORS when origins are listed).
 pub type HttpService = Edge<Either<Cors<Router>, Router>>;
@@ -20,6 +20,7 @@ pub type HttpService = Edge<Either<Cors<Router>, Router>>;
 pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     pub tasks: DynTaskStore,
+    pub lists: DynListStore,
     pub inflight: Arc<InflightLimiter>,
     /// The service's request slots (`TASKGATE_MAX_CONCURRENCY`): `/readyz` says whether any is free.
     pub capacity: Arc<Semaphore>,
@@ -40,6 +41,12 @@ impl FromRef<AppState> for Arc<TokenVerifier> {
 impl FromRef<AppState> for DynTaskStore {
     fn from_ref(state: &AppState) -> Self {
         state.tasks.clone()
+    }
+}
+
+impl FromRef<AppState> for DynListStore {
+    fn from_ref(state: &AppState) -> Self {
+        state.lists.clone()
     }
 }
 

@@ -186,8 +186,9 @@ impl TaskStore for CachedTaskStore {
         owner: &UserId,
         id: TaskId,
         expected: Expected,
+        with_subtasks: bool,
     ) -> Result<Guarded<()>, StoreError> {
-        self.inner.delete(owner, id, expected).await
+        self.inner.delete(owner, id, expected, with_subtasks).await
     }
 
     async fn tags(&self, owner: &UserId) -> Result<Vec<TagSummary>, StoreError> {

@@ -12,9 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::auth::UserId;
+use crate::domain::lists::{List, ListDraft, ListId, ListTasks};
 use crate::domain::tasks::idempotency::IdempotencyKey;
 use crate::domain::tasks::{
-    Completion, Expected, TagName, TagSummary, Task, TaskDraft, TaskId, TaskPage, TaskQuery,
+    Completion, Expected, Invalid, TagName, TagSummary, Task, TaskDraft, TaskId, TaskPage,
+    TaskQuery,
 };
 
 /// The underlying error of a failed store call, kept for the log.
@@ -32,6 +34,23 @@ pub enum StoreError {
     /// The write would give the owner more tags than allowed; nothing was written.
     #[error("the owner already has {limit} tags, the most allowed")]
     TagLimitReached { limit: u64 },
+    /// The input names a list or a parent the owner does not have, or would nest subtasks too
+    /// deep or in a cycle; nothing was written. The same answer for another user's list or task
+    /// as for one that does not exist.
+    #[error("invalid input: {0:?}")]
+    Invalid(Invalid),
+    /// Another of the owner's lists has this name (compared case-insensitively).
+    #[error("the owner already has a list of this name")]
+    ListNameTaken,
+    /// The owner already has the most lists allowed; nothing was written.
+    #[error("the owner already has {limit} lists, the most allowed")]
+    ListLimitReached { limit: u64 },
+    /// The list has tasks and the request did not say what becomes of them.
+    #[error("the list has {tasks} tasks")]
+    ListNotEmpty { tasks: u64 },
+    /// The task has subtasks and the request did not say to delete them.
+    #[error("the task has {subtasks} subtasks")]
+    TaskHasSubtasks { subtasks: u64 },
     /// Anything else: a bug, corruption, or a schema this build does not know.
     #[error("database error: {0}")]
     Internal(#[source] Source),
@@ -115,12 +134,14 @@ pub trait TaskStore: Send + Sync + 'static {
         completion: Completion,
         expected: Expected,
     ) -> Result<Guarded<Task>, StoreError>;
-    /// Deletes the task if its version is `expected`.
+    /// Deletes the task if its version is `expected`; with its subtasks at every level when
+    /// `with_subtasks`, and otherwise fails with [`StoreError::TaskHasSubtasks`] if it has any.
     async fn delete(
         &self,
         owner: &UserId,
         id: TaskId,
         expected: Expected,
+        with_subtasks: bool,
     ) -> Result<Guarded<()>, StoreError>;
     /// The owner's tags (those on at least one task), with their counts, by name case-insensitively.
     async fn tags(&self, owner: &UserId) -> Result<Vec<TagSummary>, StoreError>;
@@ -136,6 +157,38 @@ pub trait TaskStore: Send + Sync + 'static {
         Vec::new()
     }
 }
+
+/// An owner's lists. A list's `tasks` and `open` are kept by every task write in the write's
+/// own transaction. Writes that move or delete tasks change the owner's task-list version, as
+/// every task write does.
+#[async_trait]
+pub trait ListStore: Send + Sync + 'static {
+    /// The owner's lists, by position, then name (case-insensitively), then id.
+    async fn lists(&self, owner: &UserId) -> Result<Vec<List>, StoreError>;
+    async fn get_list(&self, owner: &UserId, id: ListId) -> Result<Option<List>, StoreError>;
+    /// Fails with [`StoreError::ListNameTaken`] or [`StoreError::ListLimitReached`].
+    async fn create_list(&self, owner: &UserId, draft: ListDraft) -> Result<List, StoreError>;
+    /// Replaces name, colour and position if the list's version is `expected`; a draft that
+    /// changes nothing keeps the version.
+    async fn replace_list(
+        &self,
+        owner: &UserId,
+        id: ListId,
+        draft: ListDraft,
+        expected: Expected,
+    ) -> Result<Guarded<List>, StoreError>;
+    /// Deletes the list if its version is `expected`, doing `tasks` with its tasks; fails with
+    /// [`StoreError::ListNotEmpty`] when it has some and `tasks` is [`ListTasks::Keep`].
+    async fn delete_list(
+        &self,
+        owner: &UserId,
+        id: ListId,
+        expected: Expected,
+        tasks: ListTasks,
+    ) -> Result<Guarded<()>, StoreError>;
+}
+
+pub type DynListStore = Arc<dyn ListStore>;
 
 /// One figure a store reports; `name` is a Prometheus metric name.
 #[derive(Debug, Clone, PartialEq)]
@@ -177,6 +230,7 @@ impl StoreConfig {
 #[derive(Clone)]
 pub struct Stores {
     pub tasks: DynTaskStore,
+    pub lists: DynListStore,
     pub accounts: accounts::DynAccountStore,
 }
 
@@ -201,23 +255,26 @@ impl Stores {
 
 /// Opens (creating and migrating as needed) the database `config` names, and the stores on it.
 pub async fn connect(config: &StoreConfig) -> Result<Stores, StoreError> {
-    let (tasks, accounts): (DynTaskStore, accounts::DynAccountStore) = match &config.backend {
-        Backend::Sqlite(options) => {
-            let db = sqlite::SqliteDb::open(options.clone())?;
-            let accounts = Arc::new(sqlite::SqliteAccountStore::new(db.clone()));
-            (Arc::new(sqlite::SqliteTaskStore::new(db, config.max_tasks_per_user)), accounts)
-        }
-        Backend::Postgres(options) => {
-            let db = postgres::PgDb::connect((**options).clone()).await?;
-            let accounts = Arc::new(postgres::PgAccountStore::new(db.clone()));
-            (Arc::new(postgres::PgTaskStore::new(db, config.max_tasks_per_user)), accounts)
-        }
-    };
+    let (tasks, lists, accounts): (DynTaskStore, DynListStore, accounts::DynAccountStore) =
+        match &config.backend {
+            Backend::Sqlite(options) => {
+                let db = sqlite::SqliteDb::open(options.clone())?;
+                let accounts = Arc::new(sqlite::SqliteAccountStore::new(db.clone()));
+                let tasks = Arc::new(sqlite::SqliteTaskStore::new(db, config.max_tasks_per_user));
+                (tasks.clone(), tasks, accounts)
+            }
+            Backend::Postgres(options) => {
+                let db = postgres::PgDb::connect((**options).clone()).await?;
+                let accounts = Arc::new(postgres::PgAccountStore::new(db.clone()));
+                let tasks = Arc::new(postgres::PgTaskStore::new(db, config.max_tasks_per_user));
+                (tasks.clone(), tasks, accounts)
+            }
+        };
     let tasks = match config.list_cache_bytes {
         0 => tasks,
         bytes => Arc::new(cached::CachedTaskStore::new(tasks, bytes)),
     };
-    Ok(Stores { tasks, accounts })
+    Ok(Stores { tasks, lists, accounts })
 }
 
 /// What opening a database did to its schema: the version it was at, and the one it is at now

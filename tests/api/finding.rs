@@ -455,7 +455,7 @@ async fn search_follows_every_write_even_many_in_one_commit() {
 }
 
 /// Runs the futures at once (no extra dependency for a join of many).
-async fn futures_join_all<F: std::future::Future>(
+pub(crate) async fn futures_join_all<F: std::future::Future>(
     futures: impl Iterator<Item = F>,
 ) -> Vec<F::Output> {
     let mut pinned: Vec<_> = futures.map(Box::pin).collect();

@@ -247,7 +247,10 @@ impl TestApp {
 
 /// Asserts the one error body and returns it.
 pub async fn assert_error(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "status");
+    if response.status() != status {
+        let actual = response.status();
+        panic!("status {actual}, not {status}: {}", response.text().await.unwrap_or_default());
+    }
     assert_eq!(
         response.headers().get("content-type").and_then(|v| v.to_str().ok()),
         Some("application/json"),

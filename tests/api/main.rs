@@ -17,6 +17,7 @@ mod instances;
 mod isolation;
 mod jwks;
 mod keys;
+mod lists;
 mod logs;
 mod openapi;
 pub mod operator;

@@ -271,7 +271,7 @@ async fn a_task_left_alone_while_others_change_is_listed_exactly_once() {
                 assert_eq!(times, 1, "{name}: {raw}: {} listed {times} times", task.title);
             }
             for task in tasks.list(&u, &TaskQuery::newest(500)).await.unwrap().tasks.iter() {
-                done(tasks.delete(&u, task.id, Expected::any()).await.unwrap());
+                done(tasks.delete(&u, task.id, Expected::any(), false).await.unwrap());
             }
         }
     }
@@ -337,7 +337,7 @@ async fn counts_by_priority_and_completion_stay_exact_through_every_kind_of_writ
                 .unwrap(),
         );
         assert_counts(&store, &u, "toggles").await;
-        done(tasks.delete(&u, made[3].id, Expected::any()).await.unwrap());
+        done(tasks.delete(&u, made[3].id, Expected::any(), false).await.unwrap());
         assert_counts(&store, &u, "a delete").await;
         let renamed = TagName::parse("y", "name").unwrap();
         assert!(tasks.rename_tag(&u, "x", renamed).await.unwrap());

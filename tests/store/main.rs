@@ -134,7 +134,7 @@ async fn every_operation_is_scoped_by_issuer_and_subject() {
         let toggled =
             tasks.set_completion(&b, task_id, Completion::Toggle, Expected::any()).await.unwrap();
         assert_eq!(toggled, Guarded::Missing, "{name}");
-        let deleted = tasks.delete(&b, task_id, Expected::version(1)).await.unwrap();
+        let deleted = tasks.delete(&b, task_id, Expected::version(1), false).await.unwrap();
         assert_eq!(deleted, Guarded::Missing, "{name}");
         assert_eq!(tasks.list(&b, &all()).await.unwrap().total, 0, "{name}");
         assert_eq!(tasks.get(&a, task_id).await.unwrap(), Some(task), "{name}: unchanged");
@@ -165,10 +165,10 @@ async fn writes_change_the_list_version_and_the_count_and_misses_change_nothing(
             tasks.set_completion(&u, first.id, Completion::Toggle, Expected::any()).await.unwrap(),
         );
         check(2).await;
-        done(tasks.delete(&u, first.id, Expected::any()).await.unwrap());
+        done(tasks.delete(&u, first.id, Expected::any(), false).await.unwrap());
         check(1).await;
         let before = tasks.list_version(&u).await.unwrap();
-        let missing = tasks.delete(&u, first.id, Expected::any()).await.unwrap();
+        let missing = tasks.delete(&u, first.id, Expected::any(), false).await.unwrap();
         assert_eq!(missing, Guarded::Missing, "{name}");
         let missing = tasks.replace(&u, TaskId::new(), draft("x"), Expected::any()).await.unwrap();
         assert_eq!(missing, Guarded::Missing, "{name}");
@@ -198,7 +198,7 @@ async fn the_cap_refuses_the_next_create_and_writes_nothing() {
         assert_eq!(tasks.list(&u, &all()).await.unwrap().total, CAP, "{name}");
         // The refused key was not recorded: after a delete, the same key creates.
         let first = tasks.list(&u, &all()).await.unwrap().tasks[0].id;
-        done(tasks.delete(&u, first, Expected::any()).await.unwrap());
+        done(tasks.delete(&u, first, Expected::any(), false).await.unwrap());
         let created = tasks.create_once(&u, draft("over"), &key).await.unwrap();
         assert!(matches!(created, CreateOutcome::Created(_)), "{name}: {created:?}");
     }
@@ -263,7 +263,7 @@ async fn a_key_replays_its_first_answer_and_refuses_another_body() {
         assert_eq!(replayed, CreateOutcome::Replayed(first.clone()), "{name}");
         let reused = tasks.create_once(&u, draft("b"), &key).await.unwrap();
         assert_eq!(reused, CreateOutcome::KeyReused, "{name}");
-        done(tasks.delete(&u, first.id, Expected::any()).await.unwrap());
+        done(tasks.delete(&u, first.id, Expected::any(), false).await.unwrap());
         let after_delete = tasks.create_once(&u, draft("a"), &key).await.unwrap();
         assert_eq!(after_delete, CreateOutcome::Replayed(first), "{name}");
         // The same key of another owner is another key.

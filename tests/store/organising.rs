@@ -109,7 +109,7 @@ async fn a_refused_conditional_write_changes_nothing_and_a_write_that_changes_no
         assert_eq!(refused, Guarded::Conflict { current: 1 }, "{name}");
         let refused = tasks.set_completion(&u, task.id, Completion::Toggle, Expected::version(7));
         assert_eq!(refused.await.unwrap(), Guarded::Conflict { current: 1 }, "{name}");
-        let refused = tasks.delete(&u, task.id, Expected::one_of(vec![2, 3])).await.unwrap();
+        let refused = tasks.delete(&u, task.id, Expected::one_of(vec![2, 3]), false).await.unwrap();
         assert_eq!(refused, Guarded::Conflict { current: 1 }, "{name}");
         assert_eq!(tasks.get(&u, task.id).await.unwrap().as_ref(), Some(&task), "{name}");
         assert_eq!(tasks.list_version(&u).await.unwrap(), list, "{name}: nothing written");
@@ -147,11 +147,14 @@ async fn a_refused_conditional_write_changes_nothing_and_a_write_that_changes_no
         assert!(toggled.completed_at.is_some(), "{name}");
         assert_eq!((toggled.tags.clone(), toggled.due.clone()), (after.tags, after.due), "{name}");
 
-        let refused = tasks.delete(&u, task.id, Expected::version(2)).await.unwrap();
+        let refused = tasks.delete(&u, task.id, Expected::version(2), false).await.unwrap();
         assert_eq!(refused, Guarded::Conflict { current: 3 }, "{name}");
-        done(tasks.delete(&u, task.id, Expected::version(3)).await.unwrap());
+        done(tasks.delete(&u, task.id, Expected::version(3), false).await.unwrap());
         assert_eq!(tasks.get(&u, task.id).await.unwrap(), None, "{name}");
-        assert_eq!(tasks.delete(&u, task.id, Expected::any()).await.unwrap(), Guarded::Missing);
+        assert_eq!(
+            tasks.delete(&u, task.id, Expected::any(), false).await.unwrap(),
+            Guarded::Missing
+        );
         assert!(tasks.tags(&u).await.unwrap().is_empty(), "{name}: its tags went with it");
     }
 }
@@ -194,7 +197,7 @@ async fn tags_take_the_owners_first_spelling_and_are_forgotten_with_their_last_t
             ],
             "{name}"
         );
-        done(tasks.delete(&u, b.id, Expected::any()).await.unwrap());
+        done(tasks.delete(&u, b.id, Expected::any(), false).await.unwrap());
         assert_eq!(
             tasks.tags(&u).await.unwrap(),
             [summary("home", 1, 1), summary("Straße", 1, 0)],
@@ -249,7 +252,7 @@ async fn the_tag_limit_refuses_the_write_that_would_pass_it_and_writes_nothing()
         let fewer = tagged("task 0", &["t0-0"]);
         done(tasks.replace(&u, first.id, fewer, Expected::any()).await.unwrap());
         assert!(matches!(
-            tasks.delete(&u, twin.id, Expected::any()).await.unwrap(),
+            tasks.delete(&u, twin.id, Expected::any(), false).await.unwrap(),
             Guarded::Done(())
         ));
         tasks.create(&u, tagged("now it fits", &["new"])).await.unwrap();

@@ -8,7 +8,8 @@
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-use crate::domain::tasks::{Invalid, TaskDraft};
+use crate::domain::lists::ListId;
+use crate::domain::tasks::{Invalid, TaskDraft, TaskId};
 
 /// How long a key is remembered: a retry within this window replays the first answer.
 pub const KEY_LIFETIME_SECS: i64 = 24 * 60 * 60;
@@ -107,6 +108,20 @@ impl Fingerprint {
                 Some(due) => {
                     hash.update([1]);
                     field(&mut hash, serde_json::to_string(due).unwrap_or_default().as_bytes());
+                }
+            }
+        }
+        // Where the task goes, likewise only when set.
+        if draft.list_given || draft.parent_id.is_some() {
+            hash.update(b"\0placing v1\0");
+            hash.update([u8::from(draft.list_given)]);
+            for id in [draft.list_id.map(ListId::as_uuid), draft.parent_id.map(TaskId::as_uuid)] {
+                match id {
+                    None => hash.update([0]),
+                    Some(id) => {
+                        hash.update([1]);
+                        hash.update(id.as_bytes());
+                    }
                 }
             }
         }

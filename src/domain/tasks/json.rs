@@ -60,6 +60,17 @@ fn write_task(out: &mut Vec<u8>, task: &Task) {
         }
         None => out.extend_from_slice(b"null"),
     }
+    out.extend_from_slice(b",\"list_id\":");
+    let mut buffer = uuid::Uuid::encode_buffer();
+    match task.list_id {
+        Some(list) => write_str(out, list.as_uuid().hyphenated().encode_lower(&mut buffer)),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"parent_id\":");
+    match task.parent_id {
+        Some(parent) => write_str(out, parent.as_uuid().hyphenated().encode_lower(&mut buffer)),
+        None => out.extend_from_slice(b"null"),
+    }
     out.extend_from_slice(b",\"version\":");
     out.extend_from_slice(itoa::Buffer::new().format(task.version).as_bytes());
     out.push(b'}');
@@ -126,6 +137,13 @@ mod tests {
                 }
                 .resolve()
                 .unwrap()
+            }),
+            list_id: completed.then(|| {
+                crate::domain::lists::ListId::parse("01937f6c-3c5e-7a3b-9d61-2a4f0c1e5b7e", "l")
+                    .unwrap()
+            }),
+            parent_id: description.map(|_| {
+                crate::domain::tasks::TaskId::parse("01937f6c-3c5e-7a3b-9d61-2a4f0c1e5b7f").unwrap()
             }),
             version: 7,
         }

@@ -17,6 +17,8 @@ pub use timestamp::Timestamp;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
+
+use crate::domain::lists::ListId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::OnceLock;
@@ -27,6 +29,8 @@ pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 500;
+/// Subtasks nest at most this many levels, the top-level task included.
+pub const MAX_LEVELS: usize = 4;
 
 /// One problem with one field of an input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +128,14 @@ pub struct Task {
     #[serde(default)]
     #[schema(value_type = Option<DueInput>)]
     pub due: Option<Due>,
+    /// The task's list; null: the inbox. A subtask is always in its parent's list.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = json!(null))]
+    pub list_id: Option<ListId>,
+    /// The task this one is a step of; null: a top-level task.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = json!(null))]
+    pub parent_id: Option<TaskId>,
     /// 1 at creation, +1 with every change; the `ETag` is this number, quoted.
     #[serde(default = "first_version")]
     #[schema(example = 1)]
@@ -164,6 +176,22 @@ pub struct TaskInput {
     /// Null (the default), all-day `{"date"}`, or timed `{"date", "time", "time_zone"}`.
     #[serde(default)]
     pub due: Option<DueInput>,
+    /// One of the user's lists, or null: the inbox (the default). Omitted on a subtask, the
+    /// parent's list; given, it must be the parent's.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, example = json!(null))]
+    pub list_id: Option<Option<String>>,
+    /// One of the user's tasks, or null (the default): a top-level task. At most 4 levels in all.
+    #[serde(default)]
+    #[schema(example = json!(null))]
+    pub parent_id: Option<String>,
+}
+
+/// A member that is present, even as `null` (`Some(None)`), apart from one that is absent (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// The optional body of `PATCH /tasks/{id}/complete`: sets completion instead of toggling it.
@@ -182,6 +210,12 @@ pub struct TaskDraft {
     pub priority: Priority,
     pub tags: Vec<TagName>,
     pub due: Option<Due>,
+    /// The list (`None`: the inbox), when `list_given`.
+    pub list_id: Option<ListId>,
+    /// Whether the input named a list; when not, a subtask takes its parent's and a top-level
+    /// task goes to the inbox.
+    pub list_given: bool,
+    pub parent_id: Option<TaskId>,
 }
 
 impl TaskDraft {
@@ -193,6 +227,8 @@ impl TaskDraft {
             && self.completed == task.completed
             && self.priority == task.priority
             && self.due == task.due
+            && (!self.list_given || self.list_id == task.list_id)
+            && self.parent_id == task.parent_id
             && self.tags.len() == task.tags.len()
             && self.tags.iter().zip(&task.tags).all(|(tag, name)| tag.key == fields::fold(name))
     }
@@ -212,6 +248,9 @@ impl Task {
                 .map(|name| TagName { name: name.clone(), key: fields::fold(name) })
                 .collect(),
             due: self.due.clone(),
+            list_id: self.list_id,
+            list_given: true,
+            parent_id: self.parent_id,
         }
     }
 
@@ -233,6 +272,8 @@ impl Task {
             "priority": self.priority,
             "tags": self.tags,
             "due": self.due.as_ref().map(Due::to_input),
+            "list_id": self.list_id,
+            "parent_id": self.parent_id,
         })
     }
 
@@ -285,6 +326,29 @@ impl TryFrom<TaskInput> for TaskDraft {
             .map_err(|Invalid(problems)| errors.extend(problems))
             .ok()
             .flatten();
+        let list_id = match input
+            .list_id
+            .as_ref()
+            .map(|list| list.as_deref().map(|id| ListId::parse(id, "list_id")))
+        {
+            Some(Some(Err(Invalid(problems)))) => {
+                errors.extend(problems);
+                None
+            }
+            Some(Some(Ok(id))) => Some(id),
+            _ => None,
+        };
+        let parent_id = match input.parent_id.as_deref().map(Uuid::try_parse) {
+            Some(Err(_)) => {
+                errors.push(Problem {
+                    field: "parent_id".into(),
+                    message: "must be a task id (a UUID)".into(),
+                });
+                None
+            }
+            Some(Ok(id)) => Some(TaskId(id)),
+            None => None,
+        };
         let (Some(tags), true) = (tags, errors.is_empty()) else {
             return Err(Invalid(errors));
         };
@@ -295,6 +359,9 @@ impl TryFrom<TaskInput> for TaskDraft {
             priority: input.priority.unwrap_or_default(),
             tags,
             due,
+            list_id,
+            list_given: input.list_id.is_some(),
+            parent_id,
         })
     }
 }
@@ -431,6 +498,8 @@ mod tests {
             priority: None,
             tags: None,
             due: None,
+            list_id: None,
+            parent_id: None,
         })
     }
 

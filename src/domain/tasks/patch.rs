@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 use super::{Invalid, Problem, Task};
 
 /// The members a patch may carry.
-pub const PATCHABLE: [&str; 6] = ["title", "description", "completed", "priority", "tags", "due"];
+pub const PATCHABLE: [&str; 8] =
+    ["title", "description", "completed", "priority", "tags", "due", "list_id", "parent_id"];
 
 /// The task's input with `patch` merged in: what to validate as the task's new content. Unknown
 /// members, and a null `title` (a task always has one), are refused.
@@ -28,7 +29,14 @@ pub fn merge_into(task: &Task, patch: Map<String, Value>) -> Result<Value, Inval
         return Err(Invalid(problems));
     }
     let mut target = task.to_input();
+    // A patch giving a parent and no list moves the task to its parent's list (a subtask is
+    // always there): the list it was in is not named.
+    let follows_parent = patch.get("parent_id").is_some_and(|parent| !parent.is_null())
+        && !patch.contains_key("list_id");
     merge(&mut target, Value::Object(patch));
+    if follows_parent && let Value::Object(members) = &mut target {
+        members.remove("list_id");
+    }
     Ok(target)
 }
 
@@ -46,12 +54,14 @@ pub fn example_task() -> Task {
         priority: super::Priority::None,
         tags: Vec::new(),
         due: None,
+        list_id: None,
+        parent_id: None,
         version: 1,
     }
 }
 
 /// RFC 7396, section 2: objects merge member by member, null removes, anything else replaces.
-fn merge(target: &mut Value, patch: Value) {
+pub fn merge(target: &mut Value, patch: Value) {
     let Value::Object(patch) = patch else {
         *target = patch;
         return;

@@ -11,6 +11,7 @@ use utoipa::IntoParams;
 use super::due::{parse_date, parse_zone, today_in};
 use super::fields::{Priority, TagName, fold};
 use super::{DEFAULT_PAGE_SIZE, Invalid, MAX_PAGE_SIZE, Task, TaskId};
+use crate::domain::lists::ListId;
 
 /// The most search terms one `q` may hold.
 pub const MAX_TERMS: usize = 10;
@@ -105,6 +106,10 @@ pub struct TaskFilter {
     pub due_to: Option<Date>,
     pub has_due: Option<bool>,
     pub overdue: Option<Overdue>,
+    /// `Some(None)`: the inbox (tasks in no list).
+    pub list: Option<Option<ListId>>,
+    /// `Some(None)`: top-level tasks only.
+    pub parent: Option<Option<TaskId>>,
 }
 
 impl TaskFilter {
@@ -164,6 +169,12 @@ pub struct ListQuery {
     pub has_due: Option<bool>,
     /// `true`: open tasks whose due has passed; `false`: all others.
     pub overdue: Option<bool>,
+    /// A list's id: its tasks; `inbox`: tasks in no list.
+    #[param(example = "inbox")]
+    pub list: Option<String>,
+    /// A task's id: its subtasks (one level down); `none`: top-level tasks only.
+    #[param(example = "none")]
+    pub parent: Option<String>,
     /// The IANA zone whose "today" decides when an all-day due is overdue (default UTC).
     #[param(example = "Europe/Berlin")]
     pub tz: Option<String>,
@@ -211,6 +222,21 @@ fn pairs(raw: &str) -> Result<Vec<(String, String)>, Invalid> {
             Ok((decode(name)?, decode(value)?))
         })
         .collect()
+}
+
+/// The value of the one parameter a request takes (`None` when it is absent); any other
+/// parameter, or this one twice, is refused.
+pub fn only_parameter(raw: Option<&str>, name: &str) -> Result<Option<String>, Invalid> {
+    let mut found = None;
+    for (key, value) in pairs(raw.unwrap_or(""))? {
+        if key != name {
+            return Err(Invalid::field(&key, "is not a parameter of this request"));
+        }
+        if found.replace(value).is_some() {
+            return Err(Invalid::field(name, "must be given once"));
+        }
+    }
+    Ok(found)
 }
 
 fn boolean(name: &str, value: &str) -> Result<bool, Invalid> {
@@ -284,6 +310,24 @@ impl TaskQuery {
                 "due_to" => filter.due_to = Some(date(&name, &value)?),
                 "has_due" => filter.has_due = Some(boolean(&name, &value)?),
                 "overdue" => overdue = Some(boolean(&name, &value)?),
+                "list" => {
+                    filter.list =
+                        Some(match value.as_str() {
+                            "inbox" => None,
+                            id => Some(ListId::parse(id, "list").map_err(|_| {
+                                Invalid::field("list", "must be a list id or inbox")
+                            })?),
+                        })
+                }
+                "parent" => {
+                    filter.parent =
+                        Some(match value.as_str() {
+                            "none" => None,
+                            id => Some(TaskId::parse(id).map_err(|_| {
+                                Invalid::field("parent", "must be a task id or none")
+                            })?),
+                        })
+                }
                 "tz" => {
                     zone =
                         Some(parse_zone(&value).map_err(|message| Invalid::field("tz", message))?)
@@ -395,6 +439,12 @@ fn canonical(filter: &TaskFilter, sort: Sort, overdue: Option<bool>, zone: Optio
     }
     if let Some(has_due) = filter.has_due {
         add("has_due", if has_due { "true" } else { "false" });
+    }
+    if let Some(list) = filter.list {
+        add("list", &list.map_or_else(|| "inbox".to_owned(), |id| id.to_string()));
+    }
+    if let Some(parent) = filter.parent {
+        add("parent", &parent.map_or_else(|| "none".to_owned(), |id| id.to_string()));
     }
     if let Some(overdue) = overdue {
         add("overdue", if overdue { "true" } else { "false" });

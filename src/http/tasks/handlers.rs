@@ -10,9 +10,10 @@ use sha2::{Digest, Sha256};
 
 use super::conditions::{IfMatch, IfNoneMatch, etag_value, not_modified, precondition_failed};
 use crate::domain::tasks::idempotency::IdempotencyKey;
-use crate::domain::tasks::query::ListQuery;
+use crate::domain::tasks::query::{ListQuery, only_parameter};
 use crate::domain::tasks::{
-    Completion, CompletionInput, Expected, Task, TaskDraft, TaskInput, TaskPage, TaskQuery, patch,
+    Completion, CompletionInput, Expected, Invalid, Task, TaskDraft, TaskInput, TaskPage,
+    TaskQuery, patch,
 };
 use crate::http::body::{JsonBody, OptionalJsonBody, TaskIdParam, from_value, path_segment};
 use crate::http::error::{ApiError, ErrorCode};
@@ -262,7 +263,7 @@ pub async fn replace_task(
 #[utoipa::path(
     patch, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
     params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)"), ("If-Match" = Option<String>, Header, description = "The task's `ETag` as the client read it (or `*`): 412 when it has changed since")),
-    request_body(content = serde_json::Value, content_type = "application/merge-patch+json", description = "Any of `title`, `description`, `completed`, `priority`, `tags`, `due`; `application/json` is accepted too",
+    request_body(content = serde_json::Value, content_type = "application/merge-patch+json", description = "Any of `title`, `description`, `completed`, `priority`, `tags`, `due`, `list_id`, `parent_id` (a `parent_id` without `list_id` moves the task to its parent's list); `application/json` is accepted too",
         example = json!({"priority": "high", "due": {"date": "2026-12-31"}})),
     responses(
         (status = 200, description = "The task as patched (unchanged, with its version, when the patch changes nothing)", body = Task, headers(("ETag" = String, description = "The task's version, quoted"))),
@@ -315,12 +316,13 @@ pub async fn patch_task(
 /// Delete a task.
 #[utoipa::path(
     delete, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
-    params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)"), ("If-Match" = Option<String>, Header, description = "The task's `ETag` as the client read it (or `*`): 412 when it has changed since")),
+    params(("user_id" = String, Path, description = "Must be the token's user id"), ("id" = String, Path, description = "Task id (UUID)"), ("If-Match" = Option<String>, Header, description = "The task's `ETag` as the client read it (or `*`): 412 when it has changed since"), ("subtasks" = Option<String>, Query, description = "`delete`: delete the task's subtasks at every level with it (without it, a task with subtasks is a 409)")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, response = crate::http::responses::Unauthorized),
         (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::TaskHasSubtasks),
         (status = 412, response = crate::http::responses::PreconditionFailed),
         (status = 422, response = crate::http::responses::InvalidTaskId),
         (status = 429, response = crate::http::responses::TooManyRequests),
@@ -333,8 +335,14 @@ pub async fn delete_task(
     TaskIdParam(id): TaskIdParam,
     State(store): State<DynTaskStore>,
     IfMatch(expected): IfMatch,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    match store.delete(&user.user, id, expected).await? {
+    let with_subtasks = match only_parameter(raw.as_deref(), "subtasks")?.as_deref() {
+        None => false,
+        Some("delete") => true,
+        Some(_) => return Err(Invalid::field("subtasks", "must be delete").into()),
+    };
+    match store.delete(&user.user, id, expected, with_subtasks).await? {
         Guarded::Done(()) => Ok(StatusCode::NO_CONTENT.into_response()),
         Guarded::Missing => Err(ApiError::not_found()),
         Guarded::Conflict { current } => Ok(precondition_failed(current)),

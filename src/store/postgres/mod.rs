@@ -18,6 +18,7 @@
 //! starting at once on an empty database do not race; each migration runs in its own transaction.
 
 mod accounts;
+mod lists;
 mod tags;
 mod task_list;
 mod task_sql;

@@ -139,6 +139,8 @@ pub(super) fn task_from_row(row: &Row, first: usize) -> Result<Task, StoreError>
             .ok_or_else(|| StoreError::internal(format!("not a priority: {rank}")))?,
         tags: row.try_get(first + 9)?,
         due,
+        list_id: None,
+        parent_id: None,
         version: row.try_get::<_, i64>(first + 14)?.unsigned_abs(),
     })
 }

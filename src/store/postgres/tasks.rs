@@ -275,6 +275,7 @@ impl TaskStore for PgTaskStore {
         user: &UserId,
         id: TaskId,
         expected: Expected,
+        _with_subtasks: bool,
     ) -> Result<Guarded<()>, StoreError> {
         let owner = Owner::of(user);
         self.db

@@ -15,9 +15,11 @@
 //! as the copy and the `fsync` take: that was the write-latency tail under load.
 
 mod accounts;
+mod lists;
 mod tags;
 mod task_list;
 mod task_sql;
+mod task_tree;
 mod tasks;
 mod writer;
 
@@ -53,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0009_deleted_users.sql"),
     include_str!("../../../migrations/sqlite/0010_organising.sql"),
     include_str!("../../../migrations/sqlite/0011_owner_counts.sql"),
+    include_str!("../../../migrations/sqlite/0012_lists.sql"),
 ];
 /// How much of the database file connections read through a memory map (address space, not
 /// memory: the pages are the kernel's page cache); a larger file reads the rest as before.

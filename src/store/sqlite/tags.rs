@@ -88,5 +88,5 @@ pub(super) fn rename(
         conn.prepare_cached("DELETE FROM tags WHERE issuer = ?1 AND subject = ?2 AND key = ?3")?
             .execute(params![owner.issuer, owner.subject, key])?;
     }
-    Ok((true, Some(record_change(conn, owner, None, None)?)))
+    Ok((true, Some(record_change(conn, owner, &[])?)))
 }

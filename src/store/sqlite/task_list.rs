@@ -110,7 +110,7 @@ impl Names {
 
     fn of(&self, column: &str) -> String {
         match self.page_order {
-            Some(order) if order != column && !covered(order, column) => {
+            Some(order) if order != column && !covered(order, column, self.table) => {
                 format!("+{}{column}", self.table)
             }
             _ => format!("{}{column}", self.table),
@@ -120,8 +120,11 @@ impl Names {
 
 /// Whether the index a page walks in the order of `order` holds `column`: its conditions are
 /// then checked in the index, before the row is read.
-fn covered(order: &str, column: &str) -> bool {
-    order == "due_at" && matches!(column, "priority" | "completed" | "due_date" | "due_time")
+/// So does the index of a list's tasks (or a task's subtasks) in creation order: its entries end
+/// with the task's id.
+fn covered(order: &str, column: &str, table: &str) -> bool {
+    (order == "due_at" && matches!(column, "priority" | "completed" | "due_date" | "due_time"))
+        || (order.is_empty() && table.is_empty() && matches!(column, "list_id" | "parent_id"))
 }
 
 /// A search matching at most this many tasks is read through its matches (then sorted);
@@ -175,6 +178,26 @@ fn filter(
         let bound = sql.bind(day_start_utc(to) + AFTER_UTC_DAY);
         let to = sql.bind(to.to_string());
         sql.and(&format!("{due_at} < {bound} AND {due_date} <= {to}"));
+    }
+    if let Some(list) = filter.list {
+        let column = c("list_id");
+        match list {
+            Some(id) => {
+                let id = sql.bind(id.to_string());
+                sql.and(&format!("{column} = {id}"));
+            }
+            None => sql.and(&format!("{column} IS NULL")),
+        }
+    }
+    if let Some(parent) = filter.parent {
+        let column = c("parent_id");
+        match parent {
+            Some(id) => {
+                let id = sql.bind(id.to_string());
+                sql.and(&format!("{column} = {id}"));
+            }
+            None => sql.and(&format!("{column} IS NULL")),
+        }
     }
     match filter.has_due {
         Some(true) => sql.and(&format!("{due_date} IS NOT NULL")),
@@ -328,6 +351,33 @@ fn count(
         return conn.prepare_cached(&sql)?.query_row(params![owner.issuer, owner.subject], |row| {
             Ok(row.get::<_, i64>(0)?.unsigned_abs())
         });
+    }
+    let only_list = TaskFilter { list: None, completed: None, ..wanted.clone() }.is_empty();
+    if let (Some(list), true) = (wanted.list, only_list) {
+        // A list (and completion) only: the list's own counts; the inbox's are the owner's
+        // less every list's.
+        let (counted, owned) = match wanted.completed {
+            None => ("tasks", "total"),
+            Some(false) => ("open", "none_open + low_open + medium_open + high_open"),
+            Some(true) => ("tasks - open", "none_done + low_done + medium_done + high_done"),
+        };
+        let sql = match list {
+            Some(_) => format!(
+                "SELECT coalesce((SELECT {counted} FROM lists WHERE issuer = ?1 AND subject = ?2 \
+                 AND id = ?3), 0)"
+            ),
+            None => format!(
+                "SELECT coalesce((SELECT {owned} FROM task_owners WHERE issuer = ?1 \
+                 AND subject = ?2), 0) - (SELECT coalesce(sum({counted}), 0) FROM lists \
+                 WHERE issuer = ?1 AND subject = ?2 AND ?3 IS NULL)"
+            ),
+        };
+        let id = list.map(|id| id.to_string());
+        return conn
+            .prepare_cached(&sql)?
+            .query_row(params![owner.issuer, owner.subject, id], |row| {
+                Ok(row.get::<_, i64>(0)?.unsigned_abs())
+            });
     }
     let only_terms = TaskFilter { terms: Vec::new(), ..wanted.clone() }.is_empty();
     if let Some(matches) = matches.filter(|_| only_terms) {

@@ -1,8 +1,10 @@
 //! The SQL of the SQLite task store: rows to tasks and back, the owner's row (count and list
 //! version), page reads, and the purge of expired idempotency keys.
 
+use super::task_tree::{Placing, place};
 use super::tasks::{COLUMNS, Owner, PURGE_LIMIT};
 use crate::domain::auth::UserId;
+use crate::domain::lists::ListId;
 use crate::domain::tasks::due::{DueTime, time_text};
 use crate::domain::tasks::fields::{MAX_TAGS_PER_USER, fold};
 use crate::domain::tasks::idempotency::KEY_LIFETIME_SECS;
@@ -35,6 +37,8 @@ pub(super) fn new_task(owner: &UserId, draft: &TaskDraft) -> Task {
         priority: draft.priority,
         tags: draft.tags.iter().map(|tag| tag.name.clone()).collect(),
         due: draft.due.clone(),
+        list_id: draft.list_id,
+        parent_id: draft.parent_id,
         version: 1,
     }
 }
@@ -160,49 +164,94 @@ pub(super) fn count_new_task(
     })
 }
 
-/// Records a change to the tasks of an owner that has some, a task that was `before` (none:
-/// created) and is `after` (none: deleted), and a new list version, which it returns. Without
-/// either, the write changed no task's priority or completion (a tag renamed, say).
+/// A task as it was before a write and as it is after it (`None`: created, or deleted).
+pub(super) type Change<'a> = (Option<&'a Task>, Option<&'a Task>);
+
+/// Records a write's changes to the tasks of an owner that has some: the owner's count of tasks
+/// (in all, and by priority and completion), its lists' counts, and a new list version, which it
+/// returns. With no changes, the write changed nothing counted (a tag renamed, say).
 pub(super) fn record_change(
     conn: &Connection,
     owner: &Owner,
-    before: Option<&Task>,
-    after: Option<&Task>,
+    changes: &[Change<'_>],
 ) -> rusqlite::Result<u64> {
-    let added = i64::from(after.is_some()) - i64::from(before.is_some());
+    let mut added = 0i64;
+    let mut columns: Vec<(&'static str, i64)> = Vec::new();
+    let mut lists: Vec<(ListId, i64, i64)> = Vec::new();
+    for (before, after) in changes {
+        added += i64::from(after.is_some()) - i64::from(before.is_some());
+        for (task, sign) in [(before, -1), (after, 1)] {
+            let Some(task) = task else { continue };
+            match columns.iter_mut().find(|(column, _)| *column == counted(task)) {
+                Some((_, delta)) => *delta += sign,
+                None => columns.push((counted(task), sign)),
+            }
+            if let Some(list) = task.list_id {
+                let open = if task.completed { 0 } else { sign };
+                match lists.iter_mut().find(|(id, _, _)| *id == list) {
+                    Some((_, tasks, opened)) => {
+                        *tasks += sign;
+                        *opened += open;
+                    }
+                    None => lists.push((list, sign, open)),
+                }
+            }
+        }
+    }
     let mut sets = String::from("total = total + ?3, version = version + 1");
-    let (from, to) = (before.map(counted), after.map(counted));
-    if from != to {
-        if let Some(column) = from {
-            sets.push_str(&format!(", {column} = {column} - 1"));
-        }
-        if let Some(column) = to {
-            sets.push_str(&format!(", {column} = {column} + 1"));
-        }
+    for (column, delta) in columns.iter().filter(|(_, delta)| *delta != 0) {
+        sets.push_str(&format!(", {column} = {column} + ({delta})"));
     }
     conn.prepare_cached(&format!(
         "UPDATE task_owners SET {sets} WHERE issuer = ?1 AND subject = ?2"
     ))?
     .execute(params![owner.issuer, owner.subject, added])?;
+    let mut shift = conn.prepare_cached(
+        "UPDATE lists SET tasks = tasks + ?4, open = open + ?5 \
+         WHERE issuer = ?1 AND subject = ?2 AND id = ?3",
+    )?;
+    for (list, tasks, open) in lists.iter().filter(|(_, tasks, open)| *tasks != 0 || *open != 0) {
+        shift.execute(params![owner.issuer, owner.subject, list.to_string(), tasks, open])?;
+    }
     conn.prepare_cached("SELECT version FROM task_owners WHERE issuer = ?1 AND subject = ?2")?
         .query_row(params![owner.issuer, owner.subject], |row| {
             Ok(row.get::<_, i64>(0)?.unsigned_abs())
         })
 }
 
-/// Inserts the task, unless the owner already has `max_tasks` (or would pass the most tags);
-/// gives its tags the owner's spelling; returns the owner's list version.
+/// Inserts the task made from `draft`, unless the owner already has `max_tasks` (or would pass
+/// the most tags, or the draft names a list or parent the owner does not have); gives its tags
+/// the owner's spelling and puts it in its list; returns the owner's list version.
 pub(super) fn insert_task(
     conn: &Connection,
     owner: &Owner,
     task: &mut Task,
-    tags: &[TagName],
+    draft: &TaskDraft,
     max_tasks: u64,
 ) -> Result<u64, StoreError> {
+    let placing = Placing {
+        list_id: draft.list_id,
+        list_given: draft.list_given,
+        parent_id: draft.parent_id,
+    };
+    task.list_id = place(conn, owner, &placing, None)?;
+    let tags = &draft.tags;
     let (total, version) = count_new_task(conn, owner, task)?;
     if total > max_tasks {
         // The write's savepoint is rolled back, the count with it.
         return Err(StoreError::LimitReached { limit: max_tasks });
+    }
+    if let Some(list) = task.list_id {
+        conn.prepare_cached(
+            "UPDATE lists SET tasks = tasks + 1, open = open + ?4 \
+             WHERE issuer = ?1 AND subject = ?2 AND id = ?3",
+        )?
+        .execute(params![
+            owner.issuer,
+            owner.subject,
+            list.to_string(),
+            i64::from(!task.completed)
+        ])?;
     }
     let (names, created) = spell_tags(conn, owner, tags)?;
     task.tags = names;
@@ -217,8 +266,9 @@ pub(super) fn insert_task(
     conn.prepare_cached(
         "INSERT INTO tasks (issuer, subject, id, title, description, completed, completed_at, \
          created_at, updated_at, priority, tags, due_date, due_time, due_zone, due_at, version, \
-         title_key, updated_key, search_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+         title_key, updated_key, search_id, list_id, parent_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+         ?20, ?21)",
     )?
     .execute(params![
         owner.issuer,
@@ -240,6 +290,8 @@ pub(super) fn insert_task(
         fold(&task.title),
         task.updated_at.unix_micros(),
         search_id,
+        task.list_id.map(|id| id.to_string()),
+        task.parent_id.map(|id| id.to_string()),
     ])?;
     add_task_tags(conn, owner, &id, task.completed, tags.iter().map(|tag| tag.key.as_str()))?;
     Ok(version)
@@ -291,6 +343,12 @@ pub(super) fn update_task(
     }
     if before.tags != after.tags {
         set(&["tags"], vec![Box::new(tags_json(&after.tags))]);
+    }
+    if before.list_id != after.list_id {
+        set(&["list_id"], vec![Box::new(after.list_id.map(|id| id.to_string()))]);
+    }
+    if before.parent_id != after.parent_id {
+        set(&["parent_id"], vec![Box::new(after.parent_id.map(|id| id.to_string()))]);
     }
     if before.due != after.due {
         let due = after.due.as_ref();
@@ -535,6 +593,17 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
         tags: serde_json::from_str(&tags).map_err(|_| corrupt(9, format!("not tags: {tags}")))?,
         due,
         version: row.get::<_, i64>(14)?.unsigned_abs(),
+        list_id: row
+            .get::<_, Option<String>>(15)?
+            .map(|id| {
+                ListId::parse(&id, "list_id")
+                    .map_err(|_| corrupt(15, format!("not a list id: {id}")))
+            })
+            .transpose()?,
+        parent_id: row
+            .get::<_, Option<String>>(16)?
+            .map(|id| TaskId::parse(&id).map_err(|_| corrupt(16, format!("not a task id: {id}"))))
+            .transpose()?,
     })
 }
 

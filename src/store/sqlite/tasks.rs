@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use super::SqliteDb;
 use super::task_list::{INLINE_PAGE_ROWS, read_snapshot};
 use super::task_sql::*;
+use super::task_tree::{Placing, place, subtree};
 use crate::domain::auth::UserId;
 use crate::domain::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
 use crate::domain::tasks::{
@@ -24,7 +25,8 @@ const PURGE_EVERY_SECS: i64 = 60;
 /// The most expired keys one purge deletes, so that a purge adds little to its batch.
 pub(super) const PURGE_LIMIT: usize = 1000;
 pub(super) const COLUMNS: &str = "subject, id, title, description, completed, completed_at, \
-     created_at, updated_at, priority, tags, due_date, due_time, due_zone, due_at, version";
+     created_at, updated_at, priority, tags, due_date, due_time, due_zone, due_at, version, \
+     list_id, parent_id";
 
 pub struct SqliteTaskStore {
     pub(super) db: Arc<SqliteDb>,
@@ -117,7 +119,7 @@ impl SqliteTaskStore {
                 })?;
                 return Ok((CreateOutcome::Replayed(first), None));
             }
-            let version = insert_task(conn, &owner, &mut task, &draft.tags, max_tasks)?;
+            let version = insert_task(conn, &owner, &mut task, &draft, max_tasks)?;
             let response = serde_json::to_string(&task)
                 .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
             // An expired row for this key is taken over by the new request.
@@ -154,6 +156,39 @@ impl SqliteTaskStore {
     }
 }
 
+/// What a write from `before` to `after` does to the task's subtasks at every level: a move to
+/// another list (or the inbox) moves them all; a completion completes the open ones (those
+/// completed already keep their moment). Each changed subtask gets a new version. Returns each
+/// as it was and as it is.
+fn carry_subtree(
+    conn: &Connection,
+    owner: &Owner,
+    before: &Task,
+    after: &Task,
+) -> Result<Vec<(Task, Task)>, StoreError> {
+    let moved = before.list_id != after.list_id;
+    let completed = after.completed && !before.completed;
+    if !moved && !completed {
+        return Ok(Vec::new());
+    }
+    let mut carried = Vec::new();
+    for (subtask, _) in subtree(conn, owner, after.id)? {
+        let mut changed = subtask.clone();
+        changed.list_id = after.list_id;
+        if completed && !changed.completed {
+            changed.completed = true;
+            changed.completed_at = Some(after.updated_at);
+        }
+        if changed != subtask {
+            changed.version += 1;
+            changed.updated_at = after.updated_at;
+            update_task(conn, owner, &subtask, &changed)?;
+            carried.push((subtask, changed));
+        }
+    }
+    Ok(carried)
+}
+
 impl SqliteTaskStore {
     /// Reads the task in the writer's transaction and, if `expected` admits its version, writes
     /// what `change` makes of it (nothing when `change` returns `None`): one version higher,
@@ -173,9 +208,19 @@ impl SqliteTaskStore {
             if !expected.admits(before.version) {
                 return Ok((Guarded::Conflict { current: before.version }, None));
             }
-            let Some(draft) = change(&before).filter(|draft| !draft.same_as(&before)) else {
+            let Some(mut draft) = change(&before) else {
                 return Ok((Guarded::Done(before), None));
             };
+            let placing = Placing {
+                list_id: draft.list_id,
+                list_given: draft.list_given,
+                parent_id: draft.parent_id,
+            };
+            (draft.list_id, draft.list_given) =
+                (place(conn, &owner, &placing, Some(&before))?, true);
+            if draft.same_as(&before) {
+                return Ok((Guarded::Done(before), None));
+            }
             let now = Timestamp::now();
             let (tags, created) = spell_tags(conn, &owner, &draft.tags)?;
             let after = Task {
@@ -190,6 +235,8 @@ impl SqliteTaskStore {
                 priority: draft.priority,
                 tags,
                 due: draft.due,
+                list_id: draft.list_id,
+                parent_id: draft.parent_id,
                 version: before.version + 1,
                 ..before.clone()
             };
@@ -197,7 +244,10 @@ impl SqliteTaskStore {
             if created {
                 check_tag_limit(conn, &owner)?;
             }
-            let version = record_change(conn, &owner, Some(&before), Some(&after))?;
+            let carried = carry_subtree(conn, &owner, &before, &after)?;
+            let mut changes = vec![(Some(&before), Some(&after))];
+            changes.extend(carried.iter().map(|(was, is)| (Some(was), Some(is))));
+            let version = record_change(conn, &owner, &changes)?;
             Ok((Guarded::Done(after), Some(version)))
         })
         .await
@@ -235,7 +285,7 @@ impl TaskStore for SqliteTaskStore {
         let mut task = new_task(owner_id, &draft);
         let (owner, max_tasks) = (Owner::of(owner_id), self.max_tasks);
         self.write(owner_id, move |conn| {
-            insert_task(conn, &owner, &mut task, &draft.tags, max_tasks)
+            insert_task(conn, &owner, &mut task, &draft, max_tasks)
                 .map(|version| (task, Some(version)))
         })
         .await
@@ -275,6 +325,7 @@ impl TaskStore for SqliteTaskStore {
         owner: &UserId,
         id: TaskId,
         expected: Expected,
+        with_subtasks: bool,
     ) -> Result<Guarded<()>, StoreError> {
         let (user, owner) = (owner, Owner::of(owner));
         self.write(user, move |conn| {
@@ -284,8 +335,18 @@ impl TaskStore for SqliteTaskStore {
             if !expected.admits(task.version) {
                 return Ok((Guarded::Conflict { current: task.version }, None));
             }
+            let below = subtree(conn, &owner, task.id)?;
+            if !below.is_empty() && !with_subtasks {
+                return Err(StoreError::TaskHasSubtasks { subtasks: below.len() as u64 });
+            }
+            // Children before their parents.
+            for (subtask, _) in below.iter().rev() {
+                delete_task(conn, &owner, subtask)?;
+            }
             delete_task(conn, &owner, &task)?;
-            Ok((Guarded::Done(()), Some(record_change(conn, &owner, Some(&task), None)?)))
+            let mut changes = vec![(Some(&task), None)];
+            changes.extend(below.iter().map(|(subtask, _)| (Some(subtask), None)));
+            Ok((Guarded::Done(()), Some(record_change(conn, &owner, &changes)?)))
         })
         .await
     }

@@ -159,7 +159,7 @@ impl UserStore for SqliteAccountStore {
                          ON CONFLICT (search_id) DO UPDATE SET owner = '', text = NULL",
                     )?
                     .execute(params![issuer, subject])?;
-                    for table in ["tasks", "task_tags", "tags", "idempotency_keys"] {
+                    for table in ["tasks", "task_tags", "tags", "lists", "idempotency_keys"] {
                         conn.prepare_cached(&format!(
                             "DELETE FROM {table} WHERE issuer = ?1 AND subject = ?2"
                         ))?
