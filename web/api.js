@@ -224,7 +224,7 @@ function bearer(current) {
 }
 
 /**
- * The preconditions of a change to a task: the version the person saw. The server refuses the
+ * The preconditions of a change to a task (or a list): the version the person saw. The server refuses the
  * change with 412 when the task has changed since, so nobody overwrites what they have not seen.
  */
 function ifMatch(current, version) {
@@ -318,9 +318,95 @@ export const tasks = {
       return data;
     });
   },
-  async remove(id, version) {
+  /** Deletes the task; `subtasks: true` deletes its subtasks with it (else a task with subtasks is refused, 409). */
+  async remove(id, version, { subtasks = false } = {}) {
     return withToken(async (current, retry) => {
-      await send(taskUrl(current.userId, id), {
+      await send(`${taskUrl(current.userId, id)}${subtasks ? "?subtasks=delete" : ""}`, {
+        method: "DELETE",
+        headers: ifMatch(current, version),
+        expect401: retry,
+      });
+    });
+  },
+  /**
+   * How many subtasks `id` has, at every level below it (asked level by level with `parent=`: a
+   * task has at most three levels below it).
+   */
+  async subtreeSize(id) {
+    let size = 0;
+    let level = [id];
+    while (level.length > 0) {
+      const below = [];
+      for (const parent of level) {
+        let page = await this.page({ query: new URLSearchParams({ parent }) });
+        for (;;) {
+          below.push(...page.items.map((task) => task.id));
+          if (!page.next) break;
+          page = await this.page({ next: page.next });
+        }
+      }
+      size += below.length;
+      level = below;
+    }
+    return size;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Lists (/api/{user_id}/lists): the person's lists with their task counts
+
+function listUrl(userId, id) {
+  return `${userUrl(userId)}/lists/${encodeURIComponent(id)}`;
+}
+
+export const lists = {
+  /** `[{ id, name, color, position, tasks, open, version }]`, by position then name. */
+  async list() {
+    return withToken(async (current, retry) => {
+      const { data } = await send(`${userUrl(current.userId)}/lists`, { headers: bearer(current), expect401: retry });
+      return data;
+    });
+  },
+  /** One list as it is now (its counts and version). */
+  async get(id) {
+    return withToken(async (current, retry) => {
+      const { data } = await send(listUrl(current.userId, id), { headers: bearer(current), expect401: retry });
+      return data;
+    });
+  },
+  /** `fields`: name and color (`#rrggbb`). */
+  async create(fields) {
+    return withToken(async (current, retry) => {
+      const { data } = await send(`${userUrl(current.userId)}/lists`, {
+        method: "POST",
+        headers: bearer(current),
+        body: fields,
+        expect401: retry,
+      });
+      return data;
+    });
+  },
+  /** Changes the members of `changes` (name, color, position) of the list at `version`; 412 if it moved on. */
+  async patch(id, version, changes) {
+    return withToken(async (current, retry) => {
+      const { data } = await send(listUrl(current.userId, id), {
+        method: "PATCH",
+        headers: ifMatch(current, version),
+        body: changes,
+        contentType: "application/merge-patch+json",
+        expect401: retry,
+      });
+      return data;
+    });
+  },
+  /**
+   * Deletes the list at `version`. `tasks`: what becomes of its tasks, "inbox" (moved there) or
+   * "delete"; without it a list that has tasks is refused (409 `LIST_NOT_EMPTY`).
+   */
+  async remove(id, version, { tasks = null } = {}) {
+    return withToken(async (current, retry) => {
+      const query = tasks ? `?tasks=${encodeURIComponent(tasks)}` : "";
+      await send(`${listUrl(current.userId, id)}${query}`, {
         method: "DELETE",
         headers: ifMatch(current, version),
         expect401: retry,

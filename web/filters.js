@@ -1,6 +1,7 @@
 // Finding tasks: the search box, the filters (open or completed, priority, due, tags) and the sort
-// order. They live in the page's address (`/tasks?q=milk&due=today`), so a reload, the way back
-// from sign-in or a shared link shows the same list; the server does the finding.
+// order, within the list chosen in the sidebar (or among every task). They live in the page's
+// address (`/tasks?list=inbox&q=milk&due=today`), so a reload, the way back from sign-in or a
+// shared link shows the same list; the server does the finding.
 
 import { html, useEffect, useRef, useState } from "./vendor/preact-htm.module.js";
 import { browserZone, thisWeek, today } from "./dates.js";
@@ -54,6 +55,8 @@ export function filtersFrom(search) {
     if (tag.trim() !== "" && !tags.some((t) => t.toLowerCase() === tag.toLowerCase())) tags.push(tag);
   }
   return {
+    // "" for every task, "inbox" for tasks in no list, else a list's id.
+    list: params.get("list")?.trim() ?? "",
     q: params.get("q") ?? "",
     show: known(SHOW, params.get("show"), "all"),
     priority: known(PRIORITY_FILTERS, params.get("priority"), ""),
@@ -66,6 +69,7 @@ export function filtersFrom(search) {
 /** The query string for the page's address ("" when every filter is at its default). */
 export function searchOf(filters) {
   const params = new URLSearchParams();
+  if (filters.list) params.set("list", filters.list);
   if (filters.q.trim() !== "") params.set("q", filters.q);
   if (filters.show !== "all") params.set("show", filters.show);
   if (filters.priority) params.set("priority", filters.priority);
@@ -76,12 +80,12 @@ export function searchOf(filters) {
   return text ? `?${text}` : "";
 }
 
-/** Whether anything narrows the list (the sort order does not). */
+/** Whether anything narrows the list (the sort order does not, nor the list shown, which is chosen in the sidebar). */
 export function isFiltered(filters) {
   return filters.q.trim() !== "" || filters.show !== "all" || filters.priority !== "" || filters.due !== "" || filters.tags.length > 0;
 }
 
-/** The same filters with nothing narrowing the list, the sort order kept. */
+/** The same filters with nothing narrowing the list, the sort order and the list shown kept. */
 export function cleared(filters) {
   return { ...filters, q: "", show: "all", priority: "", due: "", tags: [] };
 }
@@ -104,6 +108,7 @@ export function toggleTag(filters, tag) {
  */
 export function apiQuery(filters, now = new Date()) {
   const params = new URLSearchParams();
+  if (filters.list) params.set("list", filters.list);
   const q = filters.q.trim();
   if (q !== "") params.set("q", q);
   if (filters.show !== "all") params.set("completed", filters.show === "completed" ? "true" : "false");

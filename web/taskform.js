@@ -1,6 +1,7 @@
 // A task's fields in a form: the form's values for a task, the new task (POST) or the changes
-// (a merge patch) they make, the checks made before sending, the API's refusals by field, and the
-// fields beyond title and description (priority, tags, due date, time and zone).
+// (a merge patch) they make, the checks made before sending, the API's refusals by field, the
+// list it is in, and the fields beyond title and description (priority, tags, due date, time and
+// zone).
 
 import { html } from "./vendor/preact-htm.module.js";
 import { browserZone, zoneNames } from "./dates.js";
@@ -17,10 +18,11 @@ export const PRIORITIES = [
 const MAX_TAGS = 20;
 const MAX_TAG_LENGTH = 32;
 
-/** The form's values for `task` (an empty form without one). */
-export function valuesOf(task = null) {
+/** The form's values for `task` (an empty form without one, in list `list`: "" is the inbox). */
+export function valuesOf(task = null, list = "") {
   return {
     title: task?.title ?? "",
+    list: task ? (task.list_id ?? "") : list,
     description: task?.description ?? "",
     priority: task?.priority ?? "none",
     tags: (task?.tags ?? []).join(", "),
@@ -50,6 +52,7 @@ function dueOf(values) {
 /** A new task's body for POST. */
 export function draftOf(values) {
   const draft = { title: values.title, priority: values.priority, tags: tagsOf(values.tags) };
+  if (values.list) draft.list_id = values.list;
   if (values.description !== "") draft.description = values.description;
   const due = dueOf(values);
   if (due) draft.due = due;
@@ -67,6 +70,7 @@ const sameDue = (a, b) =>
 export function patchOf(opened, values) {
   const patch = {};
   if (values.title !== opened.title) patch.title = values.title;
+  if (values.list !== opened.list) patch.list_id = values.list === "" ? null : values.list;
   if (values.description !== opened.description) patch.description = values.description === "" ? null : values.description;
   if (values.priority !== opened.priority) patch.priority = values.priority;
   const tags = tagsOf(values.tags);
@@ -81,7 +85,14 @@ export function patchOf(opened, values) {
 
 /** The fields a patch changes, in words: "title and due date". */
 export function changedWords(patch) {
-  const names = { title: "title", description: "description", priority: "priority", tags: "tags", due: "due date" };
+  const names = {
+    title: "title",
+    list_id: "list",
+    description: "description",
+    priority: "priority",
+    tags: "tags",
+    due: "due date",
+  };
   const said = Object.keys(patch).map((key) => names[key] ?? key);
   return said.length <= 1 ? (said[0] ?? "") : `${said.slice(0, -1).join(", ")} and ${said.at(-1)}`;
 }
@@ -105,6 +116,7 @@ function formField(field) {
   if (/^due\.time_zone\b|^time_zone$/.test(field)) return "dueZone";
   if (/^due\.time\b|^time$/.test(field)) return "dueTime";
   if (/^due\b/.test(field)) return "dueDate";
+  if (field === "list_id" || field === "list") return "list";
   return field;
 }
 
@@ -113,7 +125,7 @@ function formField(field) {
  * with a time); a message about a field not shown is said for the whole form.
  */
 export function taskErrors(error, values) {
-  const shown = new Set(["title", "description", "priority", "tags", "dueDate", "dueTime"]);
+  const shown = new Set(["title", "list", "description", "priority", "tags", "dueDate", "dueTime"]);
   if (values.dueTime !== "") shown.add("dueZone");
   const fields = {};
   const rest = [];
@@ -124,6 +136,7 @@ export function taskErrors(error, values) {
     else rest.push(field ? `${field}: ${message}` : message);
   }
   if (error.code === "TAG_LIMIT_REACHED") fields.tags = error.message;
+  if (/^LIST_/.test(error.code ?? "")) fields.list = error.message;
   const nothingNamed = Object.keys(fields).length === 0;
   const form = rest.length > 0 ? rest.join(" ") : nothingNamed ? error.message : null;
   return { fields, form };
@@ -166,4 +179,17 @@ export function DetailsFields({ prefix, values, bind, errors }) {
       <//>`
     }
   </div>`;
+}
+
+/**
+ * The list a task is in: "Inbox" (no list) or one of `lists`. A list the task names that is not
+ * among them (deleted elsewhere, or not loaded yet) stays choosable, so nothing moves unasked.
+ */
+export function ListField({ id, lists, error, value, ...select }) {
+  const known = value === "" || lists.some((list) => list.id === value);
+  return html`<${SelectField} id=${id} label="List" error=${error} value=${value} ...${select}>
+    <option value="">Inbox</option>
+    ${lists.map((list) => html`<option value=${list.id}>${list.name}</option>`)}
+    ${!known && html`<option value=${value}>A list not shown</option>`}
+  <//>`;
 }

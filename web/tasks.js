@@ -1,21 +1,39 @@
 // The task list: add, edit, complete and delete (after a confirmation) the person's tasks, and
-// find them again (search, filters, sort and tags; the server does the finding). Completion and
-// deletion are optimistic and put back if the server refuses; adding and editing wait for the
-// server, whose errors appear next to the field they are about. Every change names the version
-// of the task the person saw: when it was changed elsewhere meanwhile, the app shows the task as
-// it is now, says so, and keeps what the person typed.
+// find them again (search, filters, sort and tags; the server does the finding), in every list or
+// one (the sidebar, lists.js). Subtasks are shown under their parent (tree.js), can be collapsed,
+// and are added from their parent; deleting a task with subtasks says how many go with it.
+// Completion and deletion are optimistic and put back if the server refuses; adding and editing
+// wait for the server, whose errors appear next to the field they are about. Every change names
+// the version of the task the person saw: when it was changed elsewhere meanwhile, the app shows
+// the task as it is now, says so, and keeps what the person typed.
 
 import { html, useEffect, useMemo, useRef, useState } from "./vendor/preact-htm.module.js";
-import { tags as tagsApi, tasks as api } from "./api.js";
+import { lists as listsApi, tags as tagsApi, tasks as api } from "./api.js";
 import { dueWords, isOverdue } from "./dates.js";
 import { Finder, apiQuery, cleared, describe, filtersFrom, hasTag, isFiltered, searchOf, toggleTag } from "./filters.js";
-import { navigate, useLocation } from "./router.js";
+import { ListsNav, Swatch } from "./lists.js";
+import { Link, navigate, useLocation } from "./router.js";
 import { TagsPanel } from "./tags.js";
-import { DetailsFields, PRIORITIES, changedWords, checkValues, draftOf, patchOf, taskErrors, valuesOf } from "./taskform.js";
+import {
+  DetailsFields,
+  ListField,
+  PRIORITIES,
+  changedWords,
+  checkValues,
+  draftOf,
+  patchOf,
+  taskErrors,
+  valuesOf,
+} from "./taskform.js";
+import { descendantsOf, rowsOf } from "./tree.js";
 import { Alert, ConfirmDialog, Field, Page, announce, useSubmit } from "./ui.js";
 
 const quoted = (title) => `“${title}”`;
 const tasksWord = (n) => `${n} ${n === 1 ? "task" : "tasks"}`;
+const subtasksWord = (n) => `${n} ${n === 1 ? "subtask" : "subtasks"}`;
+
+/** Whether `task` belongs in the list `list` names ("" every task, "inbox" those in no list). */
+const inList = (task, list) => list === "" || (task.list_id ?? "inbox") === list;
 
 /** The time now, again every minute: "Overdue" appears when a due passes with the page open. */
 function useNow() {
@@ -32,6 +50,8 @@ function emptyText(filters) {
   if (isFiltered({ ...filters, show: "all" })) return "No tasks match these filters.";
   if (filters.show === "active") return "Nothing left to do.";
   if (filters.show === "completed") return "No completed tasks yet.";
+  if (filters.list === "inbox") return "Nothing in the inbox.";
+  if (filters.list) return "No tasks in this list yet.";
   return "No tasks yet. Add your first one above.";
 }
 
@@ -44,13 +64,20 @@ export function TaskList() {
   // `open`: how many of the found tasks are not completed (counted only when both kinds are shown).
   const [state, setState] = useState({ status: "loading", items: [], total: 0, open: null, next: null, error: null });
   const [tagList, setTagList] = useState({ items: [], error: null });
+  // The sidebar: the person's lists, and how many open tasks the inbox has.
+  const [listState, setListState] = useState({ items: [], inboxOpen: null, loaded: false, error: null });
   const [editing, setEditing] = useState(null);
+  // `{ task, subtasks, note }`: the deletion asked about (with how many subtasks go with it).
   const [confirming, setConfirming] = useState(null);
+  const [counting, setCounting] = useState(null);
+  const [addingTo, setAddingTo] = useState(null);
+  const [collapsed, setCollapsed] = useState(() => new Set());
   const [rowErrors, setRowErrors] = useState({});
   const listHeading = useRef(null);
-  // Answers to anything but the latest load (or tag list) are dropped: typing outruns the server.
+  // Answers to anything but the latest load (or tag or list load) are dropped: typing outruns the server.
   const loads = useRef(0);
   const tagLoads = useRef(0);
+  const listLoads = useRef(0);
   const shownView = useRef(null);
   const now = useNow();
 
@@ -88,8 +115,29 @@ export function TaskList() {
     }
   };
 
+  const loadLists = async () => {
+    const ticket = ++listLoads.current;
+    try {
+      const [items, inboxOpen] = await Promise.all([
+        listsApi.list(),
+        api.count(new URLSearchParams({ list: "inbox", completed: "false" })),
+      ]);
+      if (ticket === listLoads.current) setListState({ items, inboxOpen, loaded: true, error: null });
+    } catch (error) {
+      if (ticket === listLoads.current && !error.sessionEnded) {
+        setListState((before) => ({ ...before, loaded: true, error: error.message }));
+      }
+    }
+  };
+  /** After tasks changed: the tag and list counts change with them. */
+  const recountAll = () => {
+    loadTags();
+    loadLists();
+  };
+
   useEffect(() => {
     loadTags();
+    loadLists();
   }, []);
   useEffect(() => {
     // A change of view (not the first list) is announced: the list changed where the person is not.
@@ -142,13 +190,18 @@ export function TaskList() {
       if (!old) return before;
       return { ...recount(before, old.completed, task.completed), items: before.items.map((t) => (t.id === task.id ? task : t)) };
     });
-  const drop = (id) =>
+  /** Takes the tasks `ids` out of the list. */
+  const drop = (...ids) =>
     setState((before) => {
-      const old = before.items.find((t) => t.id === id);
-      if (!old) return before;
-      return { ...recount(before, old.completed, undefined), items: before.items.filter((t) => t.id !== id) };
+      let after = before;
+      for (const id of ids) {
+        const old = after.items.find((t) => t.id === id);
+        if (old) after = { ...recount(after, old.completed, undefined), items: after.items.filter((t) => t.id !== id) };
+      }
+      return after;
     });
   const rowError = (id, message) => setRowErrors((before) => ({ ...before, [id]: message }));
+  const listName = (id) => (id ? (listState.items.find((list) => list.id === id)?.name ?? "another list") : "the inbox");
 
   /**
    * `task` changed elsewhere since the list got it, so `what` was not done: show it as it is now
@@ -169,8 +222,8 @@ export function TaskList() {
   };
 
   const added = async (task) => {
-    loadTags();
-    if (!isFiltered(filters) && filters.sort === "created-desc") {
+    recountAll();
+    if (!isFiltered(filters) && filters.sort === "created-desc" && inList(task, filters.list) && !task.parent_id) {
       // Newest first and nothing filtered: its place is the top.
       setState((before) => ({ ...recount(before, undefined, task.completed), items: [task, ...before.items] }));
       announce(`Added ${quoted(task.title)}.`);
@@ -178,7 +231,11 @@ export function TaskList() {
     }
     const page = await load();
     const hidden = page && !page.items.some((t) => t.id === task.id);
-    const where = isFiltered(filters) ? "It does not match the filters, so it is not shown." : "It is further down the list.";
+    const where = !inList(task, filters.list)
+      ? `It is in ${listName(task.list_id)}, so it is not shown here.`
+      : isFiltered(filters)
+        ? "It does not match the filters, so it is not shown."
+        : "It is further down the list.";
     announce(`Added ${quoted(task.title)}.${hidden ? ` ${where}` : ""}`);
   };
 
@@ -189,7 +246,10 @@ export function TaskList() {
     try {
       put(await api.setCompleted(task.id, task.version, wanted));
       announce(`${quoted(task.title)} marked ${wanted ? "completed" : "not completed"}.`);
-      loadTags();
+      recountAll();
+      // Completing a task completes its open subtasks: show them (and their new versions) as they are now.
+      const below = new Set(descendantsOf(state.items, task.id));
+      if (wanted && state.items.some((t) => below.has(t.id) && !t.completed)) load();
     } catch (error) {
       put(task);
       if (error.status === 412) changedElsewhere(task, `Not marked ${wanted ? "completed" : "not completed"}`);
@@ -197,35 +257,82 @@ export function TaskList() {
     }
   };
 
-  const remove = async (task) => {
+  /**
+   * Asks before deleting `task`, saying how many subtasks go with it: counted from the list when it
+   * holds every task, else asked of the server.
+   */
+  const askDelete = async (task, note = null) => {
+    rowError(task.id, null);
+    const everything = !isFiltered(filters) && filters.list === "" && !state.next;
+    if (everything && note === null) {
+      setConfirming({ task, subtasks: descendantsOf(state.items, task.id).length, note });
+      return;
+    }
+    setCounting(task.id);
+    try {
+      setConfirming({ task, subtasks: await api.subtreeSize(task.id), note });
+    } catch (error) {
+      if (error.status === 404) {
+        drop(task.id, ...descendantsOf(state.items, task.id));
+        announce(`${quoted(task.title)} was deleted elsewhere.`);
+      } else if (!error.sessionEnded) {
+        rowError(task.id, `Could not delete this task: ${error.message}`);
+      }
+    } finally {
+      setCounting(null);
+    }
+  };
+
+  const remove = async ({ task, subtasks }) => {
     setConfirming(null);
     rowError(task.id, null);
-    const index = state.items.findIndex((t) => t.id === task.id);
-    drop(task.id);
+    // The task and the subtasks shown under it go together; put back where they were if refused.
+    const gone = [task.id, ...descendantsOf(state.items, task.id)];
+    const placed = state.items.map((t, index) => ({ t, index })).filter(({ t }) => gone.includes(t.id));
+    drop(...gone);
     listHeading.current?.focus();
+    const putBack = () =>
+      setState((before) => {
+        let after = before;
+        for (const { t, index } of placed) {
+          if (after.items.some((x) => x.id === t.id)) continue;
+          const items = [...after.items];
+          items.splice(Math.min(index, items.length), 0, t);
+          after = { ...recount(after, undefined, t.completed), items };
+        }
+        return after;
+      });
     try {
-      await api.remove(task.id, task.version);
-      announce(`Deleted ${quoted(task.title)}.`);
-      loadTags();
+      await api.remove(task.id, task.version, { subtasks: subtasks > 0 });
+      announce(subtasks > 0 ? `Deleted ${quoted(task.title)} and its ${subtasksWord(subtasks)}.` : `Deleted ${quoted(task.title)}.`);
+      recountAll();
     } catch (error) {
       if (error.status === 404) return; // already gone: the list is right
-      setState((before) => {
-        const items = [...before.items];
-        items.splice(Math.min(index, items.length), 0, task);
-        return { ...recount(before, undefined, task.completed), items };
-      });
+      putBack();
       if (error.status === 412) changedElsewhere(task, "Not deleted");
-      else if (!error.sessionEnded) rowError(task.id, `Could not delete this task: ${error.message}`);
+      else if (error.code === "TASK_HAS_SUBTASKS") {
+        // Subtasks were added elsewhere meanwhile: ask again, with how many there are now.
+        askDelete(task, `${quoted(task.title)} has subtasks now, added elsewhere.`);
+      } else if (!error.sessionEnded) rowError(task.id, `Could not delete this task: ${error.message}`);
     }
   };
 
   const focusEdit = (id) => requestAnimationFrame(() => document.getElementById(`edit-${id}`)?.focus());
-  const saved = (task, changed) => {
+  const saved = (task, changed, moved = false) => {
     put(task);
     rowError(task.id, null);
     setEditing(null);
-    announce(changed ? `Saved ${quoted(task.title)}.` : "Nothing was changed.");
-    if (changed) loadTags();
+    if (!changed) announce("Nothing was changed.");
+    else if (moved) announce(`Saved ${quoted(task.title)}, now in ${listName(task.list_id)}.`);
+    else announce(`Saved ${quoted(task.title)}.`);
+    if (changed) recountAll();
+    if (moved) {
+      // Moved out of the list shown (its subtasks may have moved with it): the list as it is now.
+      if (!inList(task, filters.list)) listHeading.current?.focus();
+      else focusEdit(task.id);
+      load();
+      return;
+    }
     focusEdit(task.id);
   };
   const cancelEdit = (id) => {
@@ -253,6 +360,36 @@ export function TaskList() {
     requestAnimationFrame(() => document.getElementById(`delete-${id}`)?.focus());
   };
 
+  // Subtasks
+  const setCollapsedOf = (id, shut) =>
+    setCollapsed((before) => {
+      const after = new Set(before);
+      if (shut) after.add(id);
+      else after.delete(id);
+      return after;
+    });
+  const focusAddSubtask = (id) => requestAnimationFrame(() => document.getElementById(`add-subtask-${id}`)?.focus());
+  const subtaskAdded = async (parent, task) => {
+    setAddingTo(null);
+    setCollapsedOf(parent.id, false);
+    recountAll();
+    const page = await load();
+    const hidden = page && !page.items.some((t) => t.id === task.id);
+    announce(
+      `Added ${quoted(task.title)} under ${quoted(parent.title)}.${hidden ? " It does not match the filters, so it is not shown." : ""}`,
+    );
+    focusAddSubtask(parent.id);
+  };
+
+  // Lists
+  const listHref = (list) => `/tasks${searchOf({ ...filters, list })}`;
+  const listDeleted = (list) => {
+    loadLists();
+    loadTags();
+    if (filters.list === list.id) navigate(listHref(""), { replace: true });
+    else load();
+  };
+
   const toggleTagFilter = (name) => setFilters(toggleTag(filters, name));
   /** A tag was renamed (`to`) or deleted (`to` null) on every task: the filters follow it. */
   const tagsChanged = ({ from, to }) => {
@@ -268,102 +405,160 @@ export function TaskList() {
   const filtered = isFiltered(filters);
   const counted = state.status !== "loading" && state.status !== "error";
   const busy = state.status === "refreshing";
+  const lists = listState.items;
+  const shownList = filters.list && filters.list !== "inbox" ? (lists.find((l) => l.id === filters.list) ?? null) : null;
+  const unknownList = filters.list !== "" && filters.list !== "inbox" && listState.loaded && !listState.error && !shownList;
+  // New tasks go to the list shown (the inbox when every task is shown).
+  const newTaskList = shownList ? shownList.id : "";
+  const rows = rowsOf(state.items, collapsed);
+  const labelledBy = filters.list ? "view-name list-heading" : "list-heading";
 
-  return html`<${Page} title="Tasks" heading="Your tasks">
-    <${NewTask} onAdded=${added} />
-    <${Finder} filters=${filters} onChange=${setFilters} />
-    <${TagsPanel}
-      tags=${tagList.items}
-      error=${tagList.error}
+  const taskRow = ({ task, depth, parent, children }) => {
+    const tree = { depth, parent, subtasks: children.length };
+    if (editing === task.id) {
+      return html`<${EditTask}
+        key=${task.id}
+        task=${task}
+        tree=${tree}
+        lists=${lists}
+        now=${now}
+        onSaved=${saved}
+        onCancel=${() => cancelEdit(task.id)}
+        onDiscard=${() => discarded(task.id)}
+        onCurrent=${put}
+        onGone=${() => goneAway(task.id)}
+        onRecreated=${(created) => recreated(task.id, created)}
+      />`;
+    }
+    return html`<${TaskItem}
+      key=${task.id}
+      task=${task}
+      tree=${tree}
+      list=${filters.list === "" && task.list_id ? (lists.find((l) => l.id === task.list_id) ?? null) : null}
+      now=${now}
+      error=${rowErrors[task.id]}
+      collapsed=${collapsed.has(task.id)}
+      counting=${counting === task.id}
+      addingSubtask=${addingTo === task.id}
       isSelected=${(name) => hasTag(filters, name)}
-      onToggle=${toggleTagFilter}
-      onChanged=${tagsChanged}
-    />
-    <div class="list-head">
-      <h2 tabindex="-1" ref=${listHeading} id="list-heading">
-        ${counted ? tasksWord(state.total) : "Tasks"}
-        ${counted && state.open !== null && state.total > 0 && html`<span class="muted">, ${state.open} to do</span>`}
-      </h2>
-      ${
-        filtered &&
-        html`<button type="button" class="quiet" onClick=${() => setFilters(cleared(filters))}>Clear filters</button>`
-      }
+      onTag=${toggleTagFilter}
+      onToggle=${() => toggle(task)}
+      onCollapse=${(shut) => setCollapsedOf(task.id, shut)}
+      onAddSubtask=${() => setAddingTo(addingTo === task.id ? null : task.id)}
+      onSubtaskAdded=${(created) => subtaskAdded(task, created)}
+      onCancelSubtask=${() => {
+        setAddingTo(null);
+        focusAddSubtask(task.id);
+      }}
+      onEdit=${() => setEditing(task.id)}
+      onDelete=${() => askDelete(task)}
+    />`;
+  };
+
+  return html`<${Page} title="Tasks" heading="Your tasks" className="tasks-page">
+    <div class="tasks-layout">
+      <${ListsNav}
+        lists=${lists}
+        inboxOpen=${listState.inboxOpen}
+        error=${listState.error}
+        selected=${filters.list}
+        hrefOf=${listHref}
+        onChanged=${loadLists}
+        onDeleted=${listDeleted}
+      />
+      <div class="tasks-main">
+        <${NewTask} onAdded=${added} lists=${lists} list=${newTaskList} />
+        <${Finder} filters=${filters} onChange=${setFilters} />
+        <${TagsPanel}
+          tags=${tagList.items}
+          error=${tagList.error}
+          isSelected=${(name) => hasTag(filters, name)}
+          onToggle=${toggleTagFilter}
+          onChanged=${tagsChanged}
+        />
+        ${
+          filters.list &&
+          html`<p class="view-name" id="view-name">
+            ${shownList ? html`<${Swatch} list=${shownList} />` : html`<span class="swatch none" aria-hidden="true"></span>`}
+            <span>${filters.list === "inbox" ? "Inbox" : (shownList?.name ?? "A list")}</span>
+          </p>`
+        }
+        ${
+          unknownList &&
+          html`<${Alert}>
+            There is no such list: it may have been deleted. <${Link} href=${listHref("")}>Show every task<//>
+          <//>`
+        }
+        <div class="list-head">
+          <h2 tabindex="-1" ref=${listHeading} id="list-heading">
+            ${counted ? tasksWord(state.total) : "Tasks"}
+            ${counted && state.open !== null && state.total > 0 && html`<span class="muted">, ${state.open} to do</span>`}
+          </h2>
+          ${
+            filtered &&
+            html`<button type="button" class="quiet" onClick=${() => setFilters(cleared(filters))}>Clear filters</button>`
+          }
+        </div>
+        ${filtered && html`<p class="muted list-filters">Showing tasks ${describe(filters)}.</p>`}
+        ${state.status === "loading" && html`<p class="placeholder" role="status">Loading your tasks…</p>`}
+        ${
+          state.status === "error" &&
+          html`<div class="card error-state">
+            <${Alert}>Your tasks could not be loaded: ${state.error}<//>
+            <button type="button" onClick=${load}>Try again</button>
+          </div>`
+        }
+        ${
+          counted &&
+          html`${
+            state.items.length === 0
+              ? html`<p class="placeholder">${busy ? "Looking…" : emptyText(filters)}</p>`
+              : html`<ul class=${busy ? "tasks busy" : "tasks"} aria-labelledby=${labelledBy} aria-busy=${busy ? "true" : "false"}>
+                  ${rows.map(taskRow)}
+                </ul>`
+          }
+          ${state.error && html`<${Alert}>${state.error}<//>`}
+          ${
+            state.next &&
+            html`<button type="button" class="more" onClick=${loadMore} disabled=${state.status === "loading-more"}>
+              ${state.status === "loading-more" ? "Loading…" : "Load more tasks"}
+            </button>`
+          }`
+        }
+      </div>
     </div>
-    ${filtered && html`<p class="muted list-filters">Showing tasks ${describe(filters)}.</p>`}
-    ${state.status === "loading" && html`<p class="placeholder" role="status">Loading your tasks…</p>`}
-    ${
-      state.status === "error" &&
-      html`<div class="card error-state">
-        <${Alert}>Your tasks could not be loaded: ${state.error}<//>
-        <button type="button" onClick=${load}>Try again</button>
-      </div>`
-    }
-    ${
-      counted &&
-      html`${
-        state.items.length === 0
-          ? html`<p class="placeholder">${busy ? "Looking…" : emptyText(filters)}</p>`
-          : html`<ul class=${busy ? "tasks busy" : "tasks"} aria-labelledby="list-heading" aria-busy=${busy ? "true" : "false"}>
-              ${state.items.map((task) =>
-                editing === task.id
-                  ? html`<${EditTask}
-                      key=${task.id}
-                      task=${task}
-                      now=${now}
-                      onSaved=${saved}
-                      onCancel=${() => cancelEdit(task.id)}
-                      onDiscard=${() => discarded(task.id)}
-                      onCurrent=${put}
-                      onGone=${() => goneAway(task.id)}
-                      onRecreated=${(created) => recreated(task.id, created)}
-                    />`
-                  : html`<${TaskItem}
-                      key=${task.id}
-                      task=${task}
-                      now=${now}
-                      error=${rowErrors[task.id]}
-                      isSelected=${(name) => hasTag(filters, name)}
-                      onTag=${toggleTagFilter}
-                      onToggle=${() => toggle(task)}
-                      onEdit=${() => setEditing(task.id)}
-                      onDelete=${() => setConfirming(task)}
-                    />`,
-              )}
-            </ul>`
-      }
-      ${state.error && html`<${Alert}>${state.error}<//>`}
-      ${
-        state.next &&
-        html`<button type="button" class="more" onClick=${loadMore} disabled=${state.status === "loading-more"}>
-          ${state.status === "loading-more" ? "Loading…" : "Load more tasks"}
-        </button>`
-      }`
-    }
     ${
       confirming &&
       html`<${ConfirmDialog}
         title="Delete this task?"
         confirm="Delete"
         onConfirm=${() => remove(confirming)}
-        onCancel=${() => cancelDelete(confirming.id)}
+        onCancel=${() => cancelDelete(confirming.task.id)}
       >
-        ${quoted(confirming.title)} will be deleted. This cannot be undone.
+        ${confirming.note && html`${confirming.note} `}
+        ${
+          confirming.subtasks > 0
+            ? `${quoted(confirming.task.title)} and its ${subtasksWord(confirming.subtasks)} will be deleted (${tasksWord(confirming.subtasks + 1)} in all). This cannot be undone.`
+            : `${quoted(confirming.task.title)} will be deleted. This cannot be undone.`
+        }
       <//>`
     }
   <//>`;
 }
 
-function NewTask({ onAdded }) {
+function NewTask({ onAdded, lists, list }) {
   const titleRef = useRef(null);
   const { values, setValues, bind, formRef, errors, busy, onSubmit } = useSubmit(
-    valuesOf(),
+    valuesOf(null, list),
     async (typed) => {
       onAdded(await api.create(draftOf(typed)));
-      setValues(valuesOf());
+      setValues(valuesOf(null, list));
       titleRef.current?.focus();
     },
     { check: checkValues, errorsOf: (error) => taskErrors(error, values) },
   );
+  // Another list chosen in the sidebar: new tasks go there.
+  useEffect(() => setValues((before) => ({ ...before, list })), [list]);
   return html`<form class="card new-task" ref=${formRef} onSubmit=${onSubmit} novalidate aria-label="Add a task">
     <${Field}
       id="new-title"
@@ -384,6 +579,7 @@ function NewTask({ onAdded }) {
       error=${errors.fields.description}
       ...${bind("description")}
     />
+    <${ListField} id="new-list" lists=${lists} error=${errors.fields.list} ...${bind("list")} />
     <${DetailsFields} prefix="new" values=${values} bind=${bind} errors=${errors.fields} />
     ${errors.form && html`<${Alert}>${errors.form}<//>`}
     <div class="actions">
@@ -398,24 +594,67 @@ function PriorityBadge({ priority }) {
   return shown ? html`<span class=${`badge priority priority-${priority}`}>${shown}</span>` : null;
 }
 
-function TaskItem({ task, now, error, isSelected, onTag, onToggle, onEdit, onDelete }) {
+/** A task's place in the tree: its class (indentation) and level, shared by its row and its edit form. */
+function treeClass(base, depth) {
+  return depth > 0 ? `${base} subtask depth-${Math.min(depth, 3)}` : base;
+}
+
+function TaskItem({
+  task,
+  tree,
+  list,
+  now,
+  error,
+  collapsed,
+  counting,
+  addingSubtask,
+  isSelected,
+  onTag,
+  onToggle,
+  onCollapse,
+  onAddSubtask,
+  onSubtaskAdded,
+  onCancelSubtask,
+  onEdit,
+  onDelete,
+}) {
   const checkbox = `done-${task.id}`;
   const overdue = isOverdue(task, now);
   const tags = task.tags ?? [];
-  const hasMeta = (task.priority && task.priority !== "none") || task.due;
-  const describedBy = [task.description && `about-${task.id}`, hasMeta && `meta-${task.id}`].filter(Boolean).join(" ");
-  const classes = ["task", task.completed && "done", overdue && "overdue"].filter(Boolean).join(" ");
-  return html`<li class=${classes}>
+  const { depth, parent, subtasks } = tree;
+  const hasMeta = (task.priority && task.priority !== "none") || task.due || list || subtasks > 0;
+  const describedBy = [parent && `under-${task.id}`, task.description && `about-${task.id}`, hasMeta && `meta-${task.id}`]
+    .filter(Boolean)
+    .join(" ");
+  const classes = [treeClass("task", depth), task.completed && "done", overdue && "overdue"].filter(Boolean).join(" ");
+  return html`<li class=${classes} aria-level=${depth + 1}>
+    <span class="twisty">
+      ${
+        subtasks > 0 &&
+        html`<button
+          type="button"
+          class="quiet icon collapse"
+          aria-expanded=${collapsed ? "false" : "true"}
+          aria-label=${`${collapsed ? "Expand" : "Collapse"} subtasks of ${task.title}`}
+          onClick=${() => onCollapse(!collapsed)}
+        >
+          <span aria-hidden="true" class="chevron"></span>
+        </button>`
+      }
+    </span>
     <input type="checkbox" id=${checkbox} checked=${task.completed} onChange=${onToggle} aria-describedby=${describedBy || undefined} />
     <div class="task-text">
       <label for=${checkbox} class="task-title">${task.title}</label>
+      ${parent && html`<span class="visually-hidden" id=${`under-${task.id}`}>Subtask of ${quoted(parent.title)}.</span>`}
       ${task.description && html`<p class="task-description" id=${`about-${task.id}`}>${task.description}</p>`}
       ${
         hasMeta &&
         html`<p class="task-meta" id=${`meta-${task.id}`}>
+          ${list && html`<span class="badge list-badge"><${Swatch} list=${list} />${list.name}</span>`}
           <${PriorityBadge} priority=${task.priority} />
           ${overdue && html`<span class="badge overdue">Overdue</span>`}
           ${task.due && html`<span class="due">${dueWords(task.due, now)}</span>`}
+          ${subtasks > 0 && html`<span class="subtask-count">${subtasksWord(subtasks)}${collapsed ? ", hidden" : ""}</span>`}
         </p>`
       }
       ${
@@ -439,6 +678,16 @@ function TaskItem({ task, now, error, isSelected, onTag, onToggle, onEdit, onDel
       ${error && html`<p class="field-error" role="alert">${error}</p>`}
     </div>
     <div class="task-actions">
+      <button
+        type="button"
+        id=${`add-subtask-${task.id}`}
+        class="quiet"
+        aria-label=${`Add subtask to ${quoted(task.title)}`}
+        aria-expanded=${addingSubtask ? "true" : "false"}
+        onClick=${onAddSubtask}
+      >
+        Add subtask
+      </button>
       <button type="button" id=${`edit-${task.id}`} class="quiet" aria-label=${`Edit ${quoted(task.title)}`} onClick=${onEdit}>
         Edit
       </button>
@@ -447,12 +696,58 @@ function TaskItem({ task, now, error, isSelected, onTag, onToggle, onEdit, onDel
         id=${`delete-${task.id}`}
         class="quiet danger"
         aria-label=${`Delete ${quoted(task.title)}`}
+        disabled=${counting}
         onClick=${onDelete}
       >
-        Delete
+        ${counting ? "Counting…" : "Delete"}
       </button>
     </div>
+    ${addingSubtask && html`<${NewSubtask} parent=${task} onAdded=${onSubtaskAdded} onCancel=${onCancelSubtask} />`}
   </li>`;
+}
+
+/** Adds a subtask to `parent` (in its list, as the server does for a subtask given none). */
+function NewSubtask({ parent, onAdded, onCancel }) {
+  const titleRef = useRef(null);
+  useEffect(() => titleRef.current?.focus(), []);
+  const id = `subtask-title-${parent.id}`;
+  const { bind, formRef, errors, busy, onSubmit } = useSubmit(
+    { title: "" },
+    async ({ title }) => onAdded(await api.create({ title, parent_id: parent.id })),
+    {
+      check: ({ title }) => (title.trim() === "" ? { title: "Please give the subtask a title." } : null),
+      // A refusal about the title by the field; any other (too deep a subtask, ...) in the API's words.
+      errorsOf: (error) => {
+        const title = (error.fields ?? []).find((f) => f.field === "title")?.message;
+        return title
+          ? { fields: { title: title[0].toUpperCase() + title.slice(1) }, form: null }
+          : { fields: {}, form: error.message };
+      },
+    },
+  );
+  return html`<form
+    class="subtask-form"
+    ref=${formRef}
+    onSubmit=${onSubmit}
+    onKeyDown=${(event) => event.key === "Escape" && onCancel()}
+    novalidate
+    aria-label=${`Add a subtask to ${quoted(parent.title)}`}
+  >
+    <${Field}
+      id=${id}
+      label="Subtask title"
+      inputRef=${titleRef}
+      maxlength="200"
+      autocomplete="off"
+      error=${errors.fields.title}
+      ...${bind("title")}
+    />
+    ${errors.form && html`<${Alert}>${errors.form}<//>`}
+    <div class="actions">
+      <button class="primary" type="submit" disabled=${busy}>${busy ? "Adding…" : "Add subtask"}</button>
+      <button type="button" onClick=${onCancel}>Cancel</button>
+    </div>
+  </form>`;
 }
 
 /**
@@ -461,7 +756,7 @@ function TaskItem({ task, now, error, isSelected, onTag, onToggle, onEdit, onDel
  * they typed, and they choose: apply their changes to the new version, or discard them. If it
  * was deleted elsewhere, they may add what they typed as a new task.
  */
-function EditTask({ task, now, onSaved, onCancel, onDiscard, onCurrent, onGone, onRecreated }) {
+function EditTask({ task, tree, lists, now, onSaved, onCancel, onDiscard, onCurrent, onGone, onRecreated }) {
   const titleRef = useRef(null);
   const noticeRef = useRef(null);
   // What the form opened with: the person's changes are the differences from it.
@@ -498,7 +793,7 @@ function EditTask({ task, now, onSaved, onCancel, onDiscard, onCurrent, onGone, 
       }
       try {
         // `task` is the version last seen: after a 412, the one now shown above the form.
-        onSaved(await api.patch(task.id, task.version, changes), true);
+        onSaved(await api.patch(task.id, task.version, changes), true, "list_id" in changes);
       } catch (error) {
         if (error.status !== 412 && error.status !== 404) throw error;
         await lookAgain();
@@ -523,7 +818,7 @@ function EditTask({ task, now, onSaved, onCancel, onDiscard, onCurrent, onGone, 
       <button type="button" onClick=${onDiscard}>Discard my changes</button>`;
   }
 
-  return html`<li class="task editing">
+  return html`<li class=${treeClass("task editing", tree.depth)} aria-level=${tree.depth + 1}>
     <form
       class="stack"
       ref=${formRef}
@@ -532,7 +827,10 @@ function EditTask({ task, now, onSaved, onCancel, onDiscard, onCurrent, onGone, 
       novalidate
       aria-label=${`Edit ${quoted(task.title)}`}
     >
-      ${elsewhere && html`<${ChangedElsewhere} found=${elsewhere} changes=${changes} now=${now} noticeRef=${noticeRef} />`}
+      ${
+        elsewhere &&
+        html`<${ChangedElsewhere} found=${elsewhere} changes=${changes} lists=${lists} now=${now} noticeRef=${noticeRef} />`
+      }
       <${Field}
         id=${`title-${task.id}`}
         label="Title"
@@ -551,6 +849,7 @@ function EditTask({ task, now, onSaved, onCancel, onDiscard, onCurrent, onGone, 
         error=${errors.fields.description}
         ...${bind("description")}
       />
+      <${ListField} id=${`task-${task.id}-list`} lists=${lists} error=${errors.fields.list} ...${bind("list")} />
       <${DetailsFields} prefix=${`task-${task.id}`} values=${values} bind=${bind} errors=${errors.fields} />
       ${errors.form && html`<${Alert}>${errors.form}<//>`}
       <div class="actions">${actions}</div>
@@ -559,7 +858,7 @@ function EditTask({ task, now, onSaved, onCancel, onDiscard, onCurrent, onGone, 
 }
 
 /** Says the task changed (or went) elsewhere, and shows it as it is now. */
-function ChangedElsewhere({ found, changes, now, noticeRef }) {
+function ChangedElsewhere({ found, changes, lists, now, noticeRef }) {
   if (found.gone) {
     return html`<div class="conflict">
       <p class="alert" role="alert" tabindex="-1" ref=${noticeRef}>
@@ -581,6 +880,8 @@ function ChangedElsewhere({ found, changes, now, noticeRef }) {
       <dl>
         <dt>Title</dt>
         <dd>${current.title}</dd>
+        <dt>List</dt>
+        <dd>${current.list_id ? (lists.find((l) => l.id === current.list_id)?.name ?? "Another list") : "Inbox"}</dd>
         <dt>Description</dt>
         <dd class="task-description">${current.description || "None"}</dd>
         <dt>Priority</dt>

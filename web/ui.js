@@ -222,3 +222,43 @@ export function ConfirmDialog({ title, confirm, onConfirm, onCancel, children })
     </div>
   </dialog>`;
 }
+
+/**
+ * A modal question with several answers (`choices`: `[{ label, onChoose, danger }]`) and Cancel:
+ * focus starts on Cancel, Escape cancels. `busy` disables the answers while one is under way.
+ */
+export function ChoiceDialog({ title, choices, onCancel, busy = false, children }) {
+  const dialog = useRef(null);
+  const cancel = useRef(null);
+  useEffect(() => {
+    dialog.current?.showModal();
+    cancel.current?.focus();
+  }, []);
+  return html`<dialog
+    ref=${dialog}
+    class="dialog"
+    aria-labelledby="choice-heading"
+    aria-describedby="choice-text"
+    onCancel=${(event) => {
+      event.preventDefault();
+      onCancel();
+    }}
+  >
+    <h2 id="choice-heading">${title}</h2>
+    <div id="choice-text" class="dialog-text">${children}</div>
+    <div class="actions">
+      ${choices.map(
+        (choice, i) =>
+          html`<button
+            type="button"
+            class=${`${i === 0 ? "primary" : ""} ${choice.danger ? "danger" : ""}`.trim() || undefined}
+            disabled=${busy}
+            onClick=${choice.onChoose}
+          >
+            ${choice.label}
+          </button>`,
+      )}
+      <button type="button" ref=${cancel} onClick=${onCancel}>Cancel</button>
+    </div>
+  </dialog>`;
+}

@@ -45,7 +45,7 @@ macro_rules! embedded {
 static INDEX: File = embedded!("index.html", HTML);
 
 /// Everything under `/assets/`.
-static ASSETS: [File; 16] = [
+static ASSETS: [File; 18] = [
     embedded!("app.js", JS),
     embedded!("api.js", JS),
     embedded!("router.js", JS),
@@ -56,6 +56,8 @@ static ASSETS: [File; 16] = [
     embedded!("filters.js", JS),
     embedded!("dates.js", JS),
     embedded!("tags.js", JS),
+    embedded!("lists.js", JS),
+    embedded!("tree.js", JS),
     embedded!("account.js", JS),
     embedded!("style.css", CSS),
     embedded!("favicon.svg", SVG),

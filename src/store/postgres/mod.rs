@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0006_session_expiry.sql"),
     include_str!("../../../migrations/postgres/0007_deleted_users.sql"),
     include_str!("../../../migrations/postgres/0008_organising.sql"),
+    include_str!("../../../migrations/postgres/0009_find.sql"),
 ];
 /// Where a migration has the store fill what only Rust computes (migration 8: the title keys
 /// and search words of existing tasks), between the SQL before and after it.

@@ -107,7 +107,8 @@ pub(super) async fn rename<C: GenericClient>(
              version = version + 1, updated_at = statement_timestamp() \
              FROM unnest($3::uuid[], $4::text[]) AS u (id, tags) \
              WHERE tasks.issuer = $1 AND tasks.subject = $2 AND tasks.id = u.id), \
-             o AS (UPDATE task_owners SET version = version + 1 \
+             o AS (UPDATE task_owners SET version = version + 1, priorities_at = CASE \
+             WHEN priorities_at = version THEN version + 1 ELSE priorities_at END \
              WHERE issuer = $1 AND subject = $2) \
              INSERT INTO task_tags (issuer, subject, key, task_id, completed) \
              SELECT $1, $2, $5::text, task_id, completed FROM task_tags \

@@ -1,9 +1,10 @@
 //! Listing an owner's tasks on PostgreSQL: one statement per query shape (which filters, which
 //! sort), prepared once per connection and cached, with the values bound. The page, the number
 //! of tasks that match and the list version come from one statement, so from one snapshot.
-//! Every sort walks an index in order and stops one row past the page; `sort=due` reads tasks
-//! with a due first and then those without, each part in index order, so tasks without a due
-//! come last in both directions.
+//! Every sort walks an index in order and stops one row past the page (but under a due range,
+//! whose few tasks are found by due); `sort=due` reads tasks with a due first and then those
+//! without, each part in index order, so tasks without a due come last in both directions.
+//! Counts come from counters where the store keeps one (a tag's, the owner's by priority).
 
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -14,7 +15,7 @@ use super::PgDb;
 use super::task_sql::{COLUMNS, Owner, pg_date, search_query, task_from_row};
 use crate::domain::tasks::due::day_start_utc;
 use crate::domain::tasks::query::SortValue;
-use crate::domain::tasks::{SortKey, TaskPage, TaskQuery};
+use crate::domain::tasks::{SortKey, TaskFilter, TaskPage, TaskQuery};
 use crate::store::StoreError;
 
 /// A statement being built: its values, with their types, in placeholder order.
@@ -68,6 +69,9 @@ struct Conditions {
     tags: Vec<String>,
     /// All the others.
     rest: String,
+    /// The ranks asked for, when priority is the filter's only condition: counted in the
+    /// owner's row.
+    ranks_only: Option<Vec<u8>>,
 }
 
 impl Conditions {
@@ -91,6 +95,17 @@ impl Conditions {
     /// counted in its `tags` row; more tags, or a tag and other conditions, from the first tag's
     /// rows, which also know their task's completion.
     fn count(&self) -> String {
+        if let Some(ranks) = &self.ranks_only {
+            let counted: Vec<String> =
+                ranks.iter().map(|rank| format!("priorities[{}]", rank + 1)).collect();
+            return format!(
+                "SELECT CASE WHEN priorities_at = version THEN {} \
+                 ELSE (SELECT count(*) FROM tasks WHERE issuer = $1 AND subject = $2{}) END \
+                 FROM task_owners WHERE issuer = $1 AND subject = $2",
+                counted.join(" + "),
+                self.all()
+            );
+        }
         if let ([key], true) = (self.tags.as_slice(), self.rest.is_empty()) {
             // One tag, perhaps with completion, and nothing else: the tag's own counts.
             let counted = match &self.completed {
@@ -130,21 +145,26 @@ impl Conditions {
     }
 }
 
+/// The condition on the filter's priorities.
+fn priority_in(filter: &TaskFilter) -> String {
+    let ranks: Vec<String> = filter.priorities.iter().map(|p| p.rank().to_string()).collect();
+    // Ranks are ours, 0 to 3: written into the text, they make one statement per set.
+    format!("priority IN ({})", ranks.join(", "))
+}
+
 /// The conditions of the query's filter, their values bound. Conditions on a due's local date
 /// or on overdue also bound `due_at`, which they imply, so that the due index serves them.
 fn filter(sql: &mut Sql, owner: Owner<'_>, query: &TaskQuery) -> Result<Conditions, StoreError> {
     let filter = &query.filter;
     let completed = filter.completed.map(|completed| sql.bind(completed));
-    let tags = filter.tags.iter().map(|tag| sql.bind(tag.clone())).collect();
+    let tags: Vec<String> = filter.tags.iter().map(|tag| sql.bind(tag.clone())).collect();
     let mut rest = String::new();
     let mut and = |condition: &str| {
         rest.push_str(" AND ");
         rest.push_str(condition);
     };
     if !filter.priorities.is_empty() {
-        let ranks: Vec<String> = filter.priorities.iter().map(|p| p.rank().to_string()).collect();
-        // Ranks are ours, 0 to 3: written into the text, they make one statement per set.
-        and(&format!("priority IN ({})", ranks.join(", ")));
+        and(&priority_in(filter));
     }
     if !filter.terms.is_empty() {
         let query = sql.bind(search_query(owner, &filter.terms));
@@ -168,19 +188,30 @@ fn filter(sql: &mut Sql, owner: Owner<'_>, query: &TaskQuery) -> Result<Conditio
         // date) before today's.
         let today = day_start_utc(overdue.today);
         let (now, start) = (sql.bind(overdue.now), sql.bind(today));
-        let condition = format!(
-            "coalesce(NOT completed AND due_at < CASE WHEN due_time IS NULL THEN {start} \
-             ELSE {now} END, false)"
-        );
+        let due = format!("due_at < CASE WHEN due_time IS NULL THEN {start} ELSE {now} END");
         match overdue.wanted {
             true => {
+                // Written so that tasks_open_due holds every task it asks for (open, with a
+                // due), and a due before both moments passes without its CASE.
                 let before = sql.bind(overdue.now.max(today));
-                and(&format!("{condition} AND due_at < {before}"))
+                let surely = sql.bind(overdue.now.min(today));
+                and(&format!(
+                    "NOT completed AND due_at < {before} AND (due_at < {surely} OR {due})"
+                ))
             }
-            false => and(&format!("NOT {condition}")),
+            false => and(&format!("NOT coalesce(NOT completed AND {due}, false)")),
         }
     }
-    Ok(Conditions { completed, tags, rest })
+    // Compared as text: any other condition, a later one too, rules the counts out.
+    let ranks_only =
+        (rest == format!(" AND {}", priority_in(filter)) && completed.is_none() && tags.is_empty())
+            .then(|| {
+                let mut ranks: Vec<u8> = filter.priorities.iter().map(|p| p.rank()).collect();
+                ranks.sort_unstable();
+                ranks.dedup();
+                ranks
+            });
+    Ok(Conditions { completed, tags, rest, ranks_only })
 }
 
 /// The column a sort orders by besides the id, and the cursor's value for it, bound; `None`
@@ -274,7 +305,19 @@ fn statement(owner: Owner<'_>, query: &TaskQuery) -> Result<(String, Sql), Store
                 None => format!("id {dir}"),
                 Some(column) => format!("{column} {dir}, id {dir}"),
             };
-            format!("SELECT {COLUMNS} {scope}{after_cursor} ORDER BY {order} LIMIT {limit}")
+            match query.filter.due_from.is_some() || query.filter.due_to.is_some() {
+                // A due range picks a few tasks from anywhere in the sort's order: their ids
+                // are read from the due index alone (it holds the range's columns), and only
+                // the page's tasks from the table.
+                true => format!(
+                    "SELECT {COLUMNS} FROM tasks WHERE issuer = $1 AND subject = $2 AND id IN \
+                     (SELECT id {scope}{after_cursor} ORDER BY {order} LIMIT {limit}) \
+                     ORDER BY {order} LIMIT {limit}"
+                ),
+                false => {
+                    format!("SELECT {COLUMNS} {scope}{after_cursor} ORDER BY {order} LIMIT {limit}")
+                }
+            }
         }
     };
     // An owner that never wrote has no row and gets an empty page; the LEFT JOIN keeps the

@@ -20,11 +20,50 @@ use crate::store::StoreError;
 pub(super) const COLUMNS: &str = "subject, id, title, description, completed, completed_at, \
      created_at, updated_at, priority, tags, due_date, due_time, due_zone, due_at, version";
 
-/// Counts one more task for the owner and takes the owner's row lock, unless the owner has `$3`
-/// tasks already: then nothing is written and no row comes back.
-const COUNT_NEW: &str = "INSERT INTO task_owners AS o (issuer, subject, total, version) \
-     VALUES ($1, $2, 1, 1) ON CONFLICT (issuer, subject) DO UPDATE \
-     SET total = o.total + 1, version = o.version + 1 WHERE o.total < $3 RETURNING o.total";
+/// Counts one more task for the owner, of the priority `delta` counts, and takes the owner's
+/// row lock, unless the owner has `max` tasks already: then nothing is written and no row comes
+/// back.
+fn count_new(max: &str, delta: &str) -> String {
+    format!(
+        "INSERT INTO task_owners AS o (issuer, subject, total, version, priorities, \
+         priorities_at) VALUES ($1, $2, 1, 1, {delta}::int8[], 1) \
+         ON CONFLICT (issuer, subject) DO UPDATE SET total = o.total + 1, \
+         version = o.version + 1, {} WHERE o.total < {max} RETURNING o.total",
+        recount_priorities("o", delta)
+    )
+}
+
+/// [`count_new`] on its own: `$3` the most tasks, `$4` the priority counted.
+static COUNT_NEW: LazyLock<String> = LazyLock::new(|| count_new("$3", "$4"));
+
+/// The `SET` of the owner's tasks by priority (`o`, the owner's row) after a write that changes
+/// them by `delta` (an `int8[]` of four, by rank), the list version being counted too. Counts
+/// that were not kept at the owner's last version (a write by an earlier release, or the
+/// owner's tasks deleted with the account) are counted again, as they were before this
+/// statement (which sees the tasks as they were), so they are right again from this write on.
+fn recount_priorities(o: &str, delta: &str) -> String {
+    format!(
+        "priorities = ARRAY(SELECT kept + change FROM unnest(CASE \
+         WHEN {o}.priorities_at = {o}.version THEN {o}.priorities \
+         ELSE (SELECT ARRAY[count(*) FILTER (WHERE priority = 0), \
+         count(*) FILTER (WHERE priority = 1), count(*) FILTER (WHERE priority = 2), \
+         count(*) FILTER (WHERE priority = 3)] FROM tasks WHERE issuer = $1 AND subject = $2) \
+         END, {delta}::int8[]) WITH ORDINALITY AS p (kept, change, rank) ORDER BY rank), \
+         priorities_at = {o}.version + 1"
+    )
+}
+
+/// What a write changes the owner's tasks by priority by: a task of `before`'s priority gone, a
+/// task of `after`'s come, as an `int8[]` by rank.
+fn priority_change(before: Option<Priority>, after: Option<Priority>) -> Vec<i64> {
+    let mut change = vec![0; Priority::ALL.len()];
+    for (priority, by) in [(before, -1), (after, 1)] {
+        if let Some(slot) = priority.and_then(|p| change.get_mut(usize::from(p.rank()))) {
+            *slot += by;
+        }
+    }
+    change
+}
 
 /// The columns of a new task after (issuer, subject, id), and their values from `$4`.
 const NEW_COLUMNS: &str = "title, description, completed, priority, tags, due_date, due_time, \
@@ -33,12 +72,12 @@ const NEW_VALUES: &str = "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, array_to_t
      CASE WHEN $6 THEN statement_timestamp() END, statement_timestamp(), statement_timestamp()";
 
 /// A task without tags: counted and inserted in one statement (one round trip, no
-/// transaction); `$15` is the most tasks allowed.
+/// transaction); `$15` is the most tasks allowed, `$16` its priority counted.
 static CREATE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH owner AS ({}) INSERT INTO tasks (issuer, subject, id, {NEW_COLUMNS}) \
          SELECT $1, $2, $3, {NEW_VALUES} FROM owner RETURNING {COLUMNS}",
-        COUNT_NEW.replace("$3", "$15")
+        count_new("$15", "$16")
     )
 });
 
@@ -58,7 +97,7 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
 /// Writes what a client can set, one version higher, stamped now; keeps the tag rows (`$15`
 /// removed keys, `$16` added ones, `$17` kept ones, which take the completion) and the tags'
 /// counts (`$18` keys, `$19` and `$20` what their tasks and open tasks change by), and counts a
-/// change of the owner's list.
+/// change of the owner's list and of its tasks by priority (`$21`).
 static UPDATE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH t AS (UPDATE tasks SET title = $4, description = $5, completed = $6, \
@@ -67,7 +106,8 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
          completed_at = CASE WHEN $6 THEN coalesce(completed_at, statement_timestamp()) END, \
          updated_at = statement_timestamp(), version = version + 1 \
          WHERE issuer = $1 AND subject = $2 AND id = $3 RETURNING {COLUMNS}), \
-         o AS (UPDATE task_owners SET version = version + 1 WHERE issuer = $1 AND subject = $2), \
+         o AS (UPDATE task_owners SET version = version + 1, {} \
+         WHERE issuer = $1 AND subject = $2), \
          d AS (DELETE FROM task_tags WHERE issuer = $1 AND subject = $2 AND task_id = $3 \
          AND key = ANY($15::text[])), \
          k AS (INSERT INTO task_tags (issuer, subject, key, task_id, completed) \
@@ -77,7 +117,8 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
          g AS (UPDATE tags SET tasks = tags.tasks + n.tasks, open = tags.open + n.open \
          FROM unnest($18::text[], $19::int8[], $20::int8[]) AS n (key, tasks, open) \
          WHERE tags.issuer = $1 AND tags.subject = $2 AND tags.key = n.key) \
-         SELECT * FROM t"
+         SELECT * FROM t",
+        recount_priorities("task_owners", "$21")
     )
 });
 
@@ -86,6 +127,21 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
 /// and spellings are decided by one writer at a time.
 const LOCK_OWNER: &str =
     "SELECT version FROM task_owners WHERE issuer = $1 AND subject = $2 FOR UPDATE";
+
+/// Deletes a task (`$3`) and its tag rows (`$4` its keys, `$5` 1 when it was open), counting it
+/// gone from the owner's tasks, its tags and its priority (`$6`).
+static DELETE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH t AS (DELETE FROM tasks WHERE issuer = $1 AND subject = $2 AND id = $3), \
+         o AS (UPDATE task_owners SET total = total - 1, version = version + 1, {} \
+         WHERE issuer = $1 AND subject = $2), \
+         g AS (UPDATE tags SET tasks = tasks - 1, open = open - $5 \
+         WHERE issuer = $1 AND subject = $2 AND key = ANY($4::text[])) \
+         DELETE FROM task_tags WHERE issuer = $1 AND subject = $2 AND task_id = $3 \
+         AND key = ANY($4::text[])",
+        recount_priorities("task_owners", "$6")
+    )
+});
 
 static READ_FOR_UPDATE: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {COLUMNS} FROM tasks WHERE issuer = $1 AND subject = $2 AND id = $3 FOR UPDATE")
@@ -312,13 +368,17 @@ pub(super) async fn insert_task<C: GenericClient>(
     if draft.tags.is_empty() {
         let values = Values::of(owner, draft, Vec::new())?;
         let statement = client.prepare_cached(&CREATE).await?;
+        let counted = priority_change(None, Some(draft.priority));
         let mut params = values.params(&owner, &id);
         params.push(&max_tasks);
+        params.push(&counted);
         let row = client.query_opt(&statement, &params).await?;
         return row.map(|row| task_from_row(&row, 0)).transpose();
     }
-    let count = client.prepare_cached(COUNT_NEW).await?;
-    if client.query_opt(&count, &[&owner.issuer, &owner.subject, &max_tasks]).await?.is_none() {
+    let count = client.prepare_cached(&COUNT_NEW).await?;
+    let counted = priority_change(None, Some(draft.priority));
+    let by_owner: &[&(dyn ToSql + Sync)] = &[&owner.issuer, &owner.subject, &max_tasks, &counted];
+    if client.query_opt(&count, by_owner).await?.is_none() {
         return Ok(None);
     }
     let (tags, created) = spell_tags(client, owner, &draft.tags, &[]).await?;
@@ -401,6 +461,8 @@ pub(super) async fn update_task<C: GenericClient>(
     params.push(&counted.0);
     params.push(&counted.1);
     params.push(&counted.2);
+    let priorities = priority_change(Some(before.priority), Some(draft.priority));
+    params.push(&priorities);
     let row = tx.query_one(&statement, &params).await?;
     forget_unused_tags(tx, owner, &removed).await?;
     // Checked once the task's dropped tags are gone: swapping a tag for another at the limit
@@ -417,20 +479,12 @@ pub(super) async fn delete_task<C: GenericClient>(
     owner: Owner<'_>,
     task: &Task,
 ) -> Result<(), StoreError> {
-    let statement = tx
-        .prepare_cached(
-            "WITH t AS (DELETE FROM tasks WHERE issuer = $1 AND subject = $2 AND id = $3), \
-             o AS (UPDATE task_owners SET total = total - 1, version = version + 1 \
-             WHERE issuer = $1 AND subject = $2), \
-             g AS (UPDATE tags SET tasks = tasks - 1, open = open - $5 \
-             WHERE issuer = $1 AND subject = $2 AND key = ANY($4::text[])) \
-             DELETE FROM task_tags WHERE issuer = $1 AND subject = $2 AND task_id = $3 \
-             AND key = ANY($4::text[])",
-        )
-        .await?;
+    let statement = tx.prepare_cached(&DELETE).await?;
     let keys: Vec<String> = task.tags.iter().map(|name| fold(name)).collect();
     let (id, open) = (task.id.as_uuid(), i64::from(!task.completed));
-    tx.execute(&statement, &[&owner.issuer, &owner.subject, &id, &keys, &open]).await?;
+    let priorities = priority_change(Some(task.priority), None);
+    tx.execute(&statement, &[&owner.issuer, &owner.subject, &id, &keys, &open, &priorities])
+        .await?;
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     forget_unused_tags(tx, owner, &keys).await
 }
