@@ -203,7 +203,18 @@ async fn delete_user_with_the_password_removes_the_account_its_sessions_and_its_
             .unwrap();
         response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
     };
-    let created = app.create_task(up.user_id(), &jwt, &json!({ "title": "mine" })).await;
+    let list = app
+        .client
+        .post(app.url(&format!("/api/{}/lists", up.user_id())))
+        .bearer_auth(&jwt)
+        .json(&json!({ "name": "Mine" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 201);
+    let list_id = list.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let created =
+        app.create_task(up.user_id(), &jwt, &json!({ "title": "mine", "list_id": list_id })).await;
     assert_eq!(created.status(), 201);
     let eve = sign_up(&app, "eve@example.com").await;
 
@@ -231,6 +242,16 @@ async fn delete_user_with_the_password_removes_the_account_its_sessions_and_its_
     let listed = app.list_tasks(up.user_id(), &eve_jwt).await;
     crate::helpers::assert_error(listed, 403, "FORBIDDEN_USER_ACCESS").await;
     assert!(is_live(&app, &eve).await, "other users untouched");
+    if app.db_path.exists() {
+        // On SQLite the file tells: the lists went with the tasks.
+        let db = rusqlite::Connection::open(&app.db_path).unwrap();
+        let left: i64 = db
+            .query_row("SELECT count(*) FROM lists WHERE subject = ?1", [up.user_id()], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(left, 0, "the account's lists are deleted with it");
+    }
     // The address is free again.
     sign_up(&app, "ada@example.com").await;
 }
