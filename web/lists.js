@@ -188,7 +188,8 @@ export function ListsNav({ lists, inboxOpen, error, selected, hrefOf, onChanged,
 
   const entry = (id, name, count, list = null) => {
     const countId = `${entryId(id)}-count`;
-    return html`<span class="list-entry">
+    // The link's own click navigates; this one, bubbling from it, closes the menu.
+    return html`<span class="list-entry" onClick=${chose}>
       ${list ? html`<${Swatch} list=${list} />` : html`<span class="swatch none" aria-hidden="true"></span>`}
       <${Link}
         href=${hrefOf(id)}
@@ -196,7 +197,6 @@ export function ListsNav({ lists, inboxOpen, error, selected, hrefOf, onChanged,
         class="list-link"
         aria-current=${selected === id ? "page" : undefined}
         aria-describedby=${count === null ? undefined : countId}
-        onClick=${chose}
       >
         ${name}
       <//>

@@ -69,7 +69,10 @@ async fn reads_everything_after_the_upgrade(app: &TestApp) {
         assert_eq!(task["tags"], json!([]));
         assert_eq!(task["due"], Value::Null);
         assert_eq!(task["version"], 1);
+        assert_eq!((&task["list_id"], &task["parent_id"]), (&Value::Null, &Value::Null));
     }
+    let inbox = call(app, Method::GET, "alice", "/tasks?list=inbox&parent=none", None, &[]).await;
+    assert_eq!(inbox.headers()["x-total-count"], "3", "old tasks are top-level, in the inbox");
     assert_eq!(tasks[1]["completed"], true);
     assert_eq!(tasks[2]["description"], "2 litres");
 

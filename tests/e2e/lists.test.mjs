@@ -116,7 +116,8 @@ async function waitForLists(page, names) {
 
 /** Waits until the sidebar says `name` has `open` open tasks. */
 async function waitForOpenCount(page, name, open) {
-  const entry = sidebar(page).getByRole("listitem").filter({ has: listLink(page, name) });
+  // `has` is searched for inside each item: a locator from the page, not from the sidebar.
+  const entry = sidebar(page).getByRole("listitem").filter({ has: page.getByRole("link", { name, exact: true }) });
   await entry.getByText(`${open} open`, { exact: true }).waitFor({ timeout: 10_000 });
 }
 

@@ -22,6 +22,7 @@ mod lists;
 mod tags;
 mod task_list;
 mod task_sql;
+mod task_tree;
 mod tasks;
 
 pub use accounts::PgAccountStore;
@@ -51,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0007_deleted_users.sql"),
     include_str!("../../../migrations/postgres/0008_organising.sql"),
     include_str!("../../../migrations/postgres/0009_find.sql"),
+    include_str!("../../../migrations/postgres/0010_lists.sql"),
 ];
 /// Where a migration has the store fill what only Rust computes (migration 8: the title keys
 /// and search words of existing tasks), between the SQL before and after it.

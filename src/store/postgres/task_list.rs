@@ -72,6 +72,9 @@ struct Conditions {
     /// The ranks asked for, when priority is the filter's only condition: counted in the
     /// owner's row.
     ranks_only: Option<Vec<u8>>,
+    /// When a list (perhaps with completion) is the only condition: the list's placeholder, or
+    /// `None` for the inbox. Counted from the list's row, the inbox's from the owner's.
+    list_only: Option<Option<String>>,
 }
 
 impl Conditions {
@@ -95,6 +98,26 @@ impl Conditions {
     /// counted in its `tags` row; more tags, or a tag and other conditions, from the first tag's
     /// rows, which also know their task's completion.
     fn count(&self) -> String {
+        let counted = match &self.completed {
+            None => "tasks".to_owned(),
+            Some(completed) => format!("CASE WHEN {completed} THEN tasks - open ELSE open END"),
+        };
+        match &self.list_only {
+            Some(Some(list)) => {
+                return format!(
+                    "SELECT coalesce((SELECT {counted} FROM lists \
+                     WHERE issuer = $1 AND subject = $2 AND id = {list}), 0)"
+                );
+            }
+            // The owner keeps no count of its open tasks: the inbox's are counted.
+            Some(None) if self.completed.is_none() => {
+                return "SELECT (coalesce((SELECT total FROM task_owners \
+                     WHERE issuer = $1 AND subject = $2), 0) - (SELECT coalesce(sum(tasks), 0) \
+                     FROM lists WHERE issuer = $1 AND subject = $2))::bigint"
+                    .to_owned();
+            }
+            _ => {}
+        }
         if let Some(ranks) = &self.ranks_only {
             let counted: Vec<String> =
                 ranks.iter().map(|rank| format!("priorities[{}]", rank + 1)).collect();
@@ -108,10 +131,6 @@ impl Conditions {
         }
         if let ([key], true) = (self.tags.as_slice(), self.rest.is_empty()) {
             // One tag, perhaps with completion, and nothing else: the tag's own counts.
-            let counted = match &self.completed {
-                None => "tasks".to_owned(),
-                Some(completed) => format!("CASE WHEN {completed} THEN tasks - open ELSE open END"),
-            };
             return format!(
                 "SELECT coalesce((SELECT {counted} FROM tags \
                  WHERE issuer = $1 AND subject = $2 AND key = {key}), 0)"
@@ -183,6 +202,21 @@ fn filter(sql: &mut Sql, owner: Owner<'_>, query: &TaskQuery) -> Result<Conditio
         Some(false) => and("due_at IS NULL"),
         None => {}
     }
+    let mut list_only = None;
+    if let Some(list) = filter.list {
+        let list = list.map(|id| sql.bind(id.as_uuid()));
+        match &list {
+            Some(id) => and(&format!("list_id = {id}")),
+            None => and("list_id IS NULL"),
+        }
+        let others = TaskFilter { list: None, completed: None, ..filter.clone() };
+        list_only = others.is_empty().then_some(list);
+    }
+    match filter.parent.map(|parent| parent.map(|id| sql.bind(id.as_uuid()))) {
+        Some(Some(id)) => and(&format!("parent_id = {id}")),
+        Some(None) => and("parent_id IS NULL"),
+        None => {}
+    }
     if let Some(overdue) = &filter.overdue {
         // A timed due before now, an all-day one before today: its due_at (00:00 UTC of its
         // date) before today's.
@@ -211,7 +245,7 @@ fn filter(sql: &mut Sql, owner: Owner<'_>, query: &TaskQuery) -> Result<Conditio
                 ranks.dedup();
                 ranks
             });
-    Ok(Conditions { completed, tags, rest, ranks_only })
+    Ok(Conditions { completed, tags, rest, ranks_only, list_only })
 }
 
 /// The column a sort orders by besides the id, and the cursor's value for it, bound; `None`

@@ -10,7 +10,9 @@ use tokio_postgres::types::ToSql;
 use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
+use super::task_tree::{Placing, count_in_lists, place};
 use crate::domain::auth::UserId;
+use crate::domain::lists::ListId;
 use crate::domain::tasks::due::DueTime;
 use crate::domain::tasks::fields::{MAX_TAGS_PER_USER, fold};
 use crate::domain::tasks::query::search_terms;
@@ -18,7 +20,8 @@ use crate::domain::tasks::{Due, Priority, TagName, Task, TaskDraft, TaskId, Time
 use crate::store::StoreError;
 
 pub(super) const COLUMNS: &str = "subject, id, title, description, completed, completed_at, \
-     created_at, updated_at, priority, tags, due_date, due_time, due_zone, due_at, version";
+     created_at, updated_at, priority, tags, due_date, due_time, due_zone, due_at, version, \
+     list_id, parent_id";
 
 /// Counts one more task for the owner, of the priority `delta` counts, and takes the owner's
 /// row lock, unless the owner has `max` tasks already: then nothing is written and no row comes
@@ -81,11 +84,12 @@ static CREATE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// A task with tags, once counted: the task and its tag rows (`$15` the keys).
+/// A task with tags, a list or a parent, once counted: the task and its tag rows (`$15` the
+/// keys; `$16` its list, `$17` its parent).
 static INSERT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH t AS (INSERT INTO tasks (issuer, subject, id, {NEW_COLUMNS}) \
-         VALUES ($1, $2, $3, {NEW_VALUES}) RETURNING {COLUMNS}), \
+        "WITH t AS (INSERT INTO tasks (issuer, subject, id, {NEW_COLUMNS}, list_id, parent_id) \
+         VALUES ($1, $2, $3, {NEW_VALUES}, $16, $17) RETURNING {COLUMNS}), \
          k AS (INSERT INTO task_tags (issuer, subject, key, task_id, completed) \
          SELECT $1, $2, key, $3, $6 FROM unnest($15::text[]) AS key), \
          g AS (UPDATE tags SET tasks = tasks + 1, open = open + CASE WHEN $6 THEN 0 ELSE 1 END \
@@ -97,15 +101,16 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
 /// Writes what a client can set, one version higher, stamped now; keeps the tag rows (`$15`
 /// removed keys, `$16` added ones, `$17` kept ones, which take the completion) and the tags'
 /// counts (`$18` keys, `$19` and `$20` what their tasks and open tasks change by), and counts a
-/// change of the owner's list and of its tasks by priority (`$21`).
+/// change of the owner's list and of its tasks by priority (`$21`); `$22` its list, `$23` its
+/// parent, as placed.
 static UPDATE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH t AS (UPDATE tasks SET title = $4, description = $5, completed = $6, \
          priority = $7, tags = $8, due_date = $9, due_time = $10, due_zone = $11, due_at = $12, \
          title_key = $13, search = array_to_tsvector($14::text[]), \
          completed_at = CASE WHEN $6 THEN coalesce(completed_at, statement_timestamp()) END, \
-         updated_at = statement_timestamp(), version = version + 1 \
-         WHERE issuer = $1 AND subject = $2 AND id = $3 RETURNING {COLUMNS}), \
+         updated_at = statement_timestamp(), version = version + 1, list_id = $22, \
+         parent_id = $23 WHERE issuer = $1 AND subject = $2 AND id = $3 RETURNING {COLUMNS}), \
          o AS (UPDATE task_owners SET version = version + 1, {} \
          WHERE issuer = $1 AND subject = $2), \
          d AS (DELETE FROM task_tags WHERE issuer = $1 AND subject = $2 AND task_id = $3 \
@@ -195,8 +200,8 @@ pub(super) fn task_from_row(row: &Row, first: usize) -> Result<Task, StoreError>
             .ok_or_else(|| StoreError::internal(format!("not a priority: {rank}")))?,
         tags: row.try_get(first + 9)?,
         due,
-        list_id: None,
-        parent_id: None,
+        list_id: row.try_get::<_, Option<Uuid>>(first + 15)?.map(ListId::from_uuid),
+        parent_id: row.try_get::<_, Option<Uuid>>(first + 16)?.map(TaskId::from_uuid),
         version: row.try_get::<_, i64>(first + 14)?.unsigned_abs(),
     })
 }
@@ -355,9 +360,15 @@ impl Values {
     }
 }
 
-/// Inserts the task and counts it, unless the owner has `max_tasks` already (`None`); its tags
-/// take the owner's spelling (refused past the most tags). A draft with tags takes several
-/// statements: `client` must then be a transaction.
+/// Whether [`insert_task`] writes the draft in one statement: without tags, list or parent.
+/// Otherwise it takes several, and its client must be a transaction.
+pub(super) fn one_statement(draft: &TaskDraft) -> bool {
+    draft.tags.is_empty() && draft.list_id.is_none() && draft.parent_id.is_none()
+}
+
+/// Inserts the task and counts it (in its list too), unless the owner has `max_tasks` already
+/// (`None`); its tags take the owner's spelling (refused past the most tags); its list and
+/// parent are checked under the owner's lock (see [`one_statement`]).
 pub(super) async fn insert_task<C: GenericClient>(
     client: &C,
     owner: Owner<'_>,
@@ -365,7 +376,7 @@ pub(super) async fn insert_task<C: GenericClient>(
     draft: &TaskDraft,
     max_tasks: i64,
 ) -> Result<Option<Task>, StoreError> {
-    if draft.tags.is_empty() {
+    if one_statement(draft) {
         let values = Values::of(owner, draft, Vec::new())?;
         let statement = client.prepare_cached(&CREATE).await?;
         let counted = priority_change(None, Some(draft.priority));
@@ -378,7 +389,10 @@ pub(super) async fn insert_task<C: GenericClient>(
     let count = client.prepare_cached(&COUNT_NEW).await?;
     let counted = priority_change(None, Some(draft.priority));
     let by_owner: &[&(dyn ToSql + Sync)] = &[&owner.issuer, &owner.subject, &max_tasks, &counted];
-    if client.query_opt(&count, by_owner).await?.is_none() {
+    let counted = client.query_opt(&count, by_owner).await?;
+    // The count took the owner's lock even at the cap: a wrong list or parent is told first.
+    let list = place(client, owner, &Placing::of(draft), None).await?;
+    if counted.is_none() {
         return Ok(None);
     }
     let (tags, created) = spell_tags(client, owner, &draft.tags, &[]).await?;
@@ -388,10 +402,12 @@ pub(super) async fn insert_task<C: GenericClient>(
     let values = Values::of(owner, draft, tags)?;
     let keys: Vec<&str> = draft.tags.iter().map(|tag| tag.key.as_str()).collect();
     let statement = client.prepare_cached(&INSERT).await?;
+    let (list, parent) = (list.map(ListId::as_uuid), draft.parent_id.map(TaskId::as_uuid));
     let mut params = values.params(&owner, &id);
-    params.push(&keys);
-    let row = client.query_one(&statement, &params).await?;
-    task_from_row(&row, 0).map(Some)
+    params.extend([&keys as &(dyn ToSql + Sync), &list, &parent]);
+    let task = task_from_row(&client.query_one(&statement, &params).await?, 0)?;
+    count_in_lists(client, owner, &[(None, Some(&task))]).await?;
+    Ok(Some(task))
 }
 
 /// Takes the owner's lock, then reads the task (locked too), in the caller's transaction;
@@ -426,7 +442,8 @@ pub(super) async fn lock_owner<C: GenericClient>(
 
 /// Writes `draft` over `before` (read with [`lock_task`] in the same transaction): one version
 /// higher, stamped now, the completion time kept, set or cleared; tags spelled as the owner
-/// spells them; the owner's list version counted.
+/// spells them; the owner's list version counted. The draft's list is where it was placed (the
+/// caller counts the lists).
 pub(super) async fn update_task<C: GenericClient>(
     tx: &C,
     owner: Owner<'_>,
@@ -462,7 +479,8 @@ pub(super) async fn update_task<C: GenericClient>(
     params.push(&counted.1);
     params.push(&counted.2);
     let priorities = priority_change(Some(before.priority), Some(draft.priority));
-    params.push(&priorities);
+    let (list, parent) = (draft.list_id.map(ListId::as_uuid), draft.parent_id.map(TaskId::as_uuid));
+    params.extend([&priorities as &(dyn ToSql + Sync), &list, &parent]);
     let row = tx.query_one(&statement, &params).await?;
     forget_unused_tags(tx, owner, &removed).await?;
     // Checked once the task's dropped tags are gone: swapping a tag for another at the limit

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use uuid::Uuid;
 
-use super::task_sql::{Owner, delete_task, insert_task, lock_task, task_from_row, update_task};
+use super::task_sql::{
+    Owner, delete_task, insert_task, lock_task, one_statement, task_from_row, update_task,
+};
+use super::task_tree::{Placing, carry_subtree, count_in_lists, place, subtree};
 use super::{PgDb, fenced};
 use crate::domain::auth::UserId;
 use crate::domain::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
@@ -24,7 +27,7 @@ const PURGE_EVERY_SECS: i64 = 60;
 const PURGE_LIMIT: i64 = 1000;
 
 pub struct PgTaskStore {
-    db: Arc<PgDb>,
+    pub(super) db: Arc<PgDb>,
     max_tasks: i64,
     /// The Unix second from which the next idempotent create also purges expired keys.
     next_purge: AtomicI64,
@@ -56,7 +59,7 @@ impl PgTaskStore {
 
     /// Reads the task under the owner's lock and, if `expected` admits its version, writes what
     /// `change` makes of it (nothing when `change` returns `None` or a draft that changes
-    /// nothing): one version higher, stamped now.
+    /// nothing): one version higher, stamped now, its subtree carried with it.
     async fn update(
         &self,
         user: &UserId,
@@ -75,10 +78,19 @@ impl PgTaskStore {
                 if !expected.admits(before.version) {
                     return Ok(Guarded::Conflict { current: before.version });
                 }
-                let Some(draft) = change(&before).filter(|draft| !draft.same_as(&before)) else {
+                let Some(mut draft) = change(&before) else {
                     return Ok(Guarded::Done(before));
                 };
+                draft.list_id = place(&tx, owner, &Placing::of(&draft), Some(&before)).await?;
+                draft.list_given = true;
+                if draft.same_as(&before) {
+                    return Ok(Guarded::Done(before));
+                }
                 let after = update_task(&tx, owner, &before, &draft).await?;
+                let carried = carry_subtree(&tx, owner, &before, &after).await?;
+                let mut changes = vec![(Some(&before), Some(&after))];
+                changes.extend(carried.iter().map(|(was, is)| (Some(was), Some(is))));
+                count_in_lists(&tx, owner, &changes).await?;
                 fenced()?;
                 tx.commit().await?;
                 Ok(Guarded::Done(after))
@@ -131,7 +143,7 @@ impl TaskStore for PgTaskStore {
         let (owner, id) = (Owner::of(user), Uuid::now_v7());
         self.db
             .run(async |client| {
-                let created = if draft.tags.is_empty() {
+                let created = if one_statement(&draft) {
                     // One statement: fenced before it.
                     fenced()?;
                     insert_task(&*client, owner, id, &draft, self.max_tasks).await?
@@ -275,7 +287,7 @@ impl TaskStore for PgTaskStore {
         user: &UserId,
         id: TaskId,
         expected: Expected,
-        _with_subtasks: bool,
+        with_subtasks: bool,
     ) -> Result<Guarded<()>, StoreError> {
         let owner = Owner::of(user);
         self.db
@@ -287,7 +299,18 @@ impl TaskStore for PgTaskStore {
                 if !expected.admits(task.version) {
                     return Ok(Guarded::Conflict { current: task.version });
                 }
+                let below = subtree(&tx, owner, task.id).await?;
+                if !below.is_empty() && !with_subtasks {
+                    return Err(StoreError::TaskHasSubtasks { subtasks: below.len() as u64 });
+                }
+                // Children before their parents.
+                for (subtask, _) in below.iter().rev() {
+                    delete_task(&tx, owner, subtask).await?;
+                }
                 delete_task(&tx, owner, &task).await?;
+                let mut changes = vec![(Some(&task), None)];
+                changes.extend(below.iter().map(|(subtask, _)| (Some(subtask), None)));
+                count_in_lists(&tx, owner, &changes).await?;
                 fenced()?;
                 tx.commit().await?;
                 Ok(Guarded::Done(()))

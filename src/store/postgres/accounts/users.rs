@@ -154,7 +154,7 @@ impl UserStore for PgAccountStore {
                     &[&issuer, &subject],
                 )
                 .await?;
-                for table in ["tasks", "task_tags", "tags", "idempotency_keys"] {
+                for table in ["tasks", "task_tags", "tags", "lists", "idempotency_keys"] {
                     tx.execute(
                         &format!("DELETE FROM {table} WHERE issuer = $1 AND subject = $2"),
                         &[&issuer, &subject],
