@@ -389,3 +389,37 @@ async fn list_counts_stay_exact_under_concurrent_writes_and_one_etag_race_wins()
     assert_eq!(statuses, [200, 412], "exactly one wins");
     assert_eq!(get(&app, "ann", &path).await["version"], 2);
 }
+
+#[tokio::test]
+async fn concurrent_moves_never_make_a_cycle_or_a_fifth_level() {
+    let app = spawn_app().await;
+    let app = &app;
+    for round in 0..5 {
+        let top = |name: String| async move { create(app, "ann", json!({ "title": name })).await };
+        let (a, c) = (top(format!("a{round}")).await, top(format!("c{round}")).await);
+        let (a, c) = (id(&a), id(&c));
+        // Two tasks moved under each other at once: one move wins, the other is a cycle.
+        let (under_c, under_a) = tokio::join!(
+            patch(app, "ann", &a, json!({"parent_id": c})),
+            patch(app, "ann", &c, json!({"parent_id": a})),
+        );
+        let mut statuses = [under_c.status().as_u16(), under_a.status().as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 422], "round {round}");
+
+        // a > b and c > d; c moved under b and e created under d at once: either alone keeps
+        // four levels, both would make five.
+        let (a, c) = (top(format!("A{round}")).await, top(format!("C{round}")).await);
+        let b = create(app, "ann", json!({"title": "b", "parent_id": id(&a)})).await;
+        let d = create(app, "ann", json!({"title": "d", "parent_id": id(&c)})).await;
+        let (path, c) = ("/tasks".to_owned(), id(&c));
+        let e = json!({"title": "e", "parent_id": id(&d)});
+        let (moved, created) = tokio::join!(
+            patch(app, "ann", &c, json!({"parent_id": id(&b)})),
+            call(app, Method::POST, "ann", &path, Some(&e), &[]),
+        );
+        let mut statuses = [moved.status().as_u16(), created.status().as_u16()];
+        statuses.sort();
+        assert!(statuses == [200, 422] || statuses == [201, 422], "round {round}: {statuses:?}");
+    }
+}
