@@ -423,3 +423,29 @@ async fn concurrent_moves_never_make_a_cycle_or_a_fifth_level() {
         assert!(statuses == [200, 422] || statuses == [201, 422], "round {round}: {statuses:?}");
     }
 }
+
+#[tokio::test]
+async fn a_list_deleted_with_its_tasks_takes_their_tags_and_priorities_out_of_the_counts() {
+    let app = spawn_app().await;
+    let work = id(&new_list(&app, "ann", "Work").await);
+    let task = |title: &str, tags: Value, completed: bool| {
+        json!({"title": title, "list_id": work, "tags": tags, "priority": "high",
+               "completed": completed})
+    };
+    create(&app, "ann", task("one", json!(["Only"]), false)).await;
+    create(&app, "ann", task("two", json!(["Shared"]), true)).await;
+    create(&app, "ann", json!({"title": "kept", "tags": ["Shared"]})).await;
+    let gone =
+        call(&app, Method::DELETE, "ann", &format!("/lists/{work}?tasks=delete"), None, &[]).await;
+    assert_eq!(gone.status(), 204);
+    assert_eq!(
+        get(&app, "ann", "/tags").await,
+        json!([{"name": "Shared", "tasks": 1, "open": 1}]),
+        "a tag no task has any more is forgotten, the others counted again"
+    );
+    assert_eq!(
+        (titles(&app, "ann", "tag=shared").await.1, titles(&app, "ann", "priority=high").await.1),
+        (1, 0)
+    );
+    assert_eq!(titles(&app, "ann", "list=inbox").await, (vec!["kept".to_owned()], 1));
+}
