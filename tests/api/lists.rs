@@ -389,3 +389,63 @@ async fn list_counts_stay_exact_under_concurrent_writes_and_one_etag_race_wins()
     assert_eq!(statuses, [200, 412], "exactly one wins");
     assert_eq!(get(&app, "ann", &path).await["version"], 2);
 }
+
+#[tokio::test]
+async fn concurrent_moves_never_make_a_cycle_or_a_fifth_level() {
+    let app = spawn_app().await;
+    let app = &app;
+    for round in 0..5 {
+        let top = |name: String| async move { create(app, "ann", json!({ "title": name })).await };
+        let (a, c) = (top(format!("a{round}")).await, top(format!("c{round}")).await);
+        let (a, c) = (id(&a), id(&c));
+        // Two tasks moved under each other at once: one move wins, the other is a cycle.
+        let (under_c, under_a) = tokio::join!(
+            patch(app, "ann", &a, json!({"parent_id": c})),
+            patch(app, "ann", &c, json!({"parent_id": a})),
+        );
+        let mut statuses = [under_c.status().as_u16(), under_a.status().as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 422], "round {round}");
+
+        // a > b and c > d; c moved under b and e created under d at once: either alone keeps
+        // four levels, both would make five.
+        let (a, c) = (top(format!("A{round}")).await, top(format!("C{round}")).await);
+        let b = create(app, "ann", json!({"title": "b", "parent_id": id(&a)})).await;
+        let d = create(app, "ann", json!({"title": "d", "parent_id": id(&c)})).await;
+        let (path, c) = ("/tasks".to_owned(), id(&c));
+        let e = json!({"title": "e", "parent_id": id(&d)});
+        let (moved, created) = tokio::join!(
+            patch(app, "ann", &c, json!({"parent_id": id(&b)})),
+            call(app, Method::POST, "ann", &path, Some(&e), &[]),
+        );
+        let mut statuses = [moved.status().as_u16(), created.status().as_u16()];
+        statuses.sort();
+        assert!(statuses == [200, 422] || statuses == [201, 422], "round {round}: {statuses:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_list_deleted_with_its_tasks_takes_their_tags_and_priorities_out_of_the_counts() {
+    let app = spawn_app().await;
+    let work = id(&new_list(&app, "ann", "Work").await);
+    let task = |title: &str, tags: Value, completed: bool| {
+        json!({"title": title, "list_id": work, "tags": tags, "priority": "high",
+               "completed": completed})
+    };
+    create(&app, "ann", task("one", json!(["Only"]), false)).await;
+    create(&app, "ann", task("two", json!(["Shared"]), true)).await;
+    create(&app, "ann", json!({"title": "kept", "tags": ["Shared"]})).await;
+    let gone =
+        call(&app, Method::DELETE, "ann", &format!("/lists/{work}?tasks=delete"), None, &[]).await;
+    assert_eq!(gone.status(), 204);
+    assert_eq!(
+        get(&app, "ann", "/tags").await,
+        json!([{"name": "Shared", "tasks": 1, "open": 1}]),
+        "a tag no task has any more is forgotten, the others counted again"
+    );
+    assert_eq!(
+        (titles(&app, "ann", "tag=shared").await.1, titles(&app, "ann", "priority=high").await.1),
+        (1, 0)
+    );
+    assert_eq!(titles(&app, "ann", "list=inbox").await, (vec!["kept".to_owned()], 1));
+}
