@@ -8,6 +8,7 @@ mod json;
 pub mod patch;
 pub mod query;
 mod timestamp;
+pub mod tree;
 
 pub use due::{Due, DueInput};
 pub use fields::{Priority, TagName, TagRename, TagSummary};

@@ -10,12 +10,13 @@ use tokio_postgres::types::ToSql;
 use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
-use super::task_tree::{Placing, count_in_lists, place};
+use super::task_tree::{count_in_lists, place};
 use crate::domain::auth::UserId;
 use crate::domain::lists::ListId;
 use crate::domain::tasks::due::DueTime;
 use crate::domain::tasks::fields::{MAX_TAGS_PER_USER, fold};
 use crate::domain::tasks::query::search_terms;
+use crate::domain::tasks::tree::Placing;
 use crate::domain::tasks::{Due, Priority, TagName, Task, TaskDraft, TaskId, Timestamp};
 use crate::store::StoreError;
 

@@ -11,22 +11,9 @@ use uuid::Uuid;
 
 use super::task_sql::{COLUMNS, Owner, task_from_row, update_task};
 use crate::domain::lists::ListId;
-use crate::domain::tasks::{Invalid, MAX_LEVELS, Task, TaskDraft, TaskId};
+use crate::domain::tasks::tree::{Parent, Placing, under_parent};
+use crate::domain::tasks::{Invalid, MAX_LEVELS, Task, TaskId};
 use crate::store::StoreError;
-
-/// Where a task goes, as its input says.
-pub(super) struct Placing {
-    pub list_id: Option<ListId>,
-    /// Whether the input named a list (a subtask otherwise takes its parent's).
-    pub list_given: bool,
-    pub parent_id: Option<TaskId>,
-}
-
-impl Placing {
-    pub(super) fn of(draft: &TaskDraft) -> Self {
-        Self { list_id: draft.list_id, list_given: draft.list_given, parent_id: draft.parent_id }
-    }
-}
 
 /// The parent (`$3`) and its ancestors, nearest first, one past the deepest level allowed.
 static ANCESTORS: LazyLock<String> = LazyLock::new(|| {
@@ -61,84 +48,48 @@ static SUBTREE: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// The list a task written with `placing` is in, after checking its list and parent against the
-/// owner's: a list or a parent the owner does not have is refused the same way whether it
-/// exists for another user or not at all. `moving` is the task as it is (none: a new task),
-/// whose subtree moves with it: its new parent may not be in it, nor put it below level 4.
+/// owner's (the rules are [`under_parent`]'s): a list or a parent the owner does not have is
+/// refused the same way whether it exists for another user or not at all. `moving` is the task
+/// as it is (none: a new task), whose subtree moves with it.
 pub(super) async fn place<C: GenericClient>(
     client: &C,
     owner: Owner<'_>,
     placing: &Placing,
     moving: Option<&Task>,
 ) -> Result<Option<ListId>, StoreError> {
-    // Not given, a top-level task's list is the inbox (a PUT replaces; a patch's null removes).
-    let wanted = placing.list_given.then_some(placing.list_id);
-    if let Some(task) = moving
-        && placing.parent_id == task.parent_id
-        && (wanted.is_none() && task.parent_id.is_some() || wanted == Some(task.list_id))
-    {
-        // Where it is already, which was checked when it went there.
-        return Ok(task.list_id);
+    if let Some(list) = moving.and_then(|task| placing.unchanged(task)) {
+        return Ok(list);
     }
     let Some(parent_id) = placing.parent_id else {
-        if let Some(Some(list)) = wanted
+        let list = placing.top_level_list();
+        if let Some(list) = list
             && !list_exists(client, owner, list).await?
         {
-            return Err(refused("list_id", "is not one of your lists"));
+            return Err(StoreError::Invalid(Invalid::field("list_id", "is not one of your lists")));
         }
-        return Ok(wanted.flatten());
+        return Ok(list);
     };
-    if moving.is_some_and(|task| task.id == parent_id) {
-        return Err(refused("parent_id", "cannot be the task itself"));
-    }
     let statement = client.prepare_cached(&ANCESTORS).await?;
     let rows =
         client.query(&statement, &[&owner.issuer, &owner.subject, &parent_id.as_uuid()]).await?;
-    let mut chain = Vec::with_capacity(rows.len());
-    for row in &rows {
-        chain.push((
-            row.try_get::<_, Uuid>(0)?,
-            row.try_get::<_, Option<Uuid>>(1)?.map(ListId::from_uuid),
-            row.try_get::<_, Option<Uuid>>(2)?,
-        ));
-    }
-    let Some(&(_, parent_list, mut above)) = chain.first() else {
-        return Err(refused("parent_id", "is not one of your tasks"));
+    let parent = match rows.split_first() {
+        None => None,
+        Some((parent, above)) => Some(Parent {
+            list_id: parent.try_get::<_, Option<Uuid>>(1)?.map(ListId::from_uuid),
+            ancestors: above
+                .iter()
+                .map(|row| Ok(TaskId::from_uuid(row.try_get::<_, Uuid>(0)?)))
+                .collect::<Result<_, StoreError>>()?,
+        }),
     };
-    // The parent's level: 1 for a top-level task, one more for each ancestor.
-    let mut level = 1;
-    while let Some(ancestor) = above {
-        if moving.is_some_and(|task| task.id.as_uuid() == ancestor) {
-            return Err(refused("parent_id", "is a subtask of this task: that would be a cycle"));
-        }
-        level += 1;
-        if level > MAX_LEVELS {
-            break;
-        }
-        above = chain.iter().find(|(id, _, _)| *id == ancestor).and_then(|(_, _, up)| *up);
-    }
-    let height = match moving {
+    let moving = match moving {
         Some(task) => {
-            1 + subtree(client, owner, task.id).await?.iter().map(|(_, d)| *d).max().unwrap_or(0)
+            let below = subtree(client, owner, task.id).await?;
+            Some((task.id, 1 + below.iter().map(|(_, depth)| *depth).max().unwrap_or(0)))
         }
-        None => 1,
+        None => None,
     };
-    if level + height > MAX_LEVELS {
-        return Err(refused(
-            "parent_id",
-            "would nest subtasks more than 4 levels deep (a task and 3 levels below it)",
-        ));
-    }
-    if wanted.is_some_and(|list| list != parent_list) {
-        return Err(refused(
-            "list_id",
-            "must be the parent's list: a subtask is in its parent's list",
-        ));
-    }
-    Ok(parent_list)
-}
-
-fn refused(field: &str, message: &str) -> StoreError {
-    StoreError::Invalid(Invalid::field(field, message))
+    under_parent(placing, parent_id, parent.as_ref(), moving).map_err(StoreError::Invalid)
 }
 
 async fn list_exists<C: GenericClient>(

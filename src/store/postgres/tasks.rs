@@ -12,10 +12,11 @@ use uuid::Uuid;
 use super::task_sql::{
     Owner, delete_task, insert_task, lock_task, one_statement, task_from_row, update_task,
 };
-use super::task_tree::{Placing, carry_subtree, count_in_lists, place, subtree};
+use super::task_tree::{carry_subtree, count_in_lists, place, subtree};
 use super::{PgDb, fenced};
 use crate::domain::auth::UserId;
 use crate::domain::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
+use crate::domain::tasks::tree::Placing;
 use crate::domain::tasks::{
     Completion, Expected, TagName, TagSummary, Task, TaskDraft, TaskId, TaskPage, TaskQuery,
 };

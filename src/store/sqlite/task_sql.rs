@@ -1,13 +1,14 @@
 //! The SQL of the SQLite task store: rows to tasks and back, the owner's row (count and list
 //! version), page reads, and the purge of expired idempotency keys.
 
-use super::task_tree::{Placing, place};
+use super::task_tree::place;
 use super::tasks::{COLUMNS, Owner, PURGE_LIMIT};
 use crate::domain::auth::UserId;
 use crate::domain::lists::ListId;
 use crate::domain::tasks::due::{DueTime, time_text};
 use crate::domain::tasks::fields::{MAX_TAGS_PER_USER, fold};
 use crate::domain::tasks::idempotency::KEY_LIFETIME_SECS;
+use crate::domain::tasks::tree::Placing;
 use crate::domain::tasks::{Due, Priority, TagName, Task, TaskDraft, TaskId, Timestamp};
 use crate::store::StoreError;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -229,12 +230,7 @@ pub(super) fn insert_task(
     draft: &TaskDraft,
     max_tasks: u64,
 ) -> Result<u64, StoreError> {
-    let placing = Placing {
-        list_id: draft.list_id,
-        list_given: draft.list_given,
-        parent_id: draft.parent_id,
-    };
-    task.list_id = place(conn, owner, &placing, None)?;
+    task.list_id = place(conn, owner, &Placing::of(draft), None)?;
     let tags = &draft.tags;
     let (total, version) = count_new_task(conn, owner, task)?;
     if total > max_tasks {

@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use super::SqliteDb;
 use super::task_list::{INLINE_PAGE_ROWS, read_snapshot};
 use super::task_sql::*;
-use super::task_tree::{Placing, place, subtree};
+use super::task_tree::{place, subtree};
 use crate::domain::auth::UserId;
 use crate::domain::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
+use crate::domain::tasks::tree::Placing;
 use crate::domain::tasks::{
     Completion, Expected, TagName, TagSummary, Task, TaskDraft, TaskId, TaskPage, TaskQuery,
     Timestamp,
@@ -211,13 +212,8 @@ impl SqliteTaskStore {
             let Some(mut draft) = change(&before) else {
                 return Ok((Guarded::Done(before), None));
             };
-            let placing = Placing {
-                list_id: draft.list_id,
-                list_given: draft.list_given,
-                parent_id: draft.parent_id,
-            };
             (draft.list_id, draft.list_given) =
-                (place(conn, &owner, &placing, Some(&before))?, true);
+                (place(conn, &owner, &Placing::of(&draft), Some(&before))?, true);
             if draft.same_as(&before) {
                 return Ok((Guarded::Done(before), None));
             }
