@@ -57,7 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0011_owner_counts.sql"),
     include_str!("../../../migrations/sqlite/0012_lists.sql"),
 ];
-/// How much of the database file connections read through a memory map (address space, not
+/// How much of the database file readers read through a memory map (address space, not
 /// memory: the pages are the kernel's page cache); a larger file reads the rest as before.
 const MMAP_BYTES: i64 = 1 << 30;
 /// Writes queued beyond this wait (back-pressure) rather than grow memory without bound.
@@ -372,10 +372,13 @@ fn open_connection(options: &SqliteOptions, read_only: bool) -> Result<Connectio
         Synchronous::Normal => "NORMAL",
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
-    // Pages read through a memory map instead of a read() each into the connection's own cache:
-    // a list walking an index reads hundreds of them (half its time, measured), and the map is
-    // the kernel's page cache, shared by every connection instead of copied into each.
-    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+    // Readers read pages through a memory map instead of a read() each into the connection's own
+    // cache: a list walking an index reads hundreds of them (half its time, measured), and the
+    // map is the kernel's page cache, shared by every reader instead of copied into each. The
+    // writer keeps reading into its cache (the pages it changes are written from there anyway).
+    if read_only {
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+    }
     // A statement per list shape (filters and sort) in use, besides the writes'.
     conn.set_prepared_statement_cache_capacity(128);
     task_sql::register_functions(&conn)?;
