@@ -271,17 +271,21 @@ fn statement(owner: &Owner, query: &TaskQuery, region: Region, matches: Option<&
             sql.and(&format!("k.key = {key}"));
             (sql, "t.", "k.task_id")
         }
-        (None, None) => (
-            Sql::owned_by(
-                owner,
-                &format!(
-                    "SELECT {COLUMNS} FROM tasks WHERE issuer = CAST(?1 AS TEXT) \
-                     AND subject = CAST(?2 AS TEXT)"
-                ),
-            ),
-            "",
-            "id",
-        ),
+        (None, None) => {
+            // In creation order, a task's subtasks or a list's tasks are one range of their
+            // index, in that order. Named, as SQLite without statistics would rather walk the
+            // primary key (the same order) and read every task of the owner to test each.
+            let index = match (column, query.filter.parent, query.filter.list) {
+                (None, Some(Some(_)), _) => " INDEXED BY tasks_by_parent",
+                (None, _, Some(_)) => " INDEXED BY tasks_by_list",
+                _ => "",
+            };
+            let select = format!(
+                "SELECT {COLUMNS} FROM tasks{index} WHERE issuer = CAST(?1 AS TEXT) \
+                 AND subject = CAST(?2 AS TEXT)"
+            );
+            (Sql::owned_by(owner, &select), "", "id")
+        }
     };
     let names = Names { table, page_order: Some(column.unwrap_or("")) };
     let matches = matches.filter(|_| by_matches.is_none());
