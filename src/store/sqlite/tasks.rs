@@ -16,8 +16,8 @@ use crate::domain::auth::UserId;
 use crate::domain::tasks::idempotency::{Fingerprint, IdempotencyKey, KEY_LIFETIME_SECS};
 use crate::domain::tasks::tree::Placing;
 use crate::domain::tasks::{
-    Completion, Expected, TagName, TagSummary, Task, TaskDraft, TaskId, TaskPage, TaskQuery,
-    Timestamp,
+    Completion, Expected, SortKey, TagName, TagSummary, Task, TaskDraft, TaskFilter, TaskId,
+    TaskPage, TaskQuery, Timestamp,
 };
 use crate::store::{CreateOutcome, Gauge, Guarded, StoreError, TaskStore, unix_now};
 
@@ -254,7 +254,13 @@ impl SqliteTaskStore {
 impl TaskStore for SqliteTaskStore {
     async fn list(&self, owner: &UserId, query: &TaskQuery) -> Result<Arc<TaskPage>, StoreError> {
         let owner = Owner::of(owner);
-        let found = if query.limit <= INLINE_PAGE_ROWS && query.filter.is_empty() {
+        // A page that is one range of an index (the default list, or a list's tasks or a task's
+        // subtasks in creation order, see task_list) is read on this thread; others may read
+        // many rows to find theirs, and go to a blocking thread.
+        let one_range = query.sort.key == SortKey::Created
+            && query.filter.parent != Some(None)
+            && TaskFilter { list: None, parent: None, ..query.filter.clone() }.is_empty();
+        let found = if query.limit <= INLINE_PAGE_ROWS && one_range {
             self.db.read(|conn| read_snapshot(conn, &owner, query))?
         } else {
             let query = query.clone();
